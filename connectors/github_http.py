@@ -1,0 +1,305 @@
+"""HTTP for the GitHub connector: one request at a time through PyGithub's requester.
+
+Every request goes through ``connectors.retry.RetryPolicy`` (PyGithub is built
+with ``retry=None``, so nothing retries underneath it). Failures are classed
+here, once:
+
+* 429, and 403 that is a rate limit (``X-RateLimit-Remaining: 0``, a
+  ``Retry-After``, or a "secondary rate limit"/"abuse" message) -> retriable,
+  waiting what the server asked (``Retry-After``, else ``X-RateLimit-Reset``
+  when the budget is spent, else at least 60 s as GitHub's docs ask for
+  secondary limits: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api);
+* 5xx, dropped connections and timeouts -> retriable;
+* everything else -> fatal.
+
+Messages name the repository and the request (method and path), never a
+header: the token lives in the Authorization header only.
+
+Writes are paced (at least ``min_write_interval`` seconds between mutating
+requests, as GitHub's best-practice guide asks) and refused with
+``RateLimitLow`` once the remaining budget falls under ``low_budget``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.parse
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import requests
+from github.GithubException import GithubException
+from github.Requester import Requester
+
+from connectors.errors import FatalError, RateLimitLow, RetriableError, TrackerError
+from connectors.retry import RetryPolicy, server_wait
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: GitHub's advice for a secondary limit without Retry-After: wait at least a minute.
+SECONDARY_LIMIT_WAIT = 60.0
+#: Under this many requests left, writes stop (reads go on to finish the cycle).
+LOW_BUDGET = 100
+#: Connection-level failures after which the request may or may not have landed.
+LOST = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+_RATE_WORDS = ("rate limit", "abuse")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    #: Response headers, names lower-cased (PyGithub lower-cases them).
+    headers: Mapping[str, str]
+    data: Any
+
+
+def describe_request(method: str, url: str, params: Mapping[str, Any] | None = None) -> str:
+    """``GET /repos/o/r/issues?state=all``: the path and query only, never the host or a header."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path
+    query = parts.query
+    if params:
+        extra = urllib.parse.urlencode(sorted((k, str(v)) for k, v in params.items()), safe=":")
+        query = f"{query}&{extra}" if query else extra
+    return f"{method} {path}?{query}" if query else f"{method} {path}"
+
+
+def next_link(headers: Mapping[str, str]) -> str | None:
+    """The ``rel="next"`` URL of a Link header.
+
+    Followed as given: after page 1 GitHub's links switch to ``/repositories/{id}/...``
+    (octokit ``paginate-issues``), and its docs say not to build page URLs by hand.
+    """
+    value = headers.get("link")
+    if not value:
+        return None
+    for link in requests.utils.parse_header_links(value):
+        if link.get("rel") == "next" and link.get("url"):
+            return link["url"]
+    return None
+
+
+def _message(data: Any) -> str:
+    if isinstance(data, Mapping):
+        message = data.get("message")
+        if isinstance(message, str):
+            return message.strip()[:300]
+    return ""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else type(error).__name__
+
+
+class Transport:
+    """Sends requests for one repository and keeps the counters the connector exposes."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Requester],
+        *,
+        repo: str,
+        policy: RetryPolicy,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+        monotonic: Callable[[], float],
+        min_write_interval: float,
+        low_budget: int = LOW_BUDGET,
+    ) -> None:
+        self._connect = connect
+        self.repo = repo
+        self.policy = policy
+        self.clock = clock
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.min_write_interval = min_write_interval
+        self.low_budget = low_budget
+        self.requests_made = 0
+        self.rate_limit_remaining: int | None = None
+        self.rate_limit_reset: int | None = None
+        self._last_write: float | None = None
+
+    # -- classification -------------------------------------------------------------
+
+    def error_for(
+        self, status: int, headers: Mapping[str, str], data: Any, what: str
+    ) -> TrackerError:
+        message = _message(data)
+        text = f"GitHub {self.repo}: {what} failed: HTTP {status}" + (
+            f" {message}" if message else ""
+        )
+        lowered = message.lower()
+        limited = status == 429 or (
+            status == 403
+            and (
+                headers.get("x-ratelimit-remaining", "").strip() == "0"
+                or "retry-after" in headers
+                or any(word in lowered for word in _RATE_WORDS)
+            )
+        )
+        if limited:
+            wait = server_wait(headers, now=self.clock())
+            return RetriableError(text, wait_seconds=SECONDARY_LIMIT_WAIT if wait is None else wait)
+        if status >= 500:
+            return RetriableError(text, wait_seconds=server_wait(headers, now=self.clock()))
+        return FatalError(text)
+
+    def _note(self, headers: Mapping[str, str] | None) -> None:
+        if not headers:
+            return
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        try:
+            if remaining is not None:
+                self.rate_limit_remaining = int(float(remaining))
+            if reset is not None:
+                self.rate_limit_reset = int(float(reset))
+        except ValueError:
+            log.debug("GitHub %s: unreadable rate-limit headers", self.repo)
+
+    def guard(self, func: Callable[[], T], what: str, *, raised_by: str | None = None) -> T:
+        """Run one PyGithub call (no retry here) with its exceptions classed.
+
+        ``raised_by`` names the request behind a ``GithubException`` when it is not
+        ``what`` itself (a GitHub App's installation token is fetched on the way).
+        """
+        try:
+            return func()
+        except GithubException as error:
+            headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+            self._note(headers)
+            raise self.error_for(error.status, headers, error.data, raised_by or what) from None
+        except LOST as error:
+            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
+            raise RetriableError(msg) from None
+        except requests.exceptions.RequestException as error:
+            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
+            raise FatalError(msg) from None
+
+    # -- requests -------------------------------------------------------------------
+
+    def _pace(self) -> None:
+        if self.min_write_interval <= 0 or self._last_write is None:
+            return
+        wait = self._last_write + self.min_write_interval - self.monotonic()
+        if wait > 0:
+            self.sleep(wait)
+
+    def once(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (),
+    ) -> Response:
+        """One HTTP request, no retry. Statuses in ``accept`` come back instead of raising."""
+        what = describe_request(method, url, params)
+        writing = method != "GET"
+        if writing:
+            self._pace()
+        requester = self._connect()
+        self.requests_made += 1
+        try:
+            status, response_headers, output = self.guard(
+                lambda: requester.requestJson(
+                    method, url, dict(params or {}), dict(headers or {}), body
+                ),
+                what,
+                # requestJson raises only for the App's installation-token request.
+                raised_by=f"the installation token request (before {what})",
+            )
+        finally:
+            if writing:
+                self._last_write = self.monotonic()
+        self._note(response_headers)
+        try:
+            data = json.loads(output) if output else None
+        except ValueError:
+            if status < 400:
+                msg = (
+                    f"GitHub {self.repo}: {what} failed: HTTP {status} with a body that is not JSON"
+                )
+                raise RetriableError(msg) from None
+            data = None
+        if status >= 400 and status not in accept:
+            raise self.error_for(status, response_headers, data, what)
+        return Response(status=status, headers=response_headers, data=data)
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (),
+    ) -> Response:
+        """One request under the retry policy (only for idempotent requests)."""
+        return self.policy.call(
+            lambda: self.once(
+                method, url, params=params, body=body, headers=headers, accept=accept
+            ),
+            what=f"GitHub {self.repo}: {describe_request(method, url, params)}",
+        )
+
+    def pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (),
+        retry: bool = True,
+    ) -> Iterator[Response]:
+        """Each page of a list, following ``Link: rel="next"``; each page retried on its own.
+
+        A generator: the caller may stop early (events stop at the newest one already seen).
+        ``retry=False`` sends each page once, for use inside a retry that is already running.
+        """
+        send = self.call if retry else self.once
+        url: str | None = path
+        query: Mapping[str, Any] | None = params
+        seen: set[str] = set()
+        while url is not None:
+            response = send("GET", url, params=query, headers=headers, accept=accept)
+            yield response
+            following = next_link(response.headers)
+            if following is not None and following in seen:
+                again = describe_request("GET", following)
+                msg = f"GitHub {self.repo}: pagination loops back to {again}"
+                raise FatalError(msg)
+            if following is not None:
+                seen.add(following)
+            url, query, headers = following, None, None
+
+    # -- budget ---------------------------------------------------------------------
+
+    def check_budget(self, what: str) -> None:
+        """Refuse a write when the rate-limit budget is nearly spent (the publisher then stops)."""
+        remaining = self.rate_limit_remaining
+        if remaining is None or remaining >= self.low_budget:
+            return
+        wait: float | None = None
+        when = ""
+        if self.rate_limit_reset is not None:
+            reset = datetime.fromtimestamp(self.rate_limit_reset, tz=UTC)
+            wait = max(0.0, (reset - self.clock()).total_seconds())
+            when = f" (resets at {reset:%H:%M} UTC)"
+        msg = (
+            f"GitHub {self.repo}: only {remaining} API requests left{when}; "
+            f"not sending {what} until the limit resets"
+        )
+        raise RateLimitLow(msg, wait_seconds=wait)

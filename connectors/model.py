@@ -1,0 +1,129 @@
+"""Tracker-neutral records: the only types that cross package boundaries.
+
+Every timestamp is timezone-aware UTC; calendar dates (due dates, release
+dates) are plain ``date`` values because trackers store them as dates and
+comparing them as instants is off by a day across time zones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Literal
+
+PersonKind = Literal["team", "client", "bot", "unknown"]
+IssueState = Literal["open", "closed"]
+MilestoneKind = Literal["milestone", "sprint", "version"]
+ChangeField = Literal["milestone", "due_on", "label", "state", "title"]
+
+
+def utc(value: datetime) -> datetime:
+    """Normalise an aware datetime to UTC; a naive one is refused, never guessed."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        msg = f"naive datetime {value.isoformat()} (every timestamp must carry a zone)"
+        raise ValueError(msg)
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone who writes in the tracker.
+
+    ``kind`` is what the connector knows for sure (``bot`` for app accounts,
+    otherwise ``unknown``); the project's ``clients``/``team`` settings decide
+    the rest before rules run. ``association`` is GitHub's author_association.
+    """
+
+    id: str
+    name: str = ""
+    kind: PersonKind = "unknown"
+    email: str | None = None
+    association: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    key: str
+    title: str
+    url: str
+    state: IssueState
+    created_at: datetime
+    author: str
+    closed_at: datetime | None = None
+    updated_at: datetime | None = None
+    assignees: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    milestone_keys: tuple[str, ...] = ()
+    due_on: date | None = None
+    estimate: float | None = None
+    priority: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    def has_label(self, names: frozenset[str]) -> bool:
+        """Label names compare case-insensitively, as GitHub does."""
+        return any(label.casefold() in names for label in self.labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A GitHub milestone, a Jira sprint or a Jira fix version."""
+
+    key: str
+    title: str
+    kind: MilestoneKind = "milestone"
+    state: IssueState = "open"
+    created_at: datetime | None = None
+    start_on: datetime | None = None
+    due_on: date | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment; ``marker`` and ``acked`` are only set on forewarn's own comments."""
+
+    id: str
+    issue_key: str
+    author: str
+    created_at: datetime
+    body_excerpt: str = ""
+    is_ours: bool = False
+    marker: str | None = None
+    acked: bool = False
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field change from an issue's history (GitHub events, Jira changelog).
+
+    For ``milestone`` the values are milestone keys; for ``label`` ``after`` is
+    the label added and ``before`` the label removed; ``due_on`` uses ISO dates.
+    """
+
+    issue_key: str
+    field: ChangeField
+    at: datetime
+    before: str | None = None
+    after: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one fetch saw of one project: complete, or a delta since a cursor."""
+
+    project: str
+    fetched_at: datetime
+    issues: tuple[Issue, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    comments: tuple[Comment, ...] = ()
+    changes: tuple[Change, ...] = ()
+    people: Mapping[str, Person] = field(default_factory=dict)
+
+    def person(self, person_id: str) -> Person:
+        return self.people.get(person_id) or Person(id=person_id, name=person_id)

@@ -1,0 +1,1 @@
+"""Pure rules: Snapshot + context + options in, Findings out. No I/O, no clock reads."""

@@ -1,0 +1,85 @@
+"""Finding, Severity and the context every rule is evaluated in."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from rules.calendar import BusinessCalendar
+
+SubjectKind = Literal["issue", "milestone"]
+
+
+class Severity(IntEnum):
+    """Ordered so that an escalation is simply a higher value."""
+
+    INFO = 10
+    WARNING = 20
+    CRITICAL = 30
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def make_fingerprint(rule_id: str, cause: str, subject: str, anchor: str = "") -> str:
+    """Stable identity of a finding: rule id + subject + cause, never the message text.
+
+    Hashed so that it fits in a marker whatever characters a subject key holds.
+    """
+    digest = hashlib.sha256(f"{rule_id}\x1f{cause}\x1f{subject}\x1f{anchor}".encode()).hexdigest()
+    return f"{rule_id}.{digest[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem a rule sees now.
+
+    ``cause`` names the message in the rule's ``MESSAGES`` catalogue and
+    ``evidence`` fills it; ``comment`` says whether this level deserves an
+    alert comment (a warning may be label-only); ``label`` is applied to the
+    subject issue while the finding lasts.
+    """
+
+    rule_id: str
+    kind: str
+    cause: str
+    subject_kind: SubjectKind
+    subject_key: str
+    severity: Severity
+    fingerprint: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    label: str | None = None
+    comment: bool = True
+    acked: bool = False
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DueDateSeen:
+    """A milestone due date as forewarn observed it (no tracker keeps this history)."""
+
+    seen_at: datetime
+    due_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the state store remembers that the tracker does not."""
+
+    due_dates: Mapping[str, tuple[DueDateSeen, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """Everything a rule may know besides the snapshot: the clock is passed in, never read."""
+
+    now: datetime
+    calendar: BusinessCalendar
+    history: History = field(default_factory=History)
+    seed: int = 0

@@ -1,0 +1,156 @@
+"""Who is a client, who is on the team, who is a bot: decided once, before rules run.
+
+A project says who its clients are, who its team is, or both::
+
+    projects:
+      - {name: portal, tracker: gh, repo: acme/portal, clients: external}
+      - {name: billing, tracker: acme, jira_project: BILL, clients: ["*@client.example"]}
+      - {name: intranet, tracker: gh, repo: acme/intranet, team: members, bots: [renovate*]}
+
+``classify(snapshot, clients=..., team=..., bots=..., self_ids=...)`` returns
+the same snapshot (issues, comments and changes are shared, not copied) with
+every person's ``kind`` decided. The first step that applies wins:
+
+1. **bot** — the connector already said ``bot`` (GitHub type Bot, Jira
+   accountType app), the id ends in ``[bot]``, the id or name matches a
+   ``bots`` glob, or the id is one of ``self_ids`` (forewarn's own account).
+   Bots never count in any rule.
+2. **named** — ``team`` and ``clients`` may be lists of patterns (logins,
+   account ids, names, emails; ``fnmatch`` globs, case-insensitive; a single
+   string that is not a keyword is one pattern). A pattern without wildcards
+   that equals the id, name or email beats a glob; between equally specific
+   matches on both sides, ``team`` wins.
+3. **keywords** — ``clients: external``: a person whose GitHub
+   ``author_association`` is not MEMBER, OWNER or COLLABORATOR is a client
+   (and one with such an association is team); ``team: members``: a person
+   with one of those associations is team (and one with another association a
+   client). A person without an association (Jira, the local tracker) is not
+   decided by a keyword.
+4. **the rest** — where only ``clients`` is given every other human is team;
+   where only ``team`` is given every other human is a client. Where neither
+   is given, people with an association are classified as if
+   ``clients: external`` had been written and the others keep the kind the
+   tracker gave them (``unknown`` unless the local tracker file says ``team``
+   or ``client``). With both given, an undecided person keeps the tracker's
+   kind too.
+
+Rules ignore ``unknown`` people: their messages neither start nor answer a
+wait for a reply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from fnmatch import translate
+
+from connectors.model import Person, PersonKind, Snapshot
+
+EXTERNAL = "external"
+MEMBERS = "members"
+#: GitHub author_association values that mean "works on this repository".
+INSIDE_ASSOCIATIONS = frozenset({"MEMBER", "OWNER", "COLLABORATOR"})
+_GLOB_CHARS = frozenset("*?[")
+
+
+class _Patterns:
+    """A list of globs matched case-insensitively against id, name and email."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        folded = [pattern.casefold() for pattern in patterns if pattern]
+        self.exact = frozenset(p for p in folded if not _GLOB_CHARS & set(p))
+        globs = [translate(p) for p in folded if _GLOB_CHARS & set(p)]
+        self.glob = re.compile("|".join(globs)) if globs else None
+
+    def __bool__(self) -> bool:
+        return bool(self.exact) or self.glob is not None
+
+    def level(self, person: Person) -> int:
+        """2 for an exact match, 1 for a glob match, 0 for none."""
+        names = [value.casefold() for value in (person.id, person.name, person.email) if value]
+        if any(name in self.exact for name in names):
+            return 2
+        if self.glob is not None and any(self.glob.match(name) for name in names):
+            return 1
+        return 0
+
+
+def _spec(value: str | Sequence[str] | None, keyword: str) -> tuple[bool, _Patterns]:
+    """(keyword given, patterns) from a ``clients``/``team`` setting."""
+    if value is None:
+        return False, _Patterns(())
+    if isinstance(value, str):
+        if value.casefold() == keyword:
+            return True, _Patterns(())
+        return False, _Patterns((value,))
+    return False, _Patterns(value)
+
+
+def _by_association(person: Person) -> PersonKind | None:
+    if not person.association:
+        return None
+    return "team" if person.association.upper() in INSIDE_ASSOCIATIONS else "client"
+
+
+def classify(
+    snapshot: Snapshot,
+    *,
+    clients: str | Sequence[str] | None,
+    team: str | Sequence[str] | None,
+    bots: Sequence[str] = (),
+    self_ids: Sequence[str] = (),
+) -> Snapshot:
+    """The snapshot with every person's kind decided (see the module docstring)."""
+    external, client_patterns = _spec(clients, EXTERNAL)
+    members, team_patterns = _spec(team, MEMBERS)
+    clients_given = clients is not None
+    team_given = team is not None
+    bot_patterns = _Patterns(bots)
+    ours = frozenset(person_id.casefold() for person_id in self_ids)
+
+    def decide(person: Person) -> PersonKind:
+        folded_id = person.id.casefold()
+        if (
+            person.kind == "bot"
+            or folded_id.endswith("[bot]")
+            or folded_id in ours
+            or bot_patterns.level(person)
+        ):
+            return "bot"
+        team_level = team_patterns.level(person)
+        client_level = client_patterns.level(person)
+        if team_level or client_level:
+            return "team" if team_level >= client_level else "client"
+        if external or members:
+            by_association = _by_association(person)
+            if by_association is not None:
+                return by_association
+        if clients_given and not team_given:
+            return "team"
+        if team_given and not clients_given:
+            return "client"
+        if not clients_given and not team_given:
+            by_association = _by_association(person)
+            if by_association is not None:
+                return by_association
+        return person.kind
+
+    def decided(person: Person) -> Person:
+        kind = decide(person)
+        return person if kind == person.kind else dataclasses.replace(person, kind=kind)
+
+    people = {person_id: decided(person) for person_id, person in snapshot.people.items()}
+    # Authors and assignees the connector did not describe are classified by id.
+    for person_id in _referenced(snapshot):
+        if person_id not in people:
+            people[person_id] = decided(Person(id=person_id, name=person_id))
+    return dataclasses.replace(snapshot, people=people)
+
+
+def _referenced(snapshot: Snapshot) -> set[str]:
+    ids: set[str] = {comment.author for comment in snapshot.comments}
+    for issue in snapshot.issues:
+        ids.add(issue.author)
+        ids.update(issue.assignees)
+    return ids

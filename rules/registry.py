@@ -1,0 +1,51 @@
+"""The explicit list of rule kinds: ``kind`` in the YAML -> the module that implements it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Protocol, cast
+
+from connectors.model import Snapshot
+from rules import schedule_slip, scope_creep, unanswered_feedback
+from rules.base import Finding, RuleContext
+from rules.options import RuleOptions
+
+
+class Rule(Protocol):
+    """What a rule module provides (see rules/scope_creep.py for a whole one)."""
+
+    KIND: str
+    Options: type[RuleOptions]
+    MESSAGES: dict[str, dict[str, str]]
+
+    def evaluate(
+        self, snapshot: Snapshot, ctx: RuleContext, options: RuleOptions
+    ) -> Sequence[Finding]: ...
+
+
+_MODULES: tuple[ModuleType, ...] = (scope_creep, schedule_slip, unanswered_feedback)
+RULES: dict[str, Rule] = {module.KIND: cast(Rule, module) for module in _MODULES}
+#: Old names that keep working after a rename (none yet).
+ALIASES: dict[str, str] = {}
+
+
+class NoSuchRule(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean "x"?)`` or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def get(kind: str) -> Rule:
+    kind = ALIASES.get(kind, kind)
+    try:
+        return RULES[kind]
+    except KeyError:
+        msg = f'no such rule kind: "{kind}"{suggest(kind, sorted(RULES))}'
+        raise NoSuchRule(msg) from None

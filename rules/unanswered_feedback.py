@@ -1,0 +1,338 @@
+"""unanswered_feedback: a client wrote and nobody on the team has answered yet.
+
+Answering quickly is the cheapest way to keep a client's trust. This rule
+counts, in business hours, how long a client's message has waited for a team
+reply: a warning (label only) half-way through the SLA, an alert comment that
+names the assignees once the SLA is reached.
+
+Options (with defaults)::
+
+    rules:
+      - id: feedback              # part of every fingerprint
+        kind: unanswered_feedback
+        sla: 16h                  # or a table: {p1: 4h, bug: 8h, default: 16h}
+        warn_at: 0.5              # warn once this share of the SLA has passed
+        label: awaiting-reply     # on the issue while it waits past warn_at
+        pause_labels: [waiting-on-client]
+        ack_labels: [forewarn-ack]
+        only_labels: []
+        exempt_labels: []
+        notify: []
+
+Semantics, for each **open**, in-scope issue:
+
+* The *messages* are the issue itself (its author, at its creation) and its
+  comments. forewarn's own comments, bots and people whose kind is
+  ``unknown`` are left out: an unknown person neither starts nor answers a
+  wait (``clients``/``team`` in the project config decide who is who).
+* The issue *awaits a reply* when a client wrote after the last team
+  message. The wait starts at the **first** client message after the last
+  team message (a follow-up does not restart the clock); that message is the
+  anchor of the finding, so a new question after a team reply is a new
+  finding.
+* *Elapsed* = business time of the project calendar (time zone, workdays,
+  hours, public holidays) from the anchor to now, minus the business time
+  the issue spent carrying a ``pause_labels`` label (from the label history;
+  a pause whose start predates the history counts from the anchor). An issue
+  that carries a pause label now is not reported at all.
+* The SLA is ``sla``, or the first entry of an SLA table whose key is one of
+  the issue's labels or its priority (``default`` otherwise).
+* Elapsed ≥ SLA → **breach**: CRITICAL, an alert comment, the label.
+  Elapsed ≥ ``warn_at`` × SLA → **warning**: WARNING, the label only. Both
+  are cause ``awaiting_reply`` with one fingerprint, so the breach is an
+  escalation of the warning. ``deadline`` is the instant the SLA is (or was)
+  reached, pauses included.
+* A team reply resolves it: the finding disappears (the sync layer removes the
+  label and edits the alert to say it was answered).
+
+Findings:
+
+=============== ======= ================== ============== =====
+cause           subject severity           comment        label
+=============== ======= ================== ============== =====
+awaiting_reply  issue   warning / critical breach only    yes
+=============== ======= ================== ============== =====
+
+Controls: ``only_labels``/``exempt_labels`` choose the issues;
+``pause_labels`` stop the clock; an SLA table picks the SLA by label or
+priority; ``ack_labels`` acknowledge the finding (still reported, no more
+notifications). ``approved_labels`` do not apply to this rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from connectors.model import Change, Comment, Issue, Snapshot
+from rules.base import Finding, RuleContext, Severity, make_fingerprint
+from rules.calendar import BusinessCalendar
+from rules.options import Label, RuleOptions, SlaTable, format_duration, sla_field
+
+KIND = "unanswered_feedback"
+#: The fingerprint anchor when the issue itself is the unanswered message.
+ISSUE_ANCHOR = "issue"
+
+if TYPE_CHECKING:
+    Sla = SlaTable
+else:
+    Sla = sla_field("16h")
+
+
+class Options(RuleOptions):
+    sla: Sla = Field(
+        default=SlaTable(entries=(), default=timedelta(hours=16)),
+        description="Business time a client may wait: 16h, or {p1: 4h, bug: 8h, default: 16h}.",
+    )
+    warn_at: float = Field(
+        default=0.5, gt=0, lt=1, description="Share of the SLA after which a warning appears."
+    )
+    label: Label | None = Field(default="awaiting-reply", description="Put on a waiting issue.")
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "awaiting_reply": {
+        "en": (
+            "{client} asked on {asked_at} about “{title}” and is still waiting for a reply. "
+            "The reply time agreed with the client is {sla} of business hours, so it is due "
+            "by {deadline}. Assignees: {assignees}."
+        ),
+        "zh-CN": (
+            "{client} 于 {asked_at} 就“{title}”提出的问题仍在等待答复。与客户约定的响应时限为 "
+            "{sla}（工作时间），应于 {deadline} 前答复。负责人：{assignees}。"
+        ),
+    },
+}
+
+
+def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Finding]:
+    """Findings for every open issue whose client waits for a reply (see the module docstring)."""
+    if not options.enabled or (options.projects and snapshot.project not in options.projects):
+        return []
+    team = frozenset(pid for pid, person in snapshot.people.items() if person.kind == "team")
+    clients = frozenset(
+        pid for pid, person in snapshot.people.items() if person.kind == "client"
+    )
+    paused = options.folded(options.pause_labels)
+    scoped = bool(options.only_labels or options.exempt_labels)
+    # Per issue looked at, one record: [issue, last team message time or None,
+    # client comments...]. One dict look-up per comment is the whole cost of
+    # the pass over a million comments.
+    records: dict[str, list[Any]] = {}
+    for issue in snapshot.issues:
+        if not issue.is_open or (scoped and not options.in_scope(issue)):
+            continue
+        if issue.labels and issue.has_label(paused):
+            continue
+        records[issue.key] = [issue, issue.created_at if issue.author in team else None]
+
+    for comment in snapshot.comments:
+        record = records.get(comment.issue_key)
+        if record is None or comment.is_ours:
+            continue
+        author = comment.author
+        if author in team:
+            if record[1] is None or comment.created_at > record[1]:
+                record[1] = comment.created_at
+        elif author in clients:
+            record.append(comment)
+
+    anchors: dict[str, tuple[datetime, str, str]] = {}  # issue -> (asked at, anchor, author)
+    for key, record in records.items():
+        issue = record[0]
+        body = issue.author in clients
+        if body or len(record) > 2:
+            anchor = _first_after(issue, record[2:], record[1], body=body)
+            if anchor is not None:
+                anchors[key] = anchor
+    if not anchors:
+        return []
+
+    pauses = _pause_changes(snapshot.changes, anchors, paused)
+    acks = options.folded(options.ack_labels)
+    names = _Names(snapshot)
+    findings: list[Finding] = []
+    for key, (asked_at, anchor_id, author) in anchors.items():
+        changes = pauses.get(key)
+        finding = _finding(
+            options,
+            ctx,
+            records[key][0],
+            asked_at=asked_at,
+            anchor_id=anchor_id,
+            author=author,
+            pauses=_intervals(changes, paused) if changes else [],
+            names=names,
+            acks=acks,
+        )
+        if finding is not None:
+            findings.append(finding)
+    findings.sort(key=lambda finding: finding.fingerprint)
+    return findings
+
+
+def _first_after(
+    issue: Issue, comments: Iterable[Comment], team_at: datetime | None, *, body: bool
+) -> tuple[datetime, str, str] | None:
+    """The first client message after ``team_at``: (asked at, anchor id, author), or None.
+
+    Ties at one instant go to the issue body, then to the smallest comment id,
+    so the anchor does not depend on the order the tracker listed comments in.
+    A client message at the very instant of the last team message counts as
+    answered.
+    """
+    best: tuple[datetime, int, str, str] | None = None
+    if body and (team_at is None or issue.created_at > team_at):
+        best = (issue.created_at, 0, ISSUE_ANCHOR, issue.author)
+    for comment in comments:
+        if team_at is not None and comment.created_at <= team_at:
+            continue
+        candidate = (comment.created_at, 1, comment.id, comment.author)
+        if best is None or candidate < best:
+            best = candidate
+    if best is None:
+        return None
+    return best[0], best[2], best[3]
+
+
+def _pause_changes(
+    changes: Iterable[Change], anchors: Mapping[str, object], paused: frozenset[str]
+) -> dict[str, list[Change]]:
+    """Pause-label changes of the waiting issues, indexed by issue."""
+    found: dict[str, list[Change]] = {}
+    if not paused:
+        return found
+    for change in changes:
+        if change.field != "label" or change.issue_key not in anchors:
+            continue
+        if (change.after or "").casefold() in paused or (change.before or "").casefold() in paused:
+            found.setdefault(change.issue_key, []).append(change)
+    return found
+
+
+def _intervals(
+    changes: Iterable[Change], paused: frozenset[str]
+) -> list[tuple[datetime, datetime]]:
+    """The periods during which at least one pause label was on the issue, in order.
+
+    A label removed with no earlier addition in the history was on from the
+    start (the interval opens at ``datetime.min``); a label added and never
+    removed, on an issue that does not carry it now, is a gap in the history
+    and is ignored.
+    """
+    events: list[tuple[datetime, int, str]] = []  # (at, 0 = removed / 1 = added, label)
+    first: dict[str, int] = {}
+    for change in sorted(changes, key=lambda c: (c.at, c.before or "", c.after or "")):
+        removed = (change.before or "").casefold()
+        added = (change.after or "").casefold()
+        if removed in paused:
+            events.append((change.at, 0, removed))
+            first.setdefault(removed, 0)
+        if added in paused:
+            events.append((change.at, 1, added))
+            first.setdefault(added, 1)
+    start_of_time = datetime.min.replace(tzinfo=events[0][0].tzinfo) if events else None
+    active = {label for label, kind in first.items() if kind == 0}
+    opened = start_of_time if active else None
+    intervals: list[tuple[datetime, datetime]] = []
+    for at, kind, label in events:
+        if kind == 1:
+            active.add(label)
+            if opened is None:
+                opened = at
+        elif label in active:
+            active.discard(label)
+            if not active and opened is not None:
+                intervals.append((opened, at))
+                opened = None
+    return intervals
+
+
+def _finding(
+    options: Options,
+    ctx: RuleContext,
+    issue: Issue,
+    *,
+    asked_at: datetime,
+    anchor_id: str,
+    author: str,
+    pauses: list[tuple[datetime, datetime]],
+    names: _Names,
+    acks: frozenset[str],
+) -> Finding | None:
+    calendar = ctx.calendar
+    now = ctx.now
+    sla = options.sla.for_issue(issue) if options.sla.entries else options.sla.default
+    elapsed = calendar.business_time(asked_at, now)
+    for start, end in pauses:
+        if end > asked_at and start < now:
+            elapsed -= calendar.business_time(max(start, asked_at), min(end, now))
+    if elapsed >= sla:
+        severity = Severity.CRITICAL
+    elif elapsed >= sla * options.warn_at:
+        severity = Severity.WARNING
+    else:
+        return None
+    return Finding(
+        rule_id=options.id,
+        kind=KIND,
+        cause="awaiting_reply",
+        subject_kind="issue",
+        subject_key=issue.key,
+        severity=severity,
+        fingerprint=make_fingerprint(options.id, "awaiting_reply", issue.key, anchor_id),
+        evidence={
+            "title": issue.title,
+            "asked_at": asked_at,
+            "client": names[author],
+            "sla": _sla_text(sla),
+            "deadline": _deadline(calendar, asked_at, sla, pauses),
+            "elapsed_hours": round(elapsed.total_seconds() / 3600, 1),
+            "assignees": [names[person_id] for person_id in issue.assignees],
+        },
+        label=options.label,
+        comment=severity is Severity.CRITICAL,
+        acked=bool(issue.labels) and issue.has_label(acks),
+        notify=options.notify,
+    )
+
+
+def _deadline(
+    calendar: BusinessCalendar,
+    asked_at: datetime,
+    sla: timedelta,
+    pauses: list[tuple[datetime, datetime]],
+) -> datetime:
+    """When ``sla`` of unpaused business time has passed since ``asked_at``."""
+    moment = asked_at
+    left = sla
+    for start, end in pauses:
+        if end <= moment:
+            continue
+        if start > moment:
+            running = calendar.business_time(moment, start)
+            if running >= left:
+                break
+            left -= running
+        moment = end
+    return calendar.add_business_time(moment, left)
+
+
+class _Names(dict[str, str]):
+    """Display names (the name, else the id), looked up once per person."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def __missing__(self, person_id: str) -> str:
+        person = self.snapshot.person(person_id)
+        name = self[person_id] = person.name or person.id
+        return name
+
+
+_sla_text = lru_cache(maxsize=64)(format_duration)

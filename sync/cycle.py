@@ -1,0 +1,177 @@
+"""One cycle for one project: fetch -> evaluate -> reconcile -> publish -> record.
+
+The cursor, the cached snapshot and the connector's memo are saved only after
+the cycle's writes are done and recorded (a bookmark covers only data that was
+safely processed); a cycle that dies is simply repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from connectors.base import Connector, DictMemo
+from connectors.model import Snapshot
+from rules.base import DueDateSeen, Finding, History, RuleContext
+from rules.calendar import BusinessCalendar
+from rules.options import RuleOptions
+from rules.people import classify
+from rules.registry import Rule
+from sync.cache import merge, with_writes
+from sync.publish import Outcome, Publisher
+from sync.reconcile import Actual, Plan, plan
+from sync.render import Style
+from sync.state import FindingRecord, StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProjectRuntime:
+    """A project from the config with its connector built: what a cycle needs."""
+
+    name: str
+    connector: Connector
+    rules: Sequence[tuple[Rule, RuleOptions]]
+    calendar: BusinessCalendar
+    style: Style
+    memo: DictMemo = field(default_factory=DictMemo)
+    status_issue: str | None = None
+    notify: tuple[str, ...] = ()
+    clients: str | Sequence[str] | None = None
+    team: str | Sequence[str] | None = None
+    bots: Sequence[str] = ()
+    write_budget: int = 50
+
+    @property
+    def seed(self) -> int:
+        return zlib.crc32(self.name.encode())
+
+
+@dataclass
+class CycleReport:
+    project: str
+    started_at: datetime
+    dry_run: bool
+    findings: list[Finding] = field(default_factory=list)
+    plan: Plan = field(default_factory=Plan)
+    outcome: Outcome | None = None
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+    seconds: float = 0.0
+    snapshot: Snapshot | None = None
+    history: History = field(default_factory=History)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def history_for(snapshot: Snapshot, stored: dict[str, tuple[DueDateSeen, ...]],
+                now: datetime) -> History:
+    """Stored due-date observations, the tracker's own due-date changes, and today's value."""
+    keys = {milestone.key for milestone in snapshot.milestones}
+    seen: dict[str, list[DueDateSeen]] = {key: list(stored.get(key, ())) for key in keys}
+    for change in snapshot.changes:
+        if change.field == "due_on" and change.issue_key in keys:
+            earlier = date.fromisoformat(change.before) if change.before else None
+            later = date.fromisoformat(change.after) if change.after else None
+            seen[change.issue_key] += [DueDateSeen(change.at, earlier),
+                                       DueDateSeen(change.at, later)]
+    for milestone in snapshot.milestones:
+        entries = seen[milestone.key]
+        if not entries or entries[-1].due_on != milestone.due_on:
+            entries.append(DueDateSeen(now, milestone.due_on))
+    return History(due_dates={
+        key: tuple(sorted(values, key=lambda item: item.seen_at)) for key, values in seen.items()
+    })
+
+
+def evaluate(
+    runtime: ProjectRuntime, snapshot: Snapshot, ctx: RuleContext, report: CycleReport
+) -> list[Finding]:
+    found: list[Finding] = []
+    for rule, options in runtime.rules:
+        try:
+            found.extend(rule.evaluate(snapshot, ctx, options))
+        except Exception as error:  # one broken rule must not silence the others
+            log.exception("%s: rule %s failed", runtime.name, options.id)
+            report.errors.append(f"rule {options.id} failed: {error}")
+    return sorted(found, key=lambda finding: finding.fingerprint)
+
+
+def run_cycle(
+    runtime: ProjectRuntime, store: StateStore, *, clock: Callable[[], datetime],
+    dry_run: bool = False,
+) -> CycleReport:
+    started = time.perf_counter()
+    now = clock()
+    report = CycleReport(project=runtime.name, started_at=now, dry_run=dry_run)
+    run_id = None if dry_run else store.start_run(runtime.name, now)
+    try:
+        _cycle(runtime, store, report, clock=clock, now=now)
+    except Exception as error:
+        log.exception("%s: cycle failed", runtime.name)
+        report.errors.append(str(error) or type(error).__name__)
+    report.seconds = time.perf_counter() - started
+    if run_id is not None:
+        outcome = report.outcome
+        store.finish_run(
+            run_id, status="ok" if report.ok else "failed", now=clock(),
+            findings=len(report.findings), writes=outcome.writes if outcome else 0,
+            skipped=len(report.skipped), message="; ".join(report.errors) or None,
+        )
+    return report
+
+
+def _cycle(
+    runtime: ProjectRuntime, store: StateStore, report: CycleReport, *,
+    clock: Callable[[], datetime], now: datetime,
+) -> None:
+    cached = store.load_snapshot(runtime.name)
+    cursor = store.cursor(runtime.name) if cached is not None else None
+    runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
+                         if k not in runtime.memo})
+    fetched = runtime.connector.fetch(cursor)
+    report.requests = fetched.requests
+    report.skipped = list(fetched.skipped)
+    snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
+    me = runtime.connector.whoami()
+    people = classify(snapshot, clients=runtime.clients, team=runtime.team,
+                      bots=runtime.bots, self_ids=[me])
+    report.snapshot = people
+    history = history_for(snapshot, store.due_date_history(runtime.name), now)
+    report.history = history
+    ctx = RuleContext(now=now, calendar=runtime.calendar, history=history, seed=runtime.seed)
+    report.findings = evaluate(runtime, people, ctx, report)
+    actual = Actual(comments=store.comments(runtime.name),
+                    labels=frozenset(store.labels(runtime.name)),
+                    findings=store.findings(runtime.name))
+    report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
+                       style=runtime.style, now=now, status_issue=runtime.status_issue,
+                       notify=runtime.notify)
+    if report.dry_run:
+        return
+    publisher = Publisher(runtime.connector, store, runtime.name,
+                          budget=runtime.write_budget, clock=clock, me=me)
+    outcome = publisher.execute(report.plan)
+    report.outcome = outcome
+    still_open = {record.fingerprint for record in store.comments(runtime.name).values()
+                  if not record.resolved}
+    active = {record.fingerprint for record in report.plan.records}
+    kept: list[FindingRecord] = list(report.plan.records) + [
+        record for fp, record in actual.findings.items() if fp in still_open and fp not in active
+    ]
+    store.save_findings(runtime.name, kept, now)
+    store.record_due_dates(runtime.name,
+                           {m.key: m.due_on for m in snapshot.milestones}, now)
+    cached_after = with_writes(snapshot, added=outcome.added_labels,
+                               removed=outcome.removed_labels, comments=outcome.comments, now=now)
+    store.save_progress(runtime.name, cursor=fetched.cursor,
+                        snapshot=replace(cached_after, people=dict(snapshot.people)),
+                        memo=runtime.memo, now=now)

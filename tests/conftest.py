@@ -1,0 +1,85 @@
+"""Shared fixtures: a clock that only moves when told, state stores, the demo tracker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from sync.state import StateStore
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+DEMO_NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """A clock the code under test reads; tests move it, nothing sleeps."""
+
+    now: datetime = DEMO_NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def demo_tracker(tmp_path: Path) -> Path:
+    target = tmp_path / "demo-tracker.json"
+    shutil.copy(EXAMPLES / "demo-tracker.json", target)
+    return target
+
+
+@pytest.fixture
+def demo_config(tmp_path: Path, demo_tracker: Path) -> Path:
+    target = tmp_path / "forewarn.yaml"
+    text_ = (EXAMPLES / "forewarn.yaml").read_text(encoding="utf-8")
+    target.write_text(text_.replace("sqlite:///forewarn-demo.db",
+                                    f"sqlite:///{tmp_path / 'state.db'}"), encoding="utf-8")
+    return target
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("FOREWARN_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """The same tests against SQLite and, when CI provides it, a real PostgreSQL."""
+    if request.param == "sqlite":
+        state = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+        yield state
+        state.close()
+        return
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("FOREWARN_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    state = StateStore(f"{url}{separator}options=-csearch_path%3D{schema}")
+    try:
+        yield state
+    finally:
+        state.close()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,142 @@
+"""Whole cycles on the demo tracker: findings become comments and labels exactly once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from config import load_config, load_settings
+from connectors.local import LocalConnector
+from sync.cycle import CycleReport, run_cycle
+from sync.runtime import build_runtime
+from sync.state import StateStore
+from tests.conftest import Clock
+
+
+def cycle(config_path: Path, store: StateStore, clock: Clock, *, dry_run: bool = False,
+          budget: int | None = None) -> CycleReport:
+    config = load_config(config_path)
+    runtime = build_runtime(config, config.project("demo"), settings=load_settings(),
+                            clock=clock)
+    if budget is not None:
+        runtime.write_budget = budget
+    return run_cycle(runtime, store, clock=clock, dry_run=dry_run)
+
+
+def tracker(path: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def ours(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [c for c in tracker(path)["comments"] if c["author"] == "forewarn"]
+
+
+def labels(path: Path, key: str) -> list[str]:
+    return next(i["labels"] for i in tracker(path)["issues"] if i["key"] == key)
+
+
+def test_every_rule_fires_on_the_demo(demo_config: Path, demo_tracker: Path, store: StateStore,
+                                      clock: Clock) -> None:
+    report = cycle(demo_config, store, clock)
+    assert report.ok, report.errors
+    causes = {(f.kind, f.cause, f.subject_key) for f in report.findings}
+    assert {
+        ("scope_creep", "added", "demo#12"), ("scope_creep", "added", "demo#14"),
+        ("scope_creep", "descoped", "demo#15"), ("scope_creep", "growth", "demo/milestones/1"),
+        ("schedule_slip", "schedule", "demo/milestones/1"),
+        ("schedule_slip", "schedule", "demo/milestones/2"),
+        ("schedule_slip", "moved", "demo/milestones/3"),
+        ("schedule_slip", "issue_overdue", "demo#17"),
+        ("unanswered_feedback", "awaiting_reply", "demo#20"),
+        ("unanswered_feedback", "awaiting_reply", "demo#21"),
+    } == causes
+    assert not any(f.subject_key == "demo#13" for f in report.findings)  # approved change
+    assert not any(f.subject_key == "demo#22" for f in report.findings)  # answered
+    assert labels(demo_tracker, "demo#12") == ["scope-creep"]
+    assert labels(demo_tracker, "demo#13") == ["change-approved"]
+    assert labels(demo_tracker, "demo#21") == ["awaiting-reply"]  # warning: label only
+    assert {c["issue_key"] for c in ours(demo_tracker)} == {"demo#1", "demo#12", "demo#14",
+                                                            "demo#17", "demo#20"}
+    breach = next(c["body"] for c in ours(demo_tracker) if c["issue_key"] == "demo#20")
+    assert "cc @alice" in breach and "Bob Li" in breach
+
+
+def test_second_cycle_writes_nothing(demo_config: Path, demo_tracker: Path, store: StateStore,
+                                     clock: Clock) -> None:
+    first = cycle(demo_config, store, clock)
+    assert first.outcome is not None and first.outcome.writes == 16
+    before = demo_tracker.read_text()
+    clock.advance(minutes=15)
+    second = cycle(demo_config, store, clock)
+    assert second.plan.writes == () and second.outcome is not None
+    assert second.outcome.writes == 0
+    assert demo_tracker.read_text() == before
+
+
+def test_dry_run_writes_and_saves_nothing(demo_config: Path, demo_tracker: Path,
+                                          store: StateStore, clock: Clock) -> None:
+    before = demo_tracker.read_text()
+    report = cycle(demo_config, store, clock, dry_run=True)
+    assert len(report.plan.writes) == 16
+    assert demo_tracker.read_text() == before
+    assert store.cursor("demo") is None and store.last_run("demo") is None
+
+
+def test_team_reply_resolves_the_alert(demo_config: Path, demo_tracker: Path,
+                                       store: StateStore, clock: Clock) -> None:
+    cycle(demo_config, store, clock)
+    clock.advance(hours=1)
+    LocalConnector(demo_tracker, clock=clock)  # the team answers through the tracker
+    data = tracker(demo_tracker)
+    data["comments"].append({"id": "500", "issue_key": "demo#20", "author": "bob",
+                             "created_at": "2026-11-25T09:00:00Z",
+                             "updated_at": "2026-11-25T09:00:00Z", "body": "Fixed in 2.3."})
+    issue = next(i for i in data["issues"] if i["key"] == "demo#20")
+    issue["updated_at"] = "2026-11-25T09:00:00Z"
+    demo_tracker.write_text(json.dumps(data))
+    report = cycle(demo_config, store, clock)
+    assert [a.describe() for a in report.plan.writes] == [
+        next(a.describe() for a in report.plan.writes if "resolve" in a.describe()),
+        "remove label 'awaiting-reply' from demo#20",
+    ]
+    body = next(c["body"] for c in ours(demo_tracker) if c["issue_key"] == "demo#20")
+    assert "**Resolved:** Answered by Bob Li on 2026-11-25 17:00 CST." in body
+    assert labels(demo_tracker, "demo#20") == []
+    clock.advance(minutes=15)
+    assert cycle(demo_config, store, clock).plan.writes == ()
+
+
+def test_lost_state_database_does_not_duplicate_comments(
+    demo_config: Path, demo_tracker: Path, tmp_path: Path, clock: Clock
+) -> None:
+    first = StateStore(f"sqlite:///{tmp_path / 'a.db'}")
+    cycle(demo_config, first, clock)
+    first.close()
+    count = len(ours(demo_tracker))
+    fresh = StateStore(f"sqlite:///{tmp_path / 'b.db'}")  # the database was lost
+    clock.advance(minutes=15)
+    report = cycle(demo_config, fresh, clock)
+    assert report.outcome is not None
+    assert len(ours(demo_tracker)) == count
+    assert report.outcome.writes == 0
+    assert sum(a.describe().startswith("adopt") for a in report.plan.actions) == count
+    fresh.close()
+
+
+@pytest.mark.parametrize("budget", [0, 3, 9])
+def test_write_budget_defers_the_rest_to_the_next_cycle(
+    demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock, budget: int
+) -> None:
+    report = cycle(demo_config, store, clock, budget=budget)
+    assert report.outcome is not None
+    assert report.outcome.budgeted == budget
+    assert report.outcome.stopped == (
+        f"write budget of {budget} reached; the rest waits for the next cycle")
+    for _ in range(20):
+        clock.advance(minutes=15)
+        report = cycle(demo_config, store, clock, budget=max(budget, 1))
+        if not report.plan.writes:
+            break
+    assert len(ours(demo_tracker)) == 8  # every alert exactly once in the end

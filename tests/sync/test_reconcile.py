@@ -1,0 +1,229 @@
+"""Planning: only differences are written, nothing twice, and only forewarn's own labels go."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from connectors.model import Comment, Issue, Person, Snapshot
+from rules.base import Finding, Severity, make_fingerprint
+from sync.reconcile import (
+    Actual,
+    AddLabel,
+    AdoptComment,
+    CreateComment,
+    EditComment,
+    EnsureLabel,
+    ForgetLabel,
+    Plan,
+    RemoveLabel,
+    plan,
+)
+from sync.render import Style, body_hash
+from sync.state import CommentRecord, FindingRecord
+
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+STYLE = Style(markup="markdown", timezone="Asia/Shanghai")
+
+
+def issue(key: str, *labels: str) -> Issue:
+    return Issue(key=key, title=f"title of {key}", url="", state="open",
+                 created_at=NOW - timedelta(days=30), author="alice", labels=labels)
+
+
+def snapshot(*issues: Issue, comments: tuple[Comment, ...] = ()) -> Snapshot:
+    people = {"alice": Person("alice", "Alice", "team"),
+              "carol": Person("carol", "Carol", "client"),
+              "forewarn": Person("forewarn", "forewarn", "bot")}
+    return Snapshot(project="p", fetched_at=NOW, issues=issues, comments=comments, people=people)
+
+
+def finding(subject: str = "p#1", *, severity: Severity = Severity.WARNING, cause: str = "added",
+            kind: str = "scope_creep", label: str | None = "scope-creep", comment: bool = True,
+            acked: bool = False, subject_kind: str = "issue", **evidence: object) -> Finding:
+    return Finding(
+        rule_id="scope", kind=kind, cause=cause, subject_kind=subject_kind,  # type: ignore[arg-type]
+        subject_key=subject, severity=severity,
+        fingerprint=make_fingerprint("scope", cause, subject), label=label, comment=comment,
+        acked=acked, evidence={"milestone_title": "v1.0", "title": "t", **evidence},
+    )
+
+
+def apply(result: Plan, actual: Actual, snap: Snapshot) -> tuple[Actual, Snapshot]:
+    """What the publisher would record and the tracker would show after the plan."""
+    comments = dict(actual.comments)
+    labels = set(actual.labels)
+    issues = {i.key: i for i in snap.issues}
+    for number, action in enumerate(result.actions):
+        if isinstance(action, CreateComment):
+            comments[action.marker] = CommentRecord(action.marker, action.fingerprint,
+                                                    action.target, f"c{number}",
+                                                    body_hash(action.body), False)
+        elif isinstance(action, EditComment):
+            old = comments[action.marker]
+            comments[action.marker] = replace(old, body_hash=body_hash(action.body),
+                                              resolved=action.resolved)
+        elif isinstance(action, AdoptComment):
+            comments[action.marker] = CommentRecord(action.marker, action.fingerprint,
+                                                    action.target, action.comment_id,
+                                                    action.body_hash, False)
+        elif isinstance(action, AddLabel):
+            labels.add((action.target, action.label))
+            old_issue = issues[action.target]
+            issues[action.target] = replace(old_issue, labels=(*old_issue.labels, action.label))
+        elif isinstance(action, RemoveLabel | ForgetLabel):
+            labels.discard((action.target, action.label))
+            old_issue = issues[action.target]
+            issues[action.target] = replace(
+                old_issue, labels=tuple(n for n in old_issue.labels if n != action.label))
+    records = {record.fingerprint: record for record in result.records}
+    return (Actual(comments=comments, labels=frozenset(labels), findings=records),
+            replace(snap, issues=tuple(issues.values())))
+
+
+def kinds(result: Plan) -> list[str]:
+    return [type(action).__name__ for action in result.actions]
+
+
+def test_new_finding_gets_label_then_comment_and_second_plan_is_empty() -> None:
+    snap = snapshot(issue("p#1"))
+    first = plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE, now=NOW,
+                 notify=["alice"])
+    assert kinds(first) == ["EnsureLabel", "AddLabel", "CreateComment"]
+    create = first.actions[2]
+    assert isinstance(create, CreateComment)
+    assert create.marker == finding().fingerprint + ":warning"
+    assert f"<!-- forewarn:{create.marker} -->" in create.body
+    assert "cc @alice" in create.body
+    actual, snap = apply(first, Actual(), snap)
+    assert plan(findings=[finding()], snapshot=snap, actual=actual, style=STYLE, now=NOW,
+                notify=["alice"]).actions == ()
+
+
+def test_changed_evidence_edits_the_comment_silently() -> None:
+    snap = snapshot(issue("p#1"))
+    actual, snap = apply(plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE,
+                              now=NOW), Actual(), snap)
+    moved = finding(milestone_title="v1.0 (renamed)")
+    result = plan(findings=[moved], snapshot=snap, actual=actual, style=STYLE, now=NOW)
+    assert kinds(result) == ["EditComment"]
+    assert "v1\\.0 \\(renamed\\)" in result.actions[0].body  # type: ignore[union-attr]
+
+
+def test_escalation_is_a_new_comment_unless_acknowledged() -> None:
+    snap = snapshot(issue("p#1"))
+    warn = finding(kind="unanswered_feedback", cause="awaiting_reply", label="awaiting-reply")
+    actual, snap = apply(plan(findings=[warn], snapshot=snap, actual=Actual(), style=STYLE,
+                              now=NOW), Actual(), snap)
+    breach = replace(warn, severity=Severity.CRITICAL)
+    escalated = plan(findings=[breach], snapshot=snap, actual=actual, style=STYLE, now=NOW)
+    assert kinds(escalated) == ["CreateComment"]
+    assert escalated.actions[0].marker.endswith(":critical")  # type: ignore[union-attr]
+    acked = plan(findings=[replace(breach, acked=True)], snapshot=snap, actual=actual,
+                 style=STYLE, now=NOW)
+    assert kinds(acked) == ["EditComment"]  # the checkbox is ticked in place, no notification
+    assert "- [x]" in acked.actions[0].body  # type: ignore[union-attr]
+
+
+def test_ticked_checkbox_stops_escalation_comments() -> None:
+    warn = finding(kind="schedule_slip", cause="schedule", label=None)
+    snap = snapshot(issue("p#1"))
+    actual, snap = apply(plan(findings=[warn], snapshot=snap, actual=Actual(), style=STYLE,
+                              now=NOW), Actual(), snap)
+    (record,) = actual.comments.values()
+    ticked = Comment(id=record.comment_id, issue_key="p#1", author="forewarn", created_at=NOW,
+                     is_ours=True, marker=record.marker, acked=True)
+    snap = replace(snap, comments=(ticked,))
+    result = plan(findings=[replace(warn, severity=Severity.CRITICAL)], snapshot=snap,
+                  actual=actual, style=STYLE, now=NOW)
+    assert not any(isinstance(action, CreateComment) for action in result.actions)
+
+
+def test_resolution_edits_the_comment_and_removes_only_our_label() -> None:
+    snap = snapshot(issue("p#1", "scope-creep"), issue("p#2"))
+    mine = finding("p#2")
+    theirs = finding("p#1")  # the label was already there: a person put it
+    actual, snap = apply(plan(findings=[mine, theirs], snapshot=snap, actual=Actual(),
+                              style=STYLE, now=NOW), Actual(), snap)
+    assert actual.labels == {("p#2", "scope-creep")}
+    result = plan(findings=[], snapshot=snap, actual=actual, style=STYLE, now=NOW)
+    assert sorted(kinds(result)) == ["EditComment", "EditComment", "RemoveLabel"]
+    assert [a.target for a in result.actions if isinstance(a, RemoveLabel)] == ["p#2"]
+    edits = [a for a in result.actions if isinstance(a, EditComment)]
+    assert all(a.resolved and "**Resolved:** No longer detected as of 2026-11-25 16:00 CST"
+               in a.body for a in edits)
+    actual, snap = apply(result, actual, snap)
+    assert plan(findings=[], snapshot=snap, actual=actual, style=STYLE, now=NOW).actions == ()
+
+
+def test_answered_feedback_says_who_answered_and_when() -> None:
+    asked = NOW - timedelta(days=2)
+    warn = finding(kind="unanswered_feedback", cause="awaiting_reply", label="awaiting-reply",
+                   severity=Severity.CRITICAL, asked_at=asked)
+    snap = snapshot(issue("p#1"))
+    actual, snap = apply(plan(findings=[warn], snapshot=snap, actual=Actual(), style=STYLE,
+                              now=NOW), Actual(), snap)
+    actual = replace(actual, findings={warn.fingerprint: FindingRecord(
+        warn.fingerprint, "scope", "unanswered_feedback", "awaiting_reply", "p#1", 30,
+        {"asked_at": asked.isoformat(), "title": "t"}, asked)})
+    reply = Comment(id="9", issue_key="p#1", author="alice", created_at=NOW - timedelta(hours=1))
+    result = plan(findings=[], snapshot=replace(snap, comments=(reply,)), actual=actual,
+                  style=STYLE, now=NOW)
+    (edit,) = [a for a in result.actions if isinstance(a, EditComment)]
+    assert "Answered by Alice on 2026-11-25 15:00 CST." in edit.body
+
+
+def test_lost_state_adopts_our_comment_instead_of_posting_again() -> None:
+    snap = snapshot(issue("p#1"))
+    first = plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
+    create = next(a for a in first.actions if isinstance(a, CreateComment))
+    ours = Comment(id="555", issue_key="p#1", author="forewarn", created_at=NOW, is_ours=True,
+                   marker=create.marker, body_excerpt=create.body)
+    snap = replace(snapshot(issue("p#1", "scope-creep")), comments=(ours,))
+    again = plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
+    assert kinds(again) == ["AdoptComment"]
+    assert again.actions[0].comment_id == "555"  # type: ignore[union-attr]
+
+
+def test_spoofed_marker_is_not_adopted() -> None:
+    snap = snapshot(issue("p#1"))
+    marker = finding().fingerprint + ":warning"
+    spoof = Comment(id="7", issue_key="p#1", author="carol", created_at=NOW, is_ours=False,
+                    marker=None, body_excerpt=f"<!-- forewarn:{marker} -->")
+    result = plan(findings=[finding()], snapshot=replace(snap, comments=(spoof,)),
+                  actual=Actual(), style=STYLE, now=NOW)
+    assert "CreateComment" in kinds(result)
+
+
+def test_milestone_findings_go_to_the_status_issue_without_labels() -> None:
+    growth = finding("p/milestones/1", cause="growth", subject_kind="milestone", label=None)
+    snap = snapshot(issue("p#1"), issue("p#100"))
+    with_status = plan(findings=[growth], snapshot=snap, actual=Actual(), style=STYLE, now=NOW,
+                       status_issue="p#100")
+    assert kinds(with_status) == ["CreateComment"]
+    assert with_status.actions[0].target == "p#100"  # type: ignore[union-attr]
+    without = plan(findings=[growth], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
+    assert without.actions == ()
+    assert [r.fingerprint for r in without.records] == [growth.fingerprint]
+
+
+def test_info_and_label_only_findings() -> None:
+    snap = snapshot(issue("p#1"), issue("p#2"))
+    info = finding("p#1", severity=Severity.INFO, cause="descoped", label=None, comment=False)
+    label_only = finding("p#2", kind="unanswered_feedback", cause="awaiting_reply",
+                         label="awaiting-reply", comment=False)
+    result = plan(findings=[info, label_only], snapshot=snap, actual=Actual(), style=STYLE,
+                  now=NOW)
+    assert result.actions == (EnsureLabel("awaiting-reply", "5319e7",
+                                          "forewarn: client feedback awaiting a reply"),
+                              AddLabel("p#2", "awaiting-reply"))
+
+
+def test_hostile_title_is_inert_in_the_comment() -> None:
+    hostile = finding(title="@everyone <!-- forewarn:x --> **pwn** ![i](http://x)")
+    result = plan(findings=[hostile], snapshot=snapshot(issue("p#1")), actual=Actual(),
+                  style=STYLE, now=NOW)
+    body = next(a for a in result.actions if isinstance(a, CreateComment)).body
+    assert "@everyone" not in body
+    assert body.count("<!--") == 2  # our marker and the checkbox tag, nothing injected
+    assert "**pwn**" not in body
