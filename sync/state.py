@@ -100,6 +100,17 @@ labels = Table(
     Column("label", String(100), primary_key=True),
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
+summaries = Table(
+    "summaries", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("period", String(40), primary_key=True),
+    Column("target", String(300)),
+    Column("comment_id", String(100)),
+    Column("body_hash", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
 runs = Table(
     "runs", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -327,6 +338,38 @@ class StateStore:
                 labels.c.project == project, labels.c.target == target, labels.c.label == label
             ))
 
+    # -- summaries ----------------------------------------------------------------------
+
+    def summary(self, project: str, period: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(summaries).where(
+                summaries.c.project == project, summaries.c.period == period)).first()
+        return _summary_row(row)
+
+    def previous_summary(self, project: str, before_period: str) -> dict[str, Any] | None:
+        """The latest summary of an earlier period: what "changed since" compares with."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(summaries)
+                .where(summaries.c.project == project, summaries.c.period < before_period)
+                .order_by(summaries.c.period.desc()).limit(1)
+            ).first()
+        return _summary_row(row)
+
+    def record_summary(
+        self, project: str, period: str, *, payload: Mapping[str, Any], now: datetime,
+        target: str | None = None, comment_id: str | None = None, body_hash: str | None = None,
+    ) -> None:
+        """One row per project and period: re-posting in a period edits, never duplicates."""
+        with self.transaction() as connection:
+            existing = connection.execute(select(summaries.c.created_at).where(
+                summaries.c.project == project, summaries.c.period == period)).first()
+            _upsert(connection, summaries, {"project": project, "period": period}, {
+                "target": target, "comment_id": comment_id, "body_hash": body_hash,
+                "payload": json.dumps(payload, sort_keys=True, default=str),
+                "created_at": existing[0] if existing else now, "updated_at": now,
+            })
+
     # -- run log ----------------------------------------------------------------------
 
     def start_run(self, project: str, now: datetime) -> int:
@@ -360,6 +403,16 @@ class StateStore:
         data["started_at"] = _aware(data["started_at"])
         data["finished_at"] = _aware(data["finished_at"])
         return data
+
+
+def _summary_row(row: Any) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    data = dict(row._mapping)
+    data["payload"] = json.loads(data["payload"])
+    data["created_at"] = _aware(data["created_at"])
+    data["updated_at"] = _aware(data["updated_at"])
+    return data
 
 
 def _upsert(

@@ -64,3 +64,18 @@ def test_run_log(store: StateStore) -> None:
     assert last is not None
     assert (last["status"], last["findings"], last["writes"]) == ("ok", 3, 2)
     assert last["finished_at"] == NOW
+
+
+def test_one_summary_per_period(store: StateStore) -> None:
+    store.record_summary("p", "2026-W47", payload={"done": 3}, now=NOW)
+    store.record_summary("p", "2026-W48", payload={"done": 4}, now=NOW, target="p#1",
+                         comment_id="9", body_hash="h")
+    store.record_summary("p", "2026-W48", payload={"done": 5}, now=NOW + timedelta(hours=1),
+                         target="p#1", comment_id="9", body_hash="h2")
+    current = store.summary("p", "2026-W48")
+    assert current is not None
+    assert (current["payload"], current["comment_id"], current["created_at"]) == (
+        {"done": 5}, "9", NOW)
+    previous = store.previous_summary("p", "2026-W48")
+    assert previous is not None and previous["payload"] == {"done": 3}
+    assert store.previous_summary("p", "2026-W47") is None
