@@ -52,6 +52,11 @@ _REF = re.compile(rf"\$(\$?){_OPEN}([^{_OPEN}{_CLOSE}]*){_CLOSE}")
 _UNCLOSED = re.compile(r"(?<!\$)\$\{")
 _VARIABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
 _PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+#: A real config nests about 5 levels and holds a few hundred values. Far past that a
+#: file is an accident or an attack: deep nesting exhausts the YAML parser's recursion,
+#: and aliases can expand a small file into billions of values ("billion laughs").
+MAX_DEPTH = 50
+MAX_VALUES = 100_000
 _MIN_SECRET_LENGTH = 6
 
 Mark = tuple[int, int]
@@ -75,8 +80,20 @@ class ConfigError(Exception):
     """The config cannot be used; ``problems`` lists everything that is wrong, in file order."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(problems)
+        self.problems = tuple(problem._replace(message=_one_line(problem.message))
+                              for problem in problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+def _one_line(text: str) -> str:
+    """One problem, one line: a key or value quoted from the file may hold a line break
+    or another control character; it is shown escaped (``\\n``)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
+        for char in text
+    )
 
 
 def load_config(
@@ -233,6 +250,46 @@ def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
 # --------------------------------------------------------------------------- the loader
 
 
+class _TooLarge(Exception):
+    """The document expands to more than MAX_VALUES values (raised where it happened)."""
+
+    def __init__(self, loc: Loc) -> None:
+        super().__init__(loc)
+        self.loc = loc
+
+
+def _flow_too_deep(text: str) -> Mark | None:
+    """Where ``[``/``{`` nesting first passes MAX_DEPTH, before the parser recurses into it.
+
+    A rough scan (quotes and comments skipped) is enough: a real config is nowhere near.
+    """
+    depth = line = column = 0
+    quote = ""
+    previous = "\n"
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char == "#" and previous in " \t\n":
+            quote = "\n"  # a comment runs to the end of the line
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return (line, column)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        if char == "\n":
+            line, column = line + 1, 0
+            if quote == "\n":
+                quote = ""
+        else:
+            column += 1
+        previous = char
+    return None
+
+
 class _Constructor(RoundTripConstructor):
     """Keeps the first value of a duplicate key and remembers the duplicate as a problem."""
 
@@ -273,6 +330,7 @@ class _Loader:
         #: value substituted -> "${NAME}", so that no message ever shows it.
         self.secrets: dict[str, str] = {}
         self._active: set[int] = set()
+        self._values = 0
         self._data: Any = None
 
     # ---------------------------------------------------------------- reporting
@@ -376,8 +434,13 @@ class _Loader:
         root = self._parse(text) if text is not None else None
         config = None
         if root is not None:
-            self._data = self._plain(root, (), (0, 0))
-            config = self._validate(self._data)
+            try:
+                self._data = self._plain(root, (), (0, 0))
+            except _TooLarge as too_large:
+                self._at(too_large.loc, f"more than {MAX_VALUES} values (aliases expanding "
+                         "without end?): forewarn reads configs far smaller", prefix=False)
+            else:
+                config = self._validate(self._data)
         if self.problems or config is None:
             unique = dict.fromkeys(self.problems)
             ordered = sorted(unique, key=lambda p: (p.line or 0, p.column or 0))
@@ -408,10 +471,17 @@ class _Loader:
         return _REF_IN_SOURCE.sub(lambda m: f"${m.group(1)}{_OPEN}{m.group(2)}{_CLOSE}", text)
 
     def _parse(self, text: str) -> CommentedMap | None:
+        too_deep = _flow_too_deep(text)
+        if too_deep is not None:
+            self._problem(too_deep, f"nested deeper than {MAX_DEPTH} levels")
+            return None
         yaml = YAML(typ="rt")
         yaml.Constructor = _Constructor
         try:
             root = yaml.load(text)
+        except RecursionError:
+            self._problem((0, 0), f"nested too deeply to read (keep it under {MAX_DEPTH} levels)")
+            return None
         except MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             message = (exc.problem or exc.context or "invalid YAML").translate(_RESTORE)
@@ -441,6 +511,12 @@ class _Loader:
 
     def _plain(self, node: Any, loc: Loc, mark: Mark) -> Any:
         """Plain Python data from ruamel's, noting where every key and value starts."""
+        self._values += 1
+        if self._values > MAX_VALUES:
+            raise _TooLarge(loc)
+        if len(loc) > MAX_DEPTH:
+            self._at(loc, f"nested deeper than {MAX_DEPTH} levels", prefix=False)
+            return None
         if isinstance(node, CommentedMap | CommentedSeq):
             if id(node) in self._active:
                 self._at(loc, "an alias refers to itself")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,30 @@ LOST = (
     requests.exceptions.ChunkedEncodingError,
 )
 _RATE_WORDS = ("rate limit", "abuse")
+#: GitHub's token formats (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) and JSON Web Tokens.
+_CREDENTIAL = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{16,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"
+)
+
+
+class _ScrubCredentials(logging.Filter):
+    """PyGithub's DEBUG line for a request prints the response body as it came, and the
+    answer to a GitHub App's ``POST /app/installations/{id}/access_tokens`` is a fresh
+    installation token that no configuration knows (so no redactor of configured secrets
+    can mask it). Tokens and JWTs in its records are replaced before any handler sees them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _CREDENTIAL.search(message):
+            record.msg = _CREDENTIAL.sub("(credential removed)", message)
+            record.args = ()
+        return True
+
+
+# PyGithub logs each request on "github.Requester" (its module's logger).
+logging.getLogger("github.Requester").addFilter(_ScrubCredentials())
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,8 +300,9 @@ class Reader:
                 issue = raw.get("issue") if isinstance(raw, dict) else None
                 if not self.include_pull_requests and is_pull_request(issue):
                     continue
-                if isinstance(raw, dict) and raw.get("event") not in EVENT_FIELDS:
-                    continue
+                kind = raw.get("event") if isinstance(raw, dict) else None
+                if isinstance(kind, str) and kind not in EVENT_FIELDS:
+                    continue  # a type forewarn does not read (a broken one is skipped below)
                 try:
                     event = parse_event(raw, self.repo, milestone_for=milestone_for)
                 except RecordSkipped as error:

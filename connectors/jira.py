@@ -392,6 +392,10 @@ class JiraConnector:
         # JQL compares to the minute, in the account's zone: reach back a little.
         reach = since - jp.cursor_margin(zone is not None) if since is not None else None
         jql = jp.jql_for(self.project_key, reach, zone=zone or UTC)
+        # The sync layer may fill the memo after building the connector (a one-shot run
+        # restores it from the state store just before fetching): read what it knows now.
+        stored = StatusBook.from_json(self.memo.get(MEMO_STATUSES)).categories
+        self._statuses.categories = {**stored, **self._statuses.categories}
         statuses_before = self._statuses.to_json()
         self._statuses_fetched = False
 

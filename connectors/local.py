@@ -5,7 +5,9 @@ keep their whole ``body``, plus ``me`` (the account forewarn writes as) and
 ``labels`` (the project's label catalogue). It behaves like the real
 trackers where it matters to forewarn: every write moves the issue's
 ``updated_at``, so an incremental fetch sees forewarn's own comments and
-labels, and a comment is forewarn's only when ``me`` wrote it.
+labels; a label change is kept in ``changes`` with ``me`` as its actor (as
+GitHub's events and Jira's changelog keep it); and a comment is forewarn's
+only when ``me`` wrote it.
 """
 
 from __future__ import annotations
@@ -97,6 +99,15 @@ class LocalConnector:
         assert stamp is not None
         issue["updated_at"] = stamp
         return stamp
+
+    @staticmethod
+    def _history(data: dict[str, Any], issue_key: str, stamp: str, *, before: str | None = None,
+                 after: str | None = None) -> None:
+        """A label change by forewarn, kept like GitHub's events and Jira's changelog keep it."""
+        data.setdefault("changes", []).append({
+            "issue_key": issue_key, "field": "label", "at": stamp, "before": before,
+            "after": after, "actor": str(data.get("me", "forewarn")),
+        })
 
     # -- reads ----------------------------------------------------------------
 
@@ -211,7 +222,9 @@ class LocalConnector:
         added = [label for label in labels if label.casefold() not in folded]
         if added:
             issue["labels"] = current + added
-            self._touch(issue)
+            stamp = self._touch(issue)
+            for label in added:
+                self._history(data, issue_key, stamp, after=label)
             self._save(data)
 
     def remove_label(self, issue_key: str, label: str) -> None:
@@ -221,7 +234,10 @@ class LocalConnector:
         kept = [name for name in current if name.casefold() != label.casefold()]
         if kept != current:
             issue["labels"] = kept
-            self._touch(issue)
+            stamp = self._touch(issue)
+            for name in current:
+                if name not in kept:
+                    self._history(data, issue_key, stamp, before=name)
             self._save(data)
 
     def ensure_label(self, name: str, *, color: str, description: str) -> None:

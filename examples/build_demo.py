@@ -67,11 +67,12 @@ def comment(number: int, issue_no: int, author: str, when: str, body: str) -> No
 # -- the status issue the milestone alerts and summaries go to -------------------------
 issue(1, "Project status: Client portal", created="2026-08-20T10:00")
 
-# -- M4 Discovery: finished long ago; its closed issues give the team's throughput -----
+# -- M4 Discovery: closed on its due date (the retrospective); its closed issues give the
+#    team's throughput. All six were planned within the day after it was created: baseline.
 for n, (created, closed) in enumerate([
     ("2026-08-24T10:00", "2026-10-02T15:00"), ("2026-08-24T10:00", "2026-10-09T11:00"),
-    ("2026-08-25T10:00", "2026-10-15T16:00"), ("2026-08-25T10:00", "2026-10-23T17:00"),
-    ("2026-08-26T10:00", "2026-10-30T12:00"), ("2026-08-26T10:00", "2026-11-06T14:00"),
+    ("2026-08-24T14:00", "2026-10-15T16:00"), ("2026-08-24T14:00", "2026-10-23T17:00"),
+    ("2026-08-25T08:00", "2026-10-30T12:00"), ("2026-08-25T08:00", "2026-11-06T14:00"),
 ], start=30):
     issue(n, f"Discovery workshop notes {n - 29}", created=created, milestone_no=4,
           joined=created, closed=closed)
@@ -161,7 +162,7 @@ data = {
          "state": "open", "created_at": at("2026-10-15T10:00"), "start_on": None,
          "due_on": "2027-01-22", "closed_at": None},
         {"key": milestone(4), "title": "Discovery", "kind": "milestone", "state": "closed",
-         "created_at": at("2026-08-20T10:00"), "start_on": None, "due_on": "2026-11-06",
+         "created_at": at("2026-08-24T09:00"), "start_on": None, "due_on": "2026-11-06",
          "closed_at": at("2026-11-06T15:00")},
     ],
     "issues": sorted(issues, key=lambda item: int(item["key"].split("#")[1])),

@@ -61,6 +61,8 @@ alert. ``pause_labels`` do not apply to this rule.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import Field
@@ -121,20 +123,50 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Finding]:
-    """Findings for every open milestone of the snapshot (see the module docstring)."""
-    if not options.enabled or (options.projects and snapshot.project not in options.projects):
-        return []
+@dataclass(frozen=True, slots=True)
+class MilestoneScope:
+    """How one milestone's scope moved after its baseline: what ``evaluate`` reports on.
+
+    The expectation summary reads the same numbers, for milestones with or
+    without a ``growth`` finding, and for closed ones (the retrospective).
+    """
+
+    milestone: Milestone
+    baseline_at: datetime
+    #: Current members that joined at or before the baseline.
+    baseline: tuple[Issue, ...] = ()
+    #: Unapproved additions after the baseline, with their join time.
+    added: tuple[tuple[Issue, datetime], ...] = ()
+    #: Additions carrying an ``approved_labels`` label, with their join time.
+    approved: tuple[tuple[Issue, datetime], ...] = ()
+    #: Issues in the milestone at the baseline that left it after, with the time they left.
+    descoped: tuple[tuple[Issue, datetime], ...] = ()
+
+    @property
+    def baseline_count(self) -> int:
+        return len(self.baseline) + len(self.descoped)
+
+
+def baseline_of(milestone: Milestone, options: Options) -> datetime | None:
+    """The instant a milestone's scope is agreed: its start (or creation) plus ``grace``."""
+    origin = milestone.start_on or milestone.created_at
+    return None if origin is None else origin + options.grace
+
+
+def measure(
+    snapshot: Snapshot, options: Options, milestones: Iterable[Milestone]
+) -> dict[str, MilestoneScope]:
+    """The scope of each of ``milestones`` that has a baseline (open or closed alike)."""
     baselines: dict[str, datetime] = {}
-    milestones: dict[str, Milestone] = {}
-    for milestone in snapshot.milestones:
-        origin = milestone.start_on or milestone.created_at
-        if milestone.state != "open" or origin is None:
+    chosen: dict[str, Milestone] = {}
+    for milestone in milestones:
+        baseline_at = baseline_of(milestone, options)
+        if baseline_at is None:
             continue
-        baselines[milestone.key] = origin + options.grace
-        milestones[milestone.key] = milestone
+        baselines[milestone.key] = baseline_at
+        chosen[milestone.key] = milestone
     if not baselines:
-        return []
+        return {}
 
     scoped = bool(options.only_labels or options.exempt_labels)
     issues = {
@@ -162,40 +194,57 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
             if key in members:
                 members[key].append(issue)
 
-    approved = options.folded(options.approved_labels)
-    acks = options.folded(options.ack_labels)
-    findings: list[Finding] = []
-    for key, milestone in milestones.items():
+    approved_labels = options.folded(options.approved_labels)
+    measured: dict[str, MilestoneScope] = {}
+    for key, milestone in chosen.items():
         baseline_at = baselines[key]
-        added: list[str] = []
-        approved_count = 0
-        baseline_count = 0
+        baseline: list[Issue] = []
+        added: list[tuple[Issue, datetime]] = []
+        approved: list[tuple[Issue, datetime]] = []
         current: set[str] = set()
         for issue in members[key]:
             current.add(issue.key)
             joined_at = joins.get((issue.key, key), issue.created_at)
             if joined_at <= baseline_at:
-                baseline_count += 1
-                continue
-            if issue.labels and issue.has_label(approved):
-                approved_count += 1
-                continue
-            added.append(issue.key)
-            findings.append(_issue_finding(options, issue, milestone, "added", baseline_at,
-                                           joined_at, acks))
-        descoped = 0
+                baseline.append(issue)
+            elif issue.labels and issue.has_label(approved_labels):
+                approved.append((issue, joined_at))
+            else:
+                added.append((issue, joined_at))
+        descoped: list[tuple[Issue, datetime]] = []
         for issue_key, events in moves[key].items():
             if issue_key in current:
                 continue
             left_at = _left_after_baseline(events, issues[issue_key].created_at, baseline_at)
-            if left_at is None:
-                continue
-            descoped += 1
-            findings.append(_issue_finding(options, issues[issue_key], milestone, "descoped",
+            if left_at is not None:
+                descoped.append((issues[issue_key], left_at))
+        measured[key] = MilestoneScope(
+            milestone=milestone, baseline_at=baseline_at, baseline=tuple(baseline),
+            added=tuple(added), approved=tuple(approved), descoped=tuple(descoped),
+        )
+    return measured
+
+
+def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Finding]:
+    """Findings for every open milestone of the snapshot (see the module docstring)."""
+    if not options.enabled or (options.projects and snapshot.project not in options.projects):
+        return []
+    scopes = measure(snapshot, options, (m for m in snapshot.milestones if m.state == "open"))
+    acks = options.folded(options.ack_labels)
+    findings: list[Finding] = []
+    for scope in scopes.values():
+        milestone, baseline_at = scope.milestone, scope.baseline_at
+        for issue, joined_at in scope.added:
+            findings.append(_issue_finding(options, issue, milestone, "added", baseline_at,
+                                           joined_at, acks))
+        for issue, left_at in scope.descoped:
+            findings.append(_issue_finding(options, issue, milestone, "descoped",
                                            baseline_at, left_at, acks))
-        baseline_count += descoped
-        findings.extend(_growth(options, milestone, baseline_at, baseline_count=baseline_count,
-                                added=added, approved_count=approved_count, descoped=descoped))
+        findings.extend(_growth(options, milestone, baseline_at,
+                                baseline_count=scope.baseline_count,
+                                added=[issue.key for issue, _ in scope.added],
+                                approved_count=len(scope.approved),
+                                descoped=len(scope.descoped)))
     findings.sort(key=lambda finding: finding.fingerprint)
     return findings
 

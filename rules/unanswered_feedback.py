@@ -199,6 +199,17 @@ def _first_after(
     return best[0], best[2], best[3]
 
 
+def paused_periods(
+    changes: Iterable[Change], issue_keys: Iterable[str], paused: frozenset[str]
+) -> dict[str, list[tuple[datetime, datetime]]]:
+    """Per issue, the periods a pause label was on it: the clock the SLA runs on stood still.
+
+    The expectation summary counts response times with the same pauses as this rule.
+    """
+    found = _pause_changes(changes, dict.fromkeys(issue_keys), paused)
+    return {key: _intervals(items, paused) for key, items in found.items()}
+
+
 def _pause_changes(
     changes: Iterable[Change], anchors: Mapping[str, object], paused: frozenset[str]
 ) -> dict[str, list[Change]]:

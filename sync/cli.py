@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -18,8 +18,8 @@ from rich.console import Console
 from config import Config, ConfigError, Settings, effective_state_url, load_config, load_settings
 from config.model import redact_url
 from connectors.errors import TrackerError
-from sync.cycle import CycleReport, run_cycle
-from sync.output import print_cycle, report_json
+from sync.cycle import CycleReport, ProjectRuntime, run_cycle
+from sync.output import print_cycle
 from sync.runtime import build_runtime
 from sync.state import StateStore
 
@@ -88,10 +88,14 @@ def _projects(config: Config, name: str | None) -> list[str]:
     return [name]
 
 
+Then = Callable[[ProjectRuntime, StateStore, CycleReport], None]
+
+
 def _cycles(
     config: Config, settings: Settings, *, project: str | None, dry_run: bool,
-    clock: Callable[[], datetime], console: Console,
+    clock: Callable[[], datetime], console: Console, then: Then | None = None,
 ) -> list[CycleReport]:
+    """One cycle per project; ``then`` runs after each, while the state store is open."""
     url = effective_state_url(settings, config)
     log.debug("state store %s", redact_url(url))
     store = StateStore(url)
@@ -107,6 +111,8 @@ def _cycles(
             else:
                 report = run_cycle(runtime, store, clock=clock, dry_run=dry_run)
                 print_cycle(console, report, runtime.style) if console else None
+                if then is not None:
+                    then(runtime, store, report)
             reports.append(report)
     finally:
         store.close()
@@ -118,29 +124,48 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         msg = "run needs --once (use `forewarn daemon` for scheduled cycles)"
         raise UsageError(msg)
     config = load_config(args.config)
-    reports = _cycles(config, settings, project=args.project,
-                      dry_run=args.dry_run or settings.dry_run, clock=_parse_now(args.now),
-                      console=console)
+    dry_run = args.dry_run or settings.dry_run
+    clock = _parse_now(args.now)
+    posted: list[bool] = []
+
+    def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+        from sync.summary import post_summary, print_outcome
+
+        outcome = post_summary(runtime, store, report, now=clock(), dry_run=dry_run)
+        print_outcome(console, outcome)
+        posted.append(outcome.ok)
+
+    reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
+                      console=console, then=summary if args.summary else None)
     for report in reports:
         if report.errors and not report.snapshot:
             console.print(f"[red]{report.project}: {'; '.join(report.errors)}[/]")
-    return EXIT_FAILED if any(report.errors for report in reports) else EXIT_OK
+    failed = any(report.errors for report in reports) or not all(posted)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from sync.summary import render_report, summarize, unavailable_summary
+    from sync.summary_model import ProjectSummary
+
     config = load_config(args.config)
+    clock = _parse_now(args.now)
+    summaries: dict[str, ProjectSummary] = {}
+
+    def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+        summaries[runtime.name] = summarize(runtime, store, report, now=clock())
+
     quiet = Console(file=open(_devnull(), "w"))  # noqa: SIM115 - closed below
     try:
         reports = _cycles(config, settings, project=args.project, dry_run=True,
-                          clock=_parse_now(args.now), console=quiet)
+                          clock=clock, console=quiet, then=summary)
     finally:
         quiet.file.close()
-    if args.format == "json":
-        text = report_json(reports)
-    else:
-        from sync.output import report_markdown
-
-        text = report_markdown(reports, config)
+    ordered = [summaries.get(report.project) or unavailable_summary(
+        config, report.project, errors=report.errors, now=clock()) for report in reports]
+    templates = next((config.summary_for(config.project(report.project)).templates
+                      for report in reports), None)
+    text = render_report(ordered, args.format, templates=templates).rstrip("\n")
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
         console.print(f"wrote {args.out}")
@@ -166,12 +191,25 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
     config = load_config(workdir / "forewarn.yaml")
     demo_settings = settings.model_copy(
         update={"state_url": f"sqlite:///{workdir / 'forewarn-demo.db'}"})
+    bodies: list[str] = []
     try:
         reports = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
                           console=console)
         console.print("\nA second cycle with nothing new writes nothing:")
+
+        def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+            from sync.summary import post_summary
+
+            outcome = post_summary(runtime, store, report, now=clock(), dry_run=True)
+            for post in [*outcome.retrospectives, outcome.post]:  # the summary last
+                what = "summary" if post.period == outcome.period else "milestone retrospective"
+                bodies.append(f"\nThe {what} forewarn would post on {post.target} "
+                              "(`forewarn run --once --summary` posts it):\n")
+                bodies.append(post.body)
+
         again = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
-                        console=Console(file=open(_devnull(), "w")))  # noqa: SIM115
+                        console=Console(file=open(_devnull(), "w")),  # noqa: SIM115
+                        then=summary)
         for report in again:
             writes = report.outcome.writes if report.outcome else 0
             console.print(f"  {report.project}: {len(report.findings)} findings, "
@@ -179,10 +217,49 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
     finally:
         if not args.dir:
             shutil.rmtree(workdir, ignore_errors=True)
+    for body in bodies:
+        console.out(body, highlight=False)
     if args.dir:
         console.print(f"\nThe tracker with forewarn's comments and labels: {workdir}")
     failed = any(report.errors for report in [*reports, *again])
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _duration(option: str, text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    from rules.options import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError as error:
+        msg = f"{option}: {error}"
+        raise UsageError(msg) from None
+    if value < timedelta(seconds=1):
+        msg = f"{option}: at least 1s"
+        raise UsageError(msg)
+    return value
+
+
+def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from sync.daemon import DaemonError, DaemonOptions, pause_from_environment, run_daemon
+    from sync.lease import DEFAULT_TTL, default_holder
+
+    if args.workers < 1:
+        msg = "--workers: at least 1"
+        raise UsageError(msg)
+    try:
+        pause = pause_from_environment()
+    except DaemonError as error:
+        raise UsageError(str(error)) from None
+    options = DaemonOptions(
+        config_path=args.config, http_port=settings.http_port,
+        interval=_duration("--interval", args.interval), workers=args.workers,
+        lease_ttl=_duration("--lease-ttl", args.lease_ttl) or DEFAULT_TTL,
+        holder=args.replica_id or default_holder(), dry_run=args.dry_run or settings.dry_run,
+        pause_after_writes=pause,
+    )
+    return run_daemon(options, settings, log_level=args.log_level)
 
 
 def _devnull() -> str:
@@ -218,11 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     run.add_argument("--project", help="only this project")
     run.add_argument("--now", help="evaluate as of this ISO time (replays, audits)")
+    run.add_argument("--summary", action="store_true",
+                     help="also post the expectation summary of the current period (and due "
+                          "milestone retrospectives) to each project's status issue")
     run.set_defaults(func=cmd_run)
 
-    report = commands.add_parser("report", help="what forewarn sees now, without writing")
+    report = commands.add_parser(
+        "report", help="the expectation summary now, without writing to the tracker or state")
     with_config(report)
-    report.add_argument("--format", choices=("md", "json"), default="md")
+    report.add_argument("--format", choices=("md", "json", "html"), default="md",
+                        help="md: Markdown; json: an array with one summary per project "
+                             "(docs/summary.schema.json); html: one self-contained page")
     report.add_argument("--out", help="write to this file instead of standard output")
     report.add_argument("--project", help="only this project")
     report.add_argument("--now", help="as of this ISO time")
@@ -232,6 +315,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", help="keep the demo's tracker and state in this folder")
     demo.add_argument("--now", help="as of this ISO time (default: the demo's own date)")
     demo.set_defaults(func=cmd_demo)
+
+    daemon = commands.add_parser(
+        "daemon", help="cycles and summaries on schedule; /healthz, /readyz, /metrics")
+    with_config(daemon)
+    daemon.add_argument("--interval", metavar="DURATION",
+                        help="run every project this often, overriding its `every` "
+                             "(like 30s; tests and trials)")
+    daemon.add_argument("--workers", type=int, default=4,
+                        help="cycles running at once (default 4)")
+    daemon.add_argument("--lease-ttl", metavar="DURATION",
+                        help="how long a project's lease outlives a replica that died "
+                             "holding it (default 60s)")
+    daemon.add_argument("--replica-id", metavar="NAME",
+                        help="this replica's name in leases (default HOSTNAME:PID)")
+    daemon.add_argument("--dry-run", action="store_true",
+                        help="plan and log, write nothing to trackers")
+    daemon.set_defaults(func=cmd_daemon)
     return parser
 
 

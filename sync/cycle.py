@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from config.model import Summary as SummarySettings
 from connectors.base import Connector, DictMemo
 from connectors.model import Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
@@ -46,6 +47,10 @@ class ProjectRuntime:
     team: str | Sequence[str] | None = None
     bots: Sequence[str] = ()
     write_budget: int = 50
+    #: Asked between writes: a reason to stop writing now (the daemon's shutdown or lost lease).
+    stop: Callable[[], str | None] | None = None
+    #: The project's ``summary`` settings (schedule, language, destination, templates).
+    summary: SummarySettings = field(default_factory=SummarySettings)
 
     @property
     def seed(self) -> int:
@@ -154,11 +159,11 @@ def _cycle(
                     findings=store.findings(runtime.name))
     report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
                        style=runtime.style, now=now, status_issue=runtime.status_issue,
-                       notify=runtime.notify)
+                       notify=runtime.notify, me=me)
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
-                          budget=runtime.write_budget, clock=clock, me=me)
+                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop)
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()

@@ -18,16 +18,21 @@ _BIDI = dict.fromkeys(
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_+\-^~?!#])")
 ZWSP = "\u200b"
+_REFERENCE = re.compile(r"(#|\bGH-)(?=\d)", re.IGNORECASE)
 
 
 def plain(text: str, limit: int = MAX_CHARS) -> str:
     """One line, no control or direction characters, at most ``limit`` characters."""
-    cleaned = "".join(
-        " " if char in "\r\n\t" else char
-        for char in text.translate(_BIDI)
-        if char in "\r\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Co", "Cs")
-        or char == ZWSP
-    )
+    cleaned = text
+    # Printable text holds no control, format (direction marks included), private-use
+    # or surrogate character: only the rest is looked at character by character.
+    if not text.isprintable():
+        cleaned = "".join(
+            " " if char in "\r\n\t" else char
+            for char in text.translate(_BIDI)
+            if char in "\r\n\t" or unicodedata.category(char) not in ("Cc", "Cf", "Co", "Cs")
+            or char == ZWSP
+        )
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
@@ -36,7 +41,10 @@ def plain(text: str, limit: int = MAX_CHARS) -> str:
 
 def markdown(text: str, limit: int = MAX_CHARS) -> str:
     """GitHub-flavoured Markdown: no mentions, no HTML, no formatting, no references."""
-    value = plain(text, limit)
+    # GitHub links ``#12``, ``GH-12`` and ``owner/repo#12`` in the rendered text, where a
+    # backslash is already gone, and adds a "mentioned this" event to each issue named:
+    # a zero-width space keeps them text (Renovate's sanitizeMarkdown does the same).
+    value = _REFERENCE.sub(r"\1" + ZWSP, plain(text, limit))
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _MD_SPECIAL.sub(r"\\\1", value)
     # A backslash does not stop a mention or an autolink on GitHub; a zero-width space does.

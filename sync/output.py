@@ -1,15 +1,15 @@
-"""What the CLI prints: findings and the plan as readable tables, or JSON."""
+"""What the CLI prints: findings and the plan as readable tables.
+
+The summary (``forewarn report``, Markdown, JSON, HTML) is sync/summary_render.py's.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from connectors.codec import iso
 from rules.base import Finding, Severity
 from sync.cycle import CycleReport
 from sync.reconcile import WRITES
@@ -79,32 +79,6 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
     )
 
 
-def finding_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "fingerprint": finding.fingerprint, "rule": finding.rule_id, "kind": finding.kind,
-        "cause": finding.cause, "severity": finding.severity.label,
-        "subject": {"kind": finding.subject_kind, "key": finding.subject_key},
-        "acked": finding.acked, "label": finding.label,
-        "evidence": {key: _jsonable(value) for key, value in finding.evidence.items()},
-    }
-
-
-def report_json(reports: Sequence[CycleReport]) -> str:
-    return json.dumps([
-        {"project": report.project, "findings": [finding_json(f) for f in report.findings],
-         "skipped": report.skipped, "errors": report.errors}
-        for report in reports
-    ], indent=2, ensure_ascii=False)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if hasattr(value, "isoformat"):
-        return iso(value)
-    return value
-
-
 def _unescape(text: str) -> str:
     """Terminal output shows the text, not its Markdown escaping."""
     out: list[str] = []
@@ -118,24 +92,3 @@ def _unescape(text: str) -> str:
         "".join(out).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         .replace("\u200b", "").replace("[", "\\[")
     )
-
-
-def report_markdown(reports: Sequence[CycleReport], config: object) -> str:
-    """Findings per project as Markdown (the expectation summary builds on this)."""
-    lines = ["# forewarn report", ""]
-    for report in reports:
-        lines += [f"## {report.project}", ""]
-        if report.errors:
-            lines += [f"- error: {error}" for error in report.errors] + [""]
-        if not report.findings:
-            lines += ["No findings.", ""]
-            continue
-        style = Style()
-        lines += ["| rule | severity | subject | finding |", "|---|---|---|---|"]
-        for finding in report.findings:
-            text = headline(finding.kind, finding.cause, finding.subject_key, finding.evidence,
-                            style)
-            lines.append(f"| {finding.rule_id} | {finding.severity.label} | "
-                         f"{finding.subject_key} | {text.replace('|', '&#124;')} |")
-        lines.append("")
-    return "\n".join(lines).rstrip()

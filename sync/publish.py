@@ -63,7 +63,7 @@ class Outcome:
 class Publisher:
     def __init__(
         self, connector: Connector, store: StateStore, project: str, *, budget: int,
-        clock: Callable[[], datetime], me: str,
+        clock: Callable[[], datetime], me: str, stop: Callable[[], str | None] | None = None,
     ) -> None:
         self.connector = connector
         self.store = store
@@ -71,6 +71,9 @@ class Publisher:
         self.budget = budget
         self.clock = clock
         self.me = me
+        #: Asked before each write; a reason (daemon shutting down, lease lost) stops the
+        #: writing there: the write in flight has finished and been recorded, the rest waits.
+        self.stop = stop
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()
@@ -100,6 +103,9 @@ class Publisher:
         return outcome
 
     def _why_stop(self, outcome: Outcome) -> str | None:
+        reason = self.stop() if self.stop is not None else None
+        if reason:
+            return reason
         if outcome.budgeted >= self.budget:
             return f"write budget of {self.budget} reached; the rest waits for the next cycle"
         remaining = getattr(self.connector, "rate_limit_remaining", None)

@@ -11,18 +11,21 @@ plans nothing. Rules of the game:
 * a comment found in the tracker by its marker but unknown to the state store
   (lost database, lost response) is adopted, never posted again;
 * labels are added while a finding lasts and removed when it ends, and only
-  labels forewarn itself added are ever removed.
+  labels forewarn itself added are ever removed. The state store says which
+  those are; the tracker's label history (who added it last) says it too, so
+  a label whose record was lost (a crash right after adding it, a lost
+  database) is still removed, and one a person added again is left alone.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.model import Comment, Snapshot
+from connectors.model import Change, Comment, Snapshot
 from rules.base import Finding, Severity
 from sync.render import Style, alert_body, body_hash, parse_evidence, resolved_body
 from sync.state import CommentRecord, FindingRecord
@@ -150,7 +153,10 @@ def _level(marker: str) -> int:
 def plan(
     *, findings: Sequence[Finding], snapshot: Snapshot, actual: Actual, style: Style,
     now: datetime, status_issue: str | None = None, notify: Sequence[str] = (),
+    me: str | None = None,
 ) -> Plan:
+    """``me`` is forewarn's own account (the connector's ``whoami()``); with it the
+    tracker's label history decides whose a label is when the state store cannot."""
     issues = {issue.key: issue for issue in snapshot.issues}
     ours: dict[str, Comment] = {
         comment.marker: comment
@@ -215,7 +221,8 @@ def plan(
 
     # Labels are added before comments and removed after them, so that a budget
     # cut never leaves an alert comment without its label.
-    labelling = _label_actions(desired_labels, actual, issues)
+    labelling = _label_actions(desired_labels, actual, issues,
+                               _last_added_by(snapshot.changes) if me else {}, me)
     first: list[Action] = [a for a in labelling if isinstance(a, EnsureLabel | AddLabel)]
     last: list[Action] = [a for a in labelling if not isinstance(a, EnsureLabel | AddLabel)]
     return Plan(actions=tuple(first + actions + last), records=tuple(records))
@@ -286,9 +293,29 @@ def _resolved(
     )
 
 
+def _last_added_by(changes: Iterable[Change]) -> dict[tuple[str, str], str | None]:
+    """(issue, label case-folded) -> who added the label last, from the tracker's history."""
+    latest: dict[tuple[str, str], tuple[datetime, str | None]] = {}
+    for change in changes:
+        if change.field != "label" or not change.after:
+            continue
+        pair = (change.issue_key, change.after.casefold())
+        if pair not in latest or change.at >= latest[pair][0]:
+            latest[pair] = (change.at, change.actor)
+    return {pair: actor for pair, (_, actor) in latest.items()}
+
+
 def _label_actions(
-    desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Any]
+    desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Any],
+    added_by: Mapping[tuple[str, str], str | None], me: str | None,
 ) -> list[Action]:
+    def last_added_by_me(target: str, label: str) -> bool | None:
+        """True/False when the history names who added it last, None when it does not."""
+        actor = added_by.get((target, label.casefold()))
+        if actor is None or me is None:
+            return None
+        return actor.casefold() == me.casefold()
+
     actions: list[Action] = []
     ensured: set[str] = set()
     for (target, label), kind in sorted(desired.items()):
@@ -300,13 +327,26 @@ def _label_actions(
             actions.append(EnsureLabel(label, LABEL_COLORS.get(kind, "ededed"),
                                        LABEL_DESCRIPTIONS.get(kind, "forewarn")))
         actions.append(AddLabel(target, label))
-    for target, label in sorted(actual.labels):
-        if (target, label) in desired:
+    # Ours: what the store recorded, and what the history says forewarn added last
+    # although the store does not know it (the record was lost).
+    recorded = {(target, label.casefold()) for target, label in actual.labels}
+    unrecorded: set[tuple[str, str]] = set()
+    for target, folded in added_by:
+        issue = issues.get(target)
+        if issue is None or (target, folded) in recorded or not last_added_by_me(target, folded):
+            continue
+        unrecorded.update((target, name) for name in issue.labels if name.casefold() == folded)
+    wanted = {(target, label.casefold()) for target, label in desired}
+    for target, label in sorted(actual.labels | unrecorded):
+        if (target, label.casefold()) in wanted:
             continue
         issue = issues.get(target)
-        if issue is not None and label.casefold() in {name.casefold() for name in issue.labels}:
+        on_issue = issue is not None and label.casefold() in {
+            name.casefold() for name in issue.labels}
+        if on_issue and last_added_by_me(target, label) is not False:
             actions.append(RemoveLabel(target, label))
-        else:
+        elif (target, label) in actual.labels:
+            # Gone already, or a person put it back since: either way no longer ours.
             actions.append(ForgetLabel(target, label))
     return actions
 

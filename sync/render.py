@@ -54,6 +54,8 @@ UI: dict[str, dict[str, str]] = {
     },
 }
 LANGUAGES = tuple(UI)
+#: At most this many items of a list in evidence are written out.
+LIST_ITEMS = 20
 _ICON = {Severity.INFO: "ℹ️", Severity.WARNING: "⚠️", Severity.CRITICAL: "🚨"}
 
 _env = jinja2.Environment(
@@ -63,6 +65,7 @@ _env = jinja2.Environment(
     keep_trailing_newline=False,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # packaged templates never change: no stat() per alert rendered
 )
 
 
@@ -122,7 +125,11 @@ class _Value:
         if isinstance(raw, int | float):
             return format(raw, spec)
         if isinstance(raw, list | tuple):
-            return ", ".join(self.style.escape(str(item), 80) for item in raw) or "—"
+            # A list (issue keys, assignees) may be as long as the project: show the
+            # first ones and how many more, so a comment stays far under every limit.
+            shown = ", ".join(self.style.escape(str(item), 80) for item in raw[:LIST_ITEMS])
+            more = f" … (+{len(raw) - LIST_ITEMS})" if len(raw) > LIST_ITEMS else ""
+            return shown + more if shown else "—"
         return self.style.escape(format(str(raw), spec))
 
 

@@ -33,6 +33,9 @@ def build_connector(
     token = tracker_token(tracker, settings)
     if isinstance(tracker, GitHubTracker):
         from connectors.github import GitHubConnector
+        from sync.logs import tame_vendor_loggers
+
+        tame_vendor_loggers()  # PyGithub adds its own stderr handler when imported
 
         if project.repo is None:  # the config validates this; keep mypy and readers sure
             msg = f"project {project.name}: a GitHub tracker needs repo"
@@ -114,4 +117,5 @@ def build_runtime(
         team=project.team,
         bots=tuple(project.bots),
         write_budget=project.write_budget,
+        summary=config.summary_for(project),
     )

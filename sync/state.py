@@ -29,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -39,6 +40,7 @@ from sqlalchemy.pool import StaticPool
 from connectors.codec import snapshot_from, snapshot_to
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
+from sync.migrations import upgrade
 
 SCHEMA_VERSION = 1
 metadata = MetaData()
@@ -123,6 +125,15 @@ runs = Table(
     Column("skipped", Integer, nullable=False, default=0),
     Column("message", Text),
 )
+#: One replica at a time per project (sync/lease.py); added by migration 0002.
+leases = Table(
+    "leases", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("fence", Integer, nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -167,10 +178,16 @@ class StateStore:
         self.engine: Engine = create_engine(url, **options)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        # Alembic, not create_all: an older database is upgraded in place, keeping its rows.
+        upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached (the daemon's readiness check)."""
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -403,6 +420,14 @@ class StateStore:
         data["started_at"] = _aware(data["started_at"])
         data["finished_at"] = _aware(data["finished_at"])
         return data
+
+    def last_finished(self, project: str) -> datetime | None:
+        """When the newest finished cycle of the project ended, whichever replica ran it."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(func.max(runs.c.finished_at)).where(runs.c.project == project)
+            ).scalar()
+        return _aware(value)
 
 
 def _summary_row(row: Any) -> dict[str, Any] | None:

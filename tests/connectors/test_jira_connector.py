@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import logging
 from datetime import date
 from typing import Any
@@ -247,6 +248,25 @@ def test_auto_deployment_and_discovery_happen_once_then_come_from_the_memo() -> 
         assert make(memo=memo).fetch(None).requests == 2
 
 
+def test_status_categories_restored_into_the_memo_after_construction_are_used() -> None:
+    # `forewarn run --once` builds the connector, then restores the project's memo
+    # from the state store and fetches: the categories learnt by an earlier cycle must
+    # count then. EE-1's changelog names statuses 1, 3, 6, 10020, 10029 and 10068
+    # (its own, done); the others are known only from the memo: no GET /status.
+    memo = DictMemo()
+    connector = make(memo=memo)
+    memo.update(warm_memo())
+    known = {"1": "new", "3": "indeterminate", "6": "done", "10020": "new", "10029": "new",
+             "10068": "done"}  # as in STATUSES
+    memo.set("jira.statuses", json.dumps(known))
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", search_url(), json={"issues": [agile_issues()[0]], "isLast": True})
+        empty_versions(rsps)
+        result = connector.fetch("2020-01-01T00:00:00+00:00")
+    assert result.requests == 2  # the search and the versions
+    assert json.loads(memo["jira.statuses"]) == known
+
+
 def test_sprint_mode_on_a_site_without_a_sprint_field_is_a_clear_error() -> None:
     memo = warm_memo()
     del memo["jira.fields"]
@@ -459,7 +479,7 @@ def test_versions_on_a_server_with_a_context_path() -> None:
 
 def ruby_comments(*, spoof: bool = True, ours: bool = True) -> dict[str, Any]:
     """jira-ruby's two comments by "admin" (forewarn's account here), reshaped in memory."""
-    page = body("jira-ruby/issue_10002_comment.GET.json")
+    page: dict[str, Any] = body("jira-ruby/issue_10002_comment.GET.json")
     if spoof:
         page["comments"][0]["author"]["name"] = "mallory"
         page["comments"][0]["body"] = "I can paste markers too " + jira_marker(MARKER)

@@ -104,7 +104,7 @@ def test_report_json_writes_nothing(capsys: pytest.CaptureFixture[str], demo_con
     assert code == 0
     (project,) = json.loads(out)
     assert project["project"] == "demo"
-    assert {f["kind"] for f in project["findings"]} == {
+    assert {f["kind"] for f in project["risks"]} == {
         "scope_creep", "schedule_slip", "unanswered_feedback"}
     assert demo_tracker.read_text() == before
 

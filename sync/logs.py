@@ -1,0 +1,131 @@
+"""Logging for a long-running forewarn: text for people, JSON lines for log collectors.
+
+``FOREWARN_LOG_FORMAT=json`` writes one JSON object per line: ``time`` (ISO
+8601, UTC), ``level``, ``logger``, ``message``, the fields a call passes with
+``extra=`` (the daemon's cycle line carries ``project``, ``status``,
+``findings``, ``writes``, …) and ``exc_info`` with the traceback. The text
+format is ``TIME LEVEL LOGGER: MESSAGE``.
+
+Every line goes through :class:`Redactor` first: the secrets known to the
+process (tracker tokens, App keys, the database password) are replaced by
+``***`` wherever they appear, even inside a vendor library's message or a
+traceback, and database URLs lose their password.
+
+PyGithub adds a handler of its own to the ``github`` logger when it is
+imported, so its records would print twice and skip the JSON format;
+:func:`tame_vendor_loggers` removes it (call it after the connectors are built).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
+
+from config.model import redact_url
+
+#: Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+_STANDARD |= {"message", "asctime", "taskName"}
+MASK = "***"
+#: Secrets shorter than this are not masked: "***" for every "a" would hide the logs.
+MIN_SECRET = 6
+#: Vendor loggers that are chattier than forewarn's own INFO: WARNING unless DEBUG.
+QUIET = ("alembic", "urllib3", "github", "jira")
+
+
+class Redactor:
+    """Masks known secrets and URL passwords in text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets: tuple[str, ...] = ()
+        self.update(secrets)
+
+    def update(self, secrets: Iterable[str]) -> None:
+        found = {secret.strip() for secret in secrets if len(secret.strip()) >= MIN_SECRET}
+        # Longest first, so that a secret containing another is masked whole.
+        self.secrets = tuple(sorted(found | set(self.secrets), key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return redact_url(text) if "://" in text else text
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC)
+        return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TextFormatter(_Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        line = f"{self.formatTime(record)} {record.levelname} {record.name}: {message}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return self.redactor(line)
+
+
+class JsonFormatter(_Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": self.redactor(record.getMessage()),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in data:
+                data[key] = self._value(value)
+        if record.exc_info:
+            data["exc_info"] = self.redactor(self.formatException(record.exc_info))
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redactor(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, list | tuple):
+            return [self._value(item) for item in value]
+        if isinstance(value, dict):
+            return {str(key): self._value(item) for key, item in value.items()}
+        return self.redactor(str(value))
+
+
+def configure(
+    *, level: int | str, fmt: Literal["text", "json"], redactor: Redactor,
+    stream: TextIO | None = None,
+) -> logging.Handler:
+    """Replace the root logger's handlers with one that writes ``fmt`` to stderr."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter(redactor) if fmt == "json" else TextFormatter(redactor))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    tame_vendor_loggers()
+    return handler
+
+
+def tame_vendor_loggers() -> None:
+    """Quiet the chatty vendor loggers, and drop the stderr handler (and the INFO level)
+    PyGithub gives the ``github`` logger at import: our handler formats its records."""
+    quiet = logging.WARNING if logging.getLogger().level > logging.DEBUG else logging.NOTSET
+    for name in QUIET:
+        logging.getLogger(name).setLevel(quiet)
+    vendor = logging.getLogger("github")
+    for handler in list(vendor.handlers):
+        if type(handler) is logging.StreamHandler:
+            vendor.removeHandler(handler)
+    vendor.propagate = True

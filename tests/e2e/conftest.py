@@ -1,0 +1,54 @@
+"""Fixtures for the end-to-end runs: a clean environment and connectors that never sleep.
+
+``forewarn run --once`` is called in-process (``sync.cli.main``) exactly as a
+user would call it; only two things differ from production, both here:
+
+* no ``FOREWARN_*`` variable of the developer's shell leaks in;
+* the connectors' retry policy and write pacing record their waits instead of
+  sleeping (the pacing is still computed: ``paced`` lists the waits asked for).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import connectors.github
+import connectors.jira
+from connectors.retry import RetryPolicy
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("FOREWARN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FOREWARN_SECRETS_DIR", str(tmp_path / "no-secrets"))
+
+
+@pytest.fixture
+def paced() -> list[float]:
+    """Every wait a connector asked for (retry backoff, write pacing); nothing sleeps."""
+    return []
+
+
+@pytest.fixture
+def quiet_connectors(monkeypatch: pytest.MonkeyPatch, paced: list[float]) -> None:
+    """The real connectors, built by ``sync.runtime`` as usual, with waits recorded."""
+    policy = RetryPolicy(scale=0, sleep=paced.append)
+
+    class GitHub(connectors.github.GitHubConnector):
+        def __init__(self, repo: str, **options: Any) -> None:
+            options.update(retry=policy, sleep=paced.append)
+            super().__init__(repo, **options)
+
+    class Jira(connectors.jira.JiraConnector):
+        def __init__(self, project_key: str, **options: Any) -> None:
+            options.update(retry=policy)
+            super().__init__(project_key, **options)
+
+    monkeypatch.setattr(connectors.github, "GitHubConnector", GitHub)
+    monkeypatch.setattr(connectors.jira, "JiraConnector", Jira)

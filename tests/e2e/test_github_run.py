@@ -1,0 +1,375 @@
+"""``forewarn run --once`` against a mocked GitHub repository, from the first sync to the reply.
+
+The repository (``tests/e2e/github_fake.py``) is stateful: what forewarn
+writes is what the next cycle reads. Its story, in the default calendar
+(UTC, Monday to Friday, 09:00-18:00), seen on Wednesday 2024-06-05 at 15:00:
+
+* milestone "v2.0" (created Monday 2024-05-20 09:00, so its scope baseline is
+  Tuesday 09:00) holds #2 and #3 from the start; #4 joined on 2024-05-28 (creep)
+  and #5 on 2024-05-29 with ``change-approved`` (an approved change): 1 added
+  to a baseline of 2, 50 % growth;
+* milestone "Beta" was due on 2024-05-31 and #6 is still open (overdue);
+* on #7 (by a member, assigned to bob) a client (``author_association`` NONE)
+  asked on Monday 10:00: 23 business hours ago, past the 16 h SLA;
+* 120 issues closed in 2023, with 120 ``closed`` events and 105 comments,
+  make every repo-wide list longer than a page of 100.
+
+Run 1 writes the alerts and labels; run 2 writes nothing; a member answers
+the client; run 3 marks that alert answered and takes its label off; run 4
+writes nothing. The PM then moves Beta's due date to 2024-06-07: run 5 posts
+"moved" and edits the overdue alert (now "at risk"); runs 6 and 7 write
+nothing, and run 7, with nothing changed since run 6, costs two requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import responses
+
+from rules.base import make_fingerprint
+from sync import escape
+from sync.cli import main
+from tests.e2e.github_fake import FakeRepository
+from tests.e2e.support import Call, Clock
+
+REPO = "acme/portal"
+TOKEN = "ghp_E2eF0rewarnT0ken0123456789abcdefXYZ"
+T1 = datetime(2024, 6, 5, 15, 0, tzinfo=UTC)  # a Wednesday
+CREEP_TITLE = "Export **all** invoices to <CSV> for @finance-team"
+MENTION = re.compile(r"@([A-Za-z0-9][A-Za-z0-9-]*)")
+#: Tracker text in an alert is escaped (sync/escape.py): expected values are written raw.
+md = escape.markdown
+
+CONFIG = """\
+version: 1
+state: sqlite:///{state}
+trackers:
+  gh: {{kind: github}}           # the token comes from FOREWARN_GITHUB_TOKEN
+projects:
+  - name: portal
+    tracker: gh
+    repo: acme/portal
+    clients: external
+    status_issue: 1
+    notify: [alice]
+rules:
+  - {{id: scope, kind: scope_creep, threshold: 10%, label: scope-creep}}
+  - {{id: slip, kind: schedule_slip, confidence: 0.85, label: schedule-risk}}
+  - {{id: feedback, kind: unanswered_feedback, sla: 16h, label: awaiting-reply}}
+"""
+
+
+def build_repository(clock: Clock) -> FakeRepository:
+    repo = FakeRepository(REPO, repo_id=515435940, clock=clock)
+    # History: 120 issues opened and closed in 2023, most with a comment.
+    start = datetime(2023, 1, 2, 10, 0, tzinfo=UTC)
+    for offset in range(120):
+        number = 101 + offset
+        opened = start + timedelta(days=2 * offset)
+        repo.add_issue(number, f"Old task {number}", author="dave", association="MEMBER",
+                       created=opened, closed_at=opened + timedelta(days=1))
+        if offset < 105:
+            repo.comment(number, author="bob", association="MEMBER", body="Done.",
+                         at=opened + timedelta(hours=20))
+    repo.add_milestone(2, "Beta", created=datetime(2024, 4, 1, 9, tzinfo=UTC),
+                       due_on=date(2024, 5, 31), creator="alice")
+    repo.add_issue(6, "Beta sign-off checklist", author="dave", association="MEMBER",
+                   created=datetime(2024, 4, 1, 10, tzinfo=UTC))
+    repo.set_milestone(6, 2, at=datetime(2024, 4, 1, 10, tzinfo=UTC), actor="dave")
+    repo.add_issue(4, CREEP_TITLE, author="dave", association="MEMBER",
+                   created=datetime(2024, 5, 15, 9, tzinfo=UTC))
+    repo.add_issue(5, "Dark mode for the invoice list", author="dave", association="MEMBER",
+                   created=datetime(2024, 5, 16, 9, tzinfo=UTC))
+    repo.add_issue(1, "Project status", author="alice", association="OWNER",
+                   created=datetime(2024, 5, 20, 8, tzinfo=UTC))
+    repo.add_milestone(1, "v2.0", created=datetime(2024, 5, 20, 9, tzinfo=UTC), due_on=None,
+                       creator="alice")
+    for number, at in ((2, datetime(2024, 5, 20, 10, tzinfo=UTC)),
+                       (3, datetime(2024, 5, 20, 10, 30, tzinfo=UTC))):
+        repo.add_issue(number, f"Planned work {number}", author="dave", association="MEMBER",
+                       created=at)
+        repo.set_milestone(number, 1, at=at, actor="alice")
+    repo.set_milestone(4, 1, at=datetime(2024, 5, 28, 11, tzinfo=UTC), actor="alice")
+    repo.set_milestone(5, 1, at=datetime(2024, 5, 29, 9, tzinfo=UTC), actor="alice")
+    repo.add_label(5, "change-approved", at=datetime(2024, 5, 29, 9, 5, tzinfo=UTC),
+                   actor="alice")
+    repo.add_issue(7, "Invoice export fails for March", author="dave", association="MEMBER",
+                   created=datetime(2024, 5, 31, 12, tzinfo=UTC), assignees=("bob",))
+    repo.comment(7, author="client-cathy", association="NONE",
+                 body="The March export is still empty. @dave can you look?",
+                 at=datetime(2024, 6, 3, 10, tzinfo=UTC))
+    return repo
+
+
+def run_once(config: Path, now: datetime, capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(["run", "--once", "-c", str(config), "--now", now.isoformat()])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert TOKEN not in out + err
+    return out
+
+
+def marker(rule: str, cause: str, subject: str, anchor: str = "", level: str = "warning") -> str:
+    return f"<!-- forewarn:{make_fingerprint(rule, cause, subject, anchor)}:{level} -->"
+
+
+def ours(repo: FakeRepository, number: int) -> list[str]:
+    return [c["body"] for c in repo.comments_on(number) if c["user"]["login"] == repo.login]
+
+
+def shape(calls: list[Call]) -> Counter[tuple[str, str]]:
+    return Counter((call.method, re.sub(r"/\d+(?=/|$)", "/N", call.path)) for call in calls)
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+def test_run_once_writes_alerts_then_nothing_then_resolves(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    paced: list[float],
+) -> None:
+    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="github")  # PyGithub pins its logger at INFO
+    config = tmp_path / "forewarn.yaml"
+    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
+    clock = Clock(T1)
+    repo = build_repository(clock)
+    labels_before = {label["name"] for label in repo.labels}
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        repo.serve(rsps)
+
+        # -- run 1: the first sync writes every alert --------------------------------------
+        out = run_once(config, T1, capsys)
+        first = list(repo.calls)
+        assert all(call.status < 400 for call in first), [str(c) for c in first]
+        reads = shape([c for c in first if not c.is_write])
+        # Pages of the repo-wide lists (127 issues, 106 comments, 127 events: 2 pages
+        # each, followed through Link headers), the milestones, the login, the labels once.
+        assert reads == Counter({
+            ("GET", "/user"): 1,
+            ("GET", "/repos/acme/portal/milestones"): 1,
+            ("GET", "/repos/acme/portal/issues"): 1,
+            ("GET", "/repositories/N/issues"): 1,
+            ("GET", "/repos/acme/portal/issues/comments"): 1,
+            ("GET", "/repositories/N/issues/comments"): 1,
+            ("GET", "/repos/acme/portal/issues/events"): 1,
+            ("GET", "/repositories/N/issues/events"): 1,
+            ("GET", "/repos/acme/portal/labels"): 1,
+        })  # fmt: skip
+        assert shape(repo.writes()) == Counter({
+            ("POST", "/repos/acme/portal/labels"): 2,
+            ("POST", "/repos/acme/portal/issues/N/labels"): 2,
+            ("POST", "/repos/acme/portal/issues/N/comments"): 4,
+        })  # fmt: skip
+        assert "8 writes planned, 8 done" in out
+        assert paced, "writes are paced (the waits were asked for, not slept)"
+
+        # Labels: created once each with forewarn's colour and description, then applied.
+        catalogue = f"/repos/{REPO}/labels"
+        created = {c.body["name"]: c.body for c in repo.writes() if c.path == catalogue}
+        assert created == {
+            "scope-creep": {"name": "scope-creep", "color": "fbca04", "description":
+                            "forewarn: added to a milestone after its scope was baselined"},
+            "awaiting-reply": {"name": "awaiting-reply", "color": "5319e7", "description":
+                               "forewarn: client feedback awaiting a reply"},
+        }  # fmt: skip
+        assert {label["name"] for label in repo.labels} == labels_before | set(created)
+        assert repo.label_names(4) == ["scope-creep"]
+        assert repo.label_names(5) == ["change-approved"]  # approved: not creep
+        assert repo.label_names(7) == ["awaiting-reply"]
+        assert [repo.label_names(n) for n in (1, 2, 3, 6)] == [[], [], [], []]
+
+        # Comments: one per finding, each with its marker, the escaped title, @alice only.
+        added = ours(repo, 4)
+        assert len(added) == 1
+        assert added[0].startswith(marker("scope", "added", f"{REPO}#4", f"{REPO}/milestones/1"))
+        assert md(CREEP_TITLE) in added[0]
+        assert "**all**" not in added[0] and "<CSV>" not in added[0]
+        assert f"joined milestone “{md('v2.0')}” on 2024-05-28 11:00 UTC, after its scope " \
+               "baseline of 2024-05-21 09:00 UTC" in added[0]  # fmt: skip
+        status = ours(repo, 1)
+        assert len(status) == 2
+        growth, overdue = sorted(status, key=lambda body: "overdue" in body)
+        assert growth.startswith(marker("scope", "growth", f"{REPO}/milestones/1"))
+        assert "grew by 50% (threshold 10%): 1 issue(s) added after the baseline of " \
+               "2024-05-21 09:00 UTC, which held 2; 1 approved change(s), 0 descoped. " \
+               f"Added: {md('acme/portal#4', 80)}." in growth  # fmt: skip
+        assert overdue.startswith(
+            marker("slip", "schedule", f"{REPO}/milestones/2", level="critical")
+        )
+        assert "Milestone “Beta” is overdue: it was due on 2024-05-31 and 1 issue(s) are " \
+               "still open (5 day(s) late)" in overdue  # fmt: skip
+        (waiting,) = ours(repo, 7)
+        anchor = str(repo.comments_on(7)[0]["id"])
+        assert waiting.startswith(
+            marker("feedback", "awaiting_reply", f"{REPO}#7", anchor, level="critical")
+        )
+        assert f"{md('client-cathy')} asked on 2024-06-03 10:00 UTC about “" \
+               f"{md('Invoice export fails for March')}” and is still waiting for a reply" \
+               in waiting  # fmt: skip
+        assert "due by 2024-06-04 17:00 UTC. Assignees: bob." in waiting
+        for body in [*added, *status, waiting]:
+            assert MENTION.findall(body) == ["alice"], body
+            assert "- [ ] " in body  # the acknowledgement checkbox
+        assert not ours(repo, 2) and not ours(repo, 3) and not ours(repo, 5)
+        assert not ours(repo, 6)  # milestone alerts go to the status issue
+
+        # -- run 2: nothing new outside, so nothing is written -----------------------------
+        clock.now = T1 + timedelta(minutes=5)
+        mark = len(repo.calls)
+        out = run_once(config, clock.now, capsys)
+        second = repo.calls[mark:]
+        assert repo.writes(mark) == []
+        assert "0 done" in out or "nothing to write" in out
+        # The steady-state run costs 4 requests: forewarn's own writes moved 3 issues, so it
+        # reads them, the comments and the events since (one page each), and the milestones'
+        # 304. Run 7 below, with nothing changed since the last run, costs 2.
+        assert [str(c) for c in second] == [
+            "GET /repos/acme/portal/milestones?per_page=100&state=all -> 304",
+            "GET /repos/acme/portal/issues?per_page=100&since=2024-06-03T09:59:59Z&state=all"
+            " -> 200",
+            "GET /repos/acme/portal/issues/comments?per_page=100&since=2024-06-03T09:59:59Z"
+            " -> 200",
+            "GET /repos/acme/portal/issues/events?per_page=100 -> 200",
+        ]
+
+        # -- a member answers the client ---------------------------------------------------
+        clock.now = T1 + timedelta(minutes=20)
+        repo.comment(7, author="carol", association="MEMBER",
+                     body="Fixed in 2.0.1, please try again.", at=clock.now)
+
+        # -- run 3: the alert is marked answered, the label comes off ----------------------
+        clock.now = T1 + timedelta(minutes=30)
+        mark = len(repo.calls)
+        out = run_once(config, clock.now, capsys)
+        assert [(c.method, c.path) for c in repo.writes(mark)] == [
+            ("PATCH", f"/repos/acme/portal/issues/comments/{repo.comments_on(7)[1]['id']}"),
+            ("DELETE", "/repos/acme/portal/issues/7/labels/awaiting-reply"),
+        ]
+        (resolved,) = ours(repo, 7)
+        assert resolved.startswith(
+            marker("feedback", "awaiting_reply", f"{REPO}#7", anchor, level="critical")
+        )
+        assert "**Resolved:** Answered by carol on 2024-06-05 15:20 UTC." in resolved
+        assert f"~~{md('client-cathy')} asked on" in resolved
+        assert MENTION.findall(resolved) == []  # an edit notifies nobody: no mentions
+        assert repo.label_names(7) == []
+        assert repo.label_names(4) == ["scope-creep"]
+        assert len(ours(repo, 1)) == 2 and len(ours(repo, 4)) == 1
+
+        # -- run 4: nothing to do ----------------------------------------------------------
+        clock.now = T1 + timedelta(minutes=35)
+        mark = len(repo.calls)
+        run_once(config, clock.now, capsys)
+        assert repo.writes(mark) == []
+
+        # -- the PM moves Beta's due date to next Friday: no issue changes -----------------
+        clock.now = T1 + timedelta(minutes=40)
+        repo.move_due_date(2, date(2024, 6, 7))
+        overdue_id = next(c["id"] for c in repo.comments_on(1) if "overdue" in c["body"])
+
+        # -- run 5: "moved" is a new alert; the overdue alert is edited (now at risk) --------
+        clock.now = T1 + timedelta(minutes=45)
+        mark = len(repo.calls)
+        run_once(config, clock.now, capsys)
+        # The milestone list changed (a 200, no 304), no issue did: two requests to read.
+        assert [(c.path, c.status) for c in repo.calls[mark:] if not c.is_write] == [
+            ("/repos/acme/portal/milestones", 200),
+            ("/repos/acme/portal/issues", 200),
+        ]
+        assert [(c.method, c.path) for c in repo.writes(mark)] == [
+            ("POST", "/repos/acme/portal/issues/1/comments"),
+            ("PATCH", f"/repos/acme/portal/issues/comments/{overdue_id}"),
+        ]
+        moved, = (body for body in ours(repo, 1) if "moved" in body)
+        assert moved.startswith(marker("slip", "moved", f"{REPO}/milestones/2"))
+        assert "The due date of milestone “Beta” moved from 2024-05-31 to 2024-06-07: 7 " \
+               "day(s) later, after 1 change(s)." in moved  # fmt: skip
+        assert MENTION.findall(moved) == ["alice"]
+        edited = next(c["body"] for c in repo.comments_on(1) if c["id"] == overdue_id)
+        # Same alert, one level down: the comment keeps its marker, nobody is notified.
+        assert edited.startswith(
+            marker("slip", "schedule", f"{REPO}/milestones/2", level="critical")
+        )
+        assert "Milestone “Beta” is at risk: 1 open issue(s) and a 0% chance to finish by " \
+               "its due date 2024-06-07" in edited  # fmt: skip
+
+        # -- run 6 reads back its own comment and writes nothing; run 7 finds nothing changed
+        # anywhere: the milestones' 304 and one issues page ---------------------------------
+        for minutes in (50, 55):
+            clock.now = T1 + timedelta(minutes=minutes)
+            mark = len(repo.calls)
+            run_once(config, clock.now, capsys)
+            assert repo.writes(mark) == []
+        assert [(c.path, c.status) for c in repo.calls[mark:]] == [
+            ("/repos/acme/portal/milestones", 304),
+            ("/repos/acme/portal/issues", 200),
+        ]
+
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+def test_lost_responses_leave_one_comment_and_later_runs_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A comment and a label applied by GitHub whose answers were lost (502 from the proxy)."""
+    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
+    config = tmp_path / "forewarn.yaml"
+    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
+    clock = Clock(T1)
+    repo = build_repository(clock)
+    repo.lose_next += [("POST", f"/repos/{REPO}/issues/7/comments"),
+                       ("POST", f"/repos/{REPO}/issues/4/labels")]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        repo.serve(rsps)
+        out = run_once(config, T1, capsys)
+        assert "8 writes planned, 8 done" in out
+        on_7 = [(c.method, c.path, c.status) for c in repo.calls if "/issues/7/comments" in c.path]
+        # The creation is not sent again blindly: the marker is looked for first, and found.
+        assert on_7 == [
+            ("POST", f"/repos/{REPO}/issues/7/comments", 502),
+            ("GET", f"/repos/{REPO}/issues/7/comments", 200),
+        ]
+        assert len(ours(repo, 7)) == 1
+        assert repo.label_names(4) == ["scope-creep"]  # adding a label is idempotent: resent
+        for minutes in (5, 10):
+            clock.now = T1 + timedelta(minutes=minutes)
+            mark = len(repo.calls)
+            run_once(config, clock.now, capsys)
+            assert repo.writes(mark) == []
+        assert len(ours(repo, 7)) == 1
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+def test_dry_run_reads_but_writes_and_records_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
+    config = tmp_path / "forewarn.yaml"
+    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
+    clock = Clock(T1)
+    repo = build_repository(clock)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        repo.serve(rsps)
+        code = main(["run", "--once", "--dry-run", "-c", str(config), "--now", T1.isoformat()])
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "8 writes planned, 0 done" in out and "would do" in out
+        assert repo.writes() == []
+        # Nothing was recorded either: the real run that follows is a first sync.
+        mark = len(repo.calls)
+        out = run_once(config, T1, capsys)
+        assert "8 writes planned, 8 done" in out
+        assert ("GET", f"/repos/{REPO}/issues", {"per_page": "100", "state": "all"}) in [
+            (c.method, c.path, c.query) for c in repo.calls[mark:]
+        ]

@@ -1,0 +1,366 @@
+"""``forewarn run --once`` against a mocked Jira Cloud site, from the first sync to the reply.
+
+The site (``tests/e2e/jira_fake.py``) is stateful: what forewarn writes is what
+the next cycle reads. Two Jira projects, one config, one command, in the
+default calendar (UTC, Monday to Friday, 09:00-18:00), seen on Wednesday
+2026-07-29 at 15:00:
+
+* **BILL** (``milestones: sprint``): sprint 41 of board 8 started on Monday
+  2026-07-20 12:00, so its scope baseline is Tuesday 12:00. BILL-2 joined it
+  at 12:05 (changelog), BILL-3 was created in it at 12:10; BILL-4 joined on
+  Thursday 2026-07-23 (changelog): creep, 1 added to a baseline of 2. On BILL-5
+  a client (an e-mail matching ``*@client.example``) asked on Monday 10:00:
+  23 business hours ago, past the 16 h SLA.
+* **REL** (``milestones: version``): version 2.4.0 was due on 2026-07-24 and
+  REL-2 is still open (overdue); REL-3 was due on 2026-07-27 (its own
+  ``duedate``) and is still open.
+
+Run 1 writes the alerts (wiki markup, ``{anchor:forewarn-…}`` markers) and
+labels (``update`` verbs); run 2 writes nothing. Then the PM moves 2.4.0's
+release date to 2026-07-27 (it slipped again) and a team member answers the
+client: run 3 posts "moved", edits the overdue alert, marks the question
+answered and takes its label off. Runs 4 and 5 write nothing. Then REL-2 and
+REL-3 are done: run 6 resolves both overdue alerts and takes REL-3's label
+off (the status categories come from the memo), and run 7 writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import responses
+
+from rules.base import make_fingerprint
+from sync import escape
+from sync.cli import main
+from tests.e2e.jira_fake import FakeJira
+from tests.e2e.support import Call, Clock
+
+SITE = "https://acme.atlassian.net"
+EMAIL = "forewarn@acme.example"
+TOKEN = "e2e-jira-api-token-DO-NOT-LOG"
+T1 = datetime(2026, 7, 29, 15, 0, tzinfo=UTC)  # a Wednesday
+PM = "712020:pm-alice"
+CREEP_TITLE = "Add {color:red}PayPal{color} payments [~accountid:557058:evil] *now*"
+MENTION = re.compile(r"\[~accountid:([^\]]+)\]")
+#: Tracker text in an alert is escaped (sync/escape.py): expected values are written raw.
+wiki = escape.wiki
+
+CONFIG = """\
+version: 1
+state: sqlite:///{state}
+trackers:
+  acme: {{kind: jira, url: https://acme.atlassian.net, email: forewarn@acme.example,
+          token: ${{JIRA_API_TOKEN}}}}
+projects:
+  - name: billing
+    tracker: acme
+    jira_project: BILL
+    milestones: sprint
+    clients: ["*@client.example"]
+    status_issue: BILL-1
+    notify: ["{pm}"]
+  - name: releases
+    tracker: acme
+    jira_project: REL
+    milestones: version
+    clients: ["*@client.example"]
+    status_issue: 1
+    notify: ["{pm}"]
+rules:
+  - {{id: scope, kind: scope_creep, threshold: 10%, label: scope-creep, projects: [billing]}}
+  - {{id: slip, kind: schedule_slip, label: schedule-risk, projects: [releases]}}
+  - {{id: feedback, kind: unanswered_feedback, sla: 16h, label: awaiting-reply}}
+"""
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 7, day, hour, minute, tzinfo=UTC)
+
+
+def build_site(clock: Clock) -> FakeJira:
+    site = FakeJira(SITE, email=EMAIL, token=TOKEN, clock=clock)
+    pm = site.person(PM, "Alice Martin", "alice@acme.example")
+    dev = site.person("712020:dev-bruno", "Bruno Costa", "bruno@acme.example")
+    client = site.person("557058:client-ana", "Ana Client", "ana@client.example")
+    # BILL: sprints of board 8.
+    site.add_board("BILL", 8)
+    site.add_sprint(8, 40, "BILL Sprint 13", state="closed", start=at(6, 12), end=at(20, 12),
+                    complete=at(20, 11))
+    site.add_sprint(8, 41, "BILL Sprint 14", state="active", start=at(20, 12),
+                    end=datetime(2026, 8, 3, 12, tzinfo=UTC))
+    site.add_issue("BILL-1", "Billing status", reporter=pm, created=at(1, 9))
+    site.add_issue("BILL-4", CREEP_TITLE, reporter=pm, created=at(10, 9))
+    site.add_issue("BILL-2", "Invoice PDF layout", reporter=pm, created=at(15, 9))
+    site.move_to_sprint("BILL-2", 41, at=at(20, 12, 5), actor=pm)
+    site.add_issue("BILL-3", "Tax rounding for EU", reporter=pm, created=at(20, 12, 10),
+                   sprints=(41,))
+    site.move_to_sprint("BILL-4", 41, at=at(23, 14), actor=pm)
+    site.add_issue("BILL-5", "Export fails for March", reporter=pm, created=at(24, 9),
+                   assignee=dev, status="In Progress")
+    site.comment("BILL-5", author=client, body="The March export is still empty, any news?",
+                 at=at(27, 10))
+    # REL: fix versions.
+    site.add_version("REL", "10100", "2.4.0", release=date(2026, 7, 24))
+    site.add_version("REL", "10101", "2.5.0", release=date(2026, 9, 30))
+    site.add_issue("REL-1", "Release status", reporter=pm, created=at(1, 9))
+    site.add_issue("REL-2", "Release notes for 2.4.0", reporter=pm, created=at(2, 9),
+                   status="In Progress", versions=("10100",))
+    site.add_issue("REL-4", "Changelog for 2.4.0", reporter=pm, created=at(2, 10),
+                   status="Done", versions=("10100",), resolved=at(22, 12))
+    site.add_issue("REL-3", "Migrate the billing database", reporter=pm, created=at(5, 9),
+                   assignee=dev, due=date(2026, 7, 27))
+    return site
+
+
+def run_once(config: Path, now: datetime, capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(["run", "--once", "-c", str(config), "--now", now.isoformat()])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert TOKEN not in out + err
+    return out
+
+
+def anchor(rule: str, cause: str, subject: str, extra: str = "", level: str = "warning") -> str:
+    return "{anchor:forewarn-" + make_fingerprint(rule, cause, subject, extra) + f"@{level}}}"
+
+
+def bodies(site: FakeJira, key: str) -> list[str]:
+    return [str(c["body"]) for c in site.ours(key)]
+
+
+def shape(calls: list[Call]) -> Counter[tuple[str, str]]:
+    return Counter((call.method, call.path) for call in calls)
+
+
+def label_update(verb: str, name: str) -> dict[str, object]:
+    return {"update": {"labels": [{verb: name}]}}
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+def test_run_once_writes_alerts_then_nothing_then_follows_changes(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    caplog.set_level(logging.DEBUG)
+    config = tmp_path / "forewarn.yaml"
+    config.write_text(CONFIG.format(state=tmp_path / "state.db", pm=PM), encoding="utf-8")
+    clock = Clock(T1)
+    site = build_site(clock)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        site.serve(rsps)
+
+        # -- run 1 ---------------------------------------------------------------------------
+        out = run_once(config, T1, capsys)
+        assert all(call.status < 400 for call in site.calls), [str(c) for c in site.calls]
+        reads = shape([c for c in site.calls if not c.is_write])
+        # Learnt once per project (deployment, fields, account, board), then one search
+        # and one milestone listing each.
+        assert reads == Counter({
+            ("GET", "/rest/api/2/serverInfo"): 2,
+            ("GET", "/rest/api/2/field"): 2,
+            ("GET", "/rest/api/2/myself"): 2,
+            ("GET", "/rest/api/2/search/jql"): 2,
+            ("GET", "/rest/agile/1.0/board"): 1,
+            ("GET", "/rest/agile/1.0/board/8/sprint"): 1,
+            ("GET", "/rest/api/2/project/REL/versions"): 1,
+        })  # fmt: skip
+        search = next(c for c in site.calls if c.path.endswith("/search/jql"))
+        assert search.query["jql"] == 'project = "BILL" ORDER BY updated ASC'
+        assert search.query["expand"] == "changelog"
+        assert "customfield_10020" in search.query["fields"].split(",")
+        writes = [(c.method, c.path, c.body) for c in site.writes() if c.method == "PUT"]
+        assert sorted(writes, key=str) == sorted([
+            ("PUT", "/rest/api/2/issue/BILL-4", label_update("add", "scope-creep")),
+            ("PUT", "/rest/api/2/issue/BILL-5", label_update("add", "awaiting-reply")),
+            ("PUT", "/rest/api/2/issue/REL-3", label_update("add", "schedule-risk")),
+        ], key=str)  # fmt: skip
+        posts = Counter(c.path for c in site.writes() if c.method == "POST")
+        assert posts == Counter({
+            "/rest/api/2/issue/BILL-1/comment": 1,
+            "/rest/api/2/issue/BILL-4/comment": 1,
+            "/rest/api/2/issue/BILL-5/comment": 1,
+            "/rest/api/2/issue/REL-1/comment": 1,
+            "/rest/api/2/issue/REL-3/comment": 1,
+        })  # fmt: skip
+        assert out.count("0 writes planned") == 0
+        assert site.label_names("BILL-4") == ["scope-creep"]
+        assert site.label_names("BILL-5") == ["awaiting-reply"]
+        assert site.label_names("REL-3") == ["schedule-risk"]
+        for key in ("BILL-1", "BILL-2", "BILL-3", "REL-1", "REL-2", "REL-4"):
+            assert site.label_names(key) == [], key
+
+        # Comments: wiki markup, the anchor marker first, titles escaped, the PM mentioned.
+        (creep,) = bodies(site, "BILL-4")
+        assert creep.startswith(anchor("scope", "added", "BILL-4", "sprint:41") + "\n*")
+        assert wiki(CREEP_TITLE) in creep
+        assert "{color:red}" not in creep and "*now*" not in creep
+        assert "joined milestone “BILL Sprint 14” on 2026-07-23 14:00 UTC, after its scope " \
+               "baseline of 2026-07-21 12:00 UTC" in creep  # fmt: skip
+        (growth,) = bodies(site, "BILL-1")
+        assert growth.startswith(anchor("scope", "growth", "sprint:41"))
+        assert "grew by 50% (threshold 10%): 1 issue(s) added after the baseline of " \
+               "2026-07-21 12:00 UTC, which held 2; 0 approved change(s), 0 descoped. " \
+               f"Added: {wiki('BILL-4', 80)}." in growth  # fmt: skip
+        (waiting,) = bodies(site, "BILL-5")
+        asked = site.comments["BILL-5"][0]["id"]
+        assert waiting.startswith(
+            anchor("feedback", "awaiting_reply", "BILL-5", asked, level="critical")
+        )
+        assert "Ana Client asked on 2026-07-27 10:00 UTC about “Export fails for March” and " \
+               "is still waiting for a reply" in waiting  # fmt: skip
+        assert "due by 2026-07-28 17:00 UTC. Assignees: Bruno Costa." in waiting
+        (version_overdue,) = bodies(site, "REL-1")
+        assert version_overdue.startswith(
+            anchor("slip", "schedule", "version:10100", level="critical")
+        )
+        assert "Milestone “2.4.0” is overdue: it was due on 2026-07-24 and 1 issue(s) are " \
+               "still open (5 day(s) late)" in version_overdue  # fmt: skip
+        (issue_overdue,) = bodies(site, "REL-3")
+        assert issue_overdue.startswith(
+            anchor("slip", "issue_overdue", "REL-3", level="critical")
+        )
+        assert "“Migrate the billing database” was due on 2026-07-27 and is still open: 2 " \
+               "day(s) overdue." in issue_overdue  # fmt: skip
+        for text in (creep, growth, waiting, version_overdue, issue_overdue):
+            assert MENTION.findall(text) == [PM], text
+            assert "<!--" not in text and "**" not in text  # wiki markup, not Markdown
+            assert "_Add the label forewarn-ack to acknowledge this alert" in text
+
+        # -- run 2: nothing new outside, nothing written ------------------------------------
+        clock.now = T1 + timedelta(minutes=5)
+        mark = len(site.calls)
+        run_once(config, clock.now, capsys)
+        assert site.writes(mark) == []
+        second = site.calls[mark:]
+        # Per project: one search (forewarn's own writes moved some issues) and one listing.
+        assert [c.path for c in second] == [
+            "/rest/api/2/search/jql",
+            "/rest/agile/1.0/board/8/sprint",
+            "/rest/api/2/search/jql",
+            "/rest/api/2/project/REL/versions",
+        ]
+        # The cursor (BILL-5's update, Monday 10:00 UTC) back one minute, in the account's
+        # time zone (America/Sao_Paulo, UTC-3), as JQL reads it.
+        assert second[0].query["jql"] == (
+            'project = "BILL" AND updated >= "2026/07/27 06:59" ORDER BY updated ASC'
+        )
+
+        # -- the release slips again; a team member answers the client ---------------------
+        clock.now = T1 + timedelta(minutes=10)
+        site.move_release("REL", "10100", date(2026, 7, 27))
+        clock.now = T1 + timedelta(minutes=20)
+        bruno = site.person("712020:dev-bruno", "Bruno Costa", "bruno@acme.example")
+        site.comment("BILL-5", author=bruno, body="Fixed in 2.4.1, please try again.",
+                     at=clock.now)
+
+        # -- run 3 ---------------------------------------------------------------------------
+        clock.now = T1 + timedelta(minutes=30)
+        mark = len(site.calls)
+        run_once(config, clock.now, capsys)
+        waiting_id = site.ours("BILL-5")[0]["id"]
+        overdue_id = site.ours("REL-1")[0]["id"]
+        third = [(c.method, c.path) for c in site.writes(mark)]
+        assert sorted(third) == sorted([
+            ("PUT", f"/rest/api/2/issue/BILL-5/comment/{waiting_id}"),
+            ("PUT", "/rest/api/2/issue/BILL-5"),
+            ("POST", "/rest/api/2/issue/REL-1/comment"),
+            ("PUT", f"/rest/api/2/issue/REL-1/comment/{overdue_id}"),
+        ])  # fmt: skip
+        removal = next(c for c in site.writes(mark) if c.path == "/rest/api/2/issue/BILL-5")
+        assert removal.body == label_update("remove", "awaiting-reply")
+        assert site.label_names("BILL-5") == []
+        (resolved,) = bodies(site, "BILL-5")
+        assert resolved.startswith(
+            anchor("feedback", "awaiting_reply", "BILL-5", asked, level="critical")
+        )
+        assert "(/) *Resolved:* Answered by Bruno Costa on 2026-07-29 15:20 UTC." in resolved
+        assert "-Ana Client asked on" in resolved
+        assert MENTION.findall(resolved) == []
+        overdue_now, moved = bodies(site, "REL-1")
+        assert "it was due on 2026-07-27 and 1 issue(s) are still open (2 day(s) late)" \
+            in overdue_now  # fmt: skip
+        assert moved.startswith(anchor("slip", "moved", "version:10100"))
+        assert "The due date of milestone “2.4.0” moved from 2026-07-24 to 2026-07-27: 3 " \
+               "day(s) later, after 1 change(s)." in moved  # fmt: skip
+        assert MENTION.findall(moved) == [PM]
+
+        # -- runs 4 and 5: nothing to write -----------------------------------------------------
+        for minutes in (35, 40):
+            clock.now = T1 + timedelta(minutes=minutes)
+            mark = len(site.calls)
+            run_once(config, clock.now, capsys)
+            assert site.writes(mark) == []
+            assert len(site.calls) - mark == 4  # a search and a listing per project
+
+        # -- the team finishes REL-2 and REL-3 (In Progress -> Done, To Do -> Done) -----------
+        clock.now = T1 + timedelta(minutes=45)
+        pm = site.person(PM, "Alice Martin", "alice@acme.example")
+        site.transition("REL-2", "Done", at=clock.now, actor=pm)
+        site.transition("REL-3", "Done", at=clock.now, actor=pm)
+
+        # -- run 6: both overdue alerts are resolved, REL-3's label comes off ----------------
+        clock.now = T1 + timedelta(minutes=50)
+        mark = len(site.calls)
+        run_once(config, clock.now, capsys)
+        # The status categories learnt in run 1 come from the memo: no GET /status.
+        assert [c.path for c in site.calls[mark:] if not c.is_write] == [
+            "/rest/api/2/search/jql",
+            "/rest/agile/1.0/board/8/sprint",
+            "/rest/api/2/search/jql",
+            "/rest/api/2/project/REL/versions",
+        ]
+        assert sorted((c.method, c.path) for c in site.writes(mark)) == sorted([
+            ("PUT", f"/rest/api/2/issue/REL-1/comment/{overdue_id}"),
+            ("PUT", f"/rest/api/2/issue/REL-3/comment/{site.ours('REL-3')[0]['id']}"),
+            ("PUT", "/rest/api/2/issue/REL-3"),
+        ])  # fmt: skip
+        assert site.label_names("REL-3") == []
+        overdue_done, moved_kept = bodies(site, "REL-1")
+        assert "(/) *Resolved:* No longer detected as of 2026-07-29 15:50 UTC." in overdue_done
+        assert moved_kept == moved  # the date did move: that alert stays as it was
+        (issue_done,) = bodies(site, "REL-3")
+        assert "(/) *Resolved:* No longer detected as of 2026-07-29 15:50 UTC." in issue_done
+
+        # -- run 7: nothing to write ----------------------------------------------------------
+        clock.now = T1 + timedelta(minutes=55)
+        mark = len(site.calls)
+        run_once(config, clock.now, capsys)
+        assert site.writes(mark) == []
+
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+def test_a_lost_comment_response_leaves_one_comment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    config = tmp_path / "forewarn.yaml"
+    config.write_text(CONFIG.format(state=tmp_path / "state.db", pm=PM), encoding="utf-8")
+    clock = Clock(T1)
+    site = build_site(clock)
+    site.lose_next.append(("POST", "/rest/api/2/issue/BILL-5/comment"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        site.serve(rsps)
+        run_once(config, T1, capsys)
+        on_5 = [(c.method, c.path, c.status) for c in site.calls if "BILL-5/comment" in c.path]
+        # Not posted again blindly: the issue's comments are searched for the marker first.
+        assert on_5 == [
+            ("POST", "/rest/api/2/issue/BILL-5/comment", 502),
+            ("GET", "/rest/api/2/issue/BILL-5/comment", 200),
+        ]
+        assert len(site.ours("BILL-5")) == 1
+        clock.now = T1 + timedelta(minutes=5)
+        mark = len(site.calls)
+        run_once(config, clock.now, capsys)
+        assert site.writes(mark) == []
