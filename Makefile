@@ -4,13 +4,16 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every dependency pinned with hashes; pyproject.toml keeps the ranges (`make lock` re-pins).
+LOCK := requirements.lock
 
-.PHONY: demo test lint check bench clean docker-check
+.PHONY: demo test lint check bench clean docker-check audit lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,6 +28,15 @@ lint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
 
 check: lint test
+
+audit: $(STAMP)
+	$(BIN)/bandit --quiet -c pyproject.toml -r connectors rules sync config
+	$(BIN)/python scripts/pip_audit.py $(LOCK)
+
+lock:  # re-pin after changing a range in pyproject.toml
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  --output-file $(LOCK) pyproject.toml
 
 docker-check:
 	PYTHON=$(PYTHON) scripts/docker-install-check.sh

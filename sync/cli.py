@@ -21,7 +21,7 @@ from connectors.errors import TrackerError
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.output import print_cycle
 from sync.runtime import build_runtime
-from sync.state import StateStore
+from sync.state import StateStore, StateStoreUnavailable
 
 log = logging.getLogger("forewarn")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -360,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as failure:
         error(f"forewarn: {failure}")
         return EXIT_USAGE
-    except TrackerError as failure:
+    except (TrackerError, StateStoreUnavailable) as failure:
         error(f"forewarn: {failure}")
         return EXIT_FAILED
     except KeyboardInterrupt:

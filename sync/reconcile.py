@@ -331,11 +331,13 @@ def _label_actions(
     # although the store does not know it (the record was lost).
     recorded = {(target, label.casefold()) for target, label in actual.labels}
     unrecorded: set[tuple[str, str]] = set()
-    for target, folded in added_by:
-        issue = issues.get(target)
-        if issue is None or (target, folded) in recorded or not last_added_by_me(target, folded):
+    me_folded = me.casefold() if me else None
+    for (target, folded), actor in added_by.items():
+        if actor is None or actor.casefold() != me_folded or (target, folded) in recorded:
             continue
-        unrecorded.update((target, name) for name in issue.labels if name.casefold() == folded)
+        issue = issues.get(target)
+        if issue is not None:
+            unrecorded.update((target, name) for name in issue.labels if name.casefold() == folded)
     wanted = {(target, label.casefold()) for target, label in desired}
     for target, label in sorted(actual.labels | unrecorded):
         if (target, label.casefold()) in wanted:

@@ -35,8 +35,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from config.model import redact_url
 from connectors.codec import snapshot_from, snapshot_to
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
@@ -165,6 +167,10 @@ class FindingRecord:
     first_seen: datetime
 
 
+class StateStoreUnavailable(Exception):
+    """The state database cannot be opened or migrated; the message holds no password."""
+
+
 class StateStore:
     """One database; every method is a unit of work in its own transaction."""
 
@@ -175,11 +181,17 @@ class StateStore:
             options["connect_args"] = {"check_same_thread": False}
             if url in ("sqlite://", "sqlite:///:memory:"):
                 options["poolclass"] = StaticPool
-        self.engine: Engine = create_engine(url, **options)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        # Alembic, not create_all: an older database is upgraded in place, keeping its rows.
-        upgrade(self.engine)
+        try:
+            self.engine: Engine = create_engine(url, **options)
+            if url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            # Alembic, not create_all: an older database is upgraded in place, keeping its rows.
+            upgrade(self.engine)
+        except (SQLAlchemyError, OSError, ValueError) as error:
+            reason = getattr(error, "orig", None) or error
+            text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+            msg = f"cannot open the state store {redact_url(url)}: {redact_url(text)}"
+            raise StateStoreUnavailable(msg) from None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -43,7 +43,7 @@ from tests.hardening.harness import (
 )
 from tests.hardening.world import ME, NOW, MemoryConnector, WMilestone, World
 
-SETTINGS = settings(max_examples=examples(20), deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=examples(15), deadline=None, derandomize=True,
                     database=None, suppress_health_check=[HealthCheck.too_slow])
 T0 = NOW - timedelta(days=40)
 PEOPLE = {"alice": "team", "bob": "team", "carol": "client", "dave": "client",

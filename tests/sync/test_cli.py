@@ -115,3 +115,23 @@ def test_missing_tracker_file_fails_the_run(capsys: pytest.CaptureFixture[str],
     code, out, _ = run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)
     assert code == 1
     assert "local tracker file not found" in out
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-dir/forewarn.db",
+        "postgresql+psycopg://forewarn:s3cret-pw@127.0.0.1:1/state",
+    ],
+)
+def test_unreachable_state_store_is_one_line_without_password(
+    capsys: pytest.CaptureFixture[str], demo_config: Path, monkeypatch: pytest.MonkeyPatch,
+    url: str,
+) -> None:
+    monkeypatch.setenv("FOREWARN_STATE_URL", url)
+    code, _, err = run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)
+    assert code == 1
+    assert err.startswith("forewarn: cannot open the state store ")
+    assert len(err.strip().splitlines()) == 1
+    assert "s3cret-pw" not in err
+    assert "Traceback" not in err
