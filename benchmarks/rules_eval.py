@@ -54,6 +54,7 @@ from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 from rules import registry  # noqa: E402
 from rules.base import DueDateSeen, Finding, History, RuleContext  # noqa: E402
 from rules.people import classify  # noqa: E402
+from sync.cycle import frozen_for_gc  # noqa: E402
 from sync.reconcile import Actual, AddLabel, CreateComment, Plan, plan  # noqa: E402
 from sync.render import Style, body_hash  # noqa: E402
 from sync.state import CommentRecord  # noqa: E402
@@ -255,8 +256,10 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     ctx = RuleContext(now=NOW, calendar=calendar, history=history(snapshot), seed=1)
     style = Style(markup="markdown", timezone="Asia/Shanghai")
 
-    evaluate_s, evaluate_cpu, evaluate_gc, findings = timed(
-        runs, lambda: evaluate(snapshot, ctx, rules))
+    # As the cycle does (sync.cycle.frozen_for_gc): the loaded snapshot is frozen for the GC.
+    with frozen_for_gc():
+        evaluate_s, evaluate_cpu, evaluate_gc, findings = timed(
+            runs, lambda: evaluate(snapshot, ctx, rules))
     again = evaluate(snapshot, ctx, rules)
     assert again == findings, "evaluation is not deterministic"
 
@@ -264,10 +267,12 @@ def measure(size: int, runs: int) -> dict[str, Any]:
         return plan(findings=findings, snapshot=snap, actual=actual, style=style, now=NOW,
                     status_issue="p#1", me=ME)
 
-    empty_s, _, _, first = timed(runs, lambda: plan_on(snapshot, Actual()))
+    with frozen_for_gc():
+        empty_s, _, _, first = timed(runs, lambda: plan_on(snapshot, Actual()))
     written = with_our_comments(snapshot, first)
     actual = recorded(first)
-    populated_s, _, _, second = timed(runs, lambda: plan_on(written, actual))
+    with frozen_for_gc():
+        populated_s, _, _, second = timed(runs, lambda: plan_on(written, actual))
     assert second.writes == (), f"a recorded plan planned {len(second.writes)} writes again"
     causes: dict[str, int] = {}
     for finding in findings:

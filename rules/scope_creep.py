@@ -172,27 +172,33 @@ def measure(
     issues = {
         issue.key: issue for issue in snapshot.issues if not scoped or options.in_scope(issue)
     }
-    # One pass over the history: latest join per (issue, milestone), and the
-    # join/leave events needed to know who was in at B and left after it.
+    members: dict[str, list[Issue]] = {key: [] for key in baselines}
+    current: set[tuple[str, str]] = set()
+    for issue in issues.values():
+        for key in issue.milestone_keys:
+            if key in members:
+                members[key].append(issue)
+                current.add((issue.key, key))
+
+    # One pass over the history: latest join per (issue, milestone), and for
+    # issues no longer in a milestone the join/leave events that tell whether
+    # they were in at B and left after it (only those can be descoped).
     joins: dict[tuple[str, str], datetime] = {}
     # milestone -> issue -> [(at, 1 = joined / 0 = left)]
     moves: dict[str, dict[str, list[tuple[datetime, int]]]] = {key: {} for key in baselines}
     for change in snapshot.changes:
         if change.field != "milestone" or change.issue_key not in issues:
             continue
-        if change.after in baselines:
-            pair = (change.issue_key, change.after)
-            if pair not in joins or change.at > joins[pair]:
-                joins[pair] = change.at
-            moves[change.after].setdefault(change.issue_key, []).append((change.at, 1))
-        if change.before in baselines:
-            moves[change.before].setdefault(change.issue_key, []).append((change.at, 0))
-
-    members: dict[str, list[Issue]] = {key: [] for key in baselines}
-    for issue in issues.values():
-        for key in issue.milestone_keys:
-            if key in members:
-                members[key].append(issue)
+        after, before = change.after, change.before
+        if after in baselines:
+            pair = (change.issue_key, after)
+            if pair in current:
+                if pair not in joins or change.at > joins[pair]:
+                    joins[pair] = change.at
+            else:
+                moves[after].setdefault(change.issue_key, []).append((change.at, 1))
+        if before in baselines and (change.issue_key, before) not in current:
+            moves[before].setdefault(change.issue_key, []).append((change.at, 0))
 
     approved_labels = options.folded(options.approved_labels)
     measured: dict[str, MilestoneScope] = {}
@@ -201,9 +207,7 @@ def measure(
         baseline: list[Issue] = []
         added: list[tuple[Issue, datetime]] = []
         approved: list[tuple[Issue, datetime]] = []
-        current: set[str] = set()
         for issue in members[key]:
-            current.add(issue.key)
             joined_at = joins.get((issue.key, key), issue.created_at)
             if joined_at <= baseline_at:
                 baseline.append(issue)
@@ -213,8 +217,6 @@ def measure(
                 added.append((issue, joined_at))
         descoped: list[tuple[Issue, datetime]] = []
         for issue_key, events in moves[key].items():
-            if issue_key in current:
-                continue
             left_at = _left_after_baseline(events, issues[issue_key].created_at, baseline_at)
             if left_at is not None:
                 descoped.append((issues[issue_key], left_at))
