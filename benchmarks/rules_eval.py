@@ -186,7 +186,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, rules: list[tuple[Any, Any]])
 def recorded(result: Plan) -> Actual:
     """The state store after ``result`` was carried out."""
     comments = {a.marker: CommentRecord(a.marker, a.fingerprint, a.target, str(n),
-                                        body_hash(a.body), False)
+                                        body_hash(a.body), False, a.input_hash)
                 for n, a in enumerate(result.actions) if isinstance(a, CreateComment)}
     labels = frozenset((a.target, a.label) for a in result.actions if isinstance(a, AddLabel))
     return Actual(comments=comments, labels=labels,

@@ -124,14 +124,14 @@ class Publisher:
             self.store.record_comment(
                 self.project, marker=action.marker, fingerprint=action.fingerprint,
                 target=action.target, comment_id=comment_id, body_hash=body_hash(action.body),
-                now=now,
+                now=now, input_hash=action.input_hash,
             )
             outcome.comments.append(self._ours(comment_id, action.target, action.body, now))
         elif isinstance(action, EditComment):
             self.connector.edit_comment(action.target, action.comment_id, action.body)
             self.store.update_comment(self.project, marker=action.marker,
                                       body_hash=body_hash(action.body), resolved=action.resolved,
-                                      now=now)
+                                      now=now, input_hash=action.input_hash)
             outcome.comments.append(self._ours(action.comment_id, action.target, action.body, now))
         elif isinstance(action, AdoptComment):
             log.info("%s: found comment %s by its marker; not posting it again",
@@ -139,7 +139,7 @@ class Publisher:
             self.store.record_comment(
                 self.project, marker=action.marker, fingerprint=action.fingerprint,
                 target=action.target, comment_id=action.comment_id, body_hash=action.body_hash,
-                now=now,
+                now=now, input_hash=action.input_hash,
             )
         elif isinstance(action, AddLabel):
             self.connector.add_labels(action.target, [action.label])

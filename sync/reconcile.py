@@ -27,7 +27,14 @@ from typing import Any
 
 from connectors.model import Change, Comment, Snapshot
 from rules.base import Finding, Severity
-from sync.render import Style, alert_body, body_hash, parse_evidence, resolved_body
+from sync.render import (
+    Style,
+    alert_body,
+    alert_key,
+    body_hash,
+    parse_evidence,
+    resolved_body,
+)
 from sync.state import CommentRecord, FindingRecord
 
 LABEL_COLORS = {"scope_creep": "fbca04", "schedule_slip": "d93f0b", "unanswered_feedback": "5319e7"}
@@ -44,6 +51,7 @@ class CreateComment:
     marker: str
     fingerprint: str
     body: str
+    input_hash: str = ""
 
     def describe(self) -> str:
         return f"comment on {self.target} ({self.marker})"
@@ -57,6 +65,7 @@ class EditComment:
     comment_id: str
     body: str
     resolved: bool = False
+    input_hash: str = ""
 
     def describe(self) -> str:
         what = "resolve" if self.resolved else "edit"
@@ -72,6 +81,7 @@ class AdoptComment:
     fingerprint: str
     comment_id: str
     body_hash: str
+    input_hash: str = ""
 
     def describe(self) -> str:
         return f"adopt comment {self.comment_id} on {self.target} ({self.marker})"
@@ -184,29 +194,36 @@ def plan(
             desired_labels[(target, finding.label)] = finding.kind
         acked = finding.acked or finding.fingerprint in acked_fps
         marker = marker_of(finding.fingerprint, finding.severity)
-        body = alert_body(
-            kind=finding.kind, cause=finding.cause, rule_id=finding.rule_id,
-            subject=finding.subject_key, severity=finding.severity, evidence=finding.evidence,
-            marker=marker, notify=_unique([*finding.notify, *notify]), acked=acked, style=style,
-        )
         existing = _existing(finding, marker, target, actual, open_comments, ours, acked=acked)
+        # An older-level comment being edited keeps its own marker.
+        writing_marker = existing[0].marker if existing else marker
+        inputs: dict[str, Any] = {
+            "kind": finding.kind, "cause": finding.cause, "rule_id": finding.rule_id,
+            "subject": finding.subject_key, "severity": finding.severity,
+            "evidence": finding.evidence, "marker": writing_marker,
+            "notify": _unique([*finding.notify, *notify]), "acked": acked, "style": style,
+        }
+        key = alert_key(**inputs)
+        if existing is not None and existing[1] is None and existing[0].input_hash == key:
+            continue  # rendered from these very inputs before: the body cannot differ
+        body = alert_body(**inputs)
         if existing is None:
             if finding.comment and not acked:
-                actions.append(CreateComment(target, marker, finding.fingerprint, body))
+                actions.append(CreateComment(target, marker, finding.fingerprint, body, key))
             continue
         record, adopted = existing
         if adopted is not None:
             # The excerpt is the whole body when it is short: then nothing needs editing.
             matches = adopted.body_excerpt.rstrip() == body.rstrip()
             actions.append(AdoptComment(record.target, record.marker, finding.fingerprint,
-                                        record.comment_id, body_hash(body) if matches else ""))
+                                        record.comment_id, body_hash(body) if matches else "",
+                                        key if matches else ""))
             if matches:
                 continue
-        elif record.body_hash == body_hash(_rebody(body, marker, record.marker, style)):
+        elif record.body_hash == body_hash(body):
             continue
         actions.append(EditComment(record.target, record.marker, finding.fingerprint,
-                                   record.comment_id,
-                                   _rebody(body, marker, record.marker, style)))
+                                   record.comment_id, body, input_hash=key))
 
     active_fps = {finding.fingerprint for finding in active}
     for fingerprint, open_records in sorted(open_comments.items()):
@@ -248,13 +265,6 @@ def _existing(
     if acked and candidates:
         return candidates[-1], None
     return None
-
-
-def _rebody(body: str, marker: str, record_marker: str, style: Style) -> str:
-    """Editing an older-level comment keeps that comment's own marker."""
-    if marker == record_marker:
-        return body
-    return body.replace(style.marker(marker), style.marker(record_marker), 1)
 
 
 def _record(finding: Finding, actual: Actual, now: datetime) -> FindingRecord:

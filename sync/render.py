@@ -9,7 +9,10 @@ clock, so re-rendering an unchanged finding gives the same bytes and no edit.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -221,6 +224,41 @@ def resolved_body(
         headline=headline(kind, cause, subject, evidence, style),
         footer=style.text("footer", rule=style.escape(rule_id), severity=style.text("resolved")),
     ).strip() + "\n"
+
+
+@functools.cache
+def render_version() -> str:
+    """Changes whenever anything that shapes an alert body changes: templates, UI text,
+    any rule's messages. Part of every ``alert_key``, so an upgrade re-renders."""
+    parts = [json.dumps(UI, sort_keys=True)]
+    loader = _env.loader
+    assert loader is not None
+    for name in sorted(loader.list_templates()):
+        if name.startswith(("alert.", "resolved.")):
+            parts.append(loader.get_source(_env, name)[0])
+    for kind in sorted(registry.RULES):
+        parts.append(json.dumps(registry.RULES[kind].MESSAGES, sort_keys=True))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def alert_key(
+    *, kind: str, cause: str, rule_id: str, subject: str, severity: Severity,
+    evidence: Mapping[str, Any], marker: str, notify: Sequence[str], acked: bool,
+    style: Style,
+) -> str:
+    """A hash of everything ``alert_body`` reads: the same key means the same body,
+    so reconcile need not render an alert whose inputs did not change."""
+    payload = json.dumps(
+        [render_version(), _style_key(style), kind, cause, rule_id, subject, int(severity),
+         marker, list(notify), acked, evidence],
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def _style_key(style: Style) -> tuple[Any, ...]:
+    return tuple(getattr(style, name.name) for name in dataclasses.fields(style))
 
 
 def body_hash(body: str) -> str:

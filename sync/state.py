@@ -96,6 +96,9 @@ comments = Table(
     Column("body_hash", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
+    # What the body was rendered from (sync.render.alert_key): equal inputs, equal body,
+    # so a steady-state cycle skips rendering altogether.
+    Column("input_hash", String(64)),
 )
 labels = Table(
     "labels", metadata,
@@ -153,6 +156,7 @@ class CommentRecord:
     comment_id: str
     body_hash: str
     resolved: bool
+    input_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,30 +327,32 @@ class StateStore:
                 row.marker: CommentRecord(
                     marker=row.marker, fingerprint=row.fingerprint, target=row.target,
                     comment_id=row.comment_id, body_hash=row.body_hash,
-                    resolved=row.resolved_at is not None,
+                    resolved=row.resolved_at is not None, input_hash=row.input_hash,
                 )
                 for row in rows
             }
 
     def record_comment(
         self, project: str, *, marker: str, fingerprint: str, target: str, comment_id: str,
-        body_hash: str, now: datetime, resolved: bool = False,
+        body_hash: str, now: datetime, resolved: bool = False, input_hash: str | None = None,
     ) -> None:
         with self.transaction() as connection:
             _upsert(connection, comments, {"project": project, "marker": marker}, {
                 "fingerprint": fingerprint, "target": target, "comment_id": comment_id,
                 "body_hash": body_hash, "created_at": now,
-                "resolved_at": now if resolved else None,
+                "resolved_at": now if resolved else None, "input_hash": input_hash or None,
             })
 
     def update_comment(
-        self, project: str, *, marker: str, body_hash: str, resolved: bool, now: datetime
+        self, project: str, *, marker: str, body_hash: str, resolved: bool, now: datetime,
+        input_hash: str | None = None,
     ) -> None:
         with self.transaction() as connection:
             connection.execute(
                 update(comments)
                 .where(comments.c.project == project, comments.c.marker == marker)
-                .values(body_hash=body_hash, resolved_at=now if resolved else None)
+                .values(body_hash=body_hash, resolved_at=now if resolved else None,
+                        input_hash=input_hash or None)
             )
 
     def labels(self, project: str) -> set[tuple[str, str]]:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, insert, inspect, text
 from connectors.model import Snapshot
 from sync.migrations import alembic_config, current_revision, head_revision
 from sync.migrations.__main__ import main as migrations_main
+from sync.migrations.versions.v0001_initial import frozen_schema
 from sync.state import StateStore, comments, cursors, metadata, runs, summaries
 from tests.sync.daemon_support import postgres_schema
 
@@ -36,6 +37,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield schema_url
 
 
+HEAD = "0003"
+
+
 def revision_of(url: str) -> str | None:
     engine = create_engine(url)
     try:
@@ -48,8 +52,9 @@ def revision_of(url: str) -> str | None:
 def create_pre_alembic(url: str, *, without: tuple[str, ...] = ()) -> None:
     """A database as forewarn's create_all left it before migrations, with some rows."""
     engine = create_engine(url)
-    tables = [t for t in metadata.sorted_tables if t.name not in ("leases", *without)]
-    metadata.create_all(engine, tables=tables)
+    before = frozen_schema()  # the tables as they were before Alembic
+    tables = [t for t in before.sorted_tables if t.name not in without]
+    before.create_all(engine, tables=tables)
     with engine.begin() as connection:
         connection.execute(insert(cursors).values(project="p", cursor="c-1", updated_at=NOW))
         connection.execute(insert(comments).values(
@@ -70,7 +75,7 @@ def test_an_empty_database_gets_the_whole_schema(database_url: str) -> None:
     store = StateStore(database_url)
     try:
         with store.engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0002"
+            assert current_revision(connection) == head_revision() == HEAD
             # The migrations build exactly the schema sync/state.py describes.
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, metadata) == []
@@ -85,7 +90,7 @@ def test_opening_it_again_changes_nothing(database_url: str) -> None:
     StateStore(database_url).close()
     store = StateStore(database_url)
     store.close()
-    assert revision_of(database_url) == "0002"
+    assert revision_of(database_url) == HEAD
 
 
 @pytest.mark.parametrize("without", [(), ("summaries",)], ids=["latest", "before-summaries"])
@@ -96,7 +101,7 @@ def test_a_pre_alembic_database_is_adopted_with_its_rows(
     assert revision_of(database_url) is None
     store = StateStore(database_url)
     try:
-        assert revision_of(database_url) == "0002"
+        assert revision_of(database_url) == HEAD
         assert_rows_survived(store)
         tables = set(inspect(store.engine).get_table_names())
         assert {"leases", "summaries", "alembic_version"} <= tables
@@ -105,16 +110,18 @@ def test_a_pre_alembic_database_is_adopted_with_its_rows(
         store.close()
 
 
-def test_upgrade_from_the_previous_revision_keeps_the_data(database_url: str) -> None:
+@pytest.mark.parametrize("previous", ["0001", "0002"])
+def test_upgrade_from_a_previous_revision_keeps_the_data(database_url: str,
+                                                         previous: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection=connection), "0001")
+        command.upgrade(alembic_config(connection=connection), previous)
     engine.dispose()
-    assert revision_of(database_url) == "0001"
+    assert revision_of(database_url) == previous
     create_pre_alembic(database_url)  # tables exist: only the rows are added
     store = StateStore(database_url)
     try:
-        assert revision_of(database_url) == "0002"
+        assert revision_of(database_url) == HEAD
         assert_rows_survived(store)
     finally:
         store.close()
@@ -133,7 +140,7 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
     store = StateStore(database_url)
     try:
         assert_rows_survived(store)
-        assert revision_of(database_url) == "0002"
+        assert revision_of(database_url) == HEAD
     finally:
         store.close()
 
@@ -153,7 +160,7 @@ def test_replicas_starting_together_migrate_one_after_the_other(database_url: st
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert revision_of(database_url) == "0002"
+    assert revision_of(database_url) == HEAD
 
 
 def test_the_migrations_command_shows_the_revision(
@@ -162,7 +169,7 @@ def test_the_migrations_command_shows_the_revision(
     StateStore(database_url).close()
     monkeypatch.setenv("FOREWARN_STATE_URL", database_url)
     assert migrations_main(["current"]) == 0
-    assert "0002 (head)" in capsys.readouterr().out
+    assert f"{HEAD} (head)" in capsys.readouterr().out
 
 
 def test_summaries_table_is_unchanged_by_the_adoption(database_url: str) -> None:

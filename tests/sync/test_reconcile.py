@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from connectors.model import Comment, Issue, Person, Snapshot
 from rules.base import Finding, Severity, make_fingerprint
 from sync.reconcile import (
@@ -58,11 +60,13 @@ def apply(result: Plan, actual: Actual, snap: Snapshot) -> tuple[Actual, Snapsho
         if isinstance(action, CreateComment):
             comments[action.marker] = CommentRecord(action.marker, action.fingerprint,
                                                     action.target, f"c{number}",
-                                                    body_hash(action.body), False)
+                                                    body_hash(action.body), False,
+                                                    action.input_hash)
         elif isinstance(action, EditComment):
             old = comments[action.marker]
             comments[action.marker] = replace(old, body_hash=body_hash(action.body),
-                                              resolved=action.resolved)
+                                              resolved=action.resolved,
+                                              input_hash=action.input_hash)
         elif isinstance(action, AdoptComment):
             comments[action.marker] = CommentRecord(action.marker, action.fingerprint,
                                                     action.target, action.comment_id,
@@ -227,3 +231,33 @@ def test_hostile_title_is_inert_in_the_comment() -> None:
     assert "@everyone" not in body
     assert body.count("<!--") == 2  # our marker and the checkbox tag, nothing injected
     assert "**pwn**" not in body
+
+
+def test_unchanged_alerts_are_not_even_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    snap = snapshot(issue("p#1"), issue("p#2"))
+    found = [finding("p#1"), finding("p#2", kind="unanswered_feedback", cause="awaiting_reply",
+                                      severity=Severity.CRITICAL, label="awaiting-reply")]
+    actual, snap = apply(plan(findings=found, snapshot=snap, actual=Actual(), style=STYLE,
+                              now=NOW), Actual(), snap)
+
+    def must_not_render(**_: object) -> str:
+        raise AssertionError("rendered an alert whose inputs did not change")
+
+    monkeypatch.setattr("sync.reconcile.alert_body", must_not_render)
+    assert plan(findings=found, snapshot=snap, actual=actual, style=STYLE, now=NOW).actions == ()
+    # A record written before input hashes existed is rendered and compared by body instead.
+    legacy = {m: replace(r, input_hash=None) for m, r in actual.comments.items()}
+    monkeypatch.undo()
+    assert plan(findings=found, snapshot=snap, actual=replace(actual, comments=legacy),
+                style=STYLE, now=NOW).actions == ()
+
+
+def test_a_new_render_version_renders_again_but_edits_only_real_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snap = snapshot(issue("p#1"))
+    actual, snap = apply(plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE,
+                              now=NOW), Actual(), snap)
+    monkeypatch.setattr("sync.render.render_version", lambda: "an-upgrade")
+    assert plan(findings=[finding()], snapshot=snap, actual=actual, style=STYLE,
+                now=NOW).actions == ()

@@ -23,7 +23,7 @@ depends_on: str | None = None
 _WHEN = sa.DateTime(timezone=True)
 
 
-def _schema() -> sa.MetaData:
+def frozen_schema() -> sa.MetaData:
     """A frozen copy of the tables of that time: later edits of sync/state.py don't touch it."""
     meta = sa.MetaData()
     sa.Table(
@@ -111,8 +111,8 @@ def _schema() -> sa.MetaData:
 
 def upgrade() -> None:
     # checkfirst: create only the tables an older database does not have yet.
-    _schema().create_all(op.get_bind(), checkfirst=True)
+    frozen_schema().create_all(op.get_bind(), checkfirst=True)
 
 
 def downgrade() -> None:
-    _schema().drop_all(op.get_bind())
+    frozen_schema().drop_all(op.get_bind())
