@@ -222,6 +222,14 @@ def plan(
                 continue
         elif record.body_hash == body_hash(body):
             continue
+        else:
+            seen = ours.get(record.marker)
+            if seen is not None and seen.body_excerpt.rstrip() == body.rstrip():
+                # The tracker already shows this text (someone ticked the checkbox):
+                # record it, do not write it again.
+                actions.append(AdoptComment(record.target, record.marker, finding.fingerprint,
+                                            record.comment_id, body_hash(body), key))
+                continue
         actions.append(EditComment(record.target, record.marker, finding.fingerprint,
                                    record.comment_id, body, input_hash=key))
 

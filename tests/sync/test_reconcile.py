@@ -261,3 +261,22 @@ def test_a_new_render_version_renders_again_but_edits_only_real_changes(
     monkeypatch.setattr("sync.render.render_version", lambda: "an-upgrade")
     assert plan(findings=[finding()], snapshot=snap, actual=actual, style=STYLE,
                 now=NOW).actions == ()
+
+
+def test_a_ticked_checkbox_is_recorded_without_writing_the_same_text_again() -> None:
+    snap = snapshot(issue("p#1"))
+    warn = finding(kind="schedule_slip", cause="schedule", label=None)
+    first = plan(findings=[warn], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
+    actual, snap = apply(first, Actual(), snap)
+    (create,) = [a for a in first.actions if isinstance(a, CreateComment)]
+    (record,) = actual.comments.values()
+    ticked = create.body.replace("- [ ]", "- [x]", 1)
+    seen = Comment(id=record.comment_id, issue_key="p#1", author="forewarn", created_at=NOW,
+                   is_ours=True, marker=record.marker, acked=True, body_excerpt=ticked)
+    result = plan(findings=[warn], snapshot=replace(snap, comments=(seen,)), actual=actual,
+                  style=STYLE, now=NOW)
+    assert kinds(result) == ["AdoptComment"]
+    assert result.writes == ()
+    actual, snap = apply(result, actual, replace(snap, comments=(seen,)))
+    assert plan(findings=[warn], snapshot=snap, actual=actual, style=STYLE,
+                now=NOW).actions == ()
