@@ -32,8 +32,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from config.model import Config, Loc, reference_problems, suggest
+from config.model import Config, Loc, reference_problems
 from rules.options import RuleOptions
+from rules.registry import suggest
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 SECRETS_DIR_VARIABLE = "FOREWARN_SECRETS_DIR"

@@ -9,7 +9,6 @@ works on plain data so that the loader can report them alongside type errors.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import zoneinfo
@@ -34,6 +33,7 @@ from pydantic import (
 )
 
 from rules.options import Duration, RuleOptions
+from rules.registry import suggest
 
 if TYPE_CHECKING:
     from rules.calendar import BusinessCalendar
@@ -54,12 +54,6 @@ _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _EVERY_RE = re.compile(r"^(?:(?P<day>[a-z]+)\s+)?(?P<clock>\d{1,2}:\d{2})$")
 _DAILY = ("day", "daily")
 DEFAULT_CALENDAR_NAME = "default"
-
-
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean "x"?)`` or nothing: the same wording as the rule registry."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
 
 
 # --------------------------------------------------------------------------- field types

@@ -29,10 +29,18 @@ from zoneinfo import ZoneInfo
 
 from connectors.errors import RecordSkipped
 from connectors.markers import find_marker, is_acked
-from connectors.model import Change, ChangeField, Comment, Issue, Milestone, Person, utc
+from connectors.model import (
+    EXCERPT_CHARS,
+    Change,
+    ChangeField,
+    Comment,
+    Issue,
+    Milestone,
+    Person,
+    utc,
+)
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
-EXCERPT_CHARS = 500
 #: Event types that become ``Change`` records; all others are read past.
 EVENT_FIELDS: dict[str, ChangeField] = {
     "milestoned": "milestone",

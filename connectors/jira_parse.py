@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from connectors.markers import find_marker, is_acked
 from connectors.model import (
+    EXCERPT_CHARS,
     Comment,
     Issue,
     IssueState,
@@ -43,7 +44,6 @@ Json = dict[str, Any]
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
 #: Company-managed projects call it "Story Points", team-managed ones "Story point estimate".
 STORY_POINT_NAMES = ("Story Points", "Story point estimate")
-EXCERPT_CHARS = 500
 #: Fields the search asks for (the Sprint and story-point fields are added by id).
 BASE_FIELDS = (
     "summary",

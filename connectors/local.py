@@ -34,10 +34,9 @@ from connectors.codec import (
 )
 from connectors.errors import FatalError
 from connectors.markers import find_marker, html_marker, is_acked
-from connectors.model import Comment, Snapshot
+from connectors.model import EXCERPT_CHARS, Comment, Snapshot
 
 log = logging.getLogger(__name__)
-EXCERPT_CHARS = 500
 
 
 def _now() -> datetime:

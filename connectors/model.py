@@ -16,6 +16,9 @@ PersonKind = Literal["team", "client", "bot", "unknown"]
 IssueState = Literal["open", "closed"]
 MilestoneKind = Literal["milestone", "sprint", "version"]
 ChangeField = Literal["milestone", "due_on", "label", "state", "title"]
+#: A comment keeps this much of its body: enough for forewarn's own alerts to be
+#: compared whole when a lost state database makes it adopt them.
+EXCERPT_CHARS = 500
 
 
 def utc(value: datetime) -> datetime:

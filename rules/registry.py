@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Protocol, cast
 
@@ -36,8 +36,8 @@ class NoSuchRule(KeyError):
         return str(self.args[0])
 
 
-def suggest(word: str, choices: Sequence[str]) -> str:
-    """`` (did you mean "x"?)`` or an empty string."""
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean "x"?)`` or an empty string: the one wording every "no such" uses."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
 

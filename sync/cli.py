@@ -155,12 +155,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
     def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
         summaries[runtime.name] = summarize(runtime, store, report, now=clock())
 
-    quiet = Console(file=open(_devnull(), "w"))  # noqa: SIM115 - closed below
-    try:
-        reports = _cycles(config, settings, project=args.project, dry_run=True,
-                          clock=clock, console=quiet, then=summary)
-    finally:
-        quiet.file.close()
+    reports = _cycles(config, settings, project=args.project, dry_run=True,
+                      clock=clock, console=Console(quiet=True), then=summary)
     ordered = [summaries.get(report.project) or unavailable_summary(
         config, report.project, errors=report.errors, now=clock()) for report in reports]
     templates = next((config.summary_for(config.project(report.project)).templates
@@ -208,7 +204,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
                 bodies.append(post.body)
 
         again = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
-                        console=Console(file=open(_devnull(), "w")),  # noqa: SIM115
+                        console=Console(quiet=True),
                         then=summary)
         for report in again:
             writes = report.outcome.writes if report.outcome else 0
@@ -260,12 +256,6 @@ def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -
         pause_after_writes=pause,
     )
     return run_daemon(options, settings, log_level=args.log_level)
-
-
-def _devnull() -> str:
-    import os
-
-    return os.devnull
 
 
 # -- parser and the one error handler ---------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import datetime
 from connectors.base import Connector
 from connectors.errors import RetriableError, TrackerError
 from connectors.markers import find_marker
-from connectors.model import Comment
+from connectors.model import EXCERPT_CHARS, Comment
 from sync.reconcile import (
     WRITES,
     Action,
@@ -35,7 +35,6 @@ from sync.state import StateStore
 log = logging.getLogger(__name__)
 #: Below this many requests left in the tracker's rate limit, forewarn stops writing.
 RATE_LIMIT_FLOOR = 100
-EXCERPT_CHARS = 500
 
 
 @dataclass

@@ -5,7 +5,12 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+import pytest
+
+from sync.cli import main
 
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -37,3 +42,13 @@ class Call:
     def __str__(self) -> str:
         query = urllib.parse.urlencode(sorted(self.query.items()), safe=":")
         return f"{self.method} {self.path}" + (f"?{query}" if query else "") + f" -> {self.status}"
+
+
+def run_once(config: Path, now: datetime, capsys: pytest.CaptureFixture[str],
+             secret: str) -> str:
+    """``forewarn run --once`` in-process: it must succeed and never print ``secret``."""
+    code = main(["run", "--once", "-c", str(config), "--now", now.isoformat()])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert secret not in out + err
+    return out

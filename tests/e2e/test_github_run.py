@@ -36,7 +36,7 @@ from rules.base import make_fingerprint
 from sync import escape
 from sync.cli import main
 from tests.e2e.github_fake import FakeRepository
-from tests.e2e.support import Call, Clock
+from tests.e2e.support import Call, Clock, run_once
 
 REPO = "acme/portal"
 TOKEN = "ghp_E2eF0rewarnT0ken0123456789abcdefXYZ"
@@ -107,14 +107,6 @@ def build_repository(clock: Clock) -> FakeRepository:
     return repo
 
 
-def run_once(config: Path, now: datetime, capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(["run", "--once", "-c", str(config), "--now", now.isoformat()])
-    out, err = capsys.readouterr()
-    assert code == 0, out + err
-    assert TOKEN not in out + err
-    return out
-
-
 def marker(rule: str, cause: str, subject: str, anchor: str = "", level: str = "warning") -> str:
     return f"<!-- forewarn:{make_fingerprint(rule, cause, subject, anchor)}:{level} -->"
 
@@ -148,7 +140,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
         repo.serve(rsps)
 
         # -- run 1: the first sync writes every alert --------------------------------------
-        out = run_once(config, T1, capsys)
+        out = run_once(config, T1, capsys, TOKEN)
         first = list(repo.calls)
         assert all(call.status < 400 for call in first), [str(c) for c in first]
         reads = shape([c for c in first if not c.is_write])
@@ -226,7 +218,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
         # -- run 2: nothing new outside, so nothing is written -----------------------------
         clock.now = T1 + timedelta(minutes=5)
         mark = len(repo.calls)
-        out = run_once(config, clock.now, capsys)
+        out = run_once(config, clock.now, capsys, TOKEN)
         second = repo.calls[mark:]
         assert repo.writes(mark) == []
         assert "0 done" in out or "nothing to write" in out
@@ -250,7 +242,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
         # -- run 3: the alert is marked answered, the label comes off ----------------------
         clock.now = T1 + timedelta(minutes=30)
         mark = len(repo.calls)
-        out = run_once(config, clock.now, capsys)
+        out = run_once(config, clock.now, capsys, TOKEN)
         assert [(c.method, c.path) for c in repo.writes(mark)] == [
             ("PATCH", f"/repos/acme/portal/issues/comments/{repo.comments_on(7)[1]['id']}"),
             ("DELETE", "/repos/acme/portal/issues/7/labels/awaiting-reply"),
@@ -269,7 +261,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
         # -- run 4: nothing to do ----------------------------------------------------------
         clock.now = T1 + timedelta(minutes=35)
         mark = len(repo.calls)
-        run_once(config, clock.now, capsys)
+        run_once(config, clock.now, capsys, TOKEN)
         assert repo.writes(mark) == []
 
         # -- the PM moves Beta's due date to next Friday: no issue changes -----------------
@@ -280,7 +272,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
         # -- run 5: "moved" is a new alert; the overdue alert is edited (now at risk) --------
         clock.now = T1 + timedelta(minutes=45)
         mark = len(repo.calls)
-        run_once(config, clock.now, capsys)
+        run_once(config, clock.now, capsys, TOKEN)
         # The milestone list changed (a 200, no 304), no issue did: two requests to read.
         assert [(c.path, c.status) for c in repo.calls[mark:] if not c.is_write] == [
             ("/repos/acme/portal/milestones", 200),
@@ -308,7 +300,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
         for minutes in (50, 55):
             clock.now = T1 + timedelta(minutes=minutes)
             mark = len(repo.calls)
-            run_once(config, clock.now, capsys)
+            run_once(config, clock.now, capsys, TOKEN)
             assert repo.writes(mark) == []
         assert [(c.path, c.status) for c in repo.calls[mark:]] == [
             ("/repos/acme/portal/milestones", 304),
@@ -332,7 +324,7 @@ def test_lost_responses_leave_one_comment_and_later_runs_write_nothing(
                        ("POST", f"/repos/{REPO}/issues/4/labels")]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         repo.serve(rsps)
-        out = run_once(config, T1, capsys)
+        out = run_once(config, T1, capsys, TOKEN)
         assert "8 writes planned, 8 done" in out
         on_7 = [(c.method, c.path, c.status) for c in repo.calls if "/issues/7/comments" in c.path]
         # The creation is not sent again blindly: the marker is looked for first, and found.
@@ -345,7 +337,7 @@ def test_lost_responses_leave_one_comment_and_later_runs_write_nothing(
         for minutes in (5, 10):
             clock.now = T1 + timedelta(minutes=minutes)
             mark = len(repo.calls)
-            run_once(config, clock.now, capsys)
+            run_once(config, clock.now, capsys, TOKEN)
             assert repo.writes(mark) == []
         assert len(ours(repo, 7)) == 1
 
@@ -368,7 +360,7 @@ def test_dry_run_reads_but_writes_and_records_nothing(
         assert repo.writes() == []
         # Nothing was recorded either: the real run that follows is a first sync.
         mark = len(repo.calls)
-        out = run_once(config, T1, capsys)
+        out = run_once(config, T1, capsys, TOKEN)
         assert "8 writes planned, 8 done" in out
         assert ("GET", f"/repos/{REPO}/issues", {"per_page": "100", "state": "all"}) in [
             (c.method, c.path, c.query) for c in repo.calls[mark:]

@@ -37,9 +37,8 @@ import responses
 
 from rules.base import make_fingerprint
 from sync import escape
-from sync.cli import main
 from tests.e2e.jira_fake import FakeJira
-from tests.e2e.support import Call, Clock
+from tests.e2e.support import Call, Clock, run_once
 
 SITE = "https://acme.atlassian.net"
 EMAIL = "forewarn@acme.example"
@@ -118,14 +117,6 @@ def build_site(clock: Clock) -> FakeJira:
     return site
 
 
-def run_once(config: Path, now: datetime, capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(["run", "--once", "-c", str(config), "--now", now.isoformat()])
-    out, err = capsys.readouterr()
-    assert code == 0, out + err
-    assert TOKEN not in out + err
-    return out
-
-
 def anchor(rule: str, cause: str, subject: str, extra: str = "", level: str = "warning") -> str:
     return "{anchor:forewarn-" + make_fingerprint(rule, cause, subject, extra) + f"@{level}}}"
 
@@ -160,7 +151,7 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
         site.serve(rsps)
 
         # -- run 1 ---------------------------------------------------------------------------
-        out = run_once(config, T1, capsys)
+        out = run_once(config, T1, capsys, TOKEN)
         assert all(call.status < 400 for call in site.calls), [str(c) for c in site.calls]
         reads = shape([c for c in site.calls if not c.is_write])
         # Learnt once per project (deployment, fields, account, board), then one search
@@ -239,7 +230,7 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
         # -- run 2: nothing new outside, nothing written ------------------------------------
         clock.now = T1 + timedelta(minutes=5)
         mark = len(site.calls)
-        run_once(config, clock.now, capsys)
+        run_once(config, clock.now, capsys, TOKEN)
         assert site.writes(mark) == []
         second = site.calls[mark:]
         # Per project: one search (forewarn's own writes moved some issues) and one listing.
@@ -266,7 +257,7 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
         # -- run 3 ---------------------------------------------------------------------------
         clock.now = T1 + timedelta(minutes=30)
         mark = len(site.calls)
-        run_once(config, clock.now, capsys)
+        run_once(config, clock.now, capsys, TOKEN)
         waiting_id = site.ours("BILL-5")[0]["id"]
         overdue_id = site.ours("REL-1")[0]["id"]
         third = [(c.method, c.path) for c in site.writes(mark)]
@@ -298,7 +289,7 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
         for minutes in (35, 40):
             clock.now = T1 + timedelta(minutes=minutes)
             mark = len(site.calls)
-            run_once(config, clock.now, capsys)
+            run_once(config, clock.now, capsys, TOKEN)
             assert site.writes(mark) == []
             assert len(site.calls) - mark == 4  # a search and a listing per project
 
@@ -311,7 +302,7 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
         # -- run 6: both overdue alerts are resolved, REL-3's label comes off ----------------
         clock.now = T1 + timedelta(minutes=50)
         mark = len(site.calls)
-        run_once(config, clock.now, capsys)
+        run_once(config, clock.now, capsys, TOKEN)
         # The status categories learnt in run 1 come from the memo: no GET /status.
         assert [c.path for c in site.calls[mark:] if not c.is_write] == [
             "/rest/api/2/search/jql",
@@ -334,7 +325,7 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
         # -- run 7: nothing to write ----------------------------------------------------------
         clock.now = T1 + timedelta(minutes=55)
         mark = len(site.calls)
-        run_once(config, clock.now, capsys)
+        run_once(config, clock.now, capsys, TOKEN)
         assert site.writes(mark) == []
 
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
@@ -352,7 +343,7 @@ def test_a_lost_comment_response_leaves_one_comment(
     site.lose_next.append(("POST", "/rest/api/2/issue/BILL-5/comment"))
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         site.serve(rsps)
-        run_once(config, T1, capsys)
+        run_once(config, T1, capsys, TOKEN)
         on_5 = [(c.method, c.path, c.status) for c in site.calls if "BILL-5/comment" in c.path]
         # Not posted again blindly: the issue's comments are searched for the marker first.
         assert on_5 == [
@@ -362,5 +353,5 @@ def test_a_lost_comment_response_leaves_one_comment(
         assert len(site.ours("BILL-5")) == 1
         clock.now = T1 + timedelta(minutes=5)
         mark = len(site.calls)
-        run_once(config, clock.now, capsys)
+        run_once(config, clock.now, capsys, TOKEN)
         assert site.writes(mark) == []
