@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from connectors.base import DictMemo, FetchResult  # noqa: E402
-from connectors.github import GitHubConnector  # noqa: E402
+from connectors.github.connector import GitHubConnector  # noqa: E402
 from connectors.retry import RetryPolicy  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "github"

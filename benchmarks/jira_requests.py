@@ -37,7 +37,7 @@ import responses
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.base import DictMemo, FetchResult
-from connectors.jira import JiraConnector
+from connectors.jira.connector import JiraConnector
 from connectors.retry import RetryPolicy
 
 SITE = "https://bench.atlassian.net"

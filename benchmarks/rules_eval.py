@@ -57,7 +57,7 @@ from rules.people import classify  # noqa: E402
 from sync.cycle import frozen_for_gc  # noqa: E402
 from sync.reconcile import Actual, AddLabel, CreateComment, Plan, plan  # noqa: E402
 from sync.render import Style, body_hash  # noqa: E402
-from sync.state import CommentRecord  # noqa: E402
+from sync.store.state import CommentRecord  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 ME = "forewarn"

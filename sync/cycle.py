@@ -28,7 +28,7 @@ from sync.cache import merge, with_writes
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Plan, plan
 from sync.render import Style
-from sync.state import FindingRecord, StateStore
+from sync.store.state import FindingRecord, StateStore
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from sync.reconcile import (
     RemoveLabel,
 )
 from sync.render import body_hash
-from sync.state import StateStore
+from sync.store.state import StateStore
 
 log = logging.getLogger(__name__)
 #: Below this many requests left in the tracker's rate limit, forewarn stops writing.

@@ -35,7 +35,7 @@ from sync.render import (
     parse_evidence,
     resolved_body,
 )
-from sync.state import CommentRecord, FindingRecord
+from sync.store.state import CommentRecord, FindingRecord
 
 LABEL_COLORS = {"scope_creep": "fbca04", "schedule_slip": "d93f0b", "unanswered_feedback": "5319e7"}
 LABEL_DESCRIPTIONS = {

@@ -15,7 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from config import load_config
-from tests.sync.daemon_support import daemon
+from tests.sync.app.daemon_support import daemon
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")

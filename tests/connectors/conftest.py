@@ -10,9 +10,9 @@ import pytest
 import responses
 
 from connectors.base import DictMemo
-from connectors.github import GitHubConnector
+from connectors.github.connector import GitHubConnector
 from connectors.retry import RetryPolicy
-from tests.connectors.github_support import GITHUB_NOW, GITHUB_TOKEN, GitHubReplay
+from tests.connectors.github.support import GITHUB_NOW, GITHUB_TOKEN, GitHubReplay
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Fixtures for the end-to-end runs: a clean environment and connectors that never sleep.
 
-``forewarn run --once`` is called in-process (``sync.cli.main``) exactly as a
+``forewarn run --once`` is called in-process (``sync.app.cli.main``) exactly as a
 user would call it; only two things differ from production, both here:
 
 * no ``FOREWARN_*`` variable of the developer's shell leaks in;
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-import connectors.github
-import connectors.jira
+import connectors.github.connector
+import connectors.jira.connector
 from connectors.retry import RetryPolicy
 
 
@@ -37,18 +37,18 @@ def paced() -> list[float]:
 
 @pytest.fixture
 def quiet_connectors(monkeypatch: pytest.MonkeyPatch, paced: list[float]) -> None:
-    """The real connectors, built by ``sync.runtime`` as usual, with waits recorded."""
+    """The real connectors, built by ``sync.app.runtime`` as usual, with waits recorded."""
     policy = RetryPolicy(scale=0, sleep=paced.append)
 
-    class GitHub(connectors.github.GitHubConnector):
+    class GitHub(connectors.github.connector.GitHubConnector):
         def __init__(self, repo: str, **options: Any) -> None:
             options.update(retry=policy, sleep=paced.append)
             super().__init__(repo, **options)
 
-    class Jira(connectors.jira.JiraConnector):
+    class Jira(connectors.jira.connector.JiraConnector):
         def __init__(self, project_key: str, **options: Any) -> None:
             options.update(retry=policy)
             super().__init__(project_key, **options)
 
-    monkeypatch.setattr(connectors.github, "GitHubConnector", GitHub)
-    monkeypatch.setattr(connectors.jira, "JiraConnector", Jira)
+    monkeypatch.setattr(connectors.github.connector, "GitHubConnector", GitHub)
+    monkeypatch.setattr(connectors.jira.connector, "JiraConnector", Jira)

@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 import responses
 from requests import PreparedRequest
 
-from tests.connectors.github_support import github_exchanges
+from tests.connectors.github.support import github_exchanges
 from tests.e2e.support import WRITE_METHODS, Call
 
 Json = dict[str, Any]

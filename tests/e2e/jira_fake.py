@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 import responses
 from requests import PreparedRequest
 
-from tests.connectors.jira_support import interactions
+from tests.connectors.jira.support import interactions
 from tests.e2e.support import Call
 
 Json = dict[str, Any]

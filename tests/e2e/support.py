@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sync.cli import main
+from sync.app.cli import main
 
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 

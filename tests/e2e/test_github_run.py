@@ -34,7 +34,7 @@ import responses
 
 from rules.base import make_fingerprint
 from sync import escape
-from sync.cli import main
+from sync.app.cli import main
 from tests.e2e.github_fake import FakeRepository
 from tests.e2e.support import Call, Clock, run_once
 

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from connectors.base import Connector, DictMemo
-from sync.state import StateStore
+from sync.store.state import StateStore
 from tests.conftest import Clock
 from tests.hardening.fake_github import FakeGitHub
 from tests.hardening.fake_jira import FakeJira

@@ -24,9 +24,9 @@ import requests
 import responses
 
 from connectors.base import DictMemo
-from connectors.github import GitHubConnector
+from connectors.github.connector import GitHubConnector
 from connectors.retry import RetryPolicy
-from tests.connectors.github_support import GITHUB_TOKEN, github_exchange
+from tests.connectors.github.support import GITHUB_TOKEN, github_exchange
 from tests.hardening.world import Answer, Faults, World, apply_fault
 
 API = "https://api.github.com"

@@ -22,9 +22,9 @@ import requests
 import responses
 
 from connectors.base import DictMemo
-from connectors.jira import JiraConnector
+from connectors.jira.connector import JiraConnector
 from connectors.retry import RetryPolicy
-from tests.connectors.jira_support import TOKEN, body
+from tests.connectors.jira.support import TOKEN, body
 from tests.hardening.world import Answer, Faults, World, apply_fault
 
 SITE = "https://acme.atlassian.net"

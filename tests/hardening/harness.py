@@ -26,7 +26,7 @@ from rules.calendar import BusinessCalendar
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.reconcile import marker_of
 from sync.render import Style
-from sync.state import StateStore
+from sync.store.state import StateStore
 from tests.conftest import Clock
 from tests.hardening.world import CLIENT, World
 

@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from config import Config, ConfigError, load_config
 from config.load import MAX_DEPTH
-from sync.cli import main
+from sync.app.cli import main
 from tests.conftest import EXAMPLES
 from tests.hardening.harness import examples
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from sync.state import StateStore
+from sync.store.state import StateStore
 from tests.conftest import Clock
 from tests.hardening.conftest import Tracker
 from tests.hardening.harness import (

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from config import load_config, load_settings
+from sync.app.runtime import build_runtime
 from sync.cycle import ProjectRuntime, run_cycle
-from sync.runtime import build_runtime
-from sync.state import StateStore
+from sync.store.state import StateStore
 from tests.conftest import Clock
 from tests.hardening.conftest import Tracker
 from tests.hardening.harness import (

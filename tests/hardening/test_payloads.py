@@ -22,10 +22,10 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors import github_parse as gp
-from connectors import jira_parse as jp
 from connectors.errors import RecordSkipped
-from connectors.jira_changelog import StatusBook, changes_from
+from connectors.github import parse as gp
+from connectors.jira import parse as jp
+from connectors.jira.changelog import StatusBook, changes_from
 from tests.conftest import Clock
 from tests.hardening.fake_github import FakeGitHub
 from tests.hardening.fake_jira import FakeJira

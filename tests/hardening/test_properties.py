@@ -31,7 +31,7 @@ from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
 from rules.people import classify
 from sync.cycle import run_cycle
-from sync.state import StateStore
+from sync.store.state import StateStore
 from tests.conftest import EXAMPLES, Clock
 from tests.hardening.harness import (
     check,

@@ -27,12 +27,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from config import ConfigError, load_config, load_settings
 from connectors.base import DictMemo
-from connectors.github import GitHubConnector
-from connectors.jira import JiraConnector
+from connectors.github.connector import GitHubConnector
+from connectors.jira.connector import JiraConnector
 from connectors.retry import RetryPolicy
-from sync.cli import main
-from tests.connectors.github_support import GITHUB_TOKEN, github_url
-from tests.connectors.jira_support import CLOUD, EMAIL, SERVER, TOKEN
+from sync.app.cli import main
+from tests.connectors.github.support import GITHUB_TOKEN, github_url
+from tests.connectors.jira.support import CLOUD, EMAIL, SERVER, TOKEN
 
 API = "https://api.github.com"
 REPO = "acme/portal"

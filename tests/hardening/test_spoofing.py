@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from config import load_config, load_settings
-from connectors.jira_parse import comment_from as jira_comment
+from connectors.jira.parse import comment_from as jira_comment
 from connectors.local import LocalConnector
 from connectors.markers import ACK_TAG, find_marker, html_marker, jira_marker
+from sync.app.runtime import build_runtime
 from sync.cycle import run_cycle
 from sync.reconcile import CreateComment
-from sync.runtime import build_runtime
-from sync.state import StateStore
+from sync.store.state import StateStore
 from tests.conftest import Clock
 from tests.hardening.conftest import Tracker
 from tests.hardening.fake_jira import FakeJira

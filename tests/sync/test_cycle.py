@@ -9,9 +9,9 @@ import pytest
 
 from config import load_config, load_settings
 from connectors.local import LocalConnector
+from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, run_cycle
-from sync.runtime import build_runtime
-from sync.state import StateStore
+from sync.store.state import StateStore
 from tests.conftest import Clock
 
 

@@ -22,7 +22,7 @@ from sync.reconcile import (
     plan,
 )
 from sync.render import Style, body_hash
-from sync.state import CommentRecord, FindingRecord
+from sync.store.state import CommentRecord, FindingRecord
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 STYLE = Style(markup="markdown", timezone="Asia/Shanghai")

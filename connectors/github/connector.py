@@ -1,0 +1,476 @@
+"""GitHub: one repository seen through forewarn's eyes.
+
+PyGithub is used here and in the helpers next to it (``github_http``: requests
+and errors, ``github_read``: the lists, ``github_parse``: payloads to records);
+no PyGithub object leaves them.
+
+Reads, all at 100 a page and never one request per issue:
+
+* ``fetch(None)``: milestones (``state=all``), issues (``state=all``; pull
+  requests dropped by their ``pull_request`` key unless
+  ``include_pull_requests``), repo-wide comments and repo-wide issue events
+  (milestoned, demilestoned, labeled, unlabeled, closed, reopened -> ``Change``).
+* ``fetch(cursor)``: milestones with ``If-None-Match`` (a 304 costs no rate
+  limit), issues with ``since``; only when an issue changed, comments with
+  ``since`` and events newest first down to the newest one already seen.
+  An unchanged repository costs 2 requests. Returns ``complete=False``.
+
+The cursor is the newest issue ``updated_at`` seen (bounded by the server's
+``Date`` when the listing began, so that an issue edited during a long
+pagination is read again next time); ``since`` is sent one second earlier,
+which the idempotent merge absorbs.
+
+The connector's ``Memo`` (persisted by the sync layer) keeps what GitHub
+cannot tell cheaply: the milestone title history (events name milestones by
+title), the milestones' ETag and last list, the newest event id seen, the
+login forewarn writes as and a GitHub App's installation id.
+
+Writes: comments carry ``<!-- forewarn:MARKER -->`` and are forewarn's only
+when the author is ``whoami()`` too; a comment creation whose response was
+lost is retried only after looking for its marker. Writes are paced and stop
+with ``RateLimitLow`` when the rate-limit budget runs low.
+See docs/github.md for set-up, permissions and request costs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+import urllib.parse
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from github import Auth, Consts, Github, GithubIntegration
+from github.Requester import Requester
+
+from connectors.base import FetchResult, Markup, Memo, RemoteComment
+from connectors.errors import CannotPostComment, FatalError
+from connectors.github.http import LOW_BUDGET, Transport
+from connectors.github.parse import format_timestamp, parse_timestamp
+from connectors.github.read import PER_PAGE, FetchRun, Reader, items
+from connectors.markers import find_marker, html_marker
+from connectors.model import Change, Comment, Snapshot
+from connectors.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+#: GitHub refuses a comment body longer than this.
+COMMENT_LIMIT = 65_536
+TRUNCATION_NOTE = (
+    "\n\n_[truncated by forewarn: GitHub keeps at most 65,536 characters in a comment]_\n"
+)
+LABEL_DESCRIPTION_LIMIT = 100
+MEMO_WHOAMI = "whoami"
+MEMO_INSTALLATION = "app_installation"
+
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+DEFAULT_RETRY = RetryPolicy()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_comment(body: str, tag: str | None) -> str:
+    """Cut a body to GitHub's limit with a visible note, keeping the marker at the end.
+
+    Counted in UTF-16 code units, the stricter of the ways the limit may be counted.
+    """
+    if _utf16_len(body) <= COMMENT_LIMIT:
+        return body
+    rest = body.replace(tag, "") if tag else body
+    suffix = TRUNCATION_NOTE + (tag or "")
+    room = COMMENT_LIMIT - _utf16_len(suffix)
+    cut = rest.encode("utf-16-le")[: 2 * room].decode("utf-16-le", errors="ignore")
+    return cut.rstrip() + suffix
+
+
+class GitHubConnector:
+    """One GitHub repository (``owner/name``); authenticate with a token or as a GitHub App."""
+
+    markup: Markup = "markdown"
+
+    def __init__(
+        self,
+        repo: str,
+        *,
+        token: str | None = None,
+        app_id: int | None = None,
+        private_key: str | None = None,
+        installation_id: int | None = None,
+        base_url: str | None = None,
+        memo: Memo,
+        project: str,
+        include_pull_requests: bool = False,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        min_write_interval: float = 1.0,
+        clock: Callable[[], datetime] = _now,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        low_budget: int = LOW_BUDGET,
+        timeout: int = Consts.DEFAULT_TIMEOUT,
+    ) -> None:
+        if not _REPO_RE.match(repo):
+            msg = f"GitHub repository must be 'owner/name', got {repo!r}"
+            raise FatalError(msg)
+        if token and any(v is not None for v in (app_id, private_key, installation_id)):
+            msg = f"GitHub {repo}: give a token or a GitHub App (app_id, private_key), not both"
+            raise FatalError(msg)
+        if not token and (app_id is None or not private_key):
+            msg = f"GitHub {repo}: give a token, or a GitHub App's app_id and private_key"
+            raise FatalError(msg)
+        self.repo = repo
+        self.project = project
+        self.memo = memo
+        self.include_pull_requests = include_pull_requests
+        self.policy = retry
+        self.clock = clock
+        self.base_url = (base_url or Consts.DEFAULT_BASE_URL).rstrip("/")
+        self._timeout = timeout
+        self._installation_id = installation_id
+        self._token_auth: Auth.Token | None = None
+        self._app_auth: Auth.AppAuth | None = None
+        if token:
+            self._token_auth = Auth.Token(token)
+            # Names the account without keeping the token: a new token may be another account.
+            self._identity = "token:" + hashlib.sha256(token.encode()).hexdigest()[:12]
+        else:
+            assert app_id is not None
+            assert private_key
+            self._app_auth = Auth.AppAuth(app_id, private_key)
+            try:
+                self._app_auth.create_jwt()  # a bad key fails here, at start-up
+            except Exception as error:  # PyJWT and cryptography raise several types
+                kind = type(error).__name__
+                msg = f"GitHub {repo}: the App private key cannot sign a token ({kind})"
+                raise FatalError(msg) from None
+            self._identity = f"app:{app_id}"
+        self._github: Github | None = None
+        self._http = Transport(
+            self._connect,
+            repo=repo,
+            policy=retry,
+            clock=clock,
+            sleep=sleep,
+            monotonic=monotonic,
+            min_write_interval=min_write_interval,
+            low_budget=low_budget,
+        )
+        self._reader = Reader(
+            self._http,
+            repo=repo,
+            memo=memo,
+            include_pull_requests=include_pull_requests,
+            whoami=self.whoami,
+        )
+        self._me: str | None = None
+        self._labels: set[str] | None = None
+
+    def _connect(self) -> Requester:
+        """PyGithub's requester, built on first use (an App may first look up its installation)."""
+        if self._github is None:
+            auth: Auth.Auth
+            if self._app_auth is not None:
+                auth = self._app_auth.get_installation_auth(self._installation())
+            else:
+                assert self._token_auth is not None
+                auth = self._token_auth
+            # One retry layer (ours): retry=None. PyGithub's own pacing sleeps with
+            # time.sleep, so it is off too and Transport paces writes itself.
+            self._github = Github(
+                auth=auth,
+                base_url=self.base_url,
+                timeout=self._timeout,
+                retry=None,
+                lazy=True,
+                per_page=PER_PAGE,
+                seconds_between_requests=None,
+                seconds_between_writes=None,
+            )
+        return self._github.requester
+
+    def _integration(self) -> GithubIntegration:
+        """The App itself (JWT auth): its slug, its installation on the repository."""
+        assert self._app_auth is not None
+        return GithubIntegration(
+            auth=self._app_auth,
+            base_url=self.base_url,
+            timeout=self._timeout,
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
+
+    def _installation(self) -> int:
+        """The App's installation on this repository: configured, remembered, or asked once.
+
+        Runs inside a request's retry: a single attempt here, the caller retries.
+        """
+        if self._installation_id is not None:
+            return self._installation_id
+        cached = self.memo.get(MEMO_INSTALLATION)
+        try:
+            data = json.loads(cached) if cached else {}
+            if data.get("auth") == self._identity and isinstance(data.get("id"), int):
+                self._installation_id = int(data["id"])
+                return self._installation_id
+        except (ValueError, AttributeError):
+            pass
+        owner, name = self.repo.split("/")
+        what = f"GET /repos/{self.repo}/installation"
+        integration = self._integration()
+        self._http.requests_made += 1
+        ident = self._http.guard(lambda: integration.get_repo_installation(owner, name).id, what)
+        self._installation_id = ident
+        self.memo.set(MEMO_INSTALLATION, json.dumps({"auth": self._identity, "id": ident}))
+        return ident
+
+    def __repr__(self) -> str:
+        auth = "app" if self._app_auth is not None else "token"
+        return f"GitHubConnector(repo={self.repo!r}, base_url={self.base_url!r}, auth={auth!r})"
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent so far (each retry counts; App token refreshes are not seen)."""
+        return self._http.requests_made
+
+    @property
+    def rate_limit_remaining(self) -> int | None:
+        """``X-RateLimit-Remaining`` of the last response, None before the first."""
+        return self._http.rate_limit_remaining
+
+    def close(self) -> None:
+        if self._github is not None:
+            self._github.close()
+
+    # -- identity ---------------------------------------------------------------------
+
+    def whoami(self) -> str:
+        """The login forewarn writes as: ``/user`` for a token, ``<app-slug>[bot]`` for an App."""
+        if self._me is not None:
+            return self._me
+        cached = self.memo.get(MEMO_WHOAMI)
+        if cached:
+            try:
+                data = json.loads(cached)
+                if data.get("auth") == self._identity and isinstance(data.get("login"), str):
+                    self._me = str(data["login"])
+                    return self._me
+            except (ValueError, AttributeError):
+                pass
+        self._me = self._ask_login()
+        self.memo.set(MEMO_WHOAMI, json.dumps({"auth": self._identity, "login": self._me}))
+        return self._me
+
+    def _ask_login(self) -> str:
+        if self._app_auth is None:
+            data = self._http.call("GET", "/user").data
+            login = data.get("login") if isinstance(data, dict) else None
+        else:
+            integration = self._integration()
+
+            def app_slug() -> str | None:
+                self._http.requests_made += 1
+                return self._http.guard(lambda: integration.get_app().slug, "GET /app")
+
+            slug = self.policy.call(app_slug, what=f"GitHub {self.repo}: GET /app")
+            login = f"{slug}[bot]" if slug else None
+        if not isinstance(login, str) or not login:
+            msg = f"GitHub {self.repo}: cannot tell which account forewarn writes as"
+            raise FatalError(msg)
+        return login
+
+    # -- reads ------------------------------------------------------------------------
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        started = self._http.requests_made
+        self._labels = None  # a new cycle reads the label catalogue again, once
+        since = self._since(cursor)
+        run = FetchRun()
+        milestones = self._reader.milestones(run, conditional=since is not None)
+        history = self._reader.history(milestones)
+        issues, changed, high_water = self._reader.issues(run, since)
+        comments: tuple[Comment, ...] = ()
+        changes: tuple[Change, ...] = ()
+        # An issue's updated_at moves on every comment, label, milestone and state
+        # change: when no issue changed there is nothing new to read there.
+        if since is None or changed:
+            comments = self._reader.comments(run, since)
+            changes = self._reader.events(run, since, history)
+        new_cursor = cursor if since is not None else None
+        if high_water is not None and (since is None or high_water > since):
+            new_cursor = format_timestamp(high_water)
+        extra = {}
+        if self.rate_limit_remaining is not None:
+            extra["rate_limit_remaining"] = str(self.rate_limit_remaining)
+        snapshot = Snapshot(
+            project=self.project,
+            fetched_at=self.clock(),
+            issues=issues,
+            milestones=milestones,
+            comments=comments,
+            changes=changes,
+            people=run.people,
+        )
+        return FetchResult(
+            snapshot=snapshot,
+            cursor=new_cursor,
+            complete=since is None,
+            skipped=tuple(run.skipped),
+            requests=self._http.requests_made - started,
+            extra=extra,
+        )
+
+    def _since(self, cursor: str | None) -> datetime | None:
+        if cursor is None:
+            return None
+        try:
+            return parse_timestamp(cursor)
+        except ValueError:
+            log.warning("GitHub %s: unreadable cursor %r; reading everything", self.repo, cursor)
+            return None
+
+    # -- writes -----------------------------------------------------------------------
+
+    def _number(self, issue_key: str) -> int:
+        prefix, sep, number = issue_key.rpartition("#")
+        if not sep or prefix.casefold() != self.repo.casefold() or not number.isdigit():
+            msg = f"GitHub {self.repo}: {issue_key!r} is not an issue of this repository"
+            raise FatalError(msg)
+        return int(number)
+
+    def find_comment(self, issue_key: str, marker: str) -> RemoteComment | None:
+        """forewarn's own comment holding the marker; a marker pasted by anyone else is ignored."""
+        return self._find(self._number(issue_key), issue_key, marker, retry=True)
+
+    def _find(
+        self, number: int, issue_key: str, marker: str, *, retry: bool
+    ) -> RemoteComment | None:
+        tag = html_marker(marker)
+        me = self.whoami().casefold()
+        path = f"/repos/{self.repo}/issues/{number}/comments"
+        for page in self._http.pages(path, {"per_page": PER_PAGE}, retry=retry):
+            for raw in items(page, f"GET {path}", self.repo):
+                if not isinstance(raw, dict):
+                    continue
+                body = raw.get("body")
+                user = raw.get("user")
+                login = user.get("login") if isinstance(user, dict) else None
+                if not isinstance(body, str) or tag not in body or not isinstance(login, str):
+                    continue
+                if login.casefold() != me:
+                    log.info(
+                        "GitHub %s: %s carries marker %s but was written by %s; ignored",
+                        self.repo,
+                        issue_key,
+                        marker,
+                        login,
+                    )
+                    continue
+                return RemoteComment(id=str(raw.get("id")), issue_key=issue_key, body=body)
+        return None
+
+    def create_comment(self, issue_key: str, body: str, *, marker: str) -> str:
+        """Post once: before any retry, look for the marker in case the first post landed."""
+        tag = html_marker(marker)
+        if tag not in body:
+            msg = f"comment body for {issue_key} lacks its marker {tag}"
+            raise ValueError(msg)
+        number = self._number(issue_key)
+        text = fit_comment(body, tag)
+        path = f"/repos/{self.repo}/issues/{number}/comments"
+        self._http.check_budget(f"POST {path}")
+        attempts = 0
+
+        def attempt() -> str:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                found = self._find(number, issue_key, marker, retry=False)
+                if found is not None:
+                    log.info(
+                        "GitHub %s: the comment for %s landed although its response was lost; "
+                        "not posting it again",
+                        self.repo,
+                        issue_key,
+                    )
+                    return found.id
+            data = self._http.once("POST", path, body={"body": text}).data
+            ident = data.get("id") if isinstance(data, dict) else None
+            if not isinstance(ident, int):
+                msg = f"GitHub {self.repo}: POST {path} answered without a comment id"
+                raise CannotPostComment(msg)
+            return str(ident)
+
+        try:
+            return self.policy.call(attempt, what=f"GitHub {self.repo}: POST {path}")
+        except FatalError as error:
+            raise CannotPostComment(str(error)) from None
+
+    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
+        self._number(issue_key)
+        if not comment_id.isdigit():
+            msg = f"GitHub {self.repo}: {comment_id!r} is not a comment id"
+            raise FatalError(msg)
+        marker = find_marker(body)
+        tag = html_marker(marker) if marker and html_marker(marker) in body else None
+        path = f"/repos/{self.repo}/issues/comments/{comment_id}"
+        self._http.check_budget(f"PATCH {path}")
+        self._http.call("PATCH", path, body={"body": fit_comment(body, tag)})
+
+    def add_labels(self, issue_key: str, labels: list[str]) -> None:
+        if not labels:
+            return
+        path = f"/repos/{self.repo}/issues/{self._number(issue_key)}/labels"
+        self._http.check_budget(f"POST {path}")
+        self._http.call("POST", path, body={"labels": list(labels)})
+
+    def remove_label(self, issue_key: str, label: str) -> None:
+        name = urllib.parse.quote(label, safe="")
+        path = f"/repos/{self.repo}/issues/{self._number(issue_key)}/labels/{name}"
+        self._http.check_budget(f"DELETE {path}")
+        response = self._http.call("DELETE", path, accept=(404,))
+        if response.status == 404:
+            log.debug("GitHub %s: label %r was already off %s", self.repo, label, issue_key)
+
+    def ensure_label(self, name: str, *, color: str, description: str) -> None:
+        names = self._label_names()
+        if name.casefold() in names:
+            return
+        path = f"/repos/{self.repo}/labels"
+        self._http.check_budget(f"POST {path}")
+        body = {
+            "name": name,
+            "color": color.lstrip("#"),
+            "description": description[:LABEL_DESCRIPTION_LIMIT],
+        }
+        response = self._http.call("POST", path, body=body, accept=(422,))
+        if response.status == 422 and not _already_exists(response.data):
+            raise self._http.error_for(422, response.headers, response.data, f"POST {path}")
+        names.add(name.casefold())
+
+    def _label_names(self) -> set[str]:
+        if self._labels is None:
+            path = f"/repos/{self.repo}/labels"
+            names: set[str] = set()
+            for page in self._http.pages(path, {"per_page": PER_PAGE}):
+                for raw in items(page, f"GET {path}", self.repo):
+                    if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                        names.add(raw["name"].casefold())
+            self._labels = names
+        return self._labels
+
+
+def _already_exists(data: Any) -> bool:
+    errors = data.get("errors") if isinstance(data, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
+    )

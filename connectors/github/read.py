@@ -1,0 +1,326 @@
+"""Reading one GitHub repository: the four repo-wide lists behind ``GitHubConnector.fetch``.
+
+Milestones, issues, comments and issue events are each read at 100 a page,
+following ``Link`` headers; a broken item is skipped (logged, and listed in
+the run's ``skipped``) and the page goes on. What the next read needs is kept
+in the connector's memo: the milestones' ETag and last list (a 304 answers
+from it), the milestone title history, the newest event id seen.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from connectors.base import Memo
+from connectors.errors import FatalError, RecordSkipped
+from connectors.github.http import Response, Transport
+from connectors.github.parse import (
+    EVENT_FIELDS,
+    TitleHistory,
+    add_person,
+    comment_issue_number,
+    describe,
+    format_timestamp,
+    is_pull_request,
+    is_pull_request_comment,
+    milestone_key,
+    parse_comment,
+    parse_event,
+    parse_issue,
+    parse_milestone,
+    parse_timestamp,
+)
+from connectors.model import Change, Comment, Issue, Milestone, Person
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 100
+#: ``since`` is sent this much before the cursor: GitHub's timestamps have one-second resolution.
+OVERLAP = timedelta(seconds=1)
+# Memo keys.
+MEMO_TITLES = "milestone_titles"
+MEMO_MILESTONES = "milestones"
+MEMO_MILESTONES_ETAG = "milestones_etag"
+MEMO_NEWEST_EVENT = "newest_event_id"
+
+
+def items(response: Response, what: str, repo: str) -> list[Any]:
+    """The items of a list page; anything but a JSON array is a broken answer."""
+    if response.data is None:
+        return []
+    if not isinstance(response.data, list):
+        msg = f"GitHub {repo}: {what} answered {type(response.data).__name__}, expected a list"
+        raise FatalError(msg)
+    return response.data
+
+
+def _server_date(headers: Mapping[str, str]) -> datetime | None:
+    value = headers.get("date")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _milestones_to_json(milestones: tuple[Milestone, ...]) -> str:
+    def stamp(value: datetime | date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return json.dumps(
+        [
+            {
+                "key": m.key,
+                "title": m.title,
+                "state": m.state,
+                "created_at": stamp(m.created_at),
+                "due_on": stamp(m.due_on),
+                "closed_at": stamp(m.closed_at),
+            }
+            for m in milestones
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _milestones_from_json(text: str) -> tuple[Milestone, ...] | None:
+    def stamp(value: Any) -> datetime | None:
+        return parse_timestamp(value) if isinstance(value, str) else None
+
+    try:
+        return tuple(
+            Milestone(
+                key=str(item["key"]),
+                title=str(item["title"]),
+                kind="milestone",
+                state="closed" if item["state"] == "closed" else "open",
+                created_at=stamp(item.get("created_at")),
+                due_on=date.fromisoformat(item["due_on"]) if item.get("due_on") else None,
+                closed_at=stamp(item.get("closed_at")),
+            )
+            for item in json.loads(text)
+        )
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+class FetchRun:
+    """What one fetch gathers: records, the people behind them, what was skipped."""
+
+    def __init__(self) -> None:
+        self.people: dict[str, Person] = {}
+        self.skipped: list[str] = []
+
+    def skip(self, name: str, reason: object) -> None:
+        log.warning("skipped %s: %s", name, reason)
+        self.skipped.append(f"{name}: {reason}")
+
+
+class Reader:
+    """The lists of one repository, read through one Transport."""
+
+    def __init__(
+        self,
+        http: Transport,
+        *,
+        repo: str,
+        memo: Memo,
+        include_pull_requests: bool,
+        whoami: Callable[[], str],
+    ) -> None:
+        self.http = http
+        self.repo = repo
+        self.memo = memo
+        self.include_pull_requests = include_pull_requests
+        self.whoami = whoami
+        #: Pull-request numbers seen in the last issues listing (their comments are dropped).
+        self.pull_numbers: set[int] = set()
+
+    def history(self, milestones: tuple[Milestone, ...]) -> TitleHistory:
+        """The title history, brought up to date with the milestones just read."""
+        history = TitleHistory.loads(self.memo.get(MEMO_TITLES))
+        history.observe(milestones)
+        self.memo.set(MEMO_TITLES, history.dumps())
+        return history
+
+    def milestones(self, run: FetchRun, *, conditional: bool) -> tuple[Milestone, ...]:
+        etag = self.memo.get(MEMO_MILESTONES_ETAG)
+        cached = self.memo.get(MEMO_MILESTONES)
+        headers = {"If-None-Match": etag} if conditional and etag and cached else None
+        path = f"/repos/{self.repo}/milestones"
+        raws: list[Any] = []
+        pages = 0
+        first_etag = ""
+        for page in self.http.pages(path, {"state": "all", "per_page": PER_PAGE}, headers=headers):
+            pages += 1
+            if page.status == 304:
+                kept = _milestones_from_json(cached or "")
+                if kept is not None:
+                    return kept
+                return self.milestones(run, conditional=False)
+            if pages == 1:
+                first_etag = page.headers.get("etag", "")
+            raws.extend(items(page, f"GET {path}", self.repo))
+        milestones: list[Milestone] = []
+        for raw in raws:
+            try:
+                milestones.append(parse_milestone(raw, self.repo))
+            except RecordSkipped as error:
+                run.skip(describe("milestone", raw, self.repo), error)
+        result = tuple(milestones)
+        # A 304 on page 1 says nothing about page 2: only a one-page list is revalidated.
+        self.memo.set(MEMO_MILESTONES_ETAG, first_etag if pages == 1 else "")
+        self.memo.set(MEMO_MILESTONES, _milestones_to_json(result))
+        return result
+
+    def issues(
+        self, run: FetchRun, since: datetime | None
+    ) -> tuple[tuple[Issue, ...], bool, datetime | None]:
+        """Issues (whole records), whether any issue or PR changed, and the new high-water mark."""
+        params: dict[str, Any] = {"state": "all", "per_page": PER_PAGE}
+        if since is not None:
+            params["since"] = format_timestamp(since - OVERLAP)
+        issues: list[Issue] = []
+        changed = False
+        newest: datetime | None = None
+        started: datetime | None = None
+        self.pull_numbers = set()
+        path = f"/repos/{self.repo}/issues"
+        for index, page in enumerate(self.http.pages(path, params)):
+            if index == 0:
+                started = _server_date(page.headers)
+            for raw in items(page, f"GET {path}", self.repo):
+                updated = self._updated_at(raw)
+                if updated is None or since is None or updated > since:
+                    changed = True
+                if updated is not None and (newest is None or updated > newest):
+                    newest = updated
+                if is_pull_request(raw):
+                    number = raw.get("number")
+                    if isinstance(number, int):
+                        self.pull_numbers.add(number)
+                    if not self.include_pull_requests:
+                        continue
+                try:
+                    parsed = parse_issue(raw, self.repo)
+                except RecordSkipped as error:
+                    run.skip(describe("issue", raw, self.repo), error)
+                    continue
+                issues.append(parsed.issue)
+                for person in parsed.people:
+                    add_person(run.people, person)
+        if newest is not None and started is not None:
+            newest = min(newest, started)
+        return tuple(issues), changed, newest
+
+    @staticmethod
+    def _updated_at(raw: Any) -> datetime | None:
+        value = raw.get("updated_at") if isinstance(raw, dict) else None
+        if not isinstance(value, str):
+            return None
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            return None
+
+    def comments(self, run: FetchRun, since: datetime | None) -> tuple[Comment, ...]:
+        params: dict[str, Any] = {"per_page": PER_PAGE}
+        if since is not None:
+            params["since"] = format_timestamp(since - OVERLAP)
+        path = f"/repos/{self.repo}/issues/comments"
+        comments: list[Comment] = []
+        for page in self.http.pages(path, params):
+            for raw in items(page, f"GET {path}", self.repo):
+                if not self.include_pull_requests and self._on_pull_request(raw):
+                    continue
+                try:
+                    comment, author = parse_comment(raw, self.repo, me=self.whoami)
+                except RecordSkipped as error:
+                    run.skip(describe("comment", raw, self.repo), error)
+                    continue
+                comments.append(comment)
+                add_person(run.people, author)
+        return tuple(comments)
+
+    def _on_pull_request(self, raw: Any) -> bool:
+        if is_pull_request_comment(raw):
+            return True
+        try:
+            return comment_issue_number(raw) in self.pull_numbers
+        except (RecordSkipped, TypeError, AttributeError):
+            return False
+
+    def events(
+        self, run: FetchRun, since: datetime | None, history: TitleHistory
+    ) -> tuple[Change, ...]:
+        """Repo-wide issue events, newest first; an incremental read stops at what it has seen."""
+        seen = 0
+        if since is not None:
+            try:
+                seen = int(self.memo.get(MEMO_NEWEST_EVENT) or 0)
+            except ValueError:
+                seen = 0
+        floor = since - OVERLAP if since is not None else None
+        newest = seen
+        done: set[int] = set()
+        changes: list[Change] = []
+
+        def milestone_for(title: str, at: datetime) -> str:
+            number = history.resolve(title, at)
+            if number is None:
+                msg = f"no milestone titled {title!r} (deleted, or renamed before forewarn saw it)"
+                raise RecordSkipped(msg)
+            return milestone_key(self.repo, number)
+
+        path = f"/repos/{self.repo}/issues/events"
+        for page in self.http.pages(path, {"per_page": PER_PAGE}):
+            reached = False
+            for raw in items(page, f"GET {path}", self.repo):
+                ident = raw.get("id") if isinstance(raw, dict) else None
+                if isinstance(ident, int):
+                    if seen and ident <= seen:
+                        reached = True
+                        continue
+                    if ident in done:
+                        continue
+                    done.add(ident)
+                    newest = max(newest, ident)
+                if floor is not None:
+                    created = self._created_at(raw)
+                    if created is not None and created < floor:
+                        reached = True
+                        continue
+                issue = raw.get("issue") if isinstance(raw, dict) else None
+                if not self.include_pull_requests and is_pull_request(issue):
+                    continue
+                kind = raw.get("event") if isinstance(raw, dict) else None
+                if isinstance(kind, str) and kind not in EVENT_FIELDS:
+                    continue  # a type forewarn does not read (a broken one is skipped below)
+                try:
+                    event = parse_event(raw, self.repo, milestone_for=milestone_for)
+                except RecordSkipped as error:
+                    run.skip(describe("event", raw, self.repo), error)
+                    continue
+                if event.change is not None:
+                    changes.append(event.change)
+                if event.actor is not None:
+                    add_person(run.people, event.actor)
+            if reached:
+                break
+        self.memo.set(MEMO_NEWEST_EVENT, str(newest))
+        return tuple(changes)
+
+    @staticmethod
+    def _created_at(raw: Any) -> datetime | None:
+        value = raw.get("created_at") if isinstance(raw, dict) else None
+        try:
+            return parse_timestamp(value) if isinstance(value, str) else None
+        except ValueError:
+            return None

@@ -1,0 +1,133 @@
+"""HTTP for the Jira connector: one request at a time, classed, counted, one retry policy.
+
+``connectors/jira/connector.py`` builds the authenticated session with the ``jira``
+library (which stays in that module) and hands it here with the library's
+error class. Every request goes through ``send`` so that
+
+* retries happen in one place, ``connectors.retry`` (the library's own
+  ResilientSession is built with ``max_retries=0``);
+* failures are classed retriable (429, 5xx, no response) or fatal (other
+  4xx), with messages naming the site and the request (method and path) and
+  never a credential: the library's error text prints the request headers,
+  Authorization included, so it is never shown or chained;
+* ``requests_made`` counts every HTTP request, retries included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from connectors.errors import FatalError, RetriableError, TrackerError
+from connectors.jira.pages import as_object
+from connectors.jira.parse import error_detail
+from connectors.retry import RetryPolicy, server_wait
+
+_NO_RESPONSE = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+class JiraHttp:
+    """Requests to one Jira site through an authenticated session."""
+
+    def __init__(
+        self,
+        site: str,
+        session: requests.Session,
+        *,
+        http_errors: tuple[type[Exception], ...],
+        retry: RetryPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.site = site
+        self.session = session
+        #: Exceptions the session raises for an HTTP error answer; they carry
+        #: ``status_code`` and ``response`` (jira's JIRAError does).
+        self.http_errors = http_errors
+        self.retry = retry
+        self.clock = clock
+        self.requests_made = 0
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: object = None,
+    ) -> requests.Response:
+        """One request, no retry; a failure becomes RetriableError or FatalError."""
+        what = f"{method} {path}"
+        self.requests_made += 1
+        try:
+            response = self.session.request(
+                method,
+                self.site + path,
+                params=params,
+                data=None if body is None else json.dumps(body),
+            )
+        except self.http_errors as err:
+            status = getattr(err, "status_code", None)
+            # ``from None``: the library's error text holds the request headers.
+            raise self.error(what, status, getattr(err, "response", None)) from None
+        except _NO_RESPONSE as err:
+            msg = f"Jira {self.site}: {what}: no response ({type(err).__name__})"
+            raise RetriableError(msg) from err
+        except requests.RequestException as err:
+            msg = f"Jira {self.site}: {what}: {type(err).__name__}"
+            raise FatalError(msg) from err
+        if not response.ok:  # a plain session does not raise
+            raise self.error(what, response.status_code, response)
+        return response
+
+    def error(
+        self, what: str, status: int | None, response: requests.Response | None
+    ) -> TrackerError:
+        detail = ""
+        if response is not None:
+            try:
+                detail = error_detail(response.json())
+            except ValueError:
+                detail = ""
+        msg = f"Jira {self.site}: {what} -> HTTP {status}" + (f": {detail}" if detail else "")
+        if status == 401:
+            msg += " (check the account e-mail and API token, or the personal access token)"
+        if status is None or status == 429 or status >= 500:
+            headers = response.headers if response is not None else {}
+            return RetriableError(msg, wait_seconds=server_wait(headers, now=self.clock()))
+        return FatalError(msg)
+
+    def get_once(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """A GET without retry (inside an attempt that is itself retried), parsed."""
+        response = self.send("GET", path, params=params)
+        try:
+            return response.json()
+        except ValueError:
+            status = response.status_code
+            msg = f"Jira {self.site}: GET {path}: the response is not JSON (HTTP {status})"
+            raise FatalError(msg) from None
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """A GET through the retry policy, parsed."""
+        return self.retry.call(
+            lambda: self.get_once(path, params), what=f"GET {path} on {self.site}"
+        )
+
+    def get_object(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return as_object(self.get(path, params), f"GET {path}", self.site)
+
+    def get_object_once(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        return as_object(self.get_once(path, params), f"GET {path}", self.site)
+
+    def write(self, method: str, path: str, body: object) -> requests.Response:
+        """An idempotent write (PUT) through the retry policy."""
+        return self.retry.call(
+            lambda: self.send(method, path, body=body), what=f"{method} {path} on {self.site}"
+        )

@@ -1,0 +1,362 @@
+"""The ``forewarn`` command. One error handler maps failures to exit codes:
+2 for bad configuration or usage, 1 for a failed run, 130 on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+
+from config import Config, ConfigError, Settings, effective_state_url, load_config, load_settings
+from config.model import redact_url
+from connectors.errors import TrackerError
+from sync.app.output import print_cycle
+from sync.app.runtime import build_runtime
+from sync.cycle import CycleReport, ProjectRuntime, run_cycle
+from sync.store.state import StateStore, StateStoreUnavailable
+
+log = logging.getLogger("forewarn")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad command-line input: exit 2 with the message."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_now(text: str | None) -> Callable[[], datetime]:
+    if text is None:
+        return _now
+    try:
+        fixed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        msg = f"--now: not an ISO timestamp: {text!r} (like 2026-11-25T08:00:00Z)"
+        raise UsageError(msg) from None
+    if fixed.tzinfo is None:
+        msg = f"--now: give a timezone, like {text}Z"
+        raise UsageError(msg)
+    fixed = fixed.astimezone(UTC)
+    return lambda: fixed
+
+
+def examples_dir() -> Path:
+    """The bundled demo: in the source tree, or where the wheel installed it."""
+    candidates = [Path(__file__).resolve().parents[2] / "examples",
+                  Path(sys.prefix) / "share" / "forewarn" / "examples"]
+    for candidate in candidates:
+        if (candidate / "demo-tracker.json").is_file():
+            return candidate
+    msg = "the bundled demo is missing (looked in " + ", ".join(map(str, candidates)) + ")"
+    raise UsageError(msg)
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_check_config(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    config = load_config(args.config)
+    rules = sum(len(config.rules_for(project)) for project in config.projects)
+    console.print(f"{args.config}: OK ({len(config.projects)} projects, {len(config.rules)} "
+                  f"rules, {rules} rule applications)", highlight=False)
+    if args.schema:
+        from config.schema import config_json_schema
+
+        print(json.dumps(config_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def _projects(config: Config, name: str | None) -> list[str]:
+    names = [project.name for project in config.projects]
+    if name is None:
+        return names
+    if name not in names:
+        from rules.registry import suggest
+
+        msg = f'no project named "{name}"{suggest(name, names)}'
+        raise UsageError(msg)
+    return [name]
+
+
+Then = Callable[[ProjectRuntime, StateStore, CycleReport], None]
+
+
+def _cycles(
+    config: Config, settings: Settings, *, project: str | None, dry_run: bool,
+    clock: Callable[[], datetime], console: Console, then: Then | None = None,
+) -> list[CycleReport]:
+    """One cycle per project; ``then`` runs after each, while the state store is open."""
+    url = effective_state_url(settings, config)
+    log.debug("state store %s", redact_url(url))
+    store = StateStore(url)
+    reports = []
+    try:
+        for name in _projects(config, project):
+            try:
+                runtime = build_runtime(config, config.project(name), settings=settings,
+                                        clock=clock)
+            except TrackerError as error:
+                report = CycleReport(project=name, started_at=clock(), dry_run=dry_run,
+                                     errors=[str(error)])
+            else:
+                report = run_cycle(runtime, store, clock=clock, dry_run=dry_run)
+                print_cycle(console, report, runtime.style) if console else None
+                if then is not None:
+                    then(runtime, store, report)
+            reports.append(report)
+    finally:
+        store.close()
+    return reports
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    if not args.once:
+        msg = "run needs --once (use `forewarn daemon` for scheduled cycles)"
+        raise UsageError(msg)
+    config = load_config(args.config)
+    dry_run = args.dry_run or settings.dry_run
+    clock = _parse_now(args.now)
+    posted: list[bool] = []
+
+    def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+        from sync.summary.post import post_summary, print_outcome
+
+        outcome = post_summary(runtime, store, report, now=clock(), dry_run=dry_run)
+        print_outcome(console, outcome)
+        posted.append(outcome.ok)
+
+    reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
+                      console=console, then=summary if args.summary else None)
+    for report in reports:
+        if report.errors and not report.snapshot:
+            console.print(f"[red]{report.project}: {'; '.join(report.errors)}[/]")
+    failed = any(report.errors for report in reports) or not all(posted)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from sync.summary.model import ProjectSummary
+    from sync.summary.post import render_report, summarize, unavailable_summary
+
+    config = load_config(args.config)
+    clock = _parse_now(args.now)
+    summaries: dict[str, ProjectSummary] = {}
+
+    def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+        summaries[runtime.name] = summarize(runtime, store, report, now=clock())
+
+    reports = _cycles(config, settings, project=args.project, dry_run=True,
+                      clock=clock, console=Console(quiet=True), then=summary)
+    ordered = [summaries.get(report.project) or unavailable_summary(
+        config, report.project, errors=report.errors, now=clock()) for report in reports]
+    templates = next((config.summary_for(config.project(report.project)).templates
+                      for report in reports), None)
+    text = render_report(ordered, args.format, templates=templates).rstrip("\n")
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {args.out}")
+    else:
+        print(text)
+    return EXIT_FAILED if any(report.errors for report in reports) else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    source = examples_dir()
+    workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="forewarn-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in ("forewarn.yaml", "demo-tracker.json"):
+        shutil.copy(source / name, workdir / name)
+    tracker = json.loads((workdir / "demo-tracker.json").read_text(encoding="utf-8"))
+    clock = _parse_now(args.now or tracker["as_of"])
+    console.rule("[bold]forewarn demo")
+    console.print(
+        f"A sample project in a local JSON tracker ({workdir / 'demo-tracker.json'}), "
+        f"seen as of {clock().isoformat()}.\nforewarn finds what broke the promises made to "
+        "the client and writes its alerts back into the tracker.\n", highlight=False,
+    )
+    config = load_config(workdir / "forewarn.yaml")
+    demo_settings = settings.model_copy(
+        update={"state_url": f"sqlite:///{workdir / 'forewarn-demo.db'}"})
+    bodies: list[str] = []
+    try:
+        reports = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
+                          console=console)
+        console.print("\nA second cycle with nothing new writes nothing:")
+
+        def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+            from sync.summary.post import post_summary
+
+            outcome = post_summary(runtime, store, report, now=clock(), dry_run=True)
+            for post in [*outcome.retrospectives, outcome.post]:  # the summary last
+                what = "summary" if post.period == outcome.period else "milestone retrospective"
+                bodies.append(f"\nThe {what} forewarn would post on {post.target} "
+                              "(`forewarn run --once --summary` posts it):\n")
+                bodies.append(post.body)
+
+        again = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
+                        console=Console(quiet=True),
+                        then=summary)
+        for report in again:
+            writes = report.outcome.writes if report.outcome else 0
+            console.print(f"  {report.project}: {len(report.findings)} findings, "
+                          f"{writes} writes")
+    finally:
+        if not args.dir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for body in bodies:
+        console.out(body, highlight=False)
+    if args.dir:
+        console.print(f"\nThe tracker with forewarn's comments and labels: {workdir}")
+    failed = any(report.errors for report in [*reports, *again])
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _duration(option: str, text: str | None) -> timedelta | None:
+    if text is None:
+        return None
+    from rules.options import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError as error:
+        msg = f"{option}: {error}"
+        raise UsageError(msg) from None
+    if value < timedelta(seconds=1):
+        msg = f"{option}: at least 1s"
+        raise UsageError(msg)
+    return value
+
+
+def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from sync.app.daemon import DaemonError, DaemonOptions, pause_from_environment, run_daemon
+    from sync.store.lease import DEFAULT_TTL, default_holder
+
+    if args.workers < 1:
+        msg = "--workers: at least 1"
+        raise UsageError(msg)
+    try:
+        pause = pause_from_environment()
+    except DaemonError as error:
+        raise UsageError(str(error)) from None
+    options = DaemonOptions(
+        config_path=args.config, http_port=settings.http_port,
+        interval=_duration("--interval", args.interval), workers=args.workers,
+        lease_ttl=_duration("--lease-ttl", args.lease_ttl) or DEFAULT_TTL,
+        holder=args.replica_id or default_holder(), dry_run=args.dry_run or settings.dry_run,
+        pause_after_writes=pause,
+    )
+    return run_daemon(options, settings, log_level=args.log_level)
+
+
+# -- parser and the one error handler ---------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forewarn",
+        description="Watch scope, dates and client feedback in GitHub or Jira; write alerts back.",
+    )
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default), ERROR")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("-c", "--config", type=Path,
+                         help="the config file (default: $FOREWARN_CONFIG or forewarn.yaml)")
+
+    check = commands.add_parser("check-config", help="validate the config; exit 2 on problems")
+    with_config(check)
+    check.add_argument("--schema", action="store_true",
+                       help="also print the config's JSON Schema (for editors)")
+    check.set_defaults(func=cmd_check_config)
+
+    run = commands.add_parser("run", help="one cycle: fetch, evaluate, write alerts")
+    with_config(run)
+    run.add_argument("--once", action="store_true", help="run one cycle and exit")
+    run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    run.add_argument("--project", help="only this project")
+    run.add_argument("--now", help="evaluate as of this ISO time (replays, audits)")
+    run.add_argument("--summary", action="store_true",
+                     help="also post the expectation summary of the current period (and due "
+                          "milestone retrospectives) to each project's status issue")
+    run.set_defaults(func=cmd_run)
+
+    report = commands.add_parser(
+        "report", help="the expectation summary now, without writing to the tracker or state")
+    with_config(report)
+    report.add_argument("--format", choices=("md", "json", "html"), default="md",
+                        help="md: Markdown; json: an array with one summary per project "
+                             "(docs/summary.schema.json); html: one self-contained page")
+    report.add_argument("--out", help="write to this file instead of standard output")
+    report.add_argument("--project", help="only this project")
+    report.add_argument("--now", help="as of this ISO time")
+    report.set_defaults(func=cmd_report)
+
+    demo = commands.add_parser("demo", help="the whole job on a bundled sample project, offline")
+    demo.add_argument("--dir", help="keep the demo's tracker and state in this folder")
+    demo.add_argument("--now", help="as of this ISO time (default: the demo's own date)")
+    demo.set_defaults(func=cmd_demo)
+
+    daemon = commands.add_parser(
+        "daemon", help="cycles and summaries on schedule; /healthz, /readyz, /metrics")
+    with_config(daemon)
+    daemon.add_argument("--interval", metavar="DURATION",
+                        help="run every project this often, overriding its `every` "
+                             "(like 30s; tests and trials)")
+    daemon.add_argument("--workers", type=int, default=4,
+                        help="cycles running at once (default 4)")
+    daemon.add_argument("--lease-ttl", metavar="DURATION",
+                        help="how long a project's lease outlives a replica that died "
+                             "holding it (default 60s)")
+    daemon.add_argument("--replica-id", metavar="NAME",
+                        help="this replica's name in leases (default HOSTNAME:PID)")
+    daemon.add_argument("--dry-run", action="store_true",
+                        help="plan and log, write nothing to trackers")
+    daemon.set_defaults(func=cmd_daemon)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Piped output (CI logs, files) gets a fixed width instead of rich's 80 columns.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+    def error(text: str) -> None:
+        print(text, file=sys.stderr)  # never wrapped: one problem, one line
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        level = (args.log_level or ("WARNING" if settings.log_level == "INFO"
+                                    else settings.log_level)).upper()
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
+                            stream=sys.stderr)
+        if getattr(args, "config", None) is None:
+            args.config = settings.config
+        return int(args.func(args, settings, console))
+    except ConfigError as failure:
+        for problem in failure.problems:
+            error(str(problem))
+        return EXIT_USAGE
+    except UsageError as failure:
+        error(f"forewarn: {failure}")
+        return EXIT_USAGE
+    except (TrackerError, StateStoreUnavailable) as failure:
+        error(f"forewarn: {failure}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        error("forewarn: interrupted")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,475 @@
+"""The state store: what forewarn wrote, what it saw, where it stopped.
+
+SQLAlchemy Core over SQLite (a file by default) or PostgreSQL. Every write
+to the tracker is recorded in its own transaction right after it succeeds,
+so a run that dies mid-way resumes cleanly; what a lost record would
+duplicate (a comment) is recovered from the marker in the tracker instead.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from config.model import redact_url
+from connectors.codec import snapshot_from, snapshot_to
+from connectors.model import Snapshot
+from rules.base import DueDateSeen
+from sync.store.migrations import upgrade
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+cursors = Table(
+    "cursors", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("cursor", String(100)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+snapshots = Table(
+    "snapshots", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("payload", LargeBinary, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+memos = Table(
+    "memos", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+due_dates = Table(
+    "due_dates", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(100), nullable=False, index=True),
+    Column("milestone_key", String(300), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Column("due_on", String(10)),
+)
+findings = Table(
+    "findings", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("fingerprint", String(100), primary_key=True),
+    Column("rule_id", String(100), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("cause", String(100), nullable=False),
+    Column("subject_key", String(300), nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+)
+comments = Table(
+    "comments", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("marker", String(120), primary_key=True),
+    Column("fingerprint", String(100), nullable=False, index=True),
+    Column("target", String(300), nullable=False),
+    Column("comment_id", String(100), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    # What the body was rendered from (sync.render.alert_key): equal inputs, equal body,
+    # so a steady-state cycle skips rendering altogether.
+    Column("input_hash", String(64)),
+)
+labels = Table(
+    "labels", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("target", String(300), primary_key=True),
+    Column("label", String(100), primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+summaries = Table(
+    "summaries", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("period", String(40), primary_key=True),
+    Column("target", String(300)),
+    Column("comment_id", String(100)),
+    Column("body_hash", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project", String(100), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),
+    Column("findings", Integer, nullable=False, default=0),
+    Column("writes", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("message", Text),
+)
+#: One replica at a time per project (sync/store/lease.py); added by migration 0002.
+leases = Table(
+    "leases", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("fence", Integer, nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything in forewarn is aware UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRecord:
+    marker: str
+    fingerprint: str
+    target: str
+    comment_id: str
+    body_hash: str
+    resolved: bool
+    input_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    fingerprint: str
+    rule_id: str
+    kind: str
+    cause: str
+    subject_key: str
+    severity: int
+    evidence: dict[str, Any]
+    first_seen: datetime
+
+
+class StateStoreUnavailable(Exception):
+    """The state database cannot be opened or migrated; the message holds no password."""
+
+
+class StateStore:
+    """One database; every method is a unit of work in its own transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        options: dict[str, Any] = {"future": True}
+        if url.startswith("sqlite"):
+            options["connect_args"] = {"check_same_thread": False}
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                options["poolclass"] = StaticPool
+        try:
+            self.engine: Engine = create_engine(url, **options)
+            if url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            # Alembic, not create_all: an older database is upgraded in place, keeping its rows.
+            upgrade(self.engine)
+        except (SQLAlchemyError, OSError, ValueError) as error:
+            reason = getattr(error, "orig", None) or error
+            text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+            msg = f"cannot open the state store {redact_url(url)}: {redact_url(text)}"
+            raise StateStoreUnavailable(msg) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raises when the database cannot be reached (the daemon's readiness check)."""
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    # -- cursor and cached snapshot ---------------------------------------------
+
+    def cursor(self, project: str) -> str | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(cursors.c.cursor).where(cursors.c.project == project)
+            ).first()
+        return row[0] if row else None
+
+    def load_snapshot(self, project: str) -> Snapshot | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(snapshots.c.payload).where(snapshots.c.project == project)
+            ).first()
+        if row is None:
+            return None
+        return snapshot_from(json.loads(zlib.decompress(row[0])))
+
+    def save_progress(
+        self, project: str, *, cursor: str | None, snapshot: Snapshot,
+        memo: Mapping[str, str], now: datetime,
+    ) -> None:
+        """Cursor, cached snapshot and connector memo move together, once the cycle succeeded."""
+        payload = zlib.compress(json.dumps(snapshot_to(snapshot)).encode(), 6)
+        with self.transaction() as connection:
+            _upsert(connection, cursors, {"project": project},
+                    {"cursor": cursor, "updated_at": now})
+            _upsert(connection, snapshots, {"project": project},
+                    {"payload": payload, "updated_at": now})
+            for key, value in memo.items():
+                _upsert(connection, memos, {"project": project, "key": key}, {"value": value})
+
+    def memo(self, project: str) -> dict[str, str]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(memos.c.key, memos.c.value).where(memos.c.project == project)
+            )
+            return {key: value for key, value in rows}
+
+    # -- due-date history ---------------------------------------------------------
+
+    def due_date_history(self, project: str) -> dict[str, tuple[DueDateSeen, ...]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(due_dates.c.milestone_key, due_dates.c.seen_at, due_dates.c.due_on)
+                .where(due_dates.c.project == project)
+                .order_by(due_dates.c.id)
+            ).all()
+        history: dict[str, list[DueDateSeen]] = {}
+        for key, seen_at, due_on in rows:
+            seen = _aware(seen_at)
+            assert seen is not None
+            history.setdefault(key, []).append(
+                DueDateSeen(seen, date.fromisoformat(due_on) if due_on else None)
+            )
+        return {key: tuple(values) for key, values in history.items()}
+
+    def record_due_dates(
+        self, project: str, observed: Mapping[str, date | None], now: datetime
+    ) -> None:
+        """Append an observation only when a milestone's due date differs from the last one."""
+        history = self.due_date_history(project)
+        rows = [
+            {"project": project, "milestone_key": key, "seen_at": now,
+             "due_on": due.isoformat() if due else None}
+            for key, due in observed.items()
+            if not history.get(key) or history[key][-1].due_on != due
+        ]
+        if rows:
+            with self.transaction() as connection:
+                connection.execute(insert(due_dates), rows)
+
+    # -- findings, comments, labels -------------------------------------------------
+
+    def findings(self, project: str) -> dict[str, FindingRecord]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(findings).where(findings.c.project == project))
+            return {
+                row.fingerprint: FindingRecord(
+                    fingerprint=row.fingerprint, rule_id=row.rule_id, kind=row.kind,
+                    cause=row.cause, subject_key=row.subject_key, severity=row.severity,
+                    evidence=json.loads(row.evidence),
+                    first_seen=_aware(row.first_seen) or datetime.now(UTC),
+                )
+                for row in rows
+            }
+
+    def save_findings(
+        self, project: str, current: list[FindingRecord], now: datetime
+    ) -> None:
+        """The active findings replace the previous set; first_seen survives."""
+        previous = self.findings(project)
+        with self.transaction() as connection:
+            connection.execute(delete(findings).where(findings.c.project == project))
+            if current:
+                connection.execute(insert(findings), [
+                    {
+                        "project": project, "fingerprint": record.fingerprint,
+                        "rule_id": record.rule_id, "kind": record.kind, "cause": record.cause,
+                        "subject_key": record.subject_key, "severity": record.severity,
+                        "evidence": json.dumps(record.evidence, sort_keys=True, default=str),
+                        "first_seen": (
+                            previous[record.fingerprint].first_seen
+                            if record.fingerprint in previous else now
+                        ),
+                        "last_seen": now,
+                    }
+                    for record in current
+                ])
+
+    def comments(self, project: str) -> dict[str, CommentRecord]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(comments).where(comments.c.project == project))
+            return {
+                row.marker: CommentRecord(
+                    marker=row.marker, fingerprint=row.fingerprint, target=row.target,
+                    comment_id=row.comment_id, body_hash=row.body_hash,
+                    resolved=row.resolved_at is not None, input_hash=row.input_hash,
+                )
+                for row in rows
+            }
+
+    def record_comment(
+        self, project: str, *, marker: str, fingerprint: str, target: str, comment_id: str,
+        body_hash: str, now: datetime, resolved: bool = False, input_hash: str | None = None,
+    ) -> None:
+        with self.transaction() as connection:
+            _upsert(connection, comments, {"project": project, "marker": marker}, {
+                "fingerprint": fingerprint, "target": target, "comment_id": comment_id,
+                "body_hash": body_hash, "created_at": now,
+                "resolved_at": now if resolved else None, "input_hash": input_hash or None,
+            })
+
+    def update_comment(
+        self, project: str, *, marker: str, body_hash: str, resolved: bool, now: datetime,
+        input_hash: str | None = None,
+    ) -> None:
+        with self.transaction() as connection:
+            connection.execute(
+                update(comments)
+                .where(comments.c.project == project, comments.c.marker == marker)
+                .values(body_hash=body_hash, resolved_at=now if resolved else None,
+                        input_hash=input_hash or None)
+            )
+
+    def labels(self, project: str) -> set[tuple[str, str]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(labels.c.target, labels.c.label).where(labels.c.project == project)
+            )
+            return {(target, label) for target, label in rows}
+
+    def record_label(self, project: str, target: str, label: str, now: datetime) -> None:
+        with self.transaction() as connection:
+            _upsert(connection, labels, {"project": project, "target": target, "label": label},
+                    {"applied_at": now})
+
+    def forget_label(self, project: str, target: str, label: str) -> None:
+        with self.transaction() as connection:
+            connection.execute(delete(labels).where(
+                labels.c.project == project, labels.c.target == target, labels.c.label == label
+            ))
+
+    # -- summaries ----------------------------------------------------------------------
+
+    def summary(self, project: str, period: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(summaries).where(
+                summaries.c.project == project, summaries.c.period == period)).first()
+        return _summary_row(row)
+
+    def previous_summary(self, project: str, before_period: str) -> dict[str, Any] | None:
+        """The latest summary of an earlier period: what "changed since" compares with."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(summaries)
+                .where(summaries.c.project == project, summaries.c.period < before_period)
+                .order_by(summaries.c.period.desc()).limit(1)
+            ).first()
+        return _summary_row(row)
+
+    def record_summary(
+        self, project: str, period: str, *, payload: Mapping[str, Any], now: datetime,
+        target: str | None = None, comment_id: str | None = None, body_hash: str | None = None,
+    ) -> None:
+        """One row per project and period: re-posting in a period edits, never duplicates."""
+        with self.transaction() as connection:
+            existing = connection.execute(select(summaries.c.created_at).where(
+                summaries.c.project == project, summaries.c.period == period)).first()
+            _upsert(connection, summaries, {"project": project, "period": period}, {
+                "target": target, "comment_id": comment_id, "body_hash": body_hash,
+                "payload": json.dumps(payload, sort_keys=True, default=str),
+                "created_at": existing[0] if existing else now, "updated_at": now,
+            })
+
+    # -- run log ----------------------------------------------------------------------
+
+    def start_run(self, project: str, now: datetime) -> int:
+        with self.transaction() as connection:
+            result = connection.execute(
+                insert(runs).values(project=project, started_at=now, status="running",
+                                    findings=0, writes=0, skipped=0)
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def finish_run(
+        self, run_id: int, *, status: str, now: datetime, findings: int = 0, writes: int = 0,
+        skipped: int = 0, message: str | None = None,
+    ) -> None:
+        with self.transaction() as connection:
+            connection.execute(update(runs).where(runs.c.id == run_id).values(
+                status=status, finished_at=now, findings=findings, writes=writes,
+                skipped=skipped, message=message,
+            ))
+
+    def last_run(self, project: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(runs).where(runs.c.project == project).order_by(runs.c.id.desc()).limit(1)
+            ).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        data["started_at"] = _aware(data["started_at"])
+        data["finished_at"] = _aware(data["finished_at"])
+        return data
+
+    def last_finished(self, project: str) -> datetime | None:
+        """When the newest finished cycle of the project ended, whichever replica ran it."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(func.max(runs.c.finished_at)).where(runs.c.project == project)
+            ).scalar()
+        return _aware(value)
+
+
+def _summary_row(row: Any) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    data = dict(row._mapping)
+    data["payload"] = json.loads(data["payload"])
+    data["created_at"] = _aware(data["created_at"])
+    data["updated_at"] = _aware(data["updated_at"])
+    return data
+
+
+def _upsert(
+    connection: Connection, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> None:
+    """Portable upsert (SQLite and PostgreSQL): update, insert when nothing matched."""
+    condition = [table.c[name] == value for name, value in key.items()]
+    result = connection.execute(update(table).where(*condition).values(**values))
+    if result.rowcount == 0:
+        connection.execute(insert(table).values(**key, **values))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
