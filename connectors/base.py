@@ -9,12 +9,14 @@ vendor object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
+from connectors.markers import Marker, Markup
 from connectors.model import Snapshot
 
-Markup = Literal["markdown", "jira"]
+__all__ = ["Connector", "DictMemo", "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,14 @@ class FetchResult:
     complete: bool
     skipped: tuple[str, ...] = ()
     requests: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """What the tracker says is left of its request quota (GitHub's X-RateLimit-*)."""
+
+    remaining: int
+    resets_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,18 +81,30 @@ class Connector(Protocol):
     #: "markdown" (GitHub, local) or "jira" (wiki markup).
     markup: Markup
 
+    @property
+    def requests_made(self) -> int:
+        """Requests sent so far (reads and writes), for metrics and benchmarks."""
+        ...
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The quota left, where the tracker tells it (None: Jira, the local tracker)."""
+        ...
+
     def whoami(self) -> str:
         """The person id forewarn writes as; its comments are never client feedback."""
         ...
 
     def fetch(self, cursor: str | None) -> FetchResult: ...
 
-    def find_comment(self, issue_key: str, marker: str) -> RemoteComment | None:
-        """forewarn's own comment on the issue that carries this marker, if any."""
+    def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
+        """forewarn's own comment on the issue that carries this marker, if any: its author
+        is forewarn's account AND it holds the marker (anyone can paste a marker)."""
         ...
 
-    def create_comment(self, issue_key: str, body: str, *, marker: str) -> str:
-        """Post a comment and return its id; never posts twice for one marker."""
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+        """Post the body stamped with its marker (``Marker.stamp``) and return the comment's
+        id; never posts twice for one marker (``RetryPolicy.post_once``)."""
         ...
 
     def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None: ...

@@ -25,7 +25,3 @@ class CannotPostComment(TrackerError):
 
 class RecordSkipped(TrackerError):
     """One tracker record could not be read; the rest of the fetch goes on."""
-
-
-class RateLimitLow(RetriableError):
-    """The tracker's remaining request budget is too low to keep writing; stop until it resets."""

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import FetchResult, Markup, RemoteComment
+from connectors.base import FetchResult, Markup, RateLimit, RemoteComment
 from connectors.codec import (
     change_from,
     dt,
@@ -33,7 +33,7 @@ from connectors.codec import (
     person_from,
 )
 from connectors.errors import FatalError
-from connectors.markers import find_marker, html_marker, is_acked
+from connectors.markers import Marker, find_marker, is_acked
 from connectors.model import EXCERPT_CHARS, Comment, Snapshot
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ class LocalConnector:
         self.project = project
         self.clock = clock
         self.requests_made = 0
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        return None
 
     # -- file -----------------------------------------------------------------
 
@@ -170,10 +174,10 @@ class LocalConnector:
 
     # -- writes ---------------------------------------------------------------
 
-    def find_comment(self, issue_key: str, marker: str) -> RemoteComment | None:
+    def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
         data = self._load()
         me = str(data.get("me", "forewarn"))
-        tag = html_marker(marker)
+        tag = marker.tag(self.markup)
         for item in data.get("comments", []):
             if (
                 isinstance(item, dict)
@@ -184,10 +188,8 @@ class LocalConnector:
                 return RemoteComment(id=str(item["id"]), issue_key=issue_key, body=item["body"])
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: str) -> str:
-        existing = self.find_comment(issue_key, marker)
-        if existing is not None:
-            return existing.id
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+        """A file write cannot lose its answer: posted once, with no retry to guard."""
         data = self._load()
         issue = self._issue(data, issue_key)
         comments = data.setdefault("comments", [])
@@ -196,7 +198,7 @@ class LocalConnector:
         stamp = self._touch(issue)
         comments.append({
             "id": comment_id, "issue_key": issue_key, "author": data.get("me", "forewarn"),
-            "created_at": stamp, "updated_at": stamp, "body": body,
+            "created_at": stamp, "updated_at": stamp, "body": marker.stamp(body, self.markup),
         })
         self._save(data)
         return comment_id

@@ -58,6 +58,30 @@ class RetryPolicy:
             and error.wait_seconds > self.max_server_wait
         )
 
+    def post_once(
+        self, post: Callable[[], T], *, find: Callable[[], T | None], what: str
+    ) -> T:
+        """Create something that must exist once (a comment): before every retry, ``find``
+        looks for it, because a request whose response was lost may well have landed.
+
+        ``post`` raises ``RetriableError`` when the outcome is unknown (timeout, dropped
+        connection, 502/504, an unreadable answer); ``find`` must not retry on its own.
+        """
+        attempts = 0
+
+        def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                found = find()
+                if found is not None:
+                    log.info("%s: it landed although its response was lost; not sending it "
+                             "again", what)
+                    return found
+            return post()
+
+        return self.call(attempt, what=what)
+
     def call(self, func: Callable[[], T], *, what: str) -> T:
         """Run ``func`` until it succeeds, fails for good, or the attempts run out."""
         retrying = tenacity.Retrying(

@@ -1,8 +1,12 @@
-"""One cycle for one project: fetch -> evaluate -> reconcile -> publish -> record.
+"""One cycle for one project: fetch -> evaluate -> plan -> publish -> record.
 
-The cursor, the cached snapshot and the connector's memo are saved only after
-the cycle's writes are done and recorded (a bookmark covers only data that was
-safely processed); a cycle that dies is simply repeated.
+The plan holds every write of the cycle: alerts and labels
+(``sync/reconcile.py``) and, when asked for, the period's summary and due
+retrospectives (``sync/summary/plan.py``); ``sync/publish.py`` carries it out
+under one write budget. The cursor, the cached snapshot and the connector's
+memo are saved only after the cycle's writes are done and recorded (a
+bookmark covers only data that was safely processed); a cycle that dies is
+simply repeated.
 """
 
 from __future__ import annotations
@@ -24,11 +28,16 @@ from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
 from rules.people import classify
 from rules.registry import Rule
+from sync.actions import Plan
 from sync.cache import merge, with_writes
 from sync.publish import Outcome, Publisher
-from sync.reconcile import Actual, Plan, plan
+from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
 from sync.store.state import FindingRecord, StateStore
+from sync.summary.build import SummaryInput
+from sync.summary.model import ProjectSummary
+from sync.summary.plan import Destination, plan_summary
+from sync.summary.schedule import summary_period
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +82,26 @@ class CycleReport:
     seconds: float = 0.0
     snapshot: Snapshot | None = None
     history: History = field(default_factory=History)
+    #: The period's expectation summary, when the cycle was asked for it.
+    summary: ProjectSummary | None = None
+    #: Why that summary cannot be posted where the config says (also among ``errors``).
+    summary_problem: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        """Nothing failed: the fetch, every rule and every write that was tried."""
+        return not self.errors and not (self.outcome and self.outcome.failed)
+
+
+def summary_input(runtime: ProjectRuntime, report: CycleReport) -> SummaryInput:
+    """What the project's summary is built from, after a cycle."""
+    return SummaryInput(
+        project=runtime.name, snapshot=report.snapshot, findings=report.findings,
+        history=report.history, calendar=runtime.calendar,
+        rules=[options for _, options in runtime.rules], seed=runtime.seed,
+        language=runtime.style.language, status_issue=runtime.status_issue,
+        errors=report.errors, skipped=report.skipped,
+    )
 
 
 def history_for(snapshot: Snapshot, stored: dict[str, tuple[DueDateSeen, ...]],
@@ -132,14 +157,15 @@ def evaluate(
 
 def run_cycle(
     runtime: ProjectRuntime, store: StateStore, *, clock: Callable[[], datetime],
-    dry_run: bool = False,
+    dry_run: bool = False, summary: bool = False,
 ) -> CycleReport:
+    """One cycle; with ``summary`` it also posts the period's summary and retrospectives."""
     started = time.perf_counter()
     now = clock()
     report = CycleReport(project=runtime.name, started_at=now, dry_run=dry_run)
     run_id = None if dry_run else store.start_run(runtime.name, now)
     try:
-        _cycle(runtime, store, report, clock=clock, now=now)
+        _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
     except Exception as error:
         log.exception("%s: cycle failed", runtime.name)
         report.errors.append(str(error) or type(error).__name__)
@@ -148,7 +174,7 @@ def run_cycle(
         outcome = report.outcome
         store.finish_run(
             run_id, status="ok" if report.ok else "failed", now=clock(),
-            findings=len(report.findings), writes=outcome.writes if outcome else 0,
+            findings=len(report.findings), writes=len(outcome.writes) if outcome else 0,
             skipped=len(report.skipped), message="; ".join(report.errors) or None,
         )
     return report
@@ -156,7 +182,7 @@ def run_cycle(
 
 def _cycle(
     runtime: ProjectRuntime, store: StateStore, report: CycleReport, *,
-    clock: Callable[[], datetime], now: datetime,
+    clock: Callable[[], datetime], now: datetime, summary: bool,
 ) -> None:
     cached = store.load_snapshot(runtime.name)
     cursor = store.cursor(runtime.name) if cached is not None else None
@@ -181,6 +207,8 @@ def _cycle(
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
                            notify=runtime.notify, me=me)
+    if summary:
+        report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
@@ -201,3 +229,24 @@ def _cycle(
     store.save_progress(runtime.name, cursor=fetched.cursor,
                         snapshot=replace(cached_after, people=dict(snapshot.people)),
                         memo=runtime.memo, now=now)
+
+
+def _summary_plan(
+    runtime: ProjectRuntime, store: StateStore, report: CycleReport, *, actual: Actual,
+    now: datetime,
+) -> Plan:
+    """The summary of the period, compared with the last one recorded, and its writes."""
+    period = summary_period(runtime.summary, runtime.calendar.timezone, now)
+    planned = plan_summary(
+        summary_input(runtime, report),
+        to=Destination(settings=runtime.summary, target=runtime.status_issue,
+                       markup=runtime.style.markup, jira_cloud=runtime.style.jira_cloud,
+                       notify=runtime.notify),
+        previous=store.previous_summary(runtime.name, period), actual=actual,
+        seen=Seen.of(report.snapshot) if report.snapshot else Seen({}), now=now,
+    )
+    report.summary = planned.summary
+    if planned.problem:
+        report.summary_problem = planned.problem
+        report.errors.append(planned.problem)
+    return planned.plan

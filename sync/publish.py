@@ -1,9 +1,11 @@
 """Carries out a Plan: the one place where forewarn writes to a tracker.
 
-Dry-run writes nothing and saves nothing. Otherwise each write is followed
-at once by its record in the state store; a write budget caps one cycle, and
-a tracker that says its rate limit is low (or keeps failing) stops the
-writing: what is left is planned again next cycle, nothing is lost.
+Every write, alerts and summaries alike, passes here. Dry-run writes nothing
+and saves nothing (the caller prints the plan instead). Otherwise each write
+is followed at once by its record in the state store; a write budget caps one
+cycle, and a stop request (the daemon shutting down, a lost lease), a tracker
+whose quota runs low or one that keeps failing stops the writing: what is
+left is planned again next cycle, nothing is lost.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from datetime import datetime
 
 from connectors.base import Connector
 from connectors.errors import RetriableError, TrackerError
-from connectors.markers import find_marker
 from connectors.model import EXCERPT_CHARS, Comment
-from sync.reconcile import (
+from sync.actions import (
     WRITES,
     Action,
     AddLabel,
@@ -27,18 +28,23 @@ from sync.reconcile import (
     EnsureLabel,
     ForgetLabel,
     Plan,
+    RecordSummary,
     RemoveLabel,
+    SummaryRecord,
 )
 from sync.render import body_hash
-from sync.store.state import StateStore
+from sync.store.state import CommentRecord, StateStore
 
 log = logging.getLogger(__name__)
-#: Below this many requests left in the tracker's rate limit, forewarn stops writing.
+#: Below this many requests left in the tracker's quota, forewarn stops writing (reads
+#: go on, so the next cycle can still see what changed).
 RATE_LIMIT_FLOOR = 100
 
 
 @dataclass
 class Outcome:
+    """What ``Publisher.execute`` did with each action of a plan."""
+
     done: list[Action] = field(default_factory=list)
     deferred: list[Action] = field(default_factory=list)
     failed: list[tuple[Action, str]] = field(default_factory=list)
@@ -48,8 +54,9 @@ class Outcome:
     comments: list[Comment] = field(default_factory=list)
 
     @property
-    def writes(self) -> int:
-        return sum(isinstance(action, WRITES) for action in self.done)
+    def writes(self) -> tuple[Action, ...]:
+        """The tracker writes made (``Plan.writes`` are the ones planned)."""
+        return tuple(action for action in self.done if isinstance(action, WRITES))
 
     @property
     def budgeted(self) -> int:
@@ -60,9 +67,12 @@ class Outcome:
 
 
 class Publisher:
+    """Executes plans for one project against its connector, recording as it goes."""
+
     def __init__(
         self, connector: Connector, store: StateStore, project: str, *, budget: int,
         clock: Callable[[], datetime], me: str, stop: Callable[[], str | None] | None = None,
+        floor: int = RATE_LIMIT_FLOOR,
     ) -> None:
         self.connector = connector
         self.store = store
@@ -73,6 +83,7 @@ class Publisher:
         #: Asked before each write; a reason (daemon shutting down, lease lost) stops the
         #: writing there: the write in flight has finished and been recorded, the rest waits.
         self.stop = stop
+        self.floor = floor
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()
@@ -107,39 +118,19 @@ class Publisher:
             return reason
         if outcome.budgeted >= self.budget:
             return f"write budget of {self.budget} reached; the rest waits for the next cycle"
-        remaining = getattr(self.connector, "rate_limit_remaining", None)
-        if isinstance(remaining, int) and remaining < RATE_LIMIT_FLOOR:
-            return f"tracker rate limit low ({remaining} requests left)"
+        quota = self.connector.rate_limit
+        if quota is not None and quota.remaining < self.floor:
+            when = f"; it resets at {quota.resets_at:%H:%M} UTC" if quota.resets_at else ""
+            return f"tracker rate limit low ({quota.remaining} requests left{when})"
         return None
 
     def _apply(self, action: Action, outcome: Outcome) -> None:
         now = self.clock()
-        if isinstance(action, EnsureLabel):
+        if isinstance(action, CreateComment | EditComment | AdoptComment):
+            self._comment(action, outcome, now)
+        elif isinstance(action, EnsureLabel):
             self.connector.ensure_label(action.label, color=action.color,
                                         description=action.description)
-        elif isinstance(action, CreateComment):
-            comment_id = self.connector.create_comment(action.target, action.body,
-                                                       marker=action.marker)
-            self.store.record_comment(
-                self.project, marker=action.marker, fingerprint=action.fingerprint,
-                target=action.target, comment_id=comment_id, body_hash=body_hash(action.body),
-                now=now, input_hash=action.input_hash,
-            )
-            outcome.comments.append(self._ours(comment_id, action.target, action.body, now))
-        elif isinstance(action, EditComment):
-            self.connector.edit_comment(action.target, action.comment_id, action.body)
-            self.store.update_comment(self.project, marker=action.marker,
-                                      body_hash=body_hash(action.body), resolved=action.resolved,
-                                      now=now, input_hash=action.input_hash)
-            outcome.comments.append(self._ours(action.comment_id, action.target, action.body, now))
-        elif isinstance(action, AdoptComment):
-            log.info("%s: found comment %s by its marker; not posting it again",
-                     self.project, action.comment_id)
-            self.store.record_comment(
-                self.project, marker=action.marker, fingerprint=action.fingerprint,
-                target=action.target, comment_id=action.comment_id, body_hash=action.body_hash,
-                now=now, input_hash=action.input_hash,
-            )
         elif isinstance(action, AddLabel):
             self.connector.add_labels(action.target, [action.label])
             self.store.record_label(self.project, action.target, action.label, now)
@@ -150,9 +141,60 @@ class Publisher:
             outcome.removed_labels.append((action.target, action.label))
         elif isinstance(action, ForgetLabel):
             self.store.forget_label(self.project, action.target, action.label)
+        elif isinstance(action, RecordSummary):
+            self._record_summary(action.summary, now)
 
-    def _ours(self, comment_id: str, target: str, body: str, now: datetime) -> Comment:
-        return Comment(
-            id=comment_id, issue_key=target, author=self.me, created_at=now, updated_at=now,
-            body_excerpt=body[:EXCERPT_CHARS], is_ours=True, marker=find_marker(body),
-        )
+    def _comment(
+        self, action: CreateComment | EditComment | AdoptComment, outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        if isinstance(action, AdoptComment):
+            log.info("%s: found comment %s by its marker; not posting it again",
+                     self.project, action.comment_id)
+            comment_id, digest, resolved = action.comment_id, action.body_hash, False
+        elif isinstance(action, CreateComment):
+            comment_id = self.connector.create_comment(action.target, action.body,
+                                                       marker=action.marker)
+            digest, resolved = body_hash(action.body), False
+        else:
+            comment_id = self._edit(action)
+            digest, resolved = body_hash(action.body), action.resolved
+        if isinstance(action, EditComment) and comment_id == action.comment_id:
+            self.store.update_comment(self.project, marker=action.marker, body_hash=digest,
+                                      resolved=resolved, now=now,
+                                      input_hash=action.input_hash or None)
+        else:
+            self.store.record_comment(self.project, CommentRecord(
+                marker=action.marker, kind=action.kind, target=action.target,
+                comment_id=comment_id, body_hash=digest, resolved=resolved,
+                input_hash=action.input_hash or None,
+            ), now=now)
+        if action.summary is not None:
+            self._record_summary(action.summary, now)
+        if not isinstance(action, AdoptComment):
+            outcome.comments.append(Comment(
+                id=comment_id, issue_key=action.target, author=self.me, created_at=now,
+                updated_at=now, body_excerpt=action.body[:EXCERPT_CHARS], is_ours=True,
+                marker=str(action.marker),
+            ))
+
+    def _edit(self, action: EditComment) -> str:
+        """Edit in place; a summary whose comment someone deleted is posted again."""
+        try:
+            self.connector.edit_comment(action.target, action.comment_id, action.body)
+        except RetriableError:
+            raise
+        except TrackerError:
+            if not action.repost_if_gone:
+                raise
+            if self.connector.find_comment(action.target, action.marker) is not None:
+                raise
+            log.warning("%s: comment %s on %s is gone; posting it again", self.project,
+                        action.comment_id, action.target)
+            return self.connector.create_comment(action.target, action.body,
+                                                 marker=action.marker)
+        return action.comment_id
+
+    def _record_summary(self, summary: SummaryRecord, now: datetime) -> None:
+        self.store.record_summary(self.project, summary.period, payload=summary.payload,
+                                  now=now)

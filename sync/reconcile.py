@@ -15,18 +15,36 @@ plans nothing. Rules of the game:
   those are; the tracker's label history (who added it last) says it too, so
   a label whose record was lost (a crash right after adding it, a lost
   database) is still removed, and one a person added again is left alone.
+
+``upsert`` is the one way any comment of forewarn's (an alert, a summary, a
+retrospective) is created, edited or adopted: ``sync/summary/plan.py`` uses it
+too.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.markers import Level, Marker
 from connectors.model import Change, Comment, Snapshot
 from rules.base import Finding, Severity
+from sync.actions import (
+    Action,
+    AddLabel,
+    AdoptComment,
+    CommentKind,
+    CreateComment,
+    EditComment,
+    EnsureLabel,
+    ForgetLabel,
+    Plan,
+    RemoveLabel,
+    SummaryRecord,
+)
 from sync.render import (
     Style,
     alert_body,
@@ -37,109 +55,13 @@ from sync.render import (
 )
 from sync.store.state import CommentRecord, FindingRecord
 
+# TODO(house): these move to the rule modules (rules.registry.label_style).
 LABEL_COLORS = {"scope_creep": "fbca04", "schedule_slip": "d93f0b", "unanswered_feedback": "5319e7"}
 LABEL_DESCRIPTIONS = {
     "scope_creep": "forewarn: added to a milestone after its scope was baselined",
     "schedule_slip": "forewarn: due date passed or at risk",
     "unanswered_feedback": "forewarn: client feedback awaiting a reply",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CreateComment:
-    target: str
-    marker: str
-    fingerprint: str
-    body: str
-    input_hash: str = ""
-
-    def describe(self) -> str:
-        return f"comment on {self.target} ({self.marker})"
-
-
-@dataclass(frozen=True, slots=True)
-class EditComment:
-    target: str
-    marker: str
-    fingerprint: str
-    comment_id: str
-    body: str
-    resolved: bool = False
-    input_hash: str = ""
-
-    def describe(self) -> str:
-        what = "resolve" if self.resolved else "edit"
-        return f"{what} comment {self.comment_id} on {self.target} ({self.marker})"
-
-
-@dataclass(frozen=True, slots=True)
-class AdoptComment:
-    """State-only: a comment of ours found by its marker is recorded, not re-posted."""
-
-    target: str
-    marker: str
-    fingerprint: str
-    comment_id: str
-    body_hash: str
-    input_hash: str = ""
-
-    def describe(self) -> str:
-        return f"adopt comment {self.comment_id} on {self.target} ({self.marker})"
-
-
-@dataclass(frozen=True, slots=True)
-class EnsureLabel:
-    label: str
-    color: str
-    description: str
-
-    def describe(self) -> str:
-        return f"ensure label {self.label!r} exists"
-
-
-@dataclass(frozen=True, slots=True)
-class AddLabel:
-    target: str
-    label: str
-
-    def describe(self) -> str:
-        return f"add label {self.label!r} to {self.target}"
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveLabel:
-    target: str
-    label: str
-
-    def describe(self) -> str:
-        return f"remove label {self.label!r} from {self.target}"
-
-
-@dataclass(frozen=True, slots=True)
-class ForgetLabel:
-    """State-only: a label forewarn added is already gone from the issue."""
-
-    target: str
-    label: str
-
-    def describe(self) -> str:
-        return f"forget label {self.label!r} on {self.target}"
-
-
-Action = (
-    CreateComment | EditComment | AdoptComment | EnsureLabel | AddLabel | RemoveLabel | ForgetLabel
-)
-WRITES = (CreateComment, EditComment, EnsureLabel, AddLabel, RemoveLabel)
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    actions: tuple[Action, ...] = ()
-    records: tuple[FindingRecord, ...] = ()
-
-    @property
-    def writes(self) -> tuple[Action, ...]:
-        return tuple(action for action in self.actions if isinstance(action, WRITES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +73,104 @@ class Actual:
     findings: Mapping[str, FindingRecord] = field(default_factory=dict)
 
 
-def marker_of(fingerprint: str, severity: Severity) -> str:
-    return f"{fingerprint}:{severity.label}"
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What the tracker shows of forewarn's own comments, by marker (``str(Marker)``)."""
+
+    ours: Mapping[str, Comment]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Seen:
+        return cls({c.marker: c for c in snapshot.comments if c.is_ours and c.marker})
+
+    def on(self, marker: Marker, target: str) -> Comment | None:
+        comment = self.ours.get(str(marker))
+        return comment if comment is not None and comment.issue_key == target else None
+
+    def acked(self) -> frozenset[str]:
+        """Fingerprints whose alert someone acknowledged by ticking its checkbox."""
+        return frozenset(marker.rsplit(":", 1)[0] for marker, c in self.ours.items() if c.acked)
 
 
-def _level(marker: str) -> int:
-    name = marker.rsplit(":", 1)[-1].upper()
-    return Severity[name].value if name in Severity.__members__ else 0
+_LEVELS: dict[Severity, Level] = {
+    Severity.INFO: "info", Severity.WARNING: "warning", Severity.CRITICAL: "critical"}
+
+
+def marker_for(finding: Finding) -> Marker:
+    """One marker per finding and level: an escalation is a new comment."""
+    return Marker(finding.fingerprint, _LEVELS[finding.severity])
+
+
+def level_of(marker: Marker) -> int:
+    """A marker's level as a severity value: escalations compare by it."""
+    return Severity[marker.level.upper()].value
+
+
+# -- the one upsert ---------------------------------------------------------------------------
+
+
+def upsert(
+    *, target: str, marker: Marker, kind: CommentKind, render: Callable[[], str],
+    record: CommentRecord | None, seen: Comment | None, create: bool = True,
+    edit: bool = True, input_hash: str = "", summary: SummaryRecord | None = None,
+) -> list[Action]:
+    """Create, edit or adopt the one comment that carries ``marker``.
+
+    ``record`` is the state store's row for it (None when unknown), ``seen`` the
+    comment as the tracker shows it (None when absent). An unknown comment that
+    the tracker shows is adopted (a lost database or a lost response), and edited
+    only when its text differs. ``render`` is called only when a body is needed;
+    a record rendered from the same ``input_hash`` is not rendered again.
+    """
+    if record is not None and input_hash and record.input_hash == input_hash:
+        return []  # rendered from these very inputs before: the body cannot differ
+    if record is None and seen is None:
+        if not create:
+            return []
+        return [CreateComment(target=target, marker=marker, kind=kind, body=render(),
+                              input_hash=input_hash, summary=summary)]
+    if record is None:
+        assert seen is not None
+        return _adopt(target=target, marker=marker, kind=kind, render=render, seen=seen,
+                      edit=edit, input_hash=input_hash, summary=summary)
+    if not edit:
+        return []
+    body = render()
+    if record.body_hash == body_hash(body):
+        return []
+    if seen is not None and seen.body_excerpt.rstrip() == body.rstrip():
+        # The tracker already shows this text (someone ticked the checkbox):
+        # record it, do not write it again.
+        return [AdoptComment(target=record.target, marker=record.marker, kind=kind,
+                             comment_id=record.comment_id, body_hash=body_hash(body),
+                             input_hash=input_hash, summary=summary)]
+    return [EditComment(target=record.target, marker=record.marker, kind=kind,
+                        comment_id=record.comment_id, body=body, input_hash=input_hash,
+                        summary=summary, repost_if_gone=kind != "alert")]
+
+
+def _adopt(
+    *, target: str, marker: Marker, kind: CommentKind, render: Callable[[], str],
+    seen: Comment, edit: bool, input_hash: str, summary: SummaryRecord | None,
+) -> list[Action]:
+    if not edit:
+        return [AdoptComment(target=target, marker=marker, kind=kind, comment_id=seen.id,
+                             summary=summary)]
+    body = render()
+    # The excerpt is the whole body when it is short: then nothing needs editing.
+    matches = seen.body_excerpt.rstrip() == body.rstrip()
+    adopt = AdoptComment(target=target, marker=marker, kind=kind, comment_id=seen.id,
+                         body_hash=body_hash(body) if matches else "",
+                         input_hash=input_hash if matches else "",
+                         summary=summary if matches else None)
+    if matches:
+        return [adopt]
+    return [adopt, EditComment(target=target, marker=marker, kind=kind, comment_id=seen.id,
+                               body=body, input_hash=input_hash, summary=summary,
+                               repost_if_gone=kind != "alert")]
+
+
+# -- alerts -----------------------------------------------------------------------------------
 
 
 def plan(
@@ -165,26 +178,16 @@ def plan(
     now: datetime, status_issue: str | None = None, notify: Sequence[str] = (),
     me: str | None = None,
 ) -> Plan:
-    """``me`` is forewarn's own account (the connector's ``whoami()``); with it the
-    tracker's label history decides whose a label is when the state store cannot."""
+    """The alerts and labels of this run's findings. ``me`` is forewarn's own account
+    (the connector's ``whoami()``); with it the tracker's label history decides whose
+    a label is when the state store cannot."""
     issues = {issue.key: issue for issue in snapshot.issues}
-    ours: dict[str, Comment] = {
-        comment.marker: comment
-        for comment in snapshot.comments
-        if comment.is_ours and comment.marker
-    }
-    acked_fps = {marker.rsplit(":", 1)[0] for marker, c in ours.items() if c.acked}
-    open_comments: dict[str, list[CommentRecord]] = defaultdict(list)
-    for record in actual.comments.values():
-        if not record.resolved:
-            open_comments[record.fingerprint].append(record)
-
-    actions: list[Action] = []
+    seen = Seen.of(snapshot)
+    alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify)
     records: list[FindingRecord] = []
     desired_labels: dict[tuple[str, str], str] = {}
-    active = sorted(
-        (f for f in findings if f.severity > Severity.INFO), key=lambda f: f.fingerprint
-    )
+    active = sorted((f for f in findings if f.severity > Severity.INFO),
+                    key=lambda f: f.fingerprint)
     for finding in active:
         records.append(_record(finding, actual, now))
         target = finding.subject_key if finding.subject_kind == "issue" else status_issue
@@ -192,87 +195,84 @@ def plan(
             continue
         if finding.label and finding.subject_kind == "issue":
             desired_labels[(target, finding.label)] = finding.kind
-        acked = finding.acked or finding.fingerprint in acked_fps
-        marker = marker_of(finding.fingerprint, finding.severity)
-        existing = _existing(finding, marker, target, actual, open_comments, ours, acked=acked)
-        # An older-level comment being edited keeps its own marker.
-        writing_marker = existing[0].marker if existing else marker
-        inputs: dict[str, Any] = {
-            "kind": finding.kind, "cause": finding.cause, "rule_id": finding.rule_id,
-            "subject": finding.subject_key, "severity": finding.severity,
-            "evidence": finding.evidence, "marker": writing_marker,
-            "notify": _unique([*finding.notify, *notify]), "acked": acked, "style": style,
-        }
-        key = alert_key(**inputs)
-        if existing is not None and existing[1] is None and existing[0].input_hash == key:
-            continue  # rendered from these very inputs before: the body cannot differ
-        body = alert_body(**inputs)
-        if existing is None:
-            if finding.comment and not acked:
-                actions.append(CreateComment(target, marker, finding.fingerprint, body, key))
-            continue
-        record, adopted = existing
-        if adopted is not None:
-            # The excerpt is the whole body when it is short: then nothing needs editing.
-            matches = adopted.body_excerpt.rstrip() == body.rstrip()
-            actions.append(AdoptComment(record.target, record.marker, finding.fingerprint,
-                                        record.comment_id, body_hash(body) if matches else "",
-                                        key if matches else ""))
-            if matches:
-                continue
-        elif record.body_hash == body_hash(body):
-            continue
-        else:
-            seen = ours.get(record.marker)
-            if seen is not None and seen.body_excerpt.rstrip() == body.rstrip():
-                # The tracker already shows this text (someone ticked the checkbox):
-                # record it, do not write it again.
-                actions.append(AdoptComment(record.target, record.marker, finding.fingerprint,
-                                            record.comment_id, body_hash(body), key))
-                continue
-        actions.append(EditComment(record.target, record.marker, finding.fingerprint,
-                                   record.comment_id, body, input_hash=key))
-
-    active_fps = {finding.fingerprint for finding in active}
-    for fingerprint, open_records in sorted(open_comments.items()):
-        if fingerprint in active_fps:
-            continue
-        known = actual.findings.get(fingerprint)
-        for record in open_records:
-            actions.append(EditComment(
-                record.target, record.marker, fingerprint, record.comment_id,
-                _resolved(known, record, snapshot, style, now), resolved=True,
-            ))
-
+        alerts.plan_finding(finding, target)
+    alerts.plan_resolutions({finding.fingerprint for finding in active}, snapshot, now)
     # Labels are added before comments and removed after them, so that a budget
     # cut never leaves an alert comment without its label.
     labelling = _label_actions(desired_labels, actual, issues,
                                _last_added_by(snapshot.changes) if me else {}, me)
     first: list[Action] = [a for a in labelling if isinstance(a, EnsureLabel | AddLabel)]
     last: list[Action] = [a for a in labelling if not isinstance(a, EnsureLabel | AddLabel)]
-    return Plan(actions=tuple(first + actions + last), records=tuple(records))
+    return Plan(actions=tuple(first + alerts.actions + last), records=tuple(records))
 
 
-def _existing(
-    finding: Finding, marker: str, target: str, actual: Actual,
-    open_comments: Mapping[str, list[CommentRecord]], ours: Mapping[str, Comment], *,
-    acked: bool,
-) -> tuple[CommentRecord, Comment | None] | None:
-    """The comment to edit: same level, else a higher one still open (a de-escalation),
-    else, once acknowledged, a lower one (an escalation that must not notify)."""
-    record = actual.comments.get(marker)
-    if record is not None and not record.resolved:
-        return record, None
-    if record is None and marker in ours and ours[marker].issue_key == target:
-        comment = ours[marker]
-        return CommentRecord(marker, finding.fingerprint, target, comment.id, "", False), comment
-    candidates = sorted(open_comments.get(finding.fingerprint, ()), key=lambda r: _level(r.marker))
-    higher = [r for r in candidates if _level(r.marker) > finding.severity.value]
-    if higher:
-        return higher[-1], None
-    if acked and candidates:
-        return candidates[-1], None
-    return None
+class _Alerts:
+    """Plans the comments of findings: new, escalated, edited, adopted, resolved."""
+
+    def __init__(self, *, actual: Actual, seen: Seen, style: Style,
+                 notify: Sequence[str]) -> None:
+        self.actual = actual
+        self.seen = seen
+        self.style = style
+        self.notify = notify
+        self.acked = seen.acked()
+        self.actions: list[Action] = []
+        self.open: dict[str, list[CommentRecord]] = defaultdict(list)
+        for record in actual.comments.values():
+            if record.kind == "alert" and not record.resolved:
+                self.open[record.fingerprint].append(record)
+
+    def plan_finding(self, finding: Finding, target: str) -> None:
+        acked = finding.acked or finding.fingerprint in self.acked
+        marker = marker_for(finding)
+        record, seen = self._existing(finding, marker, target, acked=acked)
+        # An older-level comment being edited keeps its own marker.
+        writing = record.marker if record is not None else marker
+        inputs: dict[str, Any] = {
+            "kind": finding.kind, "cause": finding.cause, "rule_id": finding.rule_id,
+            "subject": finding.subject_key, "severity": finding.severity,
+            "evidence": finding.evidence, "marker": writing,
+            "notify": list(dict.fromkeys([*finding.notify, *self.notify])), "acked": acked,
+            "style": self.style,
+        }
+        self.actions += upsert(
+            target=target, marker=writing, kind="alert", render=lambda: alert_body(**inputs),
+            record=record, seen=seen, create=finding.comment and not acked,
+            input_hash=alert_key(**inputs),
+        )
+
+    def _existing(
+        self, finding: Finding, marker: Marker, target: str, *, acked: bool
+    ) -> tuple[CommentRecord | None, Comment | None]:
+        """The comment to write: same level (recorded, else as the tracker shows it), else
+        a higher one still open (a de-escalation), else, once acknowledged, a lower one
+        (an escalation that must not notify)."""
+        record = self.actual.comments.get(str(marker))
+        if record is not None and not record.resolved:
+            return record, self.seen.on(marker, target)
+        if record is None and (seen := self.seen.on(marker, target)) is not None:
+            return None, seen
+        candidates = sorted(self.open.get(finding.fingerprint, ()),
+                            key=lambda r: level_of(r.marker))
+        higher = [r for r in candidates if level_of(r.marker) > finding.severity.value]
+        if higher:
+            return higher[-1], self.seen.on(higher[-1].marker, higher[-1].target)
+        if acked and candidates:
+            return candidates[-1], self.seen.on(candidates[-1].marker, candidates[-1].target)
+        return None, None
+
+    def plan_resolutions(self, active: set[str], snapshot: Snapshot, now: datetime) -> None:
+        """Every open alert whose finding is gone is edited to say so."""
+        for fingerprint, open_records in sorted(self.open.items()):
+            if fingerprint in active:
+                continue
+            known = self.actual.findings.get(fingerprint)
+            for record in open_records:
+                self.actions.append(EditComment(
+                    target=record.target, marker=record.marker, kind="alert",
+                    comment_id=record.comment_id,
+                    body=_resolved(known, record, snapshot, self.style, now), resolved=True,
+                ))
 
 
 def _record(finding: Finding, actual: Actual, now: datetime) -> FindingRecord:
@@ -342,9 +342,9 @@ def _label_actions(
             continue
         if label not in ensured:
             ensured.add(label)
-            actions.append(EnsureLabel(label, LABEL_COLORS.get(kind, "ededed"),
-                                       LABEL_DESCRIPTIONS.get(kind, "forewarn")))
-        actions.append(AddLabel(target, label))
+            actions.append(EnsureLabel(label=label, color=LABEL_COLORS.get(kind, "ededed"),
+                                       description=LABEL_DESCRIPTIONS.get(kind, "forewarn")))
+        actions.append(AddLabel(target=target, label=label))
     # Ours: what the store recorded, and what the history says forewarn added last
     # although the store does not know it (the record was lost).
     recorded = {(target, label.casefold()) for target, label in actual.labels}
@@ -364,12 +364,8 @@ def _label_actions(
         on_issue = issue is not None and label.casefold() in {
             name.casefold() for name in issue.labels}
         if on_issue and last_added_by_me(target, label) is not False:
-            actions.append(RemoveLabel(target, label))
+            actions.append(RemoveLabel(target=target, label=label))
         elif (target, label) in actual.labels:
             # Gone already, or a person put it back since: either way no longer ours.
-            actions.append(ForgetLabel(target, label))
+            actions.append(ForgetLabel(target=target, label=label))
     return actions
-
-
-def _unique(items: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(items))

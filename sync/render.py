@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from connectors.base import Markup
-from connectors.markers import ack_checkbox, html_marker, jira_marker
+from connectors.markers import Marker, ack_checkbox
 from rules import registry
 from rules.base import Severity
 from sync import escape
@@ -95,9 +95,6 @@ class Style:
 
     def when(self, value: datetime) -> str:
         return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
-
-    def marker(self, marker: str) -> str:
-        return jira_marker(marker) if self.markup == "jira" else html_marker(marker)
 
     def mention(self, person_id: str) -> str:
         """Only ids from the config get here: they are validated there, not escaped."""
@@ -192,20 +189,17 @@ def registry_variant(kind: str, cause: str, evidence: Mapping[str, Any]) -> dict
 
 def alert_body(
     *, kind: str, cause: str, rule_id: str, subject: str, severity: Severity,
-    evidence: Mapping[str, Any], marker: str, notify: Sequence[str], acked: bool,
+    evidence: Mapping[str, Any], marker: Marker, notify: Sequence[str], acked: bool,
     style: Style,
 ) -> str:
     template = _env.get_template(f"alert.{_suffix(style)}.j2")
-    checkbox = ack_checkbox(style.text("ack"))
-    if acked:
-        checkbox = checkbox.replace("- [ ]", "- [x]", 1)
     return template.render(
-        marker=style.marker(marker),
+        marker=marker.tag(style.markup),
         icon=_ICON.get(severity, ""),
         headline=headline(kind, cause, subject, evidence, style),
         mentions=" ".join(style.mention(person) for person in notify),
         cc=style.text("cc"),
-        checkbox=checkbox,
+        checkbox=ack_checkbox(style.text("ack"), ticked=acked),
         ack_jira=style.text("ack_jira", label=style.ack_label),
         footer=style.text("footer", rule=style.escape(rule_id),
                           severity=style.text(f"severity.{severity.label}")),
@@ -214,11 +208,11 @@ def alert_body(
 
 def resolved_body(
     *, kind: str, cause: str, rule_id: str, subject: str, evidence: Mapping[str, Any],
-    marker: str, resolution: str, style: Style,
+    marker: Marker, resolution: str, style: Style,
 ) -> str:
     template = _env.get_template(f"resolved.{_suffix(style)}.j2")
     return template.render(
-        marker=style.marker(marker),
+        marker=marker.tag(style.markup),
         resolved=style.text("resolved"),
         resolution=resolution,
         headline=headline(kind, cause, subject, evidence, style),
@@ -243,14 +237,14 @@ def render_version() -> str:
 
 def alert_key(
     *, kind: str, cause: str, rule_id: str, subject: str, severity: Severity,
-    evidence: Mapping[str, Any], marker: str, notify: Sequence[str], acked: bool,
+    evidence: Mapping[str, Any], marker: Marker, notify: Sequence[str], acked: bool,
     style: Style,
 ) -> str:
     """A hash of everything ``alert_body`` reads: the same key means the same body,
     so reconcile need not render an alert whose inputs did not change."""
     payload = json.dumps(
         [render_version(), _style_key(style), kind, cause, rule_id, subject, int(severity),
-         marker, list(notify), acked, evidence],
+         str(marker), list(notify), acked, evidence],
         sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()

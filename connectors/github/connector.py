@@ -27,8 +27,8 @@ login forewarn writes as and a GitHub App's installation id.
 
 Writes: comments carry ``<!-- forewarn:MARKER -->`` and are forewarn's only
 when the author is ``whoami()`` too; a comment creation whose response was
-lost is retried only after looking for its marker. Writes are paced and stop
-with ``RateLimitLow`` when the rate-limit budget runs low.
+lost is retried only after looking for its marker. Writes are paced; the
+quota left (``rate_limit``) tells the publisher when to stop writing.
 See docs/github.md for set-up, permissions and request costs.
 """
 
@@ -47,12 +47,12 @@ from typing import Any
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import FetchResult, Markup, Memo, RemoteComment
+from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
 from connectors.errors import CannotPostComment, FatalError
-from connectors.github.http import LOW_BUDGET, Transport
+from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp, parse_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
-from connectors.markers import find_marker, html_marker
+from connectors.markers import Marker
 from connectors.model import Change, Comment, Snapshot
 from connectors.retry import RetryPolicy
 
@@ -115,7 +115,6 @@ class GitHubConnector:
         clock: Callable[[], datetime] = _now,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
-        low_budget: int = LOW_BUDGET,
         timeout: int = Consts.DEFAULT_TIMEOUT,
     ) -> None:
         if not _REPO_RE.match(repo):
@@ -162,7 +161,6 @@ class GitHubConnector:
             sleep=sleep,
             monotonic=monotonic,
             min_write_interval=min_write_interval,
-            low_budget=low_budget,
         )
         self._reader = Reader(
             self._http,
@@ -243,9 +241,14 @@ class GitHubConnector:
         return self._http.requests_made
 
     @property
-    def rate_limit_remaining(self) -> int | None:
-        """``X-RateLimit-Remaining`` of the last response, None before the first."""
-        return self._http.rate_limit_remaining
+    def rate_limit(self) -> RateLimit | None:
+        """``X-RateLimit-Remaining``/``-Reset`` of the last response, None before the first."""
+        remaining = self._http.rate_limit_remaining
+        if remaining is None:
+            return None
+        reset = self._http.rate_limit_reset
+        resets_at = datetime.fromtimestamp(reset, tz=UTC) if reset is not None else None
+        return RateLimit(remaining=remaining, resets_at=resets_at)
 
     def close(self) -> None:
         if self._github is not None:
@@ -308,9 +311,6 @@ class GitHubConnector:
         new_cursor = cursor if since is not None else None
         if high_water is not None and (since is None or high_water > since):
             new_cursor = format_timestamp(high_water)
-        extra = {}
-        if self.rate_limit_remaining is not None:
-            extra["rate_limit_remaining"] = str(self.rate_limit_remaining)
         snapshot = Snapshot(
             project=self.project,
             fetched_at=self.clock(),
@@ -326,7 +326,6 @@ class GitHubConnector:
             complete=since is None,
             skipped=tuple(run.skipped),
             requests=self._http.requests_made - started,
-            extra=extra,
         )
 
     def _since(self, cursor: str | None) -> datetime | None:
@@ -347,14 +346,14 @@ class GitHubConnector:
             raise FatalError(msg)
         return int(number)
 
-    def find_comment(self, issue_key: str, marker: str) -> RemoteComment | None:
+    def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
         """forewarn's own comment holding the marker; a marker pasted by anyone else is ignored."""
         return self._find(self._number(issue_key), issue_key, marker, retry=True)
 
     def _find(
-        self, number: int, issue_key: str, marker: str, *, retry: bool
+        self, number: int, issue_key: str, marker: Marker, *, retry: bool
     ) -> RemoteComment | None:
-        tag = html_marker(marker)
+        tag = marker.tag(self.markup)
         me = self.whoami().casefold()
         path = f"/repos/{self.repo}/issues/{number}/comments"
         for page in self._http.pages(path, {"per_page": PER_PAGE}, retry=retry):
@@ -367,42 +366,20 @@ class GitHubConnector:
                 if not isinstance(body, str) or tag not in body or not isinstance(login, str):
                     continue
                 if login.casefold() != me:
-                    log.info(
-                        "GitHub %s: %s carries marker %s but was written by %s; ignored",
-                        self.repo,
-                        issue_key,
-                        marker,
-                        login,
-                    )
+                    log.info("GitHub %s: %s carries marker %s but was written by %s; ignored",
+                             self.repo, issue_key, marker, login)
                     continue
                 return RemoteComment(id=str(raw.get("id")), issue_key=issue_key, body=body)
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: str) -> str:
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
         """Post once: before any retry, look for the marker in case the first post landed."""
-        tag = html_marker(marker)
-        if tag not in body:
-            msg = f"comment body for {issue_key} lacks its marker {tag}"
-            raise ValueError(msg)
         number = self._number(issue_key)
-        text = fit_comment(body, tag)
+        tag = marker.tag(self.markup)
+        text = fit_comment(marker.stamp(body, self.markup), tag)
         path = f"/repos/{self.repo}/issues/{number}/comments"
-        self._http.check_budget(f"POST {path}")
-        attempts = 0
 
-        def attempt() -> str:
-            nonlocal attempts
-            attempts += 1
-            if attempts > 1:
-                found = self._find(number, issue_key, marker, retry=False)
-                if found is not None:
-                    log.info(
-                        "GitHub %s: the comment for %s landed although its response was lost; "
-                        "not posting it again",
-                        self.repo,
-                        issue_key,
-                    )
-                    return found.id
+        def post() -> str:
             data = self._http.once("POST", path, body={"body": text}).data
             ident = data.get("id") if isinstance(data, dict) else None
             if not isinstance(ident, int):
@@ -410,8 +387,12 @@ class GitHubConnector:
                 raise CannotPostComment(msg)
             return str(ident)
 
+        def find() -> str | None:
+            found = self._find(number, issue_key, marker, retry=False)
+            return found.id if found is not None else None
+
         try:
-            return self.policy.call(attempt, what=f"GitHub {self.repo}: POST {path}")
+            return self.policy.post_once(post, find=find, what=f"GitHub {self.repo}: POST {path}")
         except FatalError as error:
             raise CannotPostComment(str(error)) from None
 
@@ -420,23 +401,20 @@ class GitHubConnector:
         if not comment_id.isdigit():
             msg = f"GitHub {self.repo}: {comment_id!r} is not a comment id"
             raise FatalError(msg)
-        marker = find_marker(body)
-        tag = html_marker(marker) if marker and html_marker(marker) in body else None
+        marker = Marker.find(body)
+        tag = marker.tag(self.markup) if marker is not None else None
         path = f"/repos/{self.repo}/issues/comments/{comment_id}"
-        self._http.check_budget(f"PATCH {path}")
         self._http.call("PATCH", path, body={"body": fit_comment(body, tag)})
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         if not labels:
             return
         path = f"/repos/{self.repo}/issues/{self._number(issue_key)}/labels"
-        self._http.check_budget(f"POST {path}")
         self._http.call("POST", path, body={"labels": list(labels)})
 
     def remove_label(self, issue_key: str, label: str) -> None:
         name = urllib.parse.quote(label, safe="")
         path = f"/repos/{self.repo}/issues/{self._number(issue_key)}/labels/{name}"
-        self._http.check_budget(f"DELETE {path}")
         response = self._http.call("DELETE", path, accept=(404,))
         if response.status == 404:
             log.debug("GitHub %s: label %r was already off %s", self.repo, label, issue_key)
@@ -446,7 +424,6 @@ class GitHubConnector:
         if name.casefold() in names:
             return
         path = f"/repos/{self.repo}/labels"
-        self._http.check_budget(f"POST {path}")
         body = {
             "name": name,
             "color": color.lstrip("#"),

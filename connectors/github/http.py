@@ -16,8 +16,8 @@ Messages name the repository and the request (method and path), never a
 header: the token lives in the Authorization header only.
 
 Writes are paced (at least ``min_write_interval`` seconds between mutating
-requests, as GitHub's best-practice guide asks) and refused with
-``RateLimitLow`` once the remaining budget falls under ``low_budget``.
+requests, as GitHub's best-practice guide asks). The quota left is noted from
+every response; the publisher stops writing when it runs low.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
 from github.GithubException import GithubException
 from github.Requester import Requester
 
-from connectors.errors import FatalError, RateLimitLow, RetriableError, TrackerError
+from connectors.errors import FatalError, RetriableError, TrackerError
 from connectors.retry import RetryPolicy, server_wait
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,6 @@ T = TypeVar("T")
 
 #: GitHub's advice for a secondary limit without Retry-After: wait at least a minute.
 SECONDARY_LIMIT_WAIT = 60.0
-#: Under this many requests left, writes stop (reads go on to finish the cycle).
-LOW_BUDGET = 100
 #: Connection-level failures after which the request may or may not have landed.
 LOST = (
     requests.exceptions.ConnectionError,
@@ -138,7 +136,6 @@ class Transport:
         sleep: Callable[[float], None],
         monotonic: Callable[[], float],
         min_write_interval: float,
-        low_budget: int = LOW_BUDGET,
     ) -> None:
         self._connect = connect
         self.repo = repo
@@ -147,7 +144,6 @@ class Transport:
         self.sleep = sleep
         self.monotonic = monotonic
         self.min_write_interval = min_write_interval
-        self.low_budget = low_budget
         self.requests_made = 0
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: int | None = None
@@ -309,22 +305,3 @@ class Transport:
             if following is not None:
                 seen.add(following)
             url, query, headers = following, None, None
-
-    # -- budget ---------------------------------------------------------------------
-
-    def check_budget(self, what: str) -> None:
-        """Refuse a write when the rate-limit budget is nearly spent (the publisher then stops)."""
-        remaining = self.rate_limit_remaining
-        if remaining is None or remaining >= self.low_budget:
-            return
-        wait: float | None = None
-        when = ""
-        if self.rate_limit_reset is not None:
-            reset = datetime.fromtimestamp(self.rate_limit_reset, tz=UTC)
-            wait = max(0.0, (reset - self.clock()).total_seconds())
-            when = f" (resets at {reset:%H:%M} UTC)"
-        msg = (
-            f"GitHub {self.repo}: only {remaining} API requests left{when}; "
-            f"not sending {what} until the limit resets"
-        )
-        raise RateLimitLow(msg, wait_seconds=wait)

@@ -24,7 +24,7 @@ Sprint and story-point field ids, the account (``/myself``: id and time zone),
 the board id and status categories. A steady-state cycle is then one search
 plus one milestone listing.
 
-Writes: comments carry ``connectors.markers.jira_marker`` (an ``{anchor}``
+Writes: comments carry their ``connectors.markers.Marker`` as an ``{anchor}``
 macro, invisible when rendered); a creation whose response is lost is never
 repeated blindly: the issue's comments are searched for the marker first.
 Labels change through the ``update`` verbs only, never by overwriting the set.
@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jira import JIRA, JIRAError
 
-from connectors.base import FetchResult, Markup, Memo, RemoteComment
+from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
 from connectors.errors import CannotPostComment, FatalError, RetriableError, TrackerError
 from connectors.jira import changelog as jc
 from connectors.jira import pages
@@ -51,7 +51,7 @@ from connectors.jira.changelog import StatusBook
 from connectors.jira.http import JiraHttp
 from connectors.jira.pages import Getter
 from connectors.jira.parse import FieldIds, validate_label
-from connectors.markers import find_marker, jira_marker
+from connectors.markers import Marker
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, utc
 from connectors.retry import RetryPolicy
 
@@ -145,6 +145,11 @@ class JiraConnector:
     def requests_made(self) -> int:
         """Every HTTP request this connector sent, retries included."""
         return self.http.requests_made
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """Jira announces no quota ahead; it answers 429 with Retry-After when it is spent."""
+        return None
 
     def __repr__(self) -> str:
         return f"JiraConnector(site={self.site!r}, project_key={self.project_key!r})"
@@ -385,7 +390,7 @@ class JiraConnector:
         first_request = self.requests_made
         fetched_at = utc(self.clock())
         since = self._cursor(cursor)
-        deployment = self.deployment
+        self.deployment  # noqa: B018 - learnt first: the search endpoint depends on it
         ids = self._field_ids(need_sprint=self.milestones == "sprint")
         me = self.whoami()
         zone = self._zone()
@@ -444,52 +449,32 @@ class JiraConnector:
             complete=since is None,
             skipped=tuple(skipped),
             requests=self.requests_made - first_request,
-            extra={"deployment": deployment, "jql": jql},
         )
 
     # --- writes --------------------------------------------------------------
 
     def _find_comment(
-        self, issue_key: str, marker: str, *, me: str, get: Getter | None = None
+        self, issue_key: str, marker: Marker, *, me: str, get: Getter | None = None
     ) -> RemoteComment | None:
         for raw in self._all_comments(issue_key, get=get):
             if not isinstance(raw, dict) or jp.person_id(raw.get("author")) != me:
                 continue  # a marker in someone else's comment is a spoof
             text = jp.body_text(raw.get("body"))
-            if find_marker(text) == marker:
+            if Marker.find(text) == marker:
                 return RemoteComment(id=str(raw["id"]), issue_key=issue_key, body=text)
         return None
 
-    def find_comment(self, issue_key: str, marker: str) -> RemoteComment | None:
+    def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
         """forewarn's own comment carrying ``marker``: author is us AND the marker is there."""
         return self._find_comment(issue_key, marker, me=self.whoami())
 
-    def create_comment(self, issue_key: str, body: str, *, marker: str) -> str:
-        """Post a wiki-markup comment carrying the marker; never posts twice for one marker.
-
-        Each retry first looks for the marker: a POST whose response was lost
-        (timeout, dropped connection, 502, 504) may well have been applied.
-        """
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+        """Post a wiki-markup comment carrying the marker; never posts twice for one marker."""
         me = self.whoami()
-        tag = jira_marker(marker)
-        # At the end, on its own line: in front it would break a leading "h3." heading.
-        text = body if tag in body else f"{body.rstrip()}\n{tag}"
+        text = marker.stamp(body, self.markup)
         path = f"/rest/api/2/issue/{quote(issue_key, safe='')}/comment"
-        attempts = 0
 
-        def attempt() -> str:
-            nonlocal attempts
-            attempts += 1
-            if attempts > 1:
-                found = self._find_comment(issue_key, marker, me=me, get=self.http.get_object_once)
-                if found is not None:
-                    log.info(
-                        "Jira %s: comment for %s on %s was created by an earlier attempt",
-                        self.site,
-                        marker,
-                        issue_key,
-                    )
-                    return found.id
+        def post() -> str:
             response = self.http.send("POST", path, body={"body": text})
             try:
                 return str(response.json()["id"])
@@ -498,8 +483,12 @@ class JiraConnector:
                 msg = f"Jira {self.site}: POST {path}: unreadable response"
                 raise RetriableError(msg) from None
 
+        def find() -> str | None:
+            found = self._find_comment(issue_key, marker, me=me, get=self.http.get_object_once)
+            return found.id if found is not None else None
+
         try:
-            return self.retry.call(attempt, what=f"POST {path} on {self.site}")
+            return self.retry.post_once(post, find=find, what=f"Jira {self.site}: POST {path}")
         except TrackerError as err:
             msg = f"Jira {self.site}: cannot post a comment on {issue_key}: {err}"
             raise CannotPostComment(msg) from err

@@ -94,6 +94,7 @@ Then = Callable[[ProjectRuntime, StateStore, CycleReport], None]
 def _cycles(
     config: Config, settings: Settings, *, project: str | None, dry_run: bool,
     clock: Callable[[], datetime], console: Console, then: Then | None = None,
+    summary: bool = False,
 ) -> list[CycleReport]:
     """One cycle per project; ``then`` runs after each, while the state store is open."""
     url = effective_state_url(settings, config)
@@ -109,7 +110,8 @@ def _cycles(
                 report = CycleReport(project=name, started_at=clock(), dry_run=dry_run,
                                      errors=[str(error)])
             else:
-                report = run_cycle(runtime, store, clock=clock, dry_run=dry_run)
+                report = run_cycle(runtime, store, clock=clock, dry_run=dry_run,
+                                   summary=summary)
                 print_cycle(console, report, runtime.style) if console else None
                 if then is not None:
                     then(runtime, store, report)
@@ -126,27 +128,17 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     config = load_config(args.config)
     dry_run = args.dry_run or settings.dry_run
     clock = _parse_now(args.now)
-    posted: list[bool] = []
-
-    def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
-        from sync.summary.post import post_summary, print_outcome
-
-        outcome = post_summary(runtime, store, report, now=clock(), dry_run=dry_run)
-        print_outcome(console, outcome)
-        posted.append(outcome.ok)
-
     reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
-                      console=console, then=summary if args.summary else None)
+                      console=console, summary=args.summary)
     for report in reports:
         if report.errors and not report.snapshot:
             console.print(f"[red]{report.project}: {'; '.join(report.errors)}[/]")
-    failed = any(report.errors for report in reports) or not all(posted)
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILED
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from sync.summary.model import ProjectSummary
-    from sync.summary.post import render_report, summarize, unavailable_summary
+    from sync.summary.report import render_report, summarize, unavailable_summary
 
     config = load_config(args.config)
     clock = _parse_now(args.now)
@@ -188,28 +180,22 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
     demo_settings = settings.model_copy(
         update={"state_url": f"sqlite:///{workdir / 'forewarn-demo.db'}"})
     bodies: list[str] = []
+    reports: list[CycleReport] = []
+    again: list[CycleReport] = []
+    would: list[CycleReport] = []
     try:
         reports = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
                           console=console)
         console.print("\nA second cycle with nothing new writes nothing:")
-
-        def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
-            from sync.summary.post import post_summary
-
-            outcome = post_summary(runtime, store, report, now=clock(), dry_run=True)
-            for post in [*outcome.retrospectives, outcome.post]:  # the summary last
-                what = "summary" if post.period == outcome.period else "milestone retrospective"
-                bodies.append(f"\nThe {what} forewarn would post on {post.target} "
-                              "(`forewarn run --once --summary` posts it):\n")
-                bodies.append(post.body)
-
         again = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
-                        console=Console(quiet=True),
-                        then=summary)
+                        console=Console(quiet=True))
         for report in again:
-            writes = report.outcome.writes if report.outcome else 0
+            writes = len(report.outcome.writes) if report.outcome else 0
             console.print(f"  {report.project}: {len(report.findings)} findings, "
                           f"{writes} writes")
+        would = _cycles(config, demo_settings, project=None, dry_run=True, clock=clock,
+                        console=Console(quiet=True), summary=True)
+        bodies = [text for report in would for text in _summary_bodies(report)]
     finally:
         if not args.dir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -217,8 +203,23 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
         console.out(body, highlight=False)
     if args.dir:
         console.print(f"\nThe tracker with forewarn's comments and labels: {workdir}")
-    failed = any(report.errors for report in [*reports, *again])
+    failed = not all(report.ok for report in [*reports, *again, *would])
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _summary_bodies(report: CycleReport) -> list[str]:
+    """The retrospectives, then the summary, a dry-run cycle would post: the demo's end."""
+    from sync.actions import CreateComment, EditComment
+
+    posts = [action for action in report.plan.summary
+             if isinstance(action, CreateComment | EditComment)]
+    texts: list[str] = []
+    for action in sorted(posts, key=lambda action: action.kind == "summary"):
+        what = "summary" if action.kind == "summary" else "milestone retrospective"
+        texts.append(f"\nThe {what} forewarn would post on {action.target} "
+                     "(`forewarn run --once --summary` posts it):\n")
+        texts.append(action.body)
+    return texts
 
 
 def _duration(option: str, text: str | None) -> timedelta | None:

@@ -28,7 +28,9 @@ a config reload rebuilds only the projects whose config changed.
 
 Summaries. At each project's ``summary.every`` time (a weekday or daily,
 HH:MM in the project calendar's time zone) the next task of the project runs
-its cycle and then ``sync.summary.post.post_summary``. A time
+its cycle with the summary and due retrospectives in its plan
+(``sync/summary/plan.py``); a summary the write budget or a stop deferred is
+planned again by the next cycle. A time
 that passed while the daemon was down is not caught up.
 
 Signals. SIGTERM or SIGINT: no new task starts, running tasks stop writing
@@ -70,6 +72,7 @@ from sqlalchemy.engine import make_url
 from config import Config, ConfigError, Settings, Summary, effective_state_url, load_config
 from config.model import redact_url
 from connectors.errors import TrackerError
+from sync.actions import WRITES
 from sync.app.health import STUCK_AFTER, HealthServer
 from sync.app.logs import Redactor, configure, tame_vendor_loggers
 from sync.app.metrics import Metrics
@@ -77,7 +80,6 @@ from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.store.lease import DEFAULT_TTL, Lease, Refusal, acquire, default_holder, release, renew
 from sync.store.state import StateStore
-from sync.summary.post import post_summary
 
 log = logging.getLogger("forewarn.daemon")
 
@@ -483,11 +485,12 @@ class Daemon:
                 # Another replica worked on the project since: what it learnt is in the store.
                 runtime.memo.clear()
             runtime.stop = lambda: self._why_stop(slot)
-            report = run_cycle(runtime, store, clock=self.clock, dry_run=self.options.dry_run)
+            summary = slot.summary_pending
+            report = run_cycle(runtime, store, clock=self.clock, dry_run=self.options.dry_run,
+                               summary=summary)
             self._observe(slot, runtime, report)
-            if slot.summary_pending and not self.stopping.is_set() and not slot.lease_lost:
-                slot.summary_pending = False
-                self._post_summary(slot, runtime, store, report)
+            if summary:
+                self._observe_summary(slot, report)
         except Exception:
             log.exception("%s: the cycle failed", name, extra={"project": name})
             self.metrics.cycles.labels(name, "failed").inc()
@@ -552,16 +555,15 @@ class Daemon:
         made = _requests_made(runtime)
         requests = max(0, made - slot.requests_seen)
         slot.requests_seen = made
-        remaining = getattr(runtime.connector, "rate_limit_remaining", None)
+        quota = runtime.connector.rate_limit
         self.metrics.observe_cycle(report, tracker=slot.tracker, requests=requests,
-                                   rate_limit_remaining=remaining
-                                   if isinstance(remaining, int) else None)
+                                   rate_limit_remaining=quota.remaining if quota else None)
         slot.last_finished = self.clock()
         outcome = report.outcome
         status = "ok" if report.ok else "failed"
         fields = {
             "project": report.project, "status": status, "findings": len(report.findings),
-            "writes": outcome.writes if outcome else 0,
+            "writes": len(outcome.writes) if outcome else 0,
             "failed": len(outcome.failed) if outcome else 0,
             "deferred": len(outcome.deferred) if outcome else 0,
             "skipped_records": len(report.skipped), "requests": requests,
@@ -579,27 +581,31 @@ class Daemon:
             fields["errors"] = list(report.errors)
             log.warning(text + ": %s", *args, "; ".join(report.errors), extra=fields)
 
-    def _post_summary(self, slot: Slot, runtime: ProjectRuntime, store: StateStore,
-                      report: CycleReport) -> None:
-        try:
-            outcome = post_summary(runtime, store, report, now=self.clock(),
-                                   dry_run=self.options.dry_run)
-        except Exception:
-            log.exception("%s: the summary failed (tried again at its next time)", slot.name,
-                          extra={"project": slot.name})
-            self.metrics.summaries.labels(slot.name, "failed").inc()
+    def _observe_summary(self, slot: Slot, report: CycleReport) -> None:
+        """A summary is done when its writes are; one the budget or a stop deferred stays
+        pending for the next cycle, one that failed waits for its next time."""
+        name = slot.name
+        posts = report.plan.summary
+        outcome = report.outcome
+        deferred = outcome is not None and any(action in outcome.deferred for action in posts)
+        failed = [why for action, why in (outcome.failed if outcome else []) if action in posts]
+        period = report.summary.period if report.summary else "this period"
+        if deferred and not self.stopping.is_set():
+            log.info("%s: the summary for %s waits for the next cycle", name, period,
+                     extra={"project": name})
             return
-        if not outcome.ok:
-            reasons = [item.reason for item in (outcome.post, *outcome.retrospectives)
-                       if item.action == "fail"]
-            log.warning("%s: the summary for %s failed: %s", slot.name, outcome.period,
-                        "; ".join(str(reason) for reason in reasons),
-                        extra={"project": slot.name})
-            self.metrics.summaries.labels(slot.name, "failed").inc()
+        slot.summary_pending = False
+        problem = [report.summary_problem] if report.summary_problem else []
+        if report.summary is None or failed or problem:
+            reasons = failed or problem or report.errors or ["the cycle failed"]
+            log.warning("%s: the summary for %s failed: %s", name, period, "; ".join(reasons),
+                        extra={"project": name})
+            self.metrics.summaries.labels(name, "failed").inc()
             return
-        self.metrics.summaries.labels(slot.name, "ok").inc()
-        log.info("%s: summary for %s done (%d writes)", slot.name, outcome.period,
-                 outcome.writes, extra={"project": slot.name})
+        self.metrics.summaries.labels(name, "ok").inc()
+        done = [action for action in posts if outcome is not None and action in outcome.done]
+        log.info("%s: summary for %s done (%d writes)", name, period,
+                 sum(isinstance(action, WRITES) for action in done), extra={"project": name})
 
     # -- leases --------------------------------------------------------------------------
 
@@ -704,8 +710,7 @@ class Daemon:
 
 
 def _requests_made(runtime: ProjectRuntime) -> int:
-    made = getattr(runtime.connector, "requests_made", 0)
-    return made if isinstance(made, int) else 0
+    return runtime.connector.requests_made
 
 
 def pause_from_environment(environ: dict[str, str] | None = None) -> int | None:

@@ -42,8 +42,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from sync.actions import WRITES
 from sync.cycle import CycleReport
-from sync.reconcile import WRITES
 
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 

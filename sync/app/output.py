@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from rules.base import Finding, Severity
+from sync.actions import WRITES
 from sync.cycle import CycleReport
-from sync.reconcile import WRITES
 from sync.render import Style, headline
 
 _SEVERITY_STYLE = {Severity.INFO: "dim", Severity.WARNING: "yellow", Severity.CRITICAL: "bold red"}
@@ -72,7 +72,7 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
         console.print(f"[yellow]{report.project}: skipped {reason}[/]")
     for error in report.errors:
         console.print(f"[red]{report.project}: {error}[/]")
-    writes = outcome.writes if outcome else 0
+    writes = len(outcome.writes) if outcome else 0
     console.print(
         f"{report.project}: {len(report.findings)} findings, {len(report.plan.writes)} writes "
         f"planned, {writes} done, {report.requests} tracker requests, {report.seconds:.2f} s"

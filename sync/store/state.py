@@ -40,6 +40,7 @@ from sqlalchemy.pool import StaticPool
 
 from config.model import redact_url
 from connectors.codec import snapshot_from, snapshot_to
+from connectors.markers import Marker
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
 from sync.store.migrations import upgrade
@@ -99,6 +100,8 @@ comments = Table(
     # What the body was rendered from (sync.render.alert_key): equal inputs, equal body,
     # so a steady-state cycle skips rendering altogether.
     Column("input_hash", String(64)),
+    # alert, summary or retro (sync.actions.CommentKind); added by migration 0004.
+    Column("kind", String(20), nullable=False, server_default="alert"),
 )
 labels = Table(
     "labels", metadata,
@@ -111,9 +114,6 @@ summaries = Table(
     "summaries", metadata,
     Column("project", String(100), primary_key=True),
     Column("period", String(40), primary_key=True),
-    Column("target", String(300)),
-    Column("comment_id", String(100)),
-    Column("body_hash", String(64)),
     Column("payload", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -148,15 +148,22 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CommentRecord:
-    marker: str
-    fingerprint: str
+    """A comment forewarn wrote (or adopted), by its marker."""
+
+    marker: Marker
+    kind: str
     target: str
     comment_id: str
     body_hash: str
-    resolved: bool
+    resolved: bool = False
     input_hash: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """The finding (or summary period) the comment is about, at whatever level."""
+        return self.marker.subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,32 +332,30 @@ class StateStore:
             rows = connection.execute(select(comments).where(comments.c.project == project))
             return {
                 row.marker: CommentRecord(
-                    marker=row.marker, fingerprint=row.fingerprint, target=row.target,
+                    marker=Marker.parse(row.marker), kind=row.kind, target=row.target,
                     comment_id=row.comment_id, body_hash=row.body_hash,
                     resolved=row.resolved_at is not None, input_hash=row.input_hash,
                 )
                 for row in rows
             }
 
-    def record_comment(
-        self, project: str, *, marker: str, fingerprint: str, target: str, comment_id: str,
-        body_hash: str, now: datetime, resolved: bool = False, input_hash: str | None = None,
-    ) -> None:
+    def record_comment(self, project: str, record: CommentRecord, *, now: datetime) -> None:
         with self.transaction() as connection:
-            _upsert(connection, comments, {"project": project, "marker": marker}, {
-                "fingerprint": fingerprint, "target": target, "comment_id": comment_id,
-                "body_hash": body_hash, "created_at": now,
-                "resolved_at": now if resolved else None, "input_hash": input_hash or None,
+            _upsert(connection, comments, {"project": project, "marker": str(record.marker)}, {
+                "fingerprint": record.fingerprint, "kind": record.kind, "target": record.target,
+                "comment_id": record.comment_id, "body_hash": record.body_hash,
+                "created_at": now, "resolved_at": now if record.resolved else None,
+                "input_hash": record.input_hash or None,
             })
 
     def update_comment(
-        self, project: str, *, marker: str, body_hash: str, resolved: bool, now: datetime,
+        self, project: str, *, marker: Marker, body_hash: str, resolved: bool, now: datetime,
         input_hash: str | None = None,
     ) -> None:
         with self.transaction() as connection:
             connection.execute(
                 update(comments)
-                .where(comments.c.project == project, comments.c.marker == marker)
+                .where(comments.c.project == project, comments.c.marker == str(marker))
                 .values(body_hash=body_hash, resolved_at=now if resolved else None,
                         input_hash=input_hash or None)
             )
@@ -393,14 +398,12 @@ class StateStore:
 
     def record_summary(
         self, project: str, period: str, *, payload: Mapping[str, Any], now: datetime,
-        target: str | None = None, comment_id: str | None = None, body_hash: str | None = None,
     ) -> None:
-        """One row per project and period: re-posting in a period edits, never duplicates."""
+        """What the summary of a period said (its comment is in ``comments``)."""
         with self.transaction() as connection:
             existing = connection.execute(select(summaries.c.created_at).where(
                 summaries.c.project == project, summaries.c.period == period)).first()
             _upsert(connection, summaries, {"project": project, "period": period}, {
-                "target": target, "comment_id": comment_id, "body_hash": body_hash,
                 "payload": json.dumps(payload, sort_keys=True, default=str),
                 "created_at": existing[0] if existing else now, "updated_at": now,
             })

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import jinja2
 import markupsafe
 
-from connectors.markers import html_marker, jira_marker
+from connectors.markers import Marker
 from sync import escape
 from sync.render import Style, headline, parse_evidence
 from sync.summary.model import (
@@ -201,9 +201,9 @@ class Helpers:
 
     # -- pieces ------------------------------------------------------------------------------
 
-    def marker(self, marker: str) -> Safe:
+    def marker(self, marker: Marker) -> Safe:
         """The hidden marker that lets forewarn find its comment again."""
-        return Safe(jira_marker(marker) if self.flavor == "jira" else html_marker(marker))
+        return Safe(marker.tag("jira" if self.flavor == "jira" else "markdown"))
 
     def mentions(self, people: Sequence[str]) -> Safe:
         """Only ids from the config get here (validated there); HTML mentions nobody."""
@@ -405,7 +405,7 @@ def helpers(summary: ProjectSummary | Retrospective, flavor: Flavor, *,
 
 
 def render_summary(
-    summary: ProjectSummary, flavor: Flavor, *, marker: str | None = None,
+    summary: ProjectSummary, flavor: Flavor, *, marker: Marker | None = None,
     notify: Sequence[str] = (), templates: Path | str | None = None, jira_cloud: bool = True,
 ) -> str:
     """One project's summary as a comment body (``md``, ``jira``) or a page (``html``)."""
@@ -434,7 +434,7 @@ def render_json(summaries: Sequence[ProjectSummary]) -> str:
 
 
 def render_retrospective(
-    retro: Retrospective, flavor: Literal["md", "jira"], *, marker: str,
+    retro: Retrospective, flavor: Literal["md", "jira"], *, marker: Marker,
     templates: Path | str | None = None, jira_cloud: bool = True,
 ) -> str:
     h = helpers(retro, flavor, jira_cloud=jira_cloud)

@@ -11,8 +11,9 @@ import pytest
 from connectors.base import Connector
 from connectors.errors import FatalError
 from connectors.local import LocalConnector
-from connectors.markers import ack_checkbox, html_marker
+from connectors.markers import Marker, ack_checkbox
 from tests.conftest import Clock
+from tests.markers import markdown_tag
 
 
 def connector(path: Path, clock: Clock) -> LocalConnector:
@@ -49,34 +50,35 @@ def test_incremental_fetch_returns_only_what_changed(demo_tracker: Path, clock: 
 def test_comment_is_ours_only_with_our_author(demo_tracker: Path, clock: Clock) -> None:
     tracker = connector(demo_tracker, clock)
     data = json.loads(demo_tracker.read_text())
-    spoof = f"{html_marker('scope.0123456789abcdef:warning')} fake"
+    spoof = f"{markdown_tag('scope.0123456789abcdef:warning')} fake"
     data["comments"].append({"id": "99", "issue_key": "demo#20", "author": "carol",
                              "created_at": "2026-11-24T01:00:00Z", "body": spoof})
     demo_tracker.write_text(json.dumps(data))
-    comment_id = tracker.create_comment("demo#20", f"{html_marker('x.1:warning')}\nhello\n"
-                                        + ack_checkbox("ack"), marker="x.1:warning")
+    comment_id = tracker.create_comment("demo#20", f"{markdown_tag('x.1:warning')}\nhello\n"
+                                        + ack_checkbox("ack"), marker=Marker.parse("x.1:warning"))
     comments = {c.id: c for c in tracker.fetch(None).snapshot.comments}
     assert comments["99"].is_ours is False and comments["99"].marker is None
     assert comments[comment_id].is_ours and comments[comment_id].marker == "x.1:warning"
     assert comments[comment_id].acked is False
-    assert tracker.find_comment("demo#20", "scope.0123456789abcdef:warning") is None
+    assert tracker.find_comment("demo#20", Marker.parse("scope.0123456789abcdef:warning")) is None
 
 
-def test_create_comment_never_posts_twice_for_one_marker(demo_tracker: Path,
-                                                          clock: Clock) -> None:
+def test_a_created_comment_carries_its_marker_and_is_found_by_it(
+    demo_tracker: Path, clock: Clock
+) -> None:
     tracker = connector(demo_tracker, clock)
-    body = f"{html_marker('x.1:critical')}\nalert"
-    first = tracker.create_comment("demo#20", body, marker="x.1:critical")
-    second = tracker.create_comment("demo#20", body, marker="x.1:critical")
-    assert first == second
-    ours = [c for c in tracker.fetch(None).snapshot.comments if c.is_ours]
-    assert len(ours) == 1
+    marker = Marker.parse("x.1:critical")
+    comment_id = tracker.create_comment("demo#20", "alert", marker=marker)
+    found = tracker.find_comment("demo#20", marker)
+    assert found is not None and found.id == comment_id
+    assert found.body == f"alert\n{markdown_tag('x.1:critical')}"
+    assert tracker.find_comment("demo#21", marker) is None
 
 
 def test_ticked_checkbox_is_an_acknowledgement(demo_tracker: Path, clock: Clock) -> None:
     tracker = connector(demo_tracker, clock)
-    body = f"{html_marker('x.1:critical')}\nalert\n{ack_checkbox('Acknowledge')}"
-    comment_id = tracker.create_comment("demo#20", body, marker="x.1:critical")
+    body = f"{markdown_tag('x.1:critical')}\nalert\n{ack_checkbox('Acknowledge')}"
+    comment_id = tracker.create_comment("demo#20", body, marker=Marker.parse("x.1:critical"))
     tracker.edit_comment("demo#20", comment_id, body.replace("- [ ]", "- [x]"))
     (ours,) = [c for c in tracker.fetch(None).snapshot.comments if c.is_ours]
     assert ours.acked

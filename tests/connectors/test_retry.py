@@ -69,3 +69,46 @@ def test_gives_up_at_once_on_a_wait_longer_than_a_cycle_should_block() -> None:
 )
 def test_server_wait(headers: dict[str, str], seconds: float | None) -> None:
     assert server_wait(headers, now=NOW) == seconds
+
+
+@pytest.mark.parametrize(("outcomes", "landed", "expected", "calls"), [
+    # The first post answers: nothing is looked for.
+    (["id-1"], [], "id-1", ["post"]),
+    # The answer was lost but the comment landed: found, not posted again.
+    ([RetriableError("read timed out")], ["id-1"], "id-1", ["post", "find"]),
+    # Lost and not landed: looked for, then posted again.
+    ([RetriableError("502"), "id-2"], [None], "id-2", ["post", "find", "post"]),
+    # Twice lost, landed the second time.
+    ([RetriableError("502"), RetriableError("504")], [None, "id-2"], "id-2",
+     ["post", "find", "post", "find"]),
+])
+def test_post_once_looks_for_the_record_before_every_retry(
+    outcomes: list[object], landed: list[str | None], expected: str, calls: list[str]
+) -> None:
+    seen: list[str] = []
+
+    def post() -> str:
+        seen.append("post")
+        result = outcomes.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return str(result)
+
+    def find() -> str | None:
+        seen.append("find")
+        return landed.pop(0)
+
+    policy = RetryPolicy(scale=0, sleep=lambda _: None)
+    assert policy.post_once(post, find=find, what="POST /comments") == expected
+    assert seen == calls
+
+
+def test_post_once_does_not_retry_a_refusal() -> None:
+    def refused() -> str:
+        raise FatalError("403 locked issue")
+
+    def find() -> str | None:
+        raise AssertionError("a refused post is not looked for")
+
+    with pytest.raises(FatalError, match="locked"):
+        RetryPolicy(scale=0).post_once(refused, find=find, what="POST /comments")

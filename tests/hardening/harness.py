@@ -24,7 +24,7 @@ from rules import registry
 from rules.base import Finding, Severity
 from rules.calendar import BusinessCalendar
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
-from sync.reconcile import marker_of
+from sync.reconcile import marker_for
 from sync.render import Style
 from sync.store.state import StateStore
 from tests.conftest import Clock
@@ -125,7 +125,7 @@ def check(view: View, findings: Sequence[Finding], *, before: View,
     assert all(n == 1 for n in markers.values()), f"a marker on two comments: {markers}"
     for finding in live(findings):
         target = finding.subject_key if finding.subject_kind == "issue" else status_issue
-        marker = marker_of(finding.fingerprint, finding.severity)
+        marker = str(marker_for(finding))
         if finding.comment and not finding.acked:
             where = [key for key, body in view.ours if find_marker(body) == marker]
             assert where == [target], (finding, where)

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from connectors.markers import find_marker, html_marker, jira_marker
+from connectors.markers import Marker, find_marker
 from rules import registry
 from rules.base import Severity
 from sync import escape
@@ -30,7 +30,7 @@ from tests.hardening.harness import examples
 
 SETTINGS = settings(max_examples=examples(150), deadline=None, derandomize=True, database=None)
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-MARKER = "feedback.0123456789abcdef:critical"
+MARKER = Marker.parse("feedback.0123456789abcdef:critical")
 GITHUB = Style(markup="markdown", timezone="Asia/Shanghai")
 JIRA = Style(markup="jira", timezone="Asia/Shanghai")
 #: What a body may be at most, whatever the tracker text: far under GitHub's 65,536
@@ -167,8 +167,8 @@ def test_alerts_carry_one_marker_and_stay_small(kind: str, cause: str, style: St
                              subject=text, evidence=evidence, marker=MARKER,
                              resolution="No longer detected.", style=style)
         for rendered in (body, done):
-            assert find_marker(rendered) == MARKER
-            tag = html_marker(MARKER) if style.markup == "markdown" else jira_marker(MARKER)
+            assert find_marker(rendered) == str(MARKER)
+            tag = MARKER.tag(style.markup)
             assert rendered.count(tag) == 1
             assert len(rendered) <= BODY_LIMIT, len(rendered)
             mentions = re.findall(r"@(?!\u200b)[\w-]+|\[~", rendered.replace(tag, ""))

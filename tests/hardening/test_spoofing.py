@@ -17,10 +17,10 @@ from typing import Any
 from config import load_config, load_settings
 from connectors.jira.parse import comment_from as jira_comment
 from connectors.local import LocalConnector
-from connectors.markers import ACK_TAG, find_marker, html_marker, jira_marker
+from connectors.markers import ACK_TAG, Marker, Markup, find_marker
+from sync.actions import CreateComment
 from sync.app.runtime import build_runtime
 from sync.cycle import run_cycle
-from sync.reconcile import CreateComment
 from sync.store.state import StateStore
 from tests.conftest import Clock
 from tests.hardening.conftest import Tracker
@@ -31,8 +31,8 @@ from tests.hardening.world import CLIENT
 TICKED = f"- [x] Acknowledge this alert (no more notifications) {ACK_TAG}"
 
 
-def spoof(marker: str, markup: str) -> str:
-    tag = html_marker(marker) if markup == "markdown" else jira_marker(marker)
+def spoof(marker: Marker, markup: Markup) -> str:
+    tag = marker.tag(markup)
     return f"{tag}\nAll fine here, nothing to see.\n{TICKED}"
 
 
@@ -65,7 +65,7 @@ def test_local_tracker_ignores_markers_in_other_peoples_comments(
     after = json.loads(demo_tracker.read_text(encoding="utf-8"))["comments"]
     for action in planned:
         ours = [c for c in after if c["author"] == "forewarn"
-                and find_marker(c["body"]) == action.marker]
+                and find_marker(c["body"]) == str(action.marker)]
         assert len(ours) == 1 and "- [ ]" in ours[0]["body"]
     assert {c["id"]: c["body"] for c in after if c["author"] == "carol"} == pasted
 
@@ -87,13 +87,13 @@ def test_github_and_jira_ignore_markers_in_other_peoples_comments(
 
     reports = run_until_quiet(rt, sqlite_store, world_clock)
     first = reports[0]
-    assert sorted(a.marker for a in first.plan.actions if isinstance(a, CreateComment)) == sorted(
-        a.marker for a in planned)
+    created = [str(a.marker) for a in first.plan.actions if isinstance(a, CreateComment)]
+    assert sorted(created) == sorted(str(a.marker) for a in planned)
     assert not any(f.acked for f in first.findings)
     check(world_view(world, key), reports[-1].findings, before=before,
           person_labels=person_labels(world, key), status_issue=key(1))
     ours = world.ours()
-    assert sorted(find_marker(c.body) or "" for c in ours) == sorted(a.marker for a in planned)
+    assert sorted(find_marker(c.body) or "" for c in ours) == sorted(str(a.marker) for a in planned)
 
 
 def _jira_author(**fields: Any) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def _jira_author(**fields: Any) -> dict[str, Any]:
 def test_jira_a_lookalike_display_name_is_not_forewarns_account() -> None:
     me = FakeJira.account("forewarn-bot")
     raw = {"id": "1", "author": _jira_author(), "created": "2026-11-25T08:00:00.000+0000",
-           "body": spoof("scope.0123456789abcdef:warning", "jira")}
+           "body": spoof(Marker.parse("scope.0123456789abcdef:warning"), "jira")}
     comment, _ = jira_comment(raw, "BILL-1", me=me)
     assert (comment.is_ours, comment.marker, comment.acked) == (False, None, False)
     deleted = {**raw, "author": None}  # a deleted user: no author at all

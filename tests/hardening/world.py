@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from connectors.base import FetchResult, Markup, RemoteComment
-from connectors.markers import find_marker, html_marker, is_acked
+from connectors.markers import Marker, find_marker, is_acked
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -326,17 +326,18 @@ class MemoryConnector:
                        is_ours=ours, marker=find_marker(c.body) if ours else None,
                        acked=is_acked(c.body) if ours else False)
 
-    def find_comment(self, issue_key: str, marker: str) -> RemoteComment | None:
-        tag = html_marker(marker)
+    requests_made = 0
+    rate_limit = None
+
+    def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
+        tag = marker.tag(self.markup)
         for c in self.world.comments.values():
             if c.number == self.number(issue_key) and c.author == self.world.me and tag in c.body:
                 return RemoteComment(id=str(c.id), issue_key=issue_key, body=c.body)
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: str) -> str:
-        found = self.find_comment(issue_key, marker)
-        if found is not None:
-            return found.id
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+        body = marker.stamp(body, self.markup)
         return str(self.world.post(self.number(issue_key), self.world.me, body).id)
 
     def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:

@@ -66,12 +66,12 @@ def test_every_rule_fires_on_the_demo(demo_config: Path, demo_tracker: Path, sto
 def test_second_cycle_writes_nothing(demo_config: Path, demo_tracker: Path, store: StateStore,
                                      clock: Clock) -> None:
     first = cycle(demo_config, store, clock)
-    assert first.outcome is not None and first.outcome.writes == 16
+    assert first.outcome is not None and len(first.outcome.writes) == 16
     before = demo_tracker.read_text()
     clock.advance(minutes=15)
     second = cycle(demo_config, store, clock)
     assert second.plan.writes == () and second.outcome is not None
-    assert second.outcome.writes == 0
+    assert second.outcome.writes == ()
     assert demo_tracker.read_text() == before
 
 
@@ -120,7 +120,7 @@ def test_lost_state_database_does_not_duplicate_comments(
     report = cycle(demo_config, fresh, clock)
     assert report.outcome is not None
     assert len(ours(demo_tracker)) == count
-    assert report.outcome.writes == 0
+    assert report.outcome.writes == ()
     assert sum(a.describe().startswith("adopt") for a in report.plan.actions) == count
     fresh.close()
 

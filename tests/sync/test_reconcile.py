@@ -9,8 +9,7 @@ import pytest
 
 from connectors.model import Comment, Issue, Person, Snapshot
 from rules.base import Finding, Severity, make_fingerprint
-from sync.reconcile import (
-    Actual,
+from sync.actions import (
     AddLabel,
     AdoptComment,
     CreateComment,
@@ -19,8 +18,8 @@ from sync.reconcile import (
     ForgetLabel,
     Plan,
     RemoveLabel,
-    plan,
 )
+from sync.reconcile import Actual, plan
 from sync.render import Style, body_hash
 from sync.store.state import CommentRecord, FindingRecord
 
@@ -58,19 +57,19 @@ def apply(result: Plan, actual: Actual, snap: Snapshot) -> tuple[Actual, Snapsho
     issues = {i.key: i for i in snap.issues}
     for number, action in enumerate(result.actions):
         if isinstance(action, CreateComment):
-            comments[action.marker] = CommentRecord(action.marker, action.fingerprint,
-                                                    action.target, f"c{number}",
-                                                    body_hash(action.body), False,
-                                                    action.input_hash)
+            comments[str(action.marker)] = CommentRecord(
+                marker=action.marker, kind=action.kind, target=action.target,
+                comment_id=f"c{number}", body_hash=body_hash(action.body),
+                input_hash=action.input_hash)
         elif isinstance(action, EditComment):
-            old = comments[action.marker]
-            comments[action.marker] = replace(old, body_hash=body_hash(action.body),
-                                              resolved=action.resolved,
-                                              input_hash=action.input_hash)
+            old = comments[str(action.marker)]
+            comments[str(action.marker)] = replace(old, body_hash=body_hash(action.body),
+                                                   resolved=action.resolved,
+                                                   input_hash=action.input_hash)
         elif isinstance(action, AdoptComment):
-            comments[action.marker] = CommentRecord(action.marker, action.fingerprint,
-                                                    action.target, action.comment_id,
-                                                    action.body_hash, False)
+            comments[str(action.marker)] = CommentRecord(
+                marker=action.marker, kind=action.kind, target=action.target,
+                comment_id=action.comment_id, body_hash=action.body_hash)
         elif isinstance(action, AddLabel):
             labels.add((action.target, action.label))
             old_issue = issues[action.target]
@@ -96,7 +95,7 @@ def test_new_finding_gets_label_then_comment_and_second_plan_is_empty() -> None:
     assert kinds(first) == ["EnsureLabel", "AddLabel", "CreateComment"]
     create = first.actions[2]
     assert isinstance(create, CreateComment)
-    assert create.marker == finding().fingerprint + ":warning"
+    assert str(create.marker) == finding().fingerprint + ":warning"
     assert f"<!-- forewarn:{create.marker} -->" in create.body
     assert "cc @alice" in create.body
     actual, snap = apply(first, Actual(), snap)
@@ -122,7 +121,7 @@ def test_escalation_is_a_new_comment_unless_acknowledged() -> None:
     breach = replace(warn, severity=Severity.CRITICAL)
     escalated = plan(findings=[breach], snapshot=snap, actual=actual, style=STYLE, now=NOW)
     assert kinds(escalated) == ["CreateComment"]
-    assert escalated.actions[0].marker.endswith(":critical")  # type: ignore[union-attr]
+    assert str(escalated.actions[0].marker).endswith(":critical")  # type: ignore[union-attr]
     acked = plan(findings=[replace(breach, acked=True)], snapshot=snap, actual=actual,
                  style=STYLE, now=NOW)
     assert kinds(acked) == ["EditComment"]  # the checkbox is ticked in place, no notification
@@ -136,7 +135,7 @@ def test_ticked_checkbox_stops_escalation_comments() -> None:
                               now=NOW), Actual(), snap)
     (record,) = actual.comments.values()
     ticked = Comment(id=record.comment_id, issue_key="p#1", author="forewarn", created_at=NOW,
-                     is_ours=True, marker=record.marker, acked=True)
+                     is_ours=True, marker=str(record.marker), acked=True)
     snap = replace(snap, comments=(ticked,))
     result = plan(findings=[replace(warn, severity=Severity.CRITICAL)], snapshot=snap,
                   actual=actual, style=STYLE, now=NOW)
@@ -182,7 +181,7 @@ def test_lost_state_adopts_our_comment_instead_of_posting_again() -> None:
     first = plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
     create = next(a for a in first.actions if isinstance(a, CreateComment))
     ours = Comment(id="555", issue_key="p#1", author="forewarn", created_at=NOW, is_ours=True,
-                   marker=create.marker, body_excerpt=create.body)
+                   marker=str(create.marker), body_excerpt=create.body)
     snap = replace(snapshot(issue("p#1", "scope-creep")), comments=(ours,))
     again = plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
     assert kinds(again) == ["AdoptComment"]
@@ -218,9 +217,10 @@ def test_info_and_label_only_findings() -> None:
                          label="awaiting-reply", comment=False)
     result = plan(findings=[info, label_only], snapshot=snap, actual=Actual(), style=STYLE,
                   now=NOW)
-    assert result.actions == (EnsureLabel("awaiting-reply", "5319e7",
-                                          "forewarn: client feedback awaiting a reply"),
-                              AddLabel("p#2", "awaiting-reply"))
+    assert result.actions == (
+        EnsureLabel(label="awaiting-reply", color="5319e7",
+                    description="forewarn: client feedback awaiting a reply"),
+        AddLabel(target="p#2", label="awaiting-reply"))
 
 
 def test_hostile_title_is_inert_in_the_comment() -> None:
@@ -272,7 +272,7 @@ def test_a_ticked_checkbox_is_recorded_without_writing_the_same_text_again() -> 
     (record,) = actual.comments.values()
     ticked = create.body.replace("- [ ]", "- [x]", 1)
     seen = Comment(id=record.comment_id, issue_key="p#1", author="forewarn", created_at=NOW,
-                   is_ours=True, marker=record.marker, acked=True, body_excerpt=ticked)
+                   is_ours=True, marker=str(record.marker), acked=True, body_excerpt=ticked)
     result = plan(findings=[warn], snapshot=replace(snap, comments=(seen,)), actual=actual,
                   style=STYLE, now=NOW)
     assert kinds(result) == ["AdoptComment"]

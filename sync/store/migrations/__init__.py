@@ -16,7 +16,7 @@ A new revision: change ``sync/store/state.py``, then
     FOREWARN_STATE_URL=sqlite:///scratch.db python -m sync.store.migrations revision \\
         --autogenerate -m "what changed"
 
-and review the file written to ``sync/migrations/versions/`` (give it a
+and review the file written to ``sync/store/migrations/versions/`` (give it a
 sequential ``revision`` id, like the others). ``python -m sync.store.migrations``
 takes every Alembic command (``current``, ``history``, ``upgrade``,
 ``downgrade``, ``stamp``) against ``FOREWARN_STATE_URL``.

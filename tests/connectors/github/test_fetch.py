@@ -83,7 +83,7 @@ def test_pagination_follows_link_headers_to_repositories_urls(
     assert result.requests == 8 == len(github_replay.calls) == connector.requests_made
     assert result.complete is True
     assert result.cursor == "2022-07-19T04:39:16Z"
-    assert connector.rate_limit_remaining == 4918
+    assert connector.rate_limit is not None and connector.rate_limit.remaining == 4918
     assert result.snapshot.people["octokit-fixture-user-a"] == Person(
         id="octokit-fixture-user-a", name="octokit-fixture-user-a", association="MEMBER"
     )

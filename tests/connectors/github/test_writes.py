@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 from responses import matchers
 
-from connectors.errors import CannotPostComment, FatalError, RateLimitLow
+from connectors.base import RateLimit
+from connectors.errors import CannotPostComment, FatalError
 from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, GitHubConnector
-from connectors.markers import html_marker
+from connectors.markers import Marker
 from tests.connectors.github.support import GitHubReplay
 
 API = "https://api.github.com"
 Build = Callable[..., GitHubConnector]
 REPO = "PyGithub/PyGithub"
-MARKER = "feedback.0123456789abcdef:warning"
-TAG = html_marker(MARKER)
+MARKER = Marker("feedback.0123456789abcdef", "warning")
+TAG = "<!-- forewarn:feedback.0123456789abcdef:warning -->"
 OURS = "pygithub-replaydata/IssueComment.setUp"  # comment 20227753 on #28, by stuglaser
 PAGES = "pygithub-replaydata/PaginatedList.testCustomPerPageIteration"
 
@@ -115,9 +117,14 @@ def test_create_comment_posts_once_and_returns_the_id(
     assert len(github_replay.calls) == 1
 
 
-def test_a_comment_body_must_carry_its_marker(github_connector: Build) -> None:
-    with pytest.raises(ValueError, match="lacks its marker"):
-        github_connector(REPO).create_comment(f"{REPO}#28", "no marker here", marker=MARKER)
+def test_a_body_without_its_marker_gets_it_on_its_last_line(
+    github_replay: GitHubReplay, github_connector: Build
+) -> None:
+    github_replay.add(github_replay.exchange("pygithub-replaydata/Issue.testCreateComment", 0))
+
+    github_connector(REPO).create_comment(f"{REPO}#28", "no marker here\n", marker=MARKER)
+
+    assert json.loads(github_replay.calls[0].request.body) == {"body": f"no marker here\n{TAG}"}
 
 
 def test_a_long_comment_is_cut_to_githubs_limit_keeping_the_marker(
@@ -330,24 +337,22 @@ def test_writes_are_spaced_by_the_minimum_interval(
     assert github_sleeps == [0.75]
 
 
-def test_writes_stop_when_the_rate_limit_runs_low(
+def test_the_quota_left_is_read_from_every_response(
     github_replay: GitHubReplay, github_connector: Build
 ) -> None:
+    """The publisher stops writing on it (tests/sync/test_publish.py)."""
     repo = "sigmavirus24/github3.py"
-    # Recorded unauthenticated: 53 of 60 requests left.
+    # Recorded unauthenticated: 53 of 60 requests left, reset at 15:04:51 UTC.
     milestones = github_replay.exchange("github3py-cassettes/Repository_milestones", 1)
     github_replay.add(milestones, url=f"{API}/repos/{repo}/milestones?state=all&per_page=100")
     for path in ("issues?state=all&", "issues/comments?", "issues/events?"):
         github_replay.add_json("GET", f"{API}/repos/{repo}/{path}per_page=100", [])
     connector = github_connector(repo)
+    assert connector.rate_limit is None
+
     connector.fetch(None)
 
-    with pytest.raises(RateLimitLow) as raised:
-        connector.create_comment(f"{repo}#509", TAG, marker=MARKER)
-
-    assert connector.rate_limit_remaining == 53
-    assert str(raised.value) == (
-        f"GitHub {repo}: only 53 API requests left (resets at 15:04 UTC); "
-        f"not sending POST /repos/{repo}/issues/509/comments until the limit resets"
-    )
-    assert len(github_replay.calls) == 4
+    headers = milestones["response"]["headers"]
+    reset = datetime.fromtimestamp(int(headers["X-RateLimit-Reset"]), tz=UTC)
+    assert connector.rate_limit == RateLimit(remaining=53, resets_at=reset)
+    assert f"{reset:%H:%M}" == "15:04"

@@ -22,7 +22,7 @@ from responses import matchers
 
 from connectors.base import Connector, DictMemo
 from connectors.errors import CannotPostComment, FatalError, RetriableError
-from connectors.markers import jira_marker
+from connectors.markers import Marker
 from connectors.retry import RetryPolicy
 from tests.connectors.jira.support import (
     CLOUD,
@@ -36,6 +36,7 @@ from tests.connectors.jira.support import (
     query,
     warm_memo,
 )
+from tests.markers import jira_tag
 
 SAM1 = "specharness/search_jql_SAM1.json"
 SAM1_SITE = "https://moliveiracaio.atlassian.net"
@@ -45,7 +46,8 @@ FIELDS = (
     "summary,status,created,updated,resolutiondate,statuscategorychangedate,reporter,creator,"
     "assignee,labels,duedate,priority,fixVersions,comment"
 )
-MARKER = "scope.0123456789abcdef:warning"
+MARKER_TEXT = "scope.0123456789abcdef:warning"
+MARKER = Marker.parse(MARKER_TEXT)
 SPRINT_FIELDS = '{"sprint": "customfield_10020", "story_points": []}'
 # The status list (GET /rest/api/2/status) built from the spec shape for the
 # statuses DevLake's EE issues pass through; no recording of it exists.
@@ -205,7 +207,6 @@ def test_steady_state_is_one_search_and_one_listing() -> None:
         result = connector.fetch(cursor)
     assert (result.requests, connector.requests_made) == (2, 2)
     assert result.cursor == cursor and not result.complete
-    assert result.extra == {"deployment": "cloud", "jql": jql}
 
 
 def test_without_the_account_time_zone_the_delta_reaches_back_further() -> None:
@@ -482,9 +483,9 @@ def ruby_comments(*, spoof: bool = True, ours: bool = True) -> dict[str, Any]:
     page: dict[str, Any] = body("jira-ruby/issue_10002_comment.GET.json")
     if spoof:
         page["comments"][0]["author"]["name"] = "mallory"
-        page["comments"][0]["body"] = "I can paste markers too " + jira_marker(MARKER)
+        page["comments"][0]["body"] = "I can paste markers too " + jira_tag(MARKER_TEXT)
     if ours:
-        page["comments"][1]["body"] = "Scope grew by 2 issues.\n" + jira_marker(MARKER)
+        page["comments"][1]["body"] = "Scope grew by 2 issues.\n" + jira_tag(MARKER_TEXT)
     return page
 
 
@@ -514,7 +515,7 @@ def test_a_spoofed_marker_is_not_ours() -> None:
 
 def test_create_comment_posts_wiki_markup_with_the_marker() -> None:
     # Recorded as POST /issue/10002/comment; SAMPLEPROJECT-1 is issue 10002's key.
-    text = "Scope grew by 2 issues.\n" + jira_marker(MARKER)
+    text = "Scope grew by 2 issues.\n" + jira_tag(MARKER_TEXT)
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         add_recorded(rsps, "jira-ruby/issue_10002_comment.POST.json", url=COMMENTS,
                      match=[matchers.json_params_matcher({"body": text})])  # fmt: skip

@@ -10,9 +10,9 @@ import pytest
 
 from connectors.jira import changelog as jc
 from connectors.jira import parse as jp
-from connectors.markers import jira_marker
 from connectors.model import Change, Milestone
 from tests.connectors.jira.support import body
+from tests.markers import jira_tag
 
 SAM1 = "specharness/search_jql_SAM1.json"
 AGILE = "devlake/agile_board_issues_expand_changelog.json"
@@ -413,7 +413,7 @@ def test_adf_keeps_line_structure() -> None:
 
 def test_marker_only_read_in_our_own_comments() -> None:
     raw = body("jira-ruby/issue_10002_comment.GET.json")["comments"][1]
-    raw["body"] = "Scope grew.\n" + jira_marker("scope.0123456789abcdef:warning")
+    raw["body"] = "Scope grew.\n" + jira_tag("scope.0123456789abcdef:warning")
     ours, _ = jp.comment_from(raw, "SAMPLEPROJECT-1", me="admin")
     theirs, _ = jp.comment_from(raw, "SAMPLEPROJECT-1", me="forewarn")
     assert (ours.is_ours, ours.marker) == (True, "scope.0123456789abcdef:warning")

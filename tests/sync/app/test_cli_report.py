@@ -83,11 +83,12 @@ def test_run_once_summary_posts_then_edits(
     code, out, _ = run(capsys, "run", "--once", "--summary", "-c", str(demo_config),
                        "--now", DEMO_NOW)
     assert code == 0
-    assert "demo: comment on demo#1 (summary.2026-W48:info)" in out
-    assert "demo: comment on demo#1 (retro.e80162f61d32cbec:info)" in out
+    assert "│ summary 2026-W48 on demo#1 (summary.2026-W48:info)" in out
+    assert "│ milestone retrospective on demo#1 (retro.e80162f61d32cbec:info) │ done" in out
     code, out, _ = run(capsys, "run", "--once", "--summary", "-c", str(demo_config),
                        "--now", "2026-11-25T09:00:00Z")
-    assert code == 0 and "demo: edit comment on demo#1 (summary.2026-W48:info)" in out
+    assert code == 0
+    assert "│ edit summary 2026-W48 (comment 13) on demo#1 (summary.2026-W48:info) │ done" in out
     assert sum("forewarn:summary." in body for body in forewarn_comments(demo_tracker)) == 1
 
 
@@ -104,7 +105,8 @@ def test_run_once_summary_dry_run(capsys: pytest.CaptureFixture[str], demo_confi
     before = demo_tracker.read_text(encoding="utf-8")
     code, out, _ = run(capsys, "run", "--once", "--summary", "--dry-run", "-c",
                        str(demo_config), "--now", DEMO_NOW)
-    assert code == 0 and "demo: would comment on demo#1 (summary.2026-W48:info)" in out
+    assert code == 0
+    assert "│ summary 2026-W48 on demo#1 (summary.2026-W48:info)" in out and "would do" in out
     assert demo_tracker.read_text(encoding="utf-8") == before
 
 

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from config import Summary, load_settings
-from sync.app import daemon as daemon_module
+from connectors.errors import FatalError
+from connectors.local import LocalConnector
+from connectors.markers import Marker, find_marker
 from sync.app.daemon import Daemon, DaemonOptions, next_summary_time
 from tests.conftest import Clock
 
@@ -67,60 +69,81 @@ def count(daemon: Daemon, name: str, **labels: str) -> float:
     return value or 0.0
 
 
-def test_at_summary_time_a_cycle_runs_then_post_summary(
-    demo_config: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+def summaries_in(tracker: Path) -> list[str]:
+    """The markers of the summary comments forewarn wrote into the demo tracker."""
+    data = json.loads(tracker.read_text(encoding="utf-8"))
+    found = (find_marker(c["body"]) or "" for c in data["comments"] if c["author"] == "forewarn")
+    return [marker for marker in found if marker.startswith("summary.")]
+
+
+def test_at_summary_time_the_cycle_posts_the_summary(
+    demo_config: Path, demo_tracker: Path, clock: Clock
 ) -> None:
-    calls: list[tuple[Any, ...]] = []
-
-    def post_summary(runtime: Any, store: Any, report: Any, *, now: datetime,
-                     dry_run: bool = False) -> Any:
-        calls.append((runtime.name, report.project, len(report.findings), now, dry_run))
-        return types.SimpleNamespace(ok=True, period="2026-W49", writes=1)
-
-    monkeypatch.setattr(daemon_module, "post_summary", post_summary)
     with in_process(demo_config, clock) as daemon:
         slot = daemon.slots["demo"]
         # The demo's summary: monday 09:00 in Asia/Shanghai; the clock says Wednesday.
         assert slot.next_summary == utc("2026-11-30T01:00")
         daemon._summaries()
         settle(daemon)
-        assert calls == []
+        assert summaries_in(demo_tracker) == []
         clock.now = utc("2026-11-30T01:00")
         daemon._summaries()
         settle(daemon)
-        assert calls == [("demo", "demo", 10, clock.now, False)]
-        assert slot.next_summary == utc("2026-12-07T01:00")
+        assert summaries_in(demo_tracker) == ["summary.2026-W49:info"]
+        assert slot.next_summary == utc("2026-12-07T01:00") and not slot.summary_pending
         assert count(daemon, "forewarn_summaries_total", project="demo", status="ok") == 1
         assert count(daemon, "forewarn_cycles_total", project="demo", status="ok") == 2
 
 
-def test_a_failing_summary_is_logged_and_counted(
-    demo_config: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+def test_a_summary_the_budget_deferred_is_posted_by_the_next_cycle(
+    demo_config: Path, demo_tracker: Path, clock: Clock
 ) -> None:
-    def post_summary(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("template missing")
+    text = demo_config.read_text(encoding="utf-8")
+    budget = text.replace("    status_issue: 1\n", "    status_issue: 1\n    write_budget: 5\n")
+    demo_config.write_text(budget, encoding="utf-8")
+    # 8 alerts and 5 labels to write at 5 a cycle: the summary waits behind the alerts.
+    with in_process(demo_config, clock) as daemon:
+        clock.now = utc("2026-11-30T01:00")
+        daemon._summaries()
+        settle(daemon)
+        assert summaries_in(demo_tracker) == [] and daemon.slots["demo"].summary_pending
+        for _ in range(2):  # 3 alerts + summary + retrospective, then the last one
+            daemon._tick("demo")
+            settle(daemon)
+        assert summaries_in(demo_tracker) == ["summary.2026-W49:info"]
+        assert not daemon.slots["demo"].summary_pending
+        assert count(daemon, "forewarn_summaries_total", project="demo", status="ok") == 1
 
-    monkeypatch.setattr(daemon_module, "post_summary", post_summary)
+
+def test_a_summary_that_cannot_be_posted_is_logged_and_counted(
+    demo_config: Path, clock: Clock, caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = demo_config.read_text(encoding="utf-8")
+    demo_config.write_text(text.replace("status_issue: 1", "status_issue: 999"),
+                           encoding="utf-8")
     with in_process(demo_config, clock) as daemon:
         clock.now = utc("2026-11-30T01:00")
         daemon._summaries()
         settle(daemon)
         assert count(daemon, "forewarn_summaries_total", project="demo", status="failed") == 1
-    assert "demo: the summary failed (tried again at its next time)" in caplog.messages
+        assert not daemon.slots["demo"].summary_pending  # tried again at its next time
+    assert ("demo: the summary for 2026-W49 failed: status_issue demo#999 was not found in "
+            "the tracker: the summary (and milestone alerts) cannot be posted") in caplog.messages
 
 
 def test_a_summary_the_tracker_refused_is_counted_as_failed(
     demo_config: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    refused = types.SimpleNamespace(action="fail", reason="403 locked issue")
+    create = LocalConnector.create_comment
 
-    def post_summary(*args: Any, **kwargs: Any) -> Any:
-        return types.SimpleNamespace(ok=False, period="2026-W49", writes=0, post=refused,
-                                     retrospectives=[])
+    def refuse_summaries(self: LocalConnector, issue_key: str, body: str, *,
+                         marker: Marker) -> str:
+        if marker.subject.startswith("summary."):
+            raise FatalError("403 locked issue")
+        return create(self, issue_key, body, marker=marker)
 
-    monkeypatch.setattr(daemon_module, "post_summary", post_summary)
+    monkeypatch.setattr(LocalConnector, "create_comment", refuse_summaries)
     with in_process(demo_config, clock) as daemon:
         clock.now = utc("2026-11-30T01:00")
         daemon._summaries()

@@ -8,10 +8,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import load_config, load_settings
+from connectors.markers import Marker
+from sync.actions import AddLabel, CreateComment, EnsureLabel
 from sync.app.metrics import Metrics, action_name
 from sync.app.runtime import build_runtime
 from sync.cycle import run_cycle
-from sync.reconcile import AddLabel, CreateComment, EnsureLabel
 from sync.store.state import StateStore
 from tests.conftest import Clock
 
@@ -25,9 +26,9 @@ def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 
 @pytest.mark.parametrize(("action", "name"), [
-    (CreateComment("t", "m", "f", "b"), "create_comment"),
-    (AddLabel("t", "l"), "add_label"),
-    (EnsureLabel("l", "fff", "d"), "ensure_label"),
+    (CreateComment(target="t", marker=Marker("f"), kind="alert", body="b"), "create_comment"),
+    (AddLabel(target="t", label="l"), "add_label"),
+    (EnsureLabel(label="l", color="fff", description="d"), "ensure_label"),
 ])
 def test_action_names(action: object, name: str) -> None:
     assert action_name(action) == name

@@ -37,7 +37,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield schema_url
 
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def revision_of(url: str) -> str | None:
@@ -110,7 +110,7 @@ def test_a_pre_alembic_database_is_adopted_with_its_rows(
         store.close()
 
 
-@pytest.mark.parametrize("previous", ["0001", "0002"])
+@pytest.mark.parametrize("previous", ["0001", "0002", "0003"])
 def test_upgrade_from_a_previous_revision_keeps_the_data(database_url: str,
                                                          previous: str) -> None:
     engine = create_engine(database_url)
@@ -183,5 +183,29 @@ def test_summaries_table_is_unchanged_by_the_adoption(database_url: str) -> None
     store = StateStore(database_url)
     try:
         assert store.summary("p", "2026-W47") is not None
+    finally:
+        store.close()
+
+
+def test_summary_comments_join_the_comment_ledger(database_url: str) -> None:
+    """0004: a summary's or retrospective's comment, kept in ``summaries`` before, is then a
+    row of ``comments`` under the marker it carries, so it is edited, never posted again."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection=connection), "0003")
+        for period, ident in (("2026-W47", "501"), ("retro:e80162f61d32cbec", "502")):
+            connection.execute(text(
+                "INSERT INTO summaries (project, period, target, comment_id, body_hash, payload,"
+                " created_at, updated_at) VALUES ('p', :period, 'p#1', :ident, 'h', '{}', :now,"
+                " :now)"), {"period": period, "ident": ident, "now": NOW})
+    engine.dispose()
+    store = StateStore(database_url)
+    try:
+        ledger = {key: (r.kind, r.target, r.comment_id, r.body_hash)
+                  for key, r in store.comments("p").items()}
+        assert ledger == {"summary.2026-W47:info": ("summary", "p#1", "501", "h"),
+                          "retro.e80162f61d32cbec:info": ("retro", "p#1", "502", "h")}
+        row = store.summary("p", "2026-W47")
+        assert row is not None and row["payload"] == {} and "comment_id" not in row
     finally:
         store.close()

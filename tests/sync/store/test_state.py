@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from connectors.markers import Marker
 from connectors.model import Issue, Snapshot
-from sync.store.state import FindingRecord, StateStore
+from sync.store.state import CommentRecord, FindingRecord, StateStore
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -36,11 +37,13 @@ def test_due_dates_are_recorded_only_when_they_change(store: StateStore) -> None
 
 
 def test_comments_labels_and_findings(store: StateStore) -> None:
-    store.record_comment("p", marker="f.1:warning", fingerprint="f.1", target="a#1",
-                         comment_id="77", body_hash="h1", now=NOW)
-    store.update_comment("p", marker="f.1:warning", body_hash="h2", resolved=True, now=NOW)
-    (record,) = store.comments("p").values()
-    assert (record.comment_id, record.body_hash, record.resolved) == ("77", "h2", True)
+    marker = Marker("f.1", "warning")
+    store.record_comment("p", CommentRecord(marker=marker, kind="alert", target="a#1",
+                                            comment_id="77", body_hash="h1"), now=NOW)
+    store.update_comment("p", marker=marker, body_hash="h2", resolved=True, now=NOW)
+    assert store.comments("p") == {"f.1:warning": CommentRecord(
+        marker=marker, kind="alert", target="a#1", comment_id="77", body_hash="h2",
+        resolved=True)}
     store.record_label("p", "a#1", "scope-creep", NOW)
     store.record_label("p", "a#1", "scope-creep", NOW)
     assert store.labels("p") == {("a#1", "scope-creep")}
@@ -68,14 +71,12 @@ def test_run_log(store: StateStore) -> None:
 
 def test_one_summary_per_period(store: StateStore) -> None:
     store.record_summary("p", "2026-W47", payload={"done": 3}, now=NOW)
-    store.record_summary("p", "2026-W48", payload={"done": 4}, now=NOW, target="p#1",
-                         comment_id="9", body_hash="h")
-    store.record_summary("p", "2026-W48", payload={"done": 5}, now=NOW + timedelta(hours=1),
-                         target="p#1", comment_id="9", body_hash="h2")
+    store.record_summary("p", "2026-W48", payload={"done": 4}, now=NOW)
+    store.record_summary("p", "2026-W48", payload={"done": 5}, now=NOW + timedelta(hours=1))
     current = store.summary("p", "2026-W48")
     assert current is not None
-    assert (current["payload"], current["comment_id"], current["created_at"]) == (
-        {"done": 5}, "9", NOW)
+    assert (current["payload"], current["created_at"], current["updated_at"]) == (
+        {"done": 5}, NOW, NOW + timedelta(hours=1))
     previous = store.previous_summary("p", "2026-W48")
     assert previous is not None and previous["payload"] == {"done": 3}
     assert store.previous_summary("p", "2026-W47") is None

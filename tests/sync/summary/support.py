@@ -10,7 +10,7 @@ from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.store.state import StateStore
 from sync.summary.model import ProjectSummary
-from sync.summary.post import summarize
+from sync.summary.report import summarize
 from tests.conftest import Clock
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from config import load_config
 from config.model import Summary as SummarySettings
-from connectors.markers import find_marker
+from connectors.markers import Marker, find_marker
 from connectors.model import Comment, Issue, Milestone, Person, Snapshot
 from rules import scope_creep, unanswered_feedback
 from rules.base import History
@@ -22,14 +22,9 @@ from rules.options import RuleOptions
 from sync.store.state import StateStore
 from sync.summary.build import SummaryInput, build_summary, compare
 from sync.summary.model import ProjectSummary, summary_json_schema
-from sync.summary.post import (
-    next_summary_at,
-    render_report,
-    summary_marker,
-    summary_period,
-    unavailable_summary,
-)
 from sync.summary.render import LIMITS, render_html, render_summary
+from sync.summary.report import render_report, unavailable_summary
+from sync.summary.schedule import next_summary_at, summary_period
 from tests.conftest import DEMO_NOW, Clock
 from tests.sync.summary.support import Demo, cycle
 
@@ -79,7 +74,7 @@ def summarize(snap: Snapshot | None, *, rules: tuple[RuleOptions, ...] = (FEEDBA
 
 
 def markdown(summary: ProjectSummary) -> str:
-    return render_summary(summary, "md", marker=summary_marker(summary.period))
+    return render_summary(summary, "md", marker=Marker.summary(summary.period))
 
 
 # -- the demo ------------------------------------------------------------------------------------
@@ -99,7 +94,7 @@ def test_milestones_health_progress_and_dates(demo: Demo) -> None:
 
 def test_forecast_without_a_finding_is_the_rules_own(demo: Demo) -> None:
     """The summary forecasts on-track milestones itself: with the rule's numbers exactly."""
-    from sync.summary.post import summary_input
+    from sync.cycle import summary_input
 
     data = summary_input(demo.runtime, demo.report)
     data.findings = [f for f in data.findings if f.cause != "schedule"]
@@ -277,12 +272,12 @@ def test_hostile_titles_and_names_are_inert() -> None:
         people=(Person(id="mallory", name=f"Mallory {HOSTILE}", kind="client"),),
     )
     summary = summarize(snap)
-    md = render_summary(summary, "md", marker=summary_marker("2026-W48"), notify=["alice"])
+    md = render_summary(summary, "md", marker=Marker.summary("2026-W48"), notify=["alice"])
     assert find_marker(md) == "summary.2026-W48:info" and md.count("<!--") == 1
     assert re.findall(r"@\w+", md) == ["@alice"]
     assert "<script" not in md and "![x]" not in md and "javascript:" not in md
     assert "\u202e" not in md and "| **bold**" not in md
-    wiki = render_summary(summary, "jira", marker=summary_marker("2026-W48"), notify=["acc-1"])
+    wiki = render_summary(summary, "jira", marker=Marker.summary("2026-W48"), notify=["acc-1"])
     assert re.findall(r"\[~[^\]]*\]", wiki) == ["[~accountid:acc-1]"]
     assert re.findall(r"(?<!\\)\{anchor:[^}]*\}", wiki) == [
         "{anchor:forewarn-summary.2026-W48@info}"]
@@ -316,7 +311,7 @@ def test_a_summary_too_long_for_a_comment_is_cut_with_a_note() -> None:
                    for n in range(2, 1200))
     summary = summarize(snapshot(issues=issues, people=(CLIENT,)))
     for flavor in ("md", "jira"):
-        body = render_summary(summary, flavor, marker=summary_marker("2026-W48"))  # type: ignore[arg-type]
+        body = render_summary(summary, flavor, marker=Marker.summary("2026-W48"))  # type: ignore[arg-type]
         assert len(body) <= LIMITS[flavor]  # type: ignore[index]
         assert find_marker(body) == "summary.2026-W48:info"
         assert body.rstrip().endswith("run forewarn report for the whole of it.")

@@ -13,9 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from connectors.markers import Marker
 from sync.store.state import StateStore
 from sync.summary.model import summary_json_schema
-from sync.summary.post import summary_marker
 from sync.summary.render import render_html, render_json, render_summary
 from tests.conftest import ROOT, Clock
 from tests.sync.summary.support import cycle, set_language
@@ -60,7 +60,7 @@ def render(fmt: str, config: Path, tmp_path: Path, clock: Clock) -> str:
         return render_json([summary])
     if fmt == "html":
         return render_html([summary])
-    marker = summary_marker(summary.period)
+    marker = Marker.summary(summary.period)
     return render_summary(summary, "jira" if fmt == "jira" else "md", marker=marker,
                           notify=["alice"])
 

@@ -1,0 +1,174 @@
+"""The writes forewarn plans, and the Plan that holds them.
+
+Every write to a tracker (an alert, its resolution, a label, a summary, a
+retrospective) is one of these records, planned by ``sync/reconcile.py`` or
+``sync/summary/plan.py`` and carried out by ``sync/publish.py`` alone: so a
+dry run prints all of them, and the write budget, the rate-limit floor and a
+stop request hold for all of them. Some actions only record what the tracker
+already shows (``AdoptComment``, ``ForgetLabel``, ``RecordSummary``): they
+cost no request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from connectors.markers import Marker
+from sync.store.state import FindingRecord
+
+#: What a comment of forewarn's is: one per finding level, one per summary period,
+#: one per closed milestone.
+CommentKind = Literal["alert", "summary", "retro"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SummaryRecord:
+    """A summary's content, recorded with its comment: the base of "what changed since"."""
+
+    period: str
+    payload: Mapping[str, Any] = field(hash=False, compare=False)
+
+
+def _what(kind: CommentKind, marker: Marker, comment_id: str | None = None) -> str:
+    """``comment 5``, ``summary 2026-W48 (comment 21)``: what a plan line is about."""
+    if kind == "alert":
+        return f"comment {comment_id}" if comment_id else "comment"
+    name = "milestone retrospective"
+    if kind == "summary":
+        name = f"summary {marker.subject.removeprefix('summary.')}"
+    return f"{name} (comment {comment_id})" if comment_id else name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateComment:
+    target: str
+    marker: Marker
+    kind: CommentKind
+    body: str
+    #: What the body was rendered from (``sync.render.alert_key``); alerts only.
+    input_hash: str = ""
+    summary: SummaryRecord | None = None
+
+    def describe(self) -> str:
+        return f"{_what(self.kind, self.marker)} on {self.target} ({self.marker})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditComment:
+    target: str
+    marker: Marker
+    kind: CommentKind
+    comment_id: str
+    body: str
+    resolved: bool = False
+    input_hash: str = ""
+    summary: SummaryRecord | None = None
+    #: A summary whose comment someone deleted is posted again; an alert is not.
+    repost_if_gone: bool = False
+
+    def describe(self) -> str:
+        verb = "resolve" if self.resolved else "edit"
+        what = _what(self.kind, self.marker, self.comment_id)
+        return f"{verb} {what} on {self.target} ({self.marker})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdoptComment:
+    """State-only: a comment of ours found by its marker is recorded, not posted again."""
+
+    target: str
+    marker: Marker
+    kind: CommentKind
+    comment_id: str
+    #: The body's hash when the tracker shows exactly what would be written, else "".
+    body_hash: str = ""
+    input_hash: str = ""
+    summary: SummaryRecord | None = None
+
+    def describe(self) -> str:
+        what = _what(self.kind, self.marker, self.comment_id)
+        return f"adopt {what} on {self.target} ({self.marker})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnsureLabel:
+    label: str
+    color: str
+    description: str
+
+    def describe(self) -> str:
+        return f"ensure label {self.label!r} exists"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddLabel:
+    target: str
+    label: str
+
+    def describe(self) -> str:
+        return f"add label {self.label!r} to {self.target}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveLabel:
+    target: str
+    label: str
+
+    def describe(self) -> str:
+        return f"remove label {self.label!r} from {self.target}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForgetLabel:
+    """State-only: a label forewarn added is already gone from the issue."""
+
+    target: str
+    label: str
+
+    def describe(self) -> str:
+        return f"forget label {self.label!r} on {self.target}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordSummary:
+    """State-only: a summary posted nowhere (``summary.to: none``) is still recorded."""
+
+    summary: SummaryRecord
+
+    def describe(self) -> str:
+        return f"record summary {self.summary.period}"
+
+
+Action = (
+    CreateComment | EditComment | AdoptComment | EnsureLabel | AddLabel | RemoveLabel
+    | ForgetLabel | RecordSummary
+)
+#: The actions that send a request to the tracker (the others only touch the state store).
+WRITES = (CreateComment, EditComment, EnsureLabel, AddLabel, RemoveLabel)
+COMMENTS = (CreateComment, EditComment, AdoptComment)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to do, in order, and the findings to remember once it is done."""
+
+    actions: tuple[Action, ...] = ()
+    records: tuple[FindingRecord, ...] = ()
+
+    @property
+    def writes(self) -> tuple[Action, ...]:
+        return tuple(action for action in self.actions if isinstance(action, WRITES))
+
+    @property
+    def summary(self) -> tuple[Action, ...]:
+        """The actions that put the period's summary and retrospectives in place."""
+        return tuple(
+            action for action in self.actions
+            if isinstance(action, RecordSummary)
+            or (isinstance(action, COMMENTS) and action.kind != "alert")
+        )
+
+    def __add__(self, other: Plan) -> Plan:
+        return Plan(self.actions + other.actions, self.records + other.records)

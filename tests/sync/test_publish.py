@@ -1,0 +1,232 @@
+"""The one publisher: order, budget, stop, rate-limit floor, failures, and a record per write.
+
+The connector here is a recording double of the Connector protocol (no tracker
+payloads: the publisher never sees any); what it records is what a tracker
+would have been asked to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.base import Markup, RateLimit, RemoteComment
+from connectors.errors import FatalError, RetriableError
+from connectors.markers import Marker
+from sync.actions import (
+    Action,
+    AddLabel,
+    AdoptComment,
+    CreateComment,
+    EditComment,
+    EnsureLabel,
+    ForgetLabel,
+    Plan,
+    RecordSummary,
+    RemoveLabel,
+    SummaryRecord,
+)
+from sync.publish import Outcome, Publisher
+from sync.render import body_hash
+from sync.store.state import CommentRecord, StateStore
+
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+RESET = datetime(2026, 11, 25, 9, 5, tzinfo=UTC)
+
+
+@dataclass
+class Recording:
+    """Satisfies ``connectors.base.Connector`` for writes; ``fail`` injects errors by call."""
+
+    markup: Markup = "markdown"
+    requests_made: int = 0
+    rate_limit: RateLimit | None = None
+    calls: list[str] = field(default_factory=list)
+    fail: dict[str, Exception] = field(default_factory=dict)
+    found: dict[str, str] = field(default_factory=dict)
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        self.requests_made += 1
+        if name in self.fail:
+            raise self.fail.pop(name)
+
+    def whoami(self) -> str:
+        return "forewarn"
+
+    def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
+        self._call(f"find {issue_key} {marker}")
+        ident = self.found.get(str(marker))
+        return RemoteComment(ident, issue_key, "") if ident else None
+
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+        self._call(f"create {issue_key} {marker}")
+        return f"c{len(self.calls)}"
+
+    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
+        self._call(f"edit {issue_key} {comment_id}")
+
+    def add_labels(self, issue_key: str, labels: list[str]) -> None:
+        self._call(f"add {issue_key} {','.join(labels)}")
+
+    def remove_label(self, issue_key: str, label: str) -> None:
+        self._call(f"remove {issue_key} {label}")
+
+    def ensure_label(self, name: str, *, color: str, description: str) -> None:
+        self._call(f"ensure {name}")
+
+
+def alert(number: int, level: str = "warning") -> Marker:
+    return Marker(f"scope.{number:016x}", level)  # type: ignore[arg-type]
+
+
+def create(target: str, number: int) -> CreateComment:
+    return CreateComment(target=target, marker=alert(number), kind="alert", body=f"alert {number}")
+
+
+ENSURE = EnsureLabel(label="scope-creep", color="fbca04", description="forewarn: …")
+PLAN = Plan((
+    ENSURE,
+    AddLabel(target="p#1", label="scope-creep"),
+    AddLabel(target="p#2", label="scope-creep"),
+    create("p#1", 1),
+    create("p#2", 2),
+    RemoveLabel(target="p#3", label="scope-creep"),
+))
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> StateStore:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    yield store  # type: ignore[misc]
+    store.close()
+
+
+def publish(plan: Plan, store: StateStore, connector: Recording, *, budget: int = 50,
+            stop: Callable[[], str | None] | None = None) -> Outcome:
+    publisher = Publisher(connector, store, "p", budget=budget, clock=lambda: NOW,
+                          me="forewarn", stop=stop)
+    return publisher.execute(plan)
+
+
+def names(actions: list[Action]) -> list[str]:
+    return [action.describe() for action in actions]
+
+
+@pytest.mark.parametrize(("budget", "done", "stopped"), [
+    (50, 6, None),
+    # Creating a missing label is not counted: a small budget would spend itself on it.
+    (2, 3, "write budget of 2 reached; the rest waits for the next cycle"),
+    (4, 5, "write budget of 4 reached; the rest waits for the next cycle"),
+    (0, 0, "write budget of 0 reached; the rest waits for the next cycle"),
+])
+def test_the_budget_defers_the_rest_in_plan_order(
+    state: StateStore, budget: int, done: int, stopped: str | None
+) -> None:
+    connector = Recording()
+    outcome = publish(PLAN, state, connector, budget=budget)
+    assert outcome.done == list(PLAN.actions[:done])
+    assert outcome.deferred == list(PLAN.actions[done:])
+    assert outcome.stopped == stopped
+    assert len(connector.calls) == done
+
+
+@pytest.mark.parametrize(("quota", "done", "stopped"), [
+    (None, 6, None),
+    (RateLimit(remaining=100), 6, None),
+    (RateLimit(remaining=99, resets_at=RESET), 0,
+     "tracker rate limit low (99 requests left; it resets at 09:05 UTC)"),
+    (RateLimit(remaining=0), 0, "tracker rate limit low (0 requests left)"),
+])
+def test_a_low_quota_stops_the_writing(
+    state: StateStore, quota: RateLimit | None, done: int, stopped: str | None
+) -> None:
+    outcome = publish(PLAN, state, Recording(rate_limit=quota))
+    assert (len(outcome.done), outcome.stopped) == (done, stopped)
+
+
+def test_a_stop_request_is_asked_before_each_write(state: StateStore) -> None:
+    asked: list[int] = []
+
+    def stop() -> str | None:
+        asked.append(1)
+        return "the daemon is shutting down" if len(asked) == 4 else None
+
+    connector = Recording()
+    outcome = publish(PLAN, state, connector, stop=stop)
+    assert names(outcome.done) == names(list(PLAN.actions[:3]))
+    assert outcome.stopped == "the daemon is shutting down"
+    assert len(asked) == 4 and len(connector.calls) == 3
+
+
+def test_a_retriable_failure_stops_and_a_fatal_one_skips(state: StateStore) -> None:
+    fatal = Recording(fail={"add p#1 scope-creep": FatalError("403 locked issue")})
+    outcome = publish(PLAN, state, fatal)
+    assert [(a.describe(), why) for a, why in outcome.failed] == [
+        ("add label 'scope-creep' to p#1", "403 locked issue")]
+    assert len(outcome.done) == 5 and outcome.stopped is None
+    assert state.labels("p") == {("p#2", "scope-creep")}
+
+    retriable = Recording(fail={"create p#1 scope.0000000000000001:warning":
+                                RetriableError("502 Bad Gateway")})
+    outcome = publish(PLAN, state, retriable)
+    assert outcome.stopped == "502 Bad Gateway"
+    assert names(outcome.deferred) == names(list(PLAN.actions[3:]))
+
+
+def test_every_write_is_recorded_as_soon_as_it_is_done(state: StateStore) -> None:
+    outcome = publish(PLAN, state, Recording())
+    comments = state.comments("p")
+    assert sorted(comments) == ["scope.0000000000000001:warning", "scope.0000000000000002:warning"]
+    assert comments["scope.0000000000000001:warning"] == CommentRecord(
+        marker=alert(1), kind="alert", target="p#1", comment_id="c4",
+        body_hash=body_hash("alert 1"))
+    assert state.labels("p") == {("p#1", "scope-creep"), ("p#2", "scope-creep")}
+    assert outcome.added_labels == [("p#1", "scope-creep"), ("p#2", "scope-creep")]
+    assert outcome.removed_labels == [("p#3", "scope-creep")]
+    assert [(c.id, c.issue_key, c.marker, c.is_ours) for c in outcome.comments] == [
+        ("c4", "p#1", "scope.0000000000000001:warning", True),
+        ("c5", "p#2", "scope.0000000000000002:warning", True)]
+
+
+def test_state_only_actions_cost_no_request(state: StateStore) -> None:
+    summary = SummaryRecord(period="2026-W48", payload={"done": 3})
+    plan = Plan((
+        AdoptComment(target="p#1", marker=alert(1), kind="alert", comment_id="77"),
+        ForgetLabel(target="p#2", label="scope-creep"),
+        RecordSummary(summary=summary),
+    ))
+    connector = Recording()
+    outcome = publish(plan, state, connector, budget=0)
+    assert outcome.done == list(plan.actions) and connector.calls == []
+    assert state.comments("p")["scope.0000000000000001:warning"].comment_id == "77"
+    row = state.summary("p", "2026-W48")
+    assert row is not None and row["payload"] == {"done": 3}
+
+
+@pytest.mark.parametrize(("kind", "repost", "failed"), [
+    ("summary", True, False),
+    ("alert", False, True),
+])
+def test_a_deleted_comment_is_posted_again_only_when_the_plan_says_so(
+    state: StateStore, kind: str, repost: bool, failed: bool
+) -> None:
+    marker = Marker.summary("2026-W48") if kind == "summary" else alert(1)
+    state.record_comment("p", CommentRecord(marker=marker, kind=kind, target="p#1",
+                                            comment_id="41", body_hash="old"), now=NOW)
+    edit = EditComment(target="p#1", marker=marker, kind=kind,  # type: ignore[arg-type]
+                       comment_id="41", body="new text", repost_if_gone=repost)
+    connector = Recording(fail={"edit p#1 41": FatalError("404 Not Found")})
+    outcome = publish(Plan((edit,)), state, connector)
+    assert bool(outcome.failed) is failed
+    record = state.comments("p")[str(marker)]
+    if repost:
+        assert connector.calls == ["edit p#1 41", f"find p#1 {marker}", f"create p#1 {marker}"]
+        assert (record.comment_id, record.body_hash) == ("c3", body_hash("new text"))
+    else:
+        assert connector.calls == ["edit p#1 41"]
+        assert (record.comment_id, record.body_hash) == ("41", "old")
