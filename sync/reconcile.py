@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.markers import Level, Marker
-from connectors.model import Change, Comment, Snapshot
+from connectors.model import Change, Comment, Issue, Snapshot
 from rules.base import Finding, Severity
 from sync.actions import (
     Action,
@@ -324,16 +324,17 @@ def _last_added_by(changes: Iterable[Change]) -> dict[tuple[str, str], str | Non
 
 
 def _label_actions(
-    desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Any],
+    desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Issue],
     added_by: Mapping[tuple[str, str], str | None], me: str | None,
 ) -> list[Action]:
-    def last_added_by_me(target: str, label: str) -> bool | None:
-        """True/False when the history names who added it last, None when it does not."""
-        actor = added_by.get((target, label.casefold()))
-        if actor is None or me is None:
-            return None
-        return actor.casefold() == me.casefold()
+    """Labels to add for the findings that last, and forewarn's own to take off the others."""
+    return _labels_to_add(desired, actual, issues) + _labels_to_remove(
+        desired, actual, issues, added_by, me)
 
+
+def _labels_to_add(
+    desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Issue],
+) -> list[Action]:
     actions: list[Action] = []
     ensured: set[str] = set()
     for (target, label), kind in sorted(desired.items()):
@@ -345,27 +346,47 @@ def _label_actions(
             actions.append(EnsureLabel(label=label, color=LABEL_COLORS.get(kind, "ededed"),
                                        description=LABEL_DESCRIPTIONS.get(kind, "forewarn")))
         actions.append(AddLabel(target=target, label=label))
-    # Ours: what the store recorded, and what the history says forewarn added last
-    # although the store does not know it (the record was lost).
-    recorded = {(target, label.casefold()) for target, label in actual.labels}
-    unrecorded: set[tuple[str, str]] = set()
+    return actions
+
+
+def _labels_to_remove(
+    desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Issue],
+    added_by: Mapping[tuple[str, str], str | None], me: str | None,
+) -> list[Action]:
+    """Ours are what the store recorded, and what the history says forewarn added last
+    although the store does not know it (the record was lost)."""
     me_folded = me.casefold() if me else None
-    for (target, folded), actor in added_by.items():
-        if actor is None or actor.casefold() != me_folded or (target, folded) in recorded:
-            continue
-        issue = issues.get(target)
-        if issue is not None:
-            unrecorded.update((target, name) for name in issue.labels if name.casefold() == folded)
     wanted = {(target, label.casefold()) for target, label in desired}
-    for target, label in sorted(actual.labels | unrecorded):
+    actions: list[Action] = []
+    for target, label in sorted(actual.labels | _unrecorded(actual, issues, added_by, me)):
         if (target, label.casefold()) in wanted:
             continue
         issue = issues.get(target)
         on_issue = issue is not None and label.casefold() in {
             name.casefold() for name in issue.labels}
-        if on_issue and last_added_by_me(target, label) is not False:
+        actor = added_by.get((target, label.casefold()))
+        # Who added it last, when the history says: a person who put it back owns it now.
+        mine = actor is None or me_folded is None or actor.casefold() == me_folded
+        if on_issue and mine:
             actions.append(RemoveLabel(target=target, label=label))
         elif (target, label) in actual.labels:
             # Gone already, or a person put it back since: either way no longer ours.
             actions.append(ForgetLabel(target=target, label=label))
     return actions
+
+
+def _unrecorded(
+    actual: Actual, issues: Mapping[str, Issue],
+    added_by: Mapping[tuple[str, str], str | None], me: str | None,
+) -> set[tuple[str, str]]:
+    """Labels the history says forewarn added last but the state store does not know."""
+    recorded = {(target, label.casefold()) for target, label in actual.labels}
+    me_folded = me.casefold() if me else None
+    found: set[tuple[str, str]] = set()
+    for (target, folded), actor in added_by.items():
+        if actor is None or actor.casefold() != me_folded or (target, folded) in recorded:
+            continue
+        issue = issues.get(target)
+        if issue is not None:
+            found.update((target, name) for name in issue.labels if name.casefold() == folded)
+    return found

@@ -18,10 +18,10 @@ the alerts, so a summary never contradicts them:
   saw and the tracker's own due-date changes), first one vs now.
 * **feedback** — ``sync/summary/feedback.py``; an awaiting item's status is
   its unanswered_feedback finding's severity when there is one.
-* **burn-up** — per open milestone, at the end of each ISO week (project
-  time zone) since it started, and now: issues in the milestone then (from
-  the milestone history) and how many of them were closed by then; the
-  latest ``BURNUP_WEEKS`` points.
+* **burn-up** — ``sync/summary/burnup.py``, from each issue's periods in the
+  milestone (``membership``);
+* **what changed** — ``sync/summary/changes.py``, against the summary recorded
+  for the previous period.
 
 Where one kind of rule is configured several times for a project, the first
 entry that applies gives the options.
@@ -32,14 +32,12 @@ from __future__ import annotations
 import math
 import random
 import zlib
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
-
-from pydantic import ValidationError
 
 from connectors.codec import iso
 from connectors.model import Issue, Milestone, Snapshot
@@ -47,12 +45,11 @@ from rules import schedule_slip, scope_creep, unanswered_feedback
 from rules.base import Finding, History, RuleContext, Severity
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
+from sync.summary.burnup import burnup
+from sync.summary.changes import compare
 from sync.summary.feedback import HOUR, Clock, kpis, requests
 from sync.summary.model import (
     AwaitingReply,
-    BurnupPoint,
-    ChangeItem,
-    Changes,
     DueDate,
     Feedback,
     FeedbackKpis,
@@ -71,8 +68,6 @@ from sync.summary.model import (
 
 #: Client feedback KPIs look back this far.
 KPI_WINDOW = timedelta(days=30)
-#: At most this many weekly points in a burn-up.
-BURNUP_WEEKS = 26
 _O = TypeVar("_O", bound=RuleOptions)
 _SEVERITIES: dict[Severity, Literal["info", "warning", "critical"]] = {
     Severity.INFO: "info", Severity.WARNING: "warning", Severity.CRITICAL: "critical"}
@@ -368,54 +363,6 @@ def membership(
     return found
 
 
-def burnup(
-    members: Sequence[tuple[Issue, list[tuple[datetime, datetime | None]]]],
-    milestone: Milestone, *, now: datetime, zone: ZoneInfo,
-) -> list[BurnupPoint]:
-    """Scope and done at the end of each local ISO week since the milestone started, and now."""
-    starts = [periods[0][0] for _, periods in members]
-    start = milestone.start_on or milestone.created_at or (min(starts) if starts else None)
-    if start is None or start > now:
-        return []
-    end = milestone.closed_at if milestone.closed_at and milestone.closed_at < now else now
-    local_start = start.astimezone(zone).date()
-    monday = local_start - timedelta(days=local_start.weekday())
-    instants: list[datetime] = []
-    while True:
-        monday += timedelta(weeks=1)
-        week_end = datetime.combine(monday, time(0), tzinfo=zone)
-        if week_end >= end:
-            instants.append(end)
-            break
-        instants.append(week_end)
-    # In scope at t: a period with begin <= t < end; done at t: closed by t within it.
-    # Counted with sorted begins and ends, so a point costs two bisections.
-    begins: list[datetime] = []
-    ends: list[datetime] = []
-    done_begins: list[datetime] = []
-    done_ends: list[datetime] = []
-    for issue, periods in members:
-        closed = issue.closed_at if not issue.is_open else None
-        for begin, until in periods:
-            begins.append(begin)
-            if until is not None:
-                ends.append(until)
-            if closed is not None and (until is None or closed < until):
-                done_begins.append(max(begin, closed))
-                if until is not None:
-                    done_ends.append(until)
-    for values in (begins, ends, done_begins, done_ends):
-        values.sort()
-    points: list[BurnupPoint] = []
-    for at in instants[-BURNUP_WEEKS:]:
-        scope = bisect_right(begins, at) - bisect_right(ends, at)
-        done = bisect_right(done_begins, at) - bisect_right(done_ends, at)
-        day = (at - timedelta(microseconds=1) if at is not end else at).astimezone(zone).date()
-        year, week, _ = day.isocalendar()
-        points.append(BurnupPoint(on=day, week=f"{year}-W{week:02d}", scope=scope, done=done))
-    return points
-
-
 # -- feedback and risks -----------------------------------------------------------------------
 
 
@@ -487,56 +434,6 @@ def jsonable(value: Any, zone: ZoneInfo) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return "inf" if value > 0 else "-inf"
     return value
-
-
-# -- what changed ---------------------------------------------------------------------------
-
-
-def compare(current: ProjectSummary, previous: Mapping[str, Any] | None) -> Changes:
-    """The differences with a stored summary row (``StateStore.previous_summary``)."""
-    if previous is None:
-        return Changes()
-    try:
-        before = ProjectSummary.model_validate(previous.get("payload") or {})
-    except ValidationError:
-        return Changes()  # a summary of an older format: start comparing afresh
-    items: list[ChangeItem] = []
-    old = {m.key: m for m in before.milestones}
-    new = {m.key: m for m in current.milestones}
-    for key, milestone in new.items():
-        was = old.get(key)
-        if was is None:
-            items.append(ChangeItem(kind="milestone_added", subject=key, title=milestone.title))
-            continue
-        pairs: list[tuple[Any, Any, Any]] = [
-            ("health", was.health, milestone.health),
-            ("done", _done(was.progress), _done(milestone.progress)),
-            ("due_on", iso(was.due.due_on), iso(milestone.due.due_on)),
-            ("scope_added", was.scope.added_count if was.scope else None,
-             milestone.scope.added_count if milestone.scope else None),
-        ]
-        items += [ChangeItem(kind=kind, subject=key, title=milestone.title, before=a, after=b)
-                  for kind, a, b in pairs if a != b]
-    items += [ChangeItem(kind="milestone_removed", subject=key, title=m.title)
-              for key, m in old.items() if key not in new]
-    waits = (len(before.feedback.awaiting), len(current.feedback.awaiting))
-    breaches = tuple(sum(item.status == "breach" for item in summary.feedback.awaiting)
-                     for summary in (before, current))
-    if waits[0] != waits[1]:
-        items.append(ChangeItem(kind="awaiting", before=waits[0], after=waits[1]))
-    if breaches[0] != breaches[1]:
-        items.append(ChangeItem(kind="breaches", before=breaches[0], after=breaches[1]))
-    at = previous.get("updated_at")
-    return Changes(
-        previous_period=before.period,
-        previous_at=at.astimezone(ZoneInfo(current.timezone)) if isinstance(at, datetime)
-        else before.generated_at,
-        items=items,
-    )
-
-
-def _done(progress: Progress) -> str:
-    return f"{progress.issues_done}/{progress.issues_total}"
 
 
 # -- the retrospective ------------------------------------------------------------------------

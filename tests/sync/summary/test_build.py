@@ -20,7 +20,8 @@ from rules.base import History
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
 from sync.store.state import StateStore
-from sync.summary.build import SummaryInput, build_summary, compare
+from sync.summary.build import SummaryInput, build_summary
+from sync.summary.changes import compare
 from sync.summary.model import ProjectSummary, summary_json_schema
 from sync.summary.render import LIMITS, render_html, render_summary
 from sync.summary.report import render_report, unavailable_summary
