@@ -29,6 +29,11 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def now() -> datetime:
+    """The wall clock, aware UTC: the default of every ``clock`` (tests pass their own)."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """Someone who writes in the tracker.

@@ -41,7 +41,7 @@ import re
 import time
 import urllib.parse
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from github import Auth, Consts, Github, GithubIntegration
@@ -53,7 +53,7 @@ from connectors.github.http import LOW_BUDGET, Transport
 from connectors.github.parse import format_timestamp, parse_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
 from connectors.markers import find_marker, html_marker
-from connectors.model import Change, Comment, Snapshot
+from connectors.model import Change, Comment, Snapshot, now
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,6 @@ MEMO_INSTALLATION = "app_installation"
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 DEFAULT_RETRY = RetryPolicy()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _utf16_len(text: str) -> int:
@@ -112,7 +108,7 @@ class GitHubConnector:
         include_pull_requests: bool = False,
         retry: RetryPolicy = DEFAULT_RETRY,
         min_write_interval: float = 1.0,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         low_budget: int = LOW_BUDGET,

@@ -52,7 +52,7 @@ from connectors.jira.http import JiraHttp
 from connectors.jira.pages import Getter
 from connectors.jira.parse import FieldIds, validate_label
 from connectors.markers import find_marker, jira_marker
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, utc
+from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, now, utc
 from connectors.retry import RetryPolicy
 
 __all__ = ["JiraConnector", "validate_label"]
@@ -75,10 +75,6 @@ MEMO_STATUSES = "jira.statuses"
 #: Board types that have sprints ("simple" is a team-managed board).
 _SPRINT_BOARDS = ("scrum", "simple")
 _DEFAULT_RETRY = RetryPolicy()
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _build_client(site: str, *, email: str | None, token: str) -> JIRA:
@@ -114,7 +110,7 @@ class JiraConnector:
         board_id: int | None = None,
         deployment: Literal["auto", "cloud", "server"] = "auto",
         retry: RetryPolicy = _DEFAULT_RETRY,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = now,
     ) -> None:
         self.site = url.rstrip("/")
         if not token:

@@ -18,6 +18,7 @@ from rich.console import Console
 from config import Config, ConfigError, Settings, effective_state_url, load_config, load_settings
 from config.model import redact_url
 from connectors.errors import TrackerError
+from connectors.model import now
 from sync.app.output import print_cycle
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
@@ -31,13 +32,9 @@ class UsageError(Exception):
     """Bad command-line input: exit 2 with the message."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _parse_now(text: str | None) -> Callable[[], datetime]:
     if text is None:
-        return _now
+        return now
     try:
         fixed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

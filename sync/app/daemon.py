@@ -70,6 +70,7 @@ from sqlalchemy.engine import make_url
 from config import Config, ConfigError, Settings, Summary, effective_state_url, load_config
 from config.model import redact_url
 from connectors.errors import TrackerError
+from connectors.model import now
 from sync.app.health import STUCK_AFTER, HealthServer
 from sync.app.logs import Redactor, configure, tame_vendor_loggers
 from sync.app.metrics import Metrics
@@ -92,10 +93,6 @@ DEFAULT_WORKERS = 4
 EXIT_OK, EXIT_FAILED, EXIT_FORCED = 0, 1, 130
 PAUSE_VARIABLE = "FOREWARN_DEBUG_PAUSE_AFTER_WRITES"
 MIN_INTERVAL = timedelta(seconds=1)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DaemonError(Exception):
@@ -184,7 +181,7 @@ def _secrets(config: Config | None, settings: Settings, url: str) -> list[str]:
 class Daemon:
     def __init__(
         self, options: DaemonOptions, settings: Settings, *,
-        clock: Callable[[], datetime] = _now, redactor: Redactor | None = None,
+        clock: Callable[[], datetime] = now, redactor: Redactor | None = None,
     ) -> None:
         self.options = options
         self.settings = settings
