@@ -91,6 +91,9 @@ from rules.base import Finding, RuleContext, Severity
 from rules.options import Duration, Label, RuleOptions
 
 KIND = "schedule_slip"
+#: How the tracker shows this rule's label where forewarn creates it (GitHub).
+LABEL_COLOR = "d93f0b"
+LABEL_DESCRIPTION = "forewarn: due date passed or at risk"
 WEEK = timedelta(weeks=1)
 #: A forecast stops looking this many weeks ahead (about 10 years).
 HORIZON_WEEKS = 520

@@ -73,6 +73,9 @@ from rules.base import Finding, RuleContext, Severity
 from rules.options import Duration, Label, Percent, RuleOptions
 
 KIND = "scope_creep"
+#: How the tracker shows this rule's label where forewarn creates it (GitHub).
+LABEL_COLOR = "fbca04"
+LABEL_DESCRIPTION = "forewarn: added to a milestone after its scope was baselined"
 
 
 class Options(RuleOptions):

@@ -74,6 +74,9 @@ from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, format_duration, sla_field
 
 KIND = "unanswered_feedback"
+#: How the tracker shows this rule's label where forewarn creates it (GitHub).
+LABEL_COLOR = "5319e7"
+LABEL_DESCRIPTION = "forewarn: client feedback awaiting a reply"
 #: The fingerprint anchor when the issue itself is the unanswered message.
 ISSUE_ANCHOR = "issue"
 
