@@ -58,11 +58,10 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import schedule
 from sqlalchemy.engine import make_url
@@ -78,7 +77,7 @@ from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.store.lease import DEFAULT_TTL, Lease, Refusal, acquire, default_holder, release, renew
 from sync.store.state import StateStore
-from sync.summary.post import post_summary
+from sync.summary.post import next_summary_at, post_summary
 
 log = logging.getLogger("forewarn.daemon")
 
@@ -110,21 +109,6 @@ class DaemonOptions:
     holder: str = field(default_factory=default_holder)
     dry_run: bool = False
     pause_after_writes: int | None = None
-
-
-def next_summary_time(summary: Summary, timezone: str, after: datetime) -> datetime:
-    """The first time strictly after ``after`` that ``summary.every`` names, in UTC."""
-    zone = ZoneInfo(timezone)
-    local = after.astimezone(zone)
-    for days in range(8):
-        day = (local + timedelta(days=days)).date()
-        if summary.weekday is not None and day.weekday() != summary.weekday:
-            continue
-        when = datetime.combine(day, summary.at, tzinfo=zone).astimezone(UTC)
-        if when > after:
-            return when
-    msg = f"no time for summary schedule {summary.every!r}"  # unreachable: 8 days cover a week
-    raise ValueError(msg)
 
 
 @dataclass
@@ -268,7 +252,7 @@ class Daemon:
                     slot.key, slot.every, slot.tracker = key, every, project.tracker
                     slot.summary, slot.timezone = summary, calendar.timezone
                     slot.runtime, slot.retired = None, False
-                slot.next_summary = next_summary_time(summary, calendar.timezone, now)
+                slot.next_summary = next_summary_at(summary, calendar.timezone, now)
                 self.scheduler.clear(name)
                 seconds = max(1, round(every.total_seconds()))
                 self.scheduler.every(seconds).seconds.do(self._guarded, self._tick, name) \
@@ -444,7 +428,7 @@ class Daemon:
             for slot in self.slots.values():
                 if slot.retired or slot.next_summary is None or now < slot.next_summary:
                     continue
-                slot.next_summary = next_summary_time(slot.summary, slot.timezone, now)
+                slot.next_summary = next_summary_at(slot.summary, slot.timezone, now)
                 due.append(slot.name)
         for name in due:
             log.info("%s: summary time", name, extra={"project": name})
