@@ -13,10 +13,11 @@ import email.utils
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import Memo
+from connectors.codec import milestone_from, milestone_to, parse_each
 from connectors.errors import FatalError, RecordSkipped
 from connectors.github.http import Response, Transport
 from connectors.github.parse import (
@@ -71,44 +72,17 @@ def _server_date(headers: Mapping[str, str]) -> datetime | None:
 
 
 def _milestones_to_json(milestones: tuple[Milestone, ...]) -> str:
-    def stamp(value: datetime | date | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return json.dumps(
-        [
-            {
-                "key": m.key,
-                "title": m.title,
-                "state": m.state,
-                "created_at": stamp(m.created_at),
-                "due_on": stamp(m.due_on),
-                "closed_at": stamp(m.closed_at),
-            }
-            for m in milestones
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps([milestone_to(m) for m in milestones], ensure_ascii=False)
 
 
 def _milestones_from_json(text: str) -> tuple[Milestone, ...] | None:
-    def stamp(value: Any) -> datetime | None:
-        return parse_timestamp(value) if isinstance(value, str) else None
-
+    """The list kept in the memo, or None when any of it is unreadable (then read again)."""
+    broken: list[str] = []
     try:
-        return tuple(
-            Milestone(
-                key=str(item["key"]),
-                title=str(item["title"]),
-                kind="milestone",
-                state="closed" if item["state"] == "closed" else "open",
-                created_at=stamp(item.get("created_at")),
-                due_on=date.fromisoformat(item["due_on"]) if item.get("due_on") else None,
-                closed_at=stamp(item.get("closed_at")),
-            )
-            for item in json.loads(text)
-        )
-    except (ValueError, TypeError, KeyError):
+        kept = parse_each(json.loads(text), milestone_from, "milestone", broken)
+    except (ValueError, TypeError):
         return None
+    return None if broken else tuple(kept)
 
 
 class FetchRun:
