@@ -235,22 +235,17 @@ def _duration(option: str, text: str | None) -> timedelta | None:
 
 
 def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from sync.app.daemon import DaemonError, DaemonOptions, pause_from_environment, run_daemon
+    from sync.app.daemon import DaemonOptions, run_daemon
     from sync.store.lease import DEFAULT_TTL, default_holder
 
     if args.workers < 1:
         msg = "--workers: at least 1"
         raise UsageError(msg)
-    try:
-        pause = pause_from_environment()
-    except DaemonError as error:
-        raise UsageError(str(error)) from None
     options = DaemonOptions(
         config_path=args.config, http_port=settings.http_port,
         interval=_duration("--interval", args.interval), workers=args.workers,
         lease_ttl=_duration("--lease-ttl", args.lease_ttl) or DEFAULT_TTL,
         holder=args.replica_id or default_holder(), dry_run=args.dry_run or settings.dry_run,
-        pause_after_writes=pause,
     )
     return run_daemon(options, settings, log_level=args.log_level)
 

@@ -40,10 +40,6 @@ its marker next time). A second SIGTERM or SIGINT exits at once (status 130).
 SIGHUP, or a change of the config file (checked every second), reloads the
 config; a file with problems is refused, each problem logged as
 ``FILE:LINE:COL: message``, and the previous config stays.
-
-``FOREWARN_DEBUG_PAUSE_AFTER_WRITES=N`` (tests only) makes the daemon stop
-before its write N+1 and wait there until it is told to stop, so a test can
-kill it in the middle of a cycle.
 """
 
 from __future__ import annotations
@@ -90,7 +86,6 @@ FRESH_INTERVALS = 3
 SUMMARY_CHECK_SECONDS = 30
 DEFAULT_WORKERS = 4
 EXIT_OK, EXIT_FAILED, EXIT_FORCED = 0, 1, 130
-PAUSE_VARIABLE = "FOREWARN_DEBUG_PAUSE_AFTER_WRITES"
 MIN_INTERVAL = timedelta(seconds=1)
 
 
@@ -108,7 +103,6 @@ class DaemonOptions:
     lease_ttl: timedelta = DEFAULT_TTL
     holder: str = field(default_factory=default_holder)
     dry_run: bool = False
-    pause_after_writes: int | None = None
 
 
 @dataclass
@@ -186,7 +180,6 @@ class Daemon:
         self._signals: deque[int] = deque()
         self._stop_signals = 0
         self._wakeup: tuple[int, int] | None = None
-        self._writes_seen = 0
 
     # -- start ------------------------------------------------------------------------
 
@@ -499,23 +492,11 @@ class Daemon:
 
     def _why_stop(self, slot: Slot) -> str | None:
         """Asked by the publisher before each write."""
-        if self.options.pause_after_writes is not None:
-            self._pause_gate()
         if self.stopping.is_set():
             return "the daemon is shutting down"
         if slot.lease_lost:
             return "the lease on this project was lost"
         return None
-
-    def _pause_gate(self) -> None:
-        with self.lock:
-            self._writes_seen += 1
-            seen = self._writes_seen
-        limit = self.options.pause_after_writes
-        if limit is not None and seen > limit:
-            log.warning("paused before write %d (%s=%d): waiting to be stopped", seen,
-                        PAUSE_VARIABLE, limit)
-            self.stopping.wait()
 
     def _release(self, slot: Slot, lease: Lease) -> None:
         with self.lock:
@@ -687,17 +668,6 @@ class Daemon:
 def _requests_made(runtime: ProjectRuntime) -> int:
     made = getattr(runtime.connector, "requests_made", 0)
     return made if isinstance(made, int) else 0
-
-
-def pause_from_environment(environ: dict[str, str] | None = None) -> int | None:
-    text = (os.environ if environ is None else environ).get(PAUSE_VARIABLE, "").strip()
-    if not text:
-        return None
-    try:
-        return max(0, int(text))
-    except ValueError:
-        msg = f"{PAUSE_VARIABLE}: expected a whole number, got {text!r}"
-        raise DaemonError(msg) from None
 
 
 def run_daemon(
