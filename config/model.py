@@ -272,7 +272,6 @@ class LocalTracker(_Model):
 
 
 Tracker = Annotated[GitHubTracker | JiraTracker | LocalTracker, Field(discriminator="kind")]
-TRACKER_KINDS = ("github", "jira", "local")
 
 
 class Calendar(_Model):
