@@ -32,7 +32,6 @@ from connectors.model import (
     EXCERPT_CHARS,
     Comment,
     Issue,
-    IssueState,
     Milestone,
     Person,
     utc,
@@ -347,56 +346,59 @@ def issue_from(
         raise ValueError(msg)
     fields = need_dict(data.get("fields"), f"{key} fields")
     status = need_dict(fields.get("status"), f"{key} status")
-    category = _obj(status.get("statusCategory"))
-    state: IssueState = "closed" if category.get("key") == "done" else "open"
-    people = [
-        p
-        for p in (
-            person_from(fields.get("reporter")),
-            person_from(fields.get("creator")),
-            person_from(fields.get("assignee")),
-        )
-        if p is not None
-    ]
-    author = person_id(fields.get("reporter")) or person_id(fields.get("creator")) or ""
+    closed = _obj(status.get("statusCategory")).get("key") == "done"
     assignee = person_id(fields.get("assignee"))
-    if mode == "sprint":
-        keys = [sprint_key(s) for s in sprint_ids(fields.get(ids.sprint))] if ids.sprint else []
-    else:
-        keys = [
-            version_key(v["id"])
-            for v in list_or_empty(fields.get("fixVersions"))
-            if isinstance(v, dict) and v.get("id") is not None
-        ]
-    closed_at = None
-    if state == "closed":
-        closed_at = parse_timestamp(fields.get("resolutiondate")) or parse_timestamp(
-            fields.get("statuscategorychangedate")
-        )
-    estimate = None
-    for field_id in ids.story_points:
-        estimate = _estimate(fields.get(field_id))
-        if estimate is not None:
-            break
-    priority = fields.get("priority")
-    labels = [str(label) for label in list_or_empty(fields.get("labels"))]
+    closed_at = _closed_at(fields) if closed else None
+    estimate = _story_points(fields, ids)
     issue = Issue(
         key=key,
         title=str(fields.get("summary") or ""),
         url=f"{site}/browse/{key}",
-        state=state,
+        state="closed" if closed else "open",
         created_at=need_timestamp(fields.get("created"), "created"),
         updated_at=parse_timestamp(fields.get("updated")),
         closed_at=closed_at,
-        author=author,
+        author=person_id(fields.get("reporter")) or person_id(fields.get("creator")) or "",
         assignees=(assignee,) if assignee else (),
-        labels=tuple(labels),
-        milestone_keys=tuple(dict.fromkeys(keys)),
+        labels=tuple(str(label) for label in list_or_empty(fields.get("labels"))),
+        milestone_keys=tuple(dict.fromkeys(_milestone_keys(fields, ids, mode=mode))),
         due_on=parse_day(fields.get("duedate")),
         estimate=estimate,
-        priority=str(_obj(priority).get("name") or "") or None,
+        priority=str(_obj(fields.get("priority")).get("name") or "") or None,
     )
-    return issue, people
+    return issue, _people_named(fields)
+
+
+def _people_named(fields: Json) -> list[Person]:
+    """Reporter, creator and assignee, those that are set."""
+    named = (person_from(fields.get(role)) for role in ("reporter", "creator", "assignee"))
+    return [person for person in named if person is not None]
+
+
+def _closed_at(fields: Json) -> datetime | None:
+    """When a done issue was resolved, else when its status category last changed."""
+    return parse_timestamp(fields.get("resolutiondate")) or parse_timestamp(
+        fields.get("statuscategorychangedate")
+    )
+
+
+def _milestone_keys(fields: Json, ids: FieldIds, *, mode: MilestoneMode) -> list[str]:
+    if mode == "sprint":
+        return [sprint_key(s) for s in sprint_ids(fields.get(ids.sprint))] if ids.sprint else []
+    return [
+        version_key(v["id"])
+        for v in list_or_empty(fields.get("fixVersions"))
+        if isinstance(v, dict) and v.get("id") is not None
+    ]
+
+
+def _story_points(fields: Json, ids: FieldIds) -> float | None:
+    """The first story-point field that holds a number."""
+    for field_id in ids.story_points:
+        estimate = _estimate(fields.get(field_id))
+        if estimate is not None:
+            return estimate
+    return None
 
 
 def embedded_comments(raw: object) -> tuple[list[Any], int]:
