@@ -50,10 +50,10 @@ from github.Requester import Requester
 from connectors.base import FetchResult, Markup, Memo, RemoteComment
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.http import LOW_BUDGET, Transport
-from connectors.github.parse import format_timestamp, parse_timestamp
+from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
 from connectors.markers import find_marker, html_marker
-from connectors.model import Change, Comment, Snapshot, now
+from connectors.model import Change, Comment, Snapshot, now, parse_utc
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -343,7 +343,7 @@ class GitHubConnector:
         if cursor is None:
             return None
         try:
-            return parse_timestamp(cursor)
+            return parse_utc(cursor)
         except ValueError:
             log.warning("GitHub %s: unreadable cursor %r; reading everything", self.repo, cursor)
             return None

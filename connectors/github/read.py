@@ -35,9 +35,8 @@ from connectors.github.parse import (
     parse_event,
     parse_issue,
     parse_milestone,
-    parse_timestamp,
 )
-from connectors.model import Change, Comment, Issue, Milestone, Person
+from connectors.model import Change, Comment, Issue, Milestone, Person, parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +323,6 @@ def _timestamp(raw: Any, field: str) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return parse_timestamp(value)
+        return parse_utc(value)
     except ValueError:
         return None

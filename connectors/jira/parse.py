@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
+from connectors.codec import text_or_none
 from connectors.markers import find_marker, is_acked
 from connectors.model import (
     EXCERPT_CHARS,
@@ -34,6 +35,7 @@ from connectors.model import (
     Issue,
     Milestone,
     Person,
+    parse_utc,
     utc,
 )
 
@@ -69,13 +71,8 @@ _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
 def parse_timestamp(value: object) -> datetime | None:
     """``2026-07-28T18:16:29.633-0300`` or ``2020-06-12T00:38:51.882Z`` → aware UTC."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        msg = f"expected a timestamp, got {type(value).__name__}"
-        raise TypeError(msg)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return utc(parsed)
+    text = text_or_none(value, "a timestamp")
+    return None if text is None else parse_utc(text)
 
 
 def need_timestamp(value: object, what: str) -> datetime:
@@ -88,26 +85,22 @@ def need_timestamp(value: object, what: str) -> datetime:
 
 def parse_day(value: object) -> date | None:
     """A date-only field (``2026-08-14``); changelogs may add ``00:00:00.0``."""
-    if value is None or value == "":
+    text = text_or_none(value, "a date")
+    if text is None:
         return None
-    if not isinstance(value, str):
-        msg = f"expected a date, got {type(value).__name__}"
-        raise TypeError(msg)
-    match = _DAY.match(value.strip())
+    match = _DAY.match(text.strip())
     if not match:
-        msg = f"not an ISO date: {value!r}"
+        msg = f"not an ISO date: {text!r}"
         raise ValueError(msg)
     return date.fromisoformat(match.group(1))
 
 
 def local_day(value: object, zone: tzinfo | None) -> date | None:
     """The calendar date of a timestamp as the account's users see it."""
-    if value is None or value == "":
+    text = text_or_none(value, "a timestamp")
+    if text is None:
         return None
-    if not isinstance(value, str):
-        msg = f"expected a timestamp, got {type(value).__name__}"
-        raise TypeError(msg)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return (parsed.astimezone(zone) if zone is not None else parsed).date()
 
 
