@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import shutil
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,32 +79,24 @@ def test_at_summary_time_a_cycle_runs_then_post_summary(
         assert count(daemon, "forewarn_cycles_total", project="demo", status="ok") == 2
 
 
-def test_a_failing_summary_is_logged_and_counted(
-    demo_config: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    def post_summary(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("template missing")
-
-    monkeypatch.setattr(daemon_module, "post_summary", post_summary)
-    with in_process(demo_config, clock) as daemon:
-        clock.now = utc("2026-11-30T01:00")
-        daemon._summaries()
-        settle(daemon)
-        assert count(daemon, "forewarn_summaries_total", project="demo", status="failed") == 1
-    assert "demo: the summary failed (tried again at its next time)" in caplog.messages
+def _template_missing(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError("template missing")
 
 
-def test_a_summary_the_tracker_refused_is_counted_as_failed(
-    demo_config: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def _refused_by_the_tracker(*args: Any, **kwargs: Any) -> Any:
     refused = types.SimpleNamespace(action="fail", reason="403 locked issue")
+    return types.SimpleNamespace(ok=False, period="2026-W49", writes=0, post=refused,
+                                 retrospectives=[])
 
-    def post_summary(*args: Any, **kwargs: Any) -> Any:
-        return types.SimpleNamespace(ok=False, period="2026-W49", writes=0, post=refused,
-                                     retrospectives=[])
 
+@pytest.mark.parametrize(("post_summary", "message"), [
+    (_template_missing, "demo: the summary failed (tried again at its next time)"),
+    (_refused_by_the_tracker, "demo: the summary for 2026-W49 failed: 403 locked issue"),
+])
+def test_a_failed_summary_is_logged_and_counted(
+    post_summary: Callable[..., Any], message: str, demo_config: Path, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
     monkeypatch.setattr(daemon_module, "post_summary", post_summary)
     with in_process(demo_config, clock) as daemon:
         clock.now = utc("2026-11-30T01:00")
@@ -112,7 +104,7 @@ def test_a_summary_the_tracker_refused_is_counted_as_failed(
         settle(daemon)
         assert count(daemon, "forewarn_summaries_total", project="demo", status="failed") == 1
         assert count(daemon, "forewarn_summaries_total", project="demo", status="ok") == 0
-    assert "demo: the summary for 2026-W49 failed: 403 locked issue" in caplog.messages
+    assert message in caplog.messages
 
 
 def add_project(config: Path, name: str, tracker_file: str) -> None:
