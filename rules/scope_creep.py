@@ -206,7 +206,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
 # -- measuring, step by step ---------------------------------------------------------
 
 #: Per milestone, per issue no longer in it: (at, 1 = joined / 0 = left) events.
-Moves = dict[str, dict[str, list[tuple[datetime, int]]]]
+_Moves = dict[str, dict[str, list[tuple[datetime, int]]]]
 
 
 def _baselines(
@@ -247,12 +247,12 @@ def _joins_and_moves(
     *,
     milestones: dict[str, tuple[Milestone, datetime]],
     current: set[tuple[str, str]],
-) -> tuple[dict[tuple[str, str], datetime], Moves]:
+) -> tuple[dict[tuple[str, str], datetime], _Moves]:
     """One pass over the history: the latest join per current (issue, milestone) pair,
     and for issues no longer in a milestone the join/leave events that tell whether
     they were in at B and left after it (only those can be descoped)."""
     joins: dict[tuple[str, str], datetime] = {}
-    moves: Moves = {key: {} for key in milestones}
+    moves: _Moves = {key: {} for key in milestones}
     for change in changes:
         if change.field != "milestone" or change.issue_key not in issues:
             continue

@@ -150,7 +150,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
 
 #: Per issue looked at: [issue, last team message time or None, client comments...].
 #: One dict look-up per comment is the whole cost of the pass over a million comments.
-Record = list[Any]
+_Record = list[Any]
 
 
 def _people_of_kind(snapshot: Snapshot, kind: PersonKind) -> frozenset[str]:
@@ -159,10 +159,10 @@ def _people_of_kind(snapshot: Snapshot, kind: PersonKind) -> frozenset[str]:
 
 def _records(
     snapshot: Snapshot, options: Options, *, team: frozenset[str], paused: frozenset[str]
-) -> dict[str, Record]:
+) -> dict[str, _Record]:
     """A record for each open, in-scope issue that carries no pause label."""
     scoped = bool(options.only_labels or options.exempt_labels)
-    records: dict[str, Record] = {}
+    records: dict[str, _Record] = {}
     for issue in snapshot.issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue
@@ -174,7 +174,7 @@ def _records(
 
 def _read_comments(
     comments: Iterable[Comment],
-    records: dict[str, Record],
+    records: dict[str, _Record],
     *,
     team: frozenset[str],
     clients: frozenset[str],
@@ -193,7 +193,7 @@ def _read_comments(
 
 
 def _anchors(
-    records: dict[str, Record], clients: frozenset[str]
+    records: dict[str, _Record], clients: frozenset[str]
 ) -> dict[str, tuple[datetime, str, str]]:
     """Per waiting issue: (asked at, anchor id, author) of the message that started the wait."""
     anchors: dict[str, tuple[datetime, str, str]] = {}
