@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -272,7 +272,6 @@ class LocalTracker(_Model):
 
 
 Tracker = Annotated[GitHubTracker | JiraTracker | LocalTracker, Field(discriminator="kind")]
-TRACKER_KINDS = ("github", "jira", "local")
 
 
 class Calendar(_Model):
@@ -692,6 +691,10 @@ class _Known:
     rule_scopes: Mapping[str, list[str]]
 
 
+#: ``add(key, message)``: a problem at one key of the project (None: the project itself).
+_Add = Callable[[str | None, str], None]
+
+
 def _project_problems(
     project: Mapping[str, Any], loc: Loc, known: _Known
 ) -> list[tuple[Loc, str]]:
@@ -702,51 +705,61 @@ def _project_problems(
     def add(key: str | None, message: str) -> None:
         problems.append(((*loc, key) if key else loc, f"{owner}: {message}"))
 
-    def present(key: str) -> bool:
-        return project.get(key) is not None
-
-    tracker = project.get("tracker")
-    kind = None
-    if isinstance(tracker, str):
-        if tracker in known.kinds:
-            kind = known.kinds[tracker]
-        else:
-            add("tracker", _missing_ref("tracker", tracker, list(known.kinds)))
-
+    kind = _tracker_kind(project, known, add)
     calendar = project.get("calendar")
     calendars = [*known.calendars, DEFAULT_CALENDAR_NAME]
     if isinstance(calendar, str) and calendar not in calendars:
         add("calendar", _missing_ref("calendar", calendar, calendars))
-
-    milestones = project.get("milestones")
-    status = project.get("status_issue")
     if kind == "github":
-        if not present("repo"):
-            add(None, "a GitHub project needs repo (owner/name)")
-        for key in ("jira_project", "board"):
-            if present(key):
-                add(key, f"{key} is for Jira projects")
-        if milestones not in (None, "milestone"):
-            add("milestones", "GitHub has milestones only")
-        if isinstance(status, str) and not status.strip().lstrip("#").isdigit():
-            add("status_issue", "status_issue is an issue number on GitHub")
+        _github_keys(project, add)
     elif kind == "jira":
-        if not present("jira_project"):
-            add(None, "a Jira project needs jira_project (a key like BILL)")
-        if present("repo"):
-            add("repo", "repo is for GitHub projects")
-        if milestones == "milestone":
-            add("milestones", "Jira tracks milestones as sprint or version")
+        _jira_keys(project, add)
+    for position, message in _rule_references(project, known):
+        problems.append(((*loc, "rules", position), f"{owner}: {message}"))
+    return problems
 
+
+def _tracker_kind(project: Mapping[str, Any], known: _Known, add: _Add) -> Any:
+    """The kind of the project's tracker; None when it names none or one not defined."""
+    tracker = project.get("tracker")
+    if not isinstance(tracker, str):
+        return None
+    if tracker not in known.kinds:
+        add("tracker", _missing_ref("tracker", tracker, list(known.kinds)))
+        return None
+    return known.kinds[tracker]
+
+
+def _github_keys(project: Mapping[str, Any], add: _Add) -> None:
+    if project.get("repo") is None:
+        add(None, "a GitHub project needs repo (owner/name)")
+    for key in ("jira_project", "board"):
+        if project.get(key) is not None:
+            add(key, f"{key} is for Jira projects")
+    if project.get("milestones") not in (None, "milestone"):
+        add("milestones", "GitHub has milestones only")
+    status = project.get("status_issue")
+    if isinstance(status, str) and not status.strip().lstrip("#").isdigit():
+        add("status_issue", "status_issue is an issue number on GitHub")
+
+
+def _jira_keys(project: Mapping[str, Any], add: _Add) -> None:
+    if project.get("jira_project") is None:
+        add(None, "a Jira project needs jira_project (a key like BILL)")
+    if project.get("repo") is not None:
+        add("repo", "repo is for GitHub projects")
+    if project.get("milestones") == "milestone":
+        add("milestones", "Jira tracks milestones as sprint or version")
+
+
+def _rule_references(project: Mapping[str, Any], known: _Known) -> Iterator[tuple[int, str]]:
+    """(position in the project's ``rules``, problem) for each rule id it cannot use."""
+    name = project.get("name")
     for position, rule_id in enumerate(_sequence(project.get("rules"))):
         if not isinstance(rule_id, str):
             continue
         scope = known.rule_scopes.get(rule_id)
         if rule_id not in known.rule_ids:
-            message = _missing_ref("rule", rule_id, list(known.rule_ids))
+            yield position, _missing_ref("rule", rule_id, list(known.rule_ids))
         elif scope and name not in scope:
-            message = f'rule "{rule_id}" is limited to projects: {", ".join(scope)}'
-        else:
-            continue
-        problems.append(((*loc, "rules", position), f"{owner}: {message}"))
-    return problems
+            yield position, f'rule "{rule_id}" is limited to projects: {", ".join(scope)}'

@@ -9,7 +9,6 @@ without secrets.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,10 +78,6 @@ class Settings(BaseSettings):
             msg = f'not a log level: "{value}" (use DEBUG, INFO, WARNING, ERROR or CRITICAL)'
             raise ValueError(msg)
         return level
-
-    @property
-    def log_level_number(self) -> int:
-        return int(logging.getLevelName(self.log_level))
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():

@@ -10,18 +10,24 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, utc
+from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, parse_utc, utc
 
 T = TypeVar("T")
 
 
-def dt(value: Any) -> datetime | None:
+def text_or_none(value: object, what: str) -> str | None:
+    """A JSON string; None when missing or empty, TypeError naming ``what`` for anything else."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        msg = f"expected an ISO timestamp, got {type(value).__name__}"
+        msg = f"expected {what}, got {type(value).__name__}"
         raise TypeError(msg)
-    return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return value
+
+
+def dt(value: Any) -> datetime | None:
+    text = text_or_none(value, "an ISO timestamp")
+    return None if text is None else parse_utc(text)
 
 
 def need_dt(value: Any) -> datetime:
@@ -33,12 +39,8 @@ def need_dt(value: Any) -> datetime:
 
 
 def day(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        msg = f"expected an ISO date, got {type(value).__name__}"
-        raise TypeError(msg)
-    return date.fromisoformat(value[:10])
+    text = text_or_none(value, "an ISO date")
+    return None if text is None else date.fromisoformat(text[:10])
 
 
 def iso(value: datetime | date | None) -> str | None:

@@ -17,7 +17,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +34,9 @@ from connectors.codec import (
 )
 from connectors.errors import FatalError
 from connectors.markers import Marker, find_marker, is_acked
-from connectors.model import EXCERPT_CHARS, Comment, Snapshot
+from connectors.model import EXCERPT_CHARS, Comment, Snapshot, now
 
 log = logging.getLogger(__name__)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class LocalConnector:
@@ -49,7 +45,7 @@ class LocalConnector:
     markup: Markup = "markdown"
 
     def __init__(
-        self, path: Path, *, project: str | None = None, clock: Callable[[], datetime] = _now
+        self, path: Path, *, project: str | None = None, clock: Callable[[], datetime] = now
     ) -> None:
         self.path = path
         self.project = project

@@ -29,6 +29,16 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 timestamp (``Z`` or an offset) as aware UTC; ValueError when it is not one."""
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def now() -> datetime:
+    """The wall clock, aware UTC: the default of every ``clock`` (tests pass their own)."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """Someone who writes in the tracker.

@@ -7,12 +7,14 @@ YAML is validated by the rule that will read it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from connectors.model import Issue
+from connectors.model import Issue, Milestone
+from rules.base import Finding, Severity, make_fingerprint
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|s)\s*$")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -149,6 +151,8 @@ class RuleOptions(BaseModel):
     """The keys every rule accepts: identity, its label and the controls a PM has."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    #: The rule module's ``KIND``; ``kind`` below is what the YAML said (maybe an alias).
+    rule_kind: ClassVar[str]
 
     id: str = Field(pattern=RULE_ID_PATTERN, description="Unique id; part of every fingerprint.")
     kind: str = Field(description="Which rule this is (see the rules reference).")
@@ -173,3 +177,37 @@ class RuleOptions(BaseModel):
 
     def is_acked(self, issue: Issue) -> bool:
         return issue.has_label(self.folded(self.ack_labels))
+
+    def finding(
+        self,
+        subject: Issue | Milestone,
+        cause: str,
+        *,
+        severity: Severity,
+        evidence: Mapping[str, Any],
+        anchor: str = "",
+        comment: bool = True,
+        labelled: bool = True,
+    ) -> Finding:
+        """A finding of this rule: the rule names what is its own, the options the rest.
+
+        Like a linter filling in a rule's problem: rule id, kind, fingerprint,
+        notify. An issue carries the rule's ``label`` (unless ``labelled`` is
+        False) and is acknowledged by an ``ack_labels`` label; a milestone has
+        no label and is acknowledged only by the checkbox in its alert.
+        """
+        issue = subject if isinstance(subject, Issue) else None
+        return Finding(
+            rule_id=self.id,
+            kind=self.rule_kind,
+            cause=cause,
+            subject_kind="milestone" if issue is None else "issue",
+            subject_key=subject.key,
+            severity=severity,
+            fingerprint=make_fingerprint(self.id, cause, subject.key, anchor),
+            evidence=evidence,
+            label=self.label if issue is not None and labelled else None,
+            comment=comment,
+            acked=issue is not None and bool(issue.labels) and self.is_acked(issue),
+            notify=self.notify,
+        )

@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fnmatch import translate
 
 from connectors.model import Person, PersonKind, Snapshot
@@ -104,37 +105,15 @@ def classify(
     """The snapshot with every person's kind decided (see the module docstring)."""
     external, client_patterns = _spec(clients, EXTERNAL)
     members, team_patterns = _spec(team, MEMBERS)
-    clients_given = clients is not None
-    team_given = team is not None
-    bot_patterns = _Patterns(bots)
-    ours = frozenset(person_id.casefold() for person_id in self_ids)
-
-    def decide(person: Person) -> PersonKind:
-        folded_id = person.id.casefold()
-        if (
-            person.kind == "bot"
-            or folded_id.endswith("[bot]")
-            or folded_id in ours
-            or bot_patterns.level(person)
-        ):
-            return "bot"
-        team_level = team_patterns.level(person)
-        client_level = client_patterns.level(person)
-        if team_level or client_level:
-            return "team" if team_level >= client_level else "client"
-        if external or members:
-            by_association = _by_association(person)
-            if by_association is not None:
-                return by_association
-        if clients_given and not team_given:
-            return "team"
-        if team_given and not clients_given:
-            return "client"
-        if not clients_given and not team_given:
-            by_association = _by_association(person)
-            if by_association is not None:
-                return by_association
-        return person.kind
+    decide = _Decider(
+        clients=client_patterns,
+        team=team_patterns,
+        bots=_Patterns(bots),
+        ours=frozenset(person_id.casefold() for person_id in self_ids),
+        keyword=external or members,
+        clients_given=clients is not None,
+        team_given=team is not None,
+    )
 
     def decided(person: Person) -> Person:
         kind = decide(person)
@@ -146,6 +125,51 @@ def classify(
         if person_id not in people:
             people[person_id] = decided(Person(id=person_id, name=person_id))
     return dataclasses.replace(snapshot, people=people)
+
+
+@dataclass(frozen=True, slots=True)
+class _Decider:
+    """A project's ``clients``, ``team`` and ``bots``: the steps of the module docstring."""
+
+    clients: _Patterns
+    team: _Patterns
+    bots: _Patterns
+    #: forewarn's own account ids, case-folded.
+    ours: frozenset[str]
+    #: ``clients: external`` or ``team: members`` was given.
+    keyword: bool
+    clients_given: bool
+    team_given: bool
+
+    def __call__(self, person: Person) -> PersonKind:
+        if self._is_bot(person):
+            return "bot"
+        team_level = self.team.level(person)
+        client_level = self.clients.level(person)
+        if team_level or client_level:
+            return "team" if team_level >= client_level else "client"
+        return self._the_rest(person)
+
+    def _is_bot(self, person: Person) -> bool:
+        folded_id = person.id.casefold()
+        return (
+            person.kind == "bot"
+            or folded_id.endswith("[bot]")
+            or folded_id in self.ours
+            or bool(self.bots.level(person))
+        )
+
+    def _the_rest(self, person: Person) -> PersonKind:
+        """Steps 3 and 4: a keyword, else the side that was not listed."""
+        by_association = _by_association(person)
+        neither_given = not (self.clients_given or self.team_given)
+        if by_association is not None and (self.keyword or neither_given):
+            return by_association
+        if self.clients_given and not self.team_given:
+            return "team"
+        if self.team_given and not self.clients_given:
+            return "client"
+        return person.kind
 
 
 def _referenced(snapshot: Snapshot) -> set[str]:

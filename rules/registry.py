@@ -19,6 +19,9 @@ class Rule(Protocol):
     KIND: str
     Options: type[RuleOptions]
     MESSAGES: dict[str, dict[str, str]]
+    #: The colour (hex, no ``#``) and description of the rule's label when forewarn creates it.
+    LABEL_COLOR: str
+    LABEL_DESCRIPTION: str
 
     def evaluate(
         self, snapshot: Snapshot, ctx: RuleContext, options: RuleOptions
@@ -29,6 +32,8 @@ _MODULES: tuple[ModuleType, ...] = (scope_creep, schedule_slip, unanswered_feedb
 RULES: dict[str, Rule] = {module.KIND: cast(Rule, module) for module in _MODULES}
 #: Old names that keep working after a rename (none yet).
 ALIASES: dict[str, str] = {}
+#: The label style of a kind no rule claims (a finding kept from a rule since removed).
+DEFAULT_LABEL_STYLE = ("ededed", "forewarn")
 
 
 class NoSuchRule(KeyError):
@@ -49,3 +54,11 @@ def get(kind: str) -> Rule:
     except KeyError:
         msg = f'no such rule kind: "{kind}"{suggest(kind, sorted(RULES))}'
         raise NoSuchRule(msg) from None
+
+
+def label_style(kind: str) -> tuple[str, str]:
+    """(colour, description) of the label a rule of ``kind`` puts on issues."""
+    rule = RULES.get(ALIASES.get(kind, kind))
+    if rule is None:
+        return DEFAULT_LABEL_STYLE
+    return rule.LABEL_COLOR, rule.LABEL_DESCRIPTION

@@ -87,16 +87,20 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from connectors.model import Issue, Milestone, Snapshot
-from rules.base import Finding, RuleContext, Severity, make_fingerprint
+from rules.base import Finding, RuleContext, Severity
 from rules.options import Duration, Label, RuleOptions
 
 KIND = "schedule_slip"
+#: How the tracker shows this rule's label where forewarn creates it (GitHub).
+LABEL_COLOR = "d93f0b"
+LABEL_DESCRIPTION = "forewarn: due date passed or at risk"
 WEEK = timedelta(weeks=1)
 #: A forecast stops looking this many weeks ahead (about 10 years).
 HORIZON_WEEKS = 520
 
 
 class Options(RuleOptions):
+    rule_kind = KIND
     window: Duration = Field(
         default=timedelta(weeks=8), description="Weekly throughput is sampled over this period."
     )
@@ -188,7 +192,6 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
 
     remaining: dict[str, int] = dict.fromkeys(milestones, 0)
     paused = options.folded(options.pause_labels)
-    acks = options.folded(options.ack_labels)
     for issue in issues:
         if not issue.is_open:
             continue
@@ -201,7 +204,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
             and issue.due_on < today
             and not (issue.labels and issue.has_label(paused))
         ):
-            findings.append(_issue_overdue(options, issue, issue.due_on, today, acks))
+            findings.append(_issue_overdue(options, issue, due_on=issue.due_on, today=today))
 
     samples: list[int] | None = None
     for key, (milestone, due_on) in milestones.items():
@@ -320,21 +323,8 @@ def _schedule(
         "status": "overdue" if overdue else "at_risk",
         "days_overdue": max(0, -due_offset),
     }
-    return [
-        Finding(
-            rule_id=options.id,
-            kind=KIND,
-            cause="schedule",
-            subject_kind="milestone",
-            subject_key=milestone.key,
-            severity=Severity.CRITICAL if overdue else Severity.WARNING,
-            fingerprint=make_fingerprint(options.id, "schedule", milestone.key),
-            evidence=evidence,
-            label=None,
-            comment=True,
-            notify=options.notify,
-        )
-    ]
+    severity = Severity.CRITICAL if overdue else Severity.WARNING
+    return [options.finding(milestone, "schedule", severity=severity, evidence=evidence)]
 
 
 def _moved(options: Options, milestone: Milestone, due_on: date, ctx: RuleContext) -> list[Finding]:
@@ -344,47 +334,16 @@ def _moved(options: Options, milestone: Milestone, due_on: date, ctx: RuleContex
         return []
     dates.append(due_on)
     moves = sum(1 for earlier, later in pairwise(dates) if earlier != later)
-    return [
-        Finding(
-            rule_id=options.id,
-            kind=KIND,
-            cause="moved",
-            subject_kind="milestone",
-            subject_key=milestone.key,
-            severity=Severity.WARNING,
-            fingerprint=make_fingerprint(options.id, "moved", milestone.key),
-            evidence={
-                "milestone_title": milestone.title,
-                "first_due_on": dates[0],
-                "due_on": due_on,
-                "days_moved": (due_on - dates[0]).days,
-                "moves": moves,
-            },
-            label=None,
-            comment=True,
-            notify=options.notify,
-        )
-    ]
+    evidence = {
+        "milestone_title": milestone.title,
+        "first_due_on": dates[0],
+        "due_on": due_on,
+        "days_moved": (due_on - dates[0]).days,
+        "moves": moves,
+    }
+    return [options.finding(milestone, "moved", severity=Severity.WARNING, evidence=evidence)]
 
 
-def _issue_overdue(
-    options: Options, issue: Issue, due_on: date, today: date, acks: frozenset[str]
-) -> Finding:
-    return Finding(
-        rule_id=options.id,
-        kind=KIND,
-        cause="issue_overdue",
-        subject_kind="issue",
-        subject_key=issue.key,
-        severity=Severity.CRITICAL,
-        fingerprint=make_fingerprint(options.id, "issue_overdue", issue.key),
-        evidence={
-            "title": issue.title,
-            "due_on": due_on,
-            "days_overdue": (today - due_on).days,
-        },
-        label=options.label,
-        comment=True,
-        acked=bool(issue.labels) and issue.has_label(acks),
-        notify=options.notify,
-    )
+def _issue_overdue(options: Options, issue: Issue, *, due_on: date, today: date) -> Finding:
+    evidence = {"title": issue.title, "due_on": due_on, "days_overdue": (today - due_on).days}
+    return options.finding(issue, "issue_overdue", severity=Severity.CRITICAL, evidence=evidence)

@@ -64,17 +64,22 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import Field
 
-from connectors.model import Issue, Milestone, Snapshot
-from rules.base import Finding, RuleContext, Severity, make_fingerprint
+from connectors.model import Change, Issue, Milestone, Snapshot
+from rules.base import Finding, RuleContext, Severity
 from rules.options import Duration, Label, Percent, RuleOptions
 
 KIND = "scope_creep"
+#: How the tracker shows this rule's label where forewarn creates it (GitHub).
+LABEL_COLOR = "fbca04"
+LABEL_DESCRIPTION = "forewarn: added to a milestone after its scope was baselined"
 
 
 class Options(RuleOptions):
+    rule_kind = KIND
     grace: Duration = Field(
         default=timedelta(days=1), description="Baseline = milestone start + grace."
     )
@@ -157,74 +162,19 @@ def measure(
     snapshot: Snapshot, options: Options, milestones: Iterable[Milestone]
 ) -> dict[str, MilestoneScope]:
     """The scope of each of ``milestones`` that has a baseline (open or closed alike)."""
-    baselines: dict[str, datetime] = {}
-    chosen: dict[str, Milestone] = {}
-    for milestone in milestones:
-        baseline_at = baseline_of(milestone, options)
-        if baseline_at is None:
-            continue
-        baselines[milestone.key] = baseline_at
-        chosen[milestone.key] = milestone
+    baselines = _baselines(milestones, options)
     if not baselines:
         return {}
-
-    scoped = bool(options.only_labels or options.exempt_labels)
-    issues = {
-        issue.key: issue for issue in snapshot.issues if not scoped or options.in_scope(issue)
+    issues = _issues_in_scope(snapshot, options)
+    members, current = _members(issues, baselines)
+    joins, moves = _joins_and_moves(snapshot.changes, issues, milestones=baselines,
+                                    current=current)
+    approved = options.folded(options.approved_labels)
+    return {
+        key: _scope(milestone, baseline_at, members=members[key], joins=joins,
+                    moves=moves[key], issues=issues, approved_labels=approved)
+        for key, (milestone, baseline_at) in baselines.items()
     }
-    members: dict[str, list[Issue]] = {key: [] for key in baselines}
-    current: set[tuple[str, str]] = set()
-    for issue in issues.values():
-        for key in issue.milestone_keys:
-            if key in members:
-                members[key].append(issue)
-                current.add((issue.key, key))
-
-    # One pass over the history: latest join per (issue, milestone), and for
-    # issues no longer in a milestone the join/leave events that tell whether
-    # they were in at B and left after it (only those can be descoped).
-    joins: dict[tuple[str, str], datetime] = {}
-    # milestone -> issue -> [(at, 1 = joined / 0 = left)]
-    moves: dict[str, dict[str, list[tuple[datetime, int]]]] = {key: {} for key in baselines}
-    for change in snapshot.changes:
-        if change.field != "milestone" or change.issue_key not in issues:
-            continue
-        after, before = change.after, change.before
-        if after in baselines:
-            pair = (change.issue_key, after)
-            if pair in current:
-                if pair not in joins or change.at > joins[pair]:
-                    joins[pair] = change.at
-            else:
-                moves[after].setdefault(change.issue_key, []).append((change.at, 1))
-        if before in baselines and (change.issue_key, before) not in current:
-            moves[before].setdefault(change.issue_key, []).append((change.at, 0))
-
-    approved_labels = options.folded(options.approved_labels)
-    measured: dict[str, MilestoneScope] = {}
-    for key, milestone in chosen.items():
-        baseline_at = baselines[key]
-        baseline: list[Issue] = []
-        added: list[tuple[Issue, datetime]] = []
-        approved: list[tuple[Issue, datetime]] = []
-        for issue in members[key]:
-            joined_at = joins.get((issue.key, key), issue.created_at)
-            if joined_at <= baseline_at:
-                baseline.append(issue)
-            elif issue.labels and issue.has_label(approved_labels):
-                approved.append((issue, joined_at))
-            else:
-                added.append((issue, joined_at))
-        descoped: list[tuple[Issue, datetime]] = []
-        for issue_key, events in moves[key].items():
-            left_at = _left_after_baseline(events, issues[issue_key].created_at, baseline_at)
-            if left_at is not None:
-                descoped.append((issues[issue_key], left_at))
-        measured[key] = MilestoneScope(
-            milestone=milestone, baseline_at=baseline_at, baseline=tuple(baseline),
-            added=tuple(added), approved=tuple(approved), descoped=tuple(descoped),
-        )
-    return measured
 
 
 def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Finding]:
@@ -232,23 +182,125 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     if not options.enabled or (options.projects and snapshot.project not in options.projects):
         return []
     scopes = measure(snapshot, options, (m for m in snapshot.milestones if m.state == "open"))
-    acks = options.folded(options.ack_labels)
     findings: list[Finding] = []
     for scope in scopes.values():
         milestone, baseline_at = scope.milestone, scope.baseline_at
         for issue, joined_at in scope.added:
-            findings.append(_issue_finding(options, issue, milestone, "added", baseline_at,
-                                           joined_at, acks))
+            findings.append(options.finding(
+                issue, "added", severity=Severity.WARNING, anchor=milestone.key,
+                evidence=_issue_evidence(issue, milestone, baseline_at=baseline_at,
+                                         joined_at=joined_at),
+            ))
         for issue, left_at in scope.descoped:
-            findings.append(_issue_finding(options, issue, milestone, "descoped",
-                                           baseline_at, left_at, acks))
-        findings.extend(_growth(options, milestone, baseline_at,
-                                baseline_count=scope.baseline_count,
-                                added=[issue.key for issue, _ in scope.added],
-                                approved_count=len(scope.approved),
-                                descoped=len(scope.descoped)))
+            findings.append(options.finding(
+                issue, "descoped", severity=Severity.INFO, anchor=milestone.key,
+                evidence=_issue_evidence(issue, milestone, baseline_at=baseline_at,
+                                         left_at=left_at),
+                comment=False, labelled=False,
+            ))
+        findings.extend(_growth(options, scope))
     findings.sort(key=lambda finding: finding.fingerprint)
     return findings
+
+
+# -- measuring, step by step ---------------------------------------------------------
+
+#: Per milestone, per issue no longer in it: (at, 1 = joined / 0 = left) events.
+_Moves = dict[str, dict[str, list[tuple[datetime, int]]]]
+
+
+def _baselines(
+    milestones: Iterable[Milestone], options: Options
+) -> dict[str, tuple[Milestone, datetime]]:
+    """The milestones that have a baseline, by key, with it."""
+    found: dict[str, tuple[Milestone, datetime]] = {}
+    for milestone in milestones:
+        baseline_at = baseline_of(milestone, options)
+        if baseline_at is not None:
+            found[milestone.key] = (milestone, baseline_at)
+    return found
+
+
+def _issues_in_scope(snapshot: Snapshot, options: Options) -> dict[str, Issue]:
+    if not (options.only_labels or options.exempt_labels):
+        return {issue.key: issue for issue in snapshot.issues}
+    return {issue.key: issue for issue in snapshot.issues if options.in_scope(issue)}
+
+
+def _members(
+    issues: dict[str, Issue], milestones: Iterable[str]
+) -> tuple[dict[str, list[Issue]], set[tuple[str, str]]]:
+    """Each milestone's current issues, and the (issue, milestone) pairs they make."""
+    members: dict[str, list[Issue]] = {key: [] for key in milestones}
+    current: set[tuple[str, str]] = set()
+    for issue in issues.values():
+        for key in issue.milestone_keys:
+            if key in members:
+                members[key].append(issue)
+                current.add((issue.key, key))
+    return members, current
+
+
+def _joins_and_moves(
+    changes: Iterable[Change],
+    issues: dict[str, Issue],
+    *,
+    milestones: dict[str, tuple[Milestone, datetime]],
+    current: set[tuple[str, str]],
+) -> tuple[dict[tuple[str, str], datetime], _Moves]:
+    """One pass over the history: the latest join per current (issue, milestone) pair,
+    and for issues no longer in a milestone the join/leave events that tell whether
+    they were in at B and left after it (only those can be descoped)."""
+    joins: dict[tuple[str, str], datetime] = {}
+    moves: _Moves = {key: {} for key in milestones}
+    for change in changes:
+        if change.field != "milestone" or change.issue_key not in issues:
+            continue
+        after, before = change.after, change.before
+        if after in milestones:
+            pair = (change.issue_key, after)
+            if pair in current:
+                if pair not in joins or change.at > joins[pair]:
+                    joins[pair] = change.at
+            else:
+                moves[after].setdefault(change.issue_key, []).append((change.at, 1))
+        if before in milestones and (change.issue_key, before) not in current:
+            moves[before].setdefault(change.issue_key, []).append((change.at, 0))
+    return joins, moves
+
+
+def _scope(
+    milestone: Milestone,
+    baseline_at: datetime,
+    *,
+    members: list[Issue],
+    joins: dict[tuple[str, str], datetime],
+    moves: dict[str, list[tuple[datetime, int]]],
+    issues: dict[str, Issue],
+    approved_labels: frozenset[str],
+) -> MilestoneScope:
+    """One milestone's members sorted into baseline, added and approved; its descoped issues."""
+    key = milestone.key
+    baseline: list[Issue] = []
+    added: list[tuple[Issue, datetime]] = []
+    approved: list[tuple[Issue, datetime]] = []
+    for issue in members:
+        joined_at = joins.get((issue.key, key), issue.created_at)
+        if joined_at <= baseline_at:
+            baseline.append(issue)
+        elif issue.labels and issue.has_label(approved_labels):
+            approved.append((issue, joined_at))
+        else:
+            added.append((issue, joined_at))
+    descoped: list[tuple[Issue, datetime]] = []
+    for issue_key, events in moves.items():
+        left_at = _left_after_baseline(events, issues[issue_key].created_at, baseline_at)
+        if left_at is not None:
+            descoped.append((issues[issue_key], left_at))
+    return MilestoneScope(
+        milestone=milestone, baseline_at=baseline_at, baseline=tuple(baseline),
+        added=tuple(added), approved=tuple(approved), descoped=tuple(descoped),
+    )
 
 
 def _left_after_baseline(
@@ -272,50 +324,24 @@ def _left_after_baseline(
     return leaves[-1]
 
 
-def _issue_finding(
-    options: Options,
-    issue: Issue,
-    milestone: Milestone,
-    cause: str,
-    baseline_at: datetime,
-    at: datetime,
-    acks: frozenset[str],
-) -> Finding:
-    is_added = cause == "added"
-    return Finding(
-        rule_id=options.id,
-        kind=KIND,
-        cause=cause,
-        subject_kind="issue",
-        subject_key=issue.key,
-        severity=Severity.WARNING if is_added else Severity.INFO,
-        fingerprint=make_fingerprint(options.id, cause, issue.key, milestone.key),
-        evidence={
-            "milestone": milestone.key,
-            "milestone_title": milestone.title,
-            "joined_at" if is_added else "left_at": at,
-            "baseline_at": baseline_at,
-            "title": issue.title,
-        },
-        label=options.label if is_added else None,
-        comment=is_added,
-        acked=bool(issue.labels) and issue.has_label(acks),
-        notify=options.notify,
-    )
+def _issue_evidence(
+    issue: Issue, milestone: Milestone, *, baseline_at: datetime, **at: datetime
+) -> dict[str, Any]:
+    """``at`` is ``joined_at`` for an addition, ``left_at`` for a descoped issue."""
+    return {
+        "milestone": milestone.key,
+        "milestone_title": milestone.title,
+        **at,
+        "baseline_at": baseline_at,
+        "title": issue.title,
+    }
 
 
-def _growth(
-    options: Options,
-    milestone: Milestone,
-    baseline_at: datetime,
-    *,
-    baseline_count: int,
-    added: list[str],
-    approved_count: int,
-    descoped: int,
-) -> list[Finding]:
+def _growth(options: Options, scope: MilestoneScope) -> list[Finding]:
+    added = [issue.key for issue, _ in scope.added]
     if not added:
         return []
+    baseline_count = scope.baseline_count
     if baseline_count:
         growth = len(added) / baseline_count
         # Tolerate float noise: 1 of 10 is exactly 10%.
@@ -323,28 +349,16 @@ def _growth(
             return []
     else:
         growth = math.inf
-    return [
-        Finding(
-            rule_id=options.id,
-            kind=KIND,
-            cause="growth",
-            subject_kind="milestone",
-            subject_key=milestone.key,
-            severity=Severity.WARNING,
-            fingerprint=make_fingerprint(options.id, "growth", milestone.key),
-            evidence={
-                "milestone_title": milestone.title,
-                "baseline_at": baseline_at,
-                "baseline_count": baseline_count,
-                "added_count": len(added),
-                "approved_count": approved_count,
-                "descoped_count": descoped,
-                "growth": growth,
-                "threshold": options.threshold,
-                "added": sorted(added),
-            },
-            label=None,
-            comment=True,
-            notify=options.notify,
-        )
-    ]
+    evidence = {
+        "milestone_title": scope.milestone.title,
+        "baseline_at": scope.baseline_at,
+        "baseline_count": baseline_count,
+        "added_count": len(added),
+        "approved_count": len(scope.approved),
+        "descoped_count": len(scope.descoped),
+        "growth": growth,
+        "threshold": options.threshold,
+        "added": sorted(added),
+    }
+    return [options.finding(scope.milestone, "growth", severity=Severity.WARNING,
+                            evidence=evidence)]

@@ -68,12 +68,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from connectors.model import Change, Comment, Issue, Snapshot
-from rules.base import Finding, RuleContext, Severity, make_fingerprint
+from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
+from rules.base import Finding, RuleContext, Severity
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, format_duration, sla_field
 
 KIND = "unanswered_feedback"
+#: How the tracker shows this rule's label where forewarn creates it (GitHub).
+LABEL_COLOR = "5319e7"
+LABEL_DESCRIPTION = "forewarn: client feedback awaiting a reply"
 #: The fingerprint anchor when the issue itself is the unanswered message.
 ISSUE_ANCHOR = "issue"
 
@@ -84,6 +87,7 @@ else:
 
 
 class Options(RuleOptions):
+    rule_kind = KIND
     sla: Sla = Field(
         default=SlaTable(entries=(), default=timedelta(hours=16)),
         description="Business time a client may wait: 16h, or {p1: 4h, bug: 8h, default: 16h}.",
@@ -113,24 +117,70 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     """Findings for every open issue whose client waits for a reply (see the module docstring)."""
     if not options.enabled or (options.projects and snapshot.project not in options.projects):
         return []
-    team = frozenset(pid for pid, person in snapshot.people.items() if person.kind == "team")
-    clients = frozenset(
-        pid for pid, person in snapshot.people.items() if person.kind == "client"
-    )
+    team = _people_of_kind(snapshot, "team")
+    clients = _people_of_kind(snapshot, "client")
     paused = options.folded(options.pause_labels)
+    records = _records(snapshot, options, team=team, paused=paused)
+    _read_comments(snapshot.comments, records, team=team, clients=clients)
+    anchors = _anchors(records, clients)
+    if not anchors:
+        return []
+    pauses = _pause_changes(snapshot.changes, anchors, paused)
+    names = _Names(snapshot)
+    findings: list[Finding] = []
+    for key, (asked_at, anchor_id, author) in anchors.items():
+        changes = pauses.get(key)
+        finding = _finding(
+            options,
+            ctx,
+            issue=records[key][0],
+            asked_at=asked_at,
+            anchor_id=anchor_id,
+            author=author,
+            pauses=_intervals(changes, paused) if changes else [],
+            names=names,
+        )
+        if finding is not None:
+            findings.append(finding)
+    findings.sort(key=lambda finding: finding.fingerprint)
+    return findings
+
+
+# -- who waits, step by step ----------------------------------------------------------
+
+#: Per issue looked at: [issue, last team message time or None, client comments...].
+#: One dict look-up per comment is the whole cost of the pass over a million comments.
+_Record = list[Any]
+
+
+def _people_of_kind(snapshot: Snapshot, kind: PersonKind) -> frozenset[str]:
+    return frozenset(pid for pid, person in snapshot.people.items() if person.kind == kind)
+
+
+def _records(
+    snapshot: Snapshot, options: Options, *, team: frozenset[str], paused: frozenset[str]
+) -> dict[str, _Record]:
+    """A record for each open, in-scope issue that carries no pause label."""
     scoped = bool(options.only_labels or options.exempt_labels)
-    # Per issue looked at, one record: [issue, last team message time or None,
-    # client comments...]. One dict look-up per comment is the whole cost of
-    # the pass over a million comments.
-    records: dict[str, list[Any]] = {}
+    records: dict[str, _Record] = {}
     for issue in snapshot.issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue
         if issue.labels and issue.has_label(paused):
             continue
         records[issue.key] = [issue, issue.created_at if issue.author in team else None]
+    return records
 
-    for comment in snapshot.comments:
+
+def _read_comments(
+    comments: Iterable[Comment],
+    records: dict[str, _Record],
+    *,
+    team: frozenset[str],
+    clients: frozenset[str],
+) -> None:
+    """Fill the records: the last team message time, and every client comment."""
+    for comment in comments:
         record = records.get(comment.issue_key)
         if record is None or comment.is_ours:
             continue
@@ -141,7 +191,12 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
         elif author in clients:
             record.append(comment)
 
-    anchors: dict[str, tuple[datetime, str, str]] = {}  # issue -> (asked at, anchor, author)
+
+def _anchors(
+    records: dict[str, _Record], clients: frozenset[str]
+) -> dict[str, tuple[datetime, str, str]]:
+    """Per waiting issue: (asked at, anchor id, author) of the message that started the wait."""
+    anchors: dict[str, tuple[datetime, str, str]] = {}
     for key, record in records.items():
         issue = record[0]
         body = issue.author in clients
@@ -149,30 +204,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
             anchor = _first_after(issue, record[2:], record[1], body=body)
             if anchor is not None:
                 anchors[key] = anchor
-    if not anchors:
-        return []
-
-    pauses = _pause_changes(snapshot.changes, anchors, paused)
-    acks = options.folded(options.ack_labels)
-    names = _Names(snapshot)
-    findings: list[Finding] = []
-    for key, (asked_at, anchor_id, author) in anchors.items():
-        changes = pauses.get(key)
-        finding = _finding(
-            options,
-            ctx,
-            records[key][0],
-            asked_at=asked_at,
-            anchor_id=anchor_id,
-            author=author,
-            pauses=_intervals(changes, paused) if changes else [],
-            names=names,
-            acks=acks,
-        )
-        if finding is not None:
-            findings.append(finding)
-    findings.sort(key=lambda finding: finding.fingerprint)
-    return findings
+    return anchors
 
 
 def _first_after(
@@ -266,14 +298,13 @@ def _intervals(
 def _finding(
     options: Options,
     ctx: RuleContext,
-    issue: Issue,
     *,
+    issue: Issue,
     asked_at: datetime,
     anchor_id: str,
     author: str,
     pauses: list[tuple[datetime, datetime]],
     names: _Names,
-    acks: frozenset[str],
 ) -> Finding | None:
     calendar = ctx.calendar
     now = ctx.now
@@ -288,28 +319,17 @@ def _finding(
         severity = Severity.WARNING
     else:
         return None
-    return Finding(
-        rule_id=options.id,
-        kind=KIND,
-        cause="awaiting_reply",
-        subject_kind="issue",
-        subject_key=issue.key,
-        severity=severity,
-        fingerprint=make_fingerprint(options.id, "awaiting_reply", issue.key, anchor_id),
-        evidence={
-            "title": issue.title,
-            "asked_at": asked_at,
-            "client": names[author],
-            "sla": _sla_text(sla),
-            "deadline": _deadline(calendar, asked_at, sla, pauses),
-            "elapsed_hours": round(elapsed.total_seconds() / 3600, 1),
-            "assignees": [names[person_id] for person_id in issue.assignees],
-        },
-        label=options.label,
-        comment=severity is Severity.CRITICAL,
-        acked=bool(issue.labels) and issue.has_label(acks),
-        notify=options.notify,
-    )
+    evidence = {
+        "title": issue.title,
+        "asked_at": asked_at,
+        "client": names[author],
+        "sla": _sla_text(sla),
+        "deadline": _deadline(calendar, asked_at, sla, pauses),
+        "elapsed_hours": round(elapsed.total_seconds() / 3600, 1),
+        "assignees": [names[person_id] for person_id in issue.assignees],
+    }
+    return options.finding(issue, "awaiting_reply", severity=severity, evidence=evidence,
+                           anchor=anchor_id, comment=severity is Severity.CRITICAL)
 
 
 def _deadline(

@@ -31,6 +31,7 @@ from typing import Any
 
 from connectors.markers import Level, Marker
 from connectors.model import Change, Comment, Issue, Snapshot
+from rules import registry
 from rules.base import Finding, Severity
 from sync.actions import (
     Action,
@@ -54,14 +55,6 @@ from sync.render import (
     resolved_body,
 )
 from sync.store.state import CommentRecord, FindingRecord
-
-# TODO(house): these move to the rule modules (rules.registry.label_style).
-LABEL_COLORS = {"scope_creep": "fbca04", "schedule_slip": "d93f0b", "unanswered_feedback": "5319e7"}
-LABEL_DESCRIPTIONS = {
-    "scope_creep": "forewarn: added to a milestone after its scope was baselined",
-    "schedule_slip": "forewarn: due date passed or at risk",
-    "unanswered_feedback": "forewarn: client feedback awaiting a reply",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,8 +336,8 @@ def _labels_to_add(
             continue
         if label not in ensured:
             ensured.add(label)
-            actions.append(EnsureLabel(label=label, color=LABEL_COLORS.get(kind, "ededed"),
-                                       description=LABEL_DESCRIPTIONS.get(kind, "forewarn")))
+            color, description = registry.label_style(kind)
+            actions.append(EnsureLabel(label=label, color=color, description=description))
         actions.append(AddLabel(target=target, label=label))
     return actions
 

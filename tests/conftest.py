@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
-from sync.store.state import StateStore
+from sync.store.state import StateStore, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -83,3 +84,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def run_log(store: StateStore, project: str) -> list[dict[str, Any]]:
+    """The project's rows of the ``runs`` table, oldest first."""
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(runs).where(runs.c.project == project).order_by(runs.c.id))
+        return [dict(row._mapping) for row in rows]

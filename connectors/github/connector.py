@@ -50,10 +50,10 @@ from github.Requester import Requester
 from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.http import Transport
-from connectors.github.parse import format_timestamp, parse_timestamp
+from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
 from connectors.markers import Marker
-from connectors.model import Change, Comment, Snapshot
+from connectors.model import Change, Comment, Snapshot, now, parse_utc
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,6 @@ MEMO_INSTALLATION = "app_installation"
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 DEFAULT_RETRY = RetryPolicy()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _utf16_len(text: str) -> int:
@@ -91,6 +87,38 @@ def fit_comment(body: str, tag: str | None) -> str:
     room = COMMENT_LIMIT - _utf16_len(suffix)
     cut = rest.encode("utf-16-le")[: 2 * room].decode("utf-16-le", errors="ignore")
     return cut.rstrip() + suffix
+
+
+def _credentials(
+    repo: str,
+    *,
+    token: str | None,
+    app_id: int | None,
+    private_key: str | None,
+    installation_id: int | None,
+) -> tuple[Auth.Token | None, Auth.AppAuth | None, str]:
+    """A token or a GitHub App, checked at start-up, and a name for the account.
+
+    The name (``token:<hash>`` or ``app:<id>``) tells whether what the memo
+    remembers about the account is still true, without keeping the token.
+    """
+    if token and any(v is not None for v in (app_id, private_key, installation_id)):
+        msg = f"GitHub {repo}: give a token or a GitHub App (app_id, private_key), not both"
+        raise FatalError(msg)
+    if token:
+        # A new token may be another account: the name changes with it.
+        return Auth.Token(token), None, "token:" + hashlib.sha256(token.encode()).hexdigest()[:12]
+    if app_id is None or not private_key:
+        msg = f"GitHub {repo}: give a token, or a GitHub App's app_id and private_key"
+        raise FatalError(msg)
+    app = Auth.AppAuth(app_id, private_key)
+    try:
+        app.create_jwt()  # a bad key fails here, at start-up
+    except Exception as error:  # PyJWT and cryptography raise several types
+        kind = type(error).__name__
+        msg = f"GitHub {repo}: the App private key cannot sign a token ({kind})"
+        raise FatalError(msg) from None
+    return None, app, f"app:{app_id}"
 
 
 class GitHubConnector:
@@ -112,19 +140,13 @@ class GitHubConnector:
         include_pull_requests: bool = False,
         retry: RetryPolicy = DEFAULT_RETRY,
         min_write_interval: float = 1.0,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = now,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         timeout: int = Consts.DEFAULT_TIMEOUT,
     ) -> None:
         if not _REPO_RE.match(repo):
             msg = f"GitHub repository must be 'owner/name', got {repo!r}"
-            raise FatalError(msg)
-        if token and any(v is not None for v in (app_id, private_key, installation_id)):
-            msg = f"GitHub {repo}: give a token or a GitHub App (app_id, private_key), not both"
-            raise FatalError(msg)
-        if not token and (app_id is None or not private_key):
-            msg = f"GitHub {repo}: give a token, or a GitHub App's app_id and private_key"
             raise FatalError(msg)
         self.repo = repo
         self.project = project
@@ -135,23 +157,10 @@ class GitHubConnector:
         self.base_url = (base_url or Consts.DEFAULT_BASE_URL).rstrip("/")
         self._timeout = timeout
         self._installation_id = installation_id
-        self._token_auth: Auth.Token | None = None
-        self._app_auth: Auth.AppAuth | None = None
-        if token:
-            self._token_auth = Auth.Token(token)
-            # Names the account without keeping the token: a new token may be another account.
-            self._identity = "token:" + hashlib.sha256(token.encode()).hexdigest()[:12]
-        else:
-            assert app_id is not None
-            assert private_key
-            self._app_auth = Auth.AppAuth(app_id, private_key)
-            try:
-                self._app_auth.create_jwt()  # a bad key fails here, at start-up
-            except Exception as error:  # PyJWT and cryptography raise several types
-                kind = type(error).__name__
-                msg = f"GitHub {repo}: the App private key cannot sign a token ({kind})"
-                raise FatalError(msg) from None
-            self._identity = f"app:{app_id}"
+        self._token_auth, self._app_auth, self._identity = _credentials(
+            repo, token=token, app_id=app_id, private_key=private_key,
+            installation_id=installation_id,
+        )
         self._github: Github | None = None
         self._http = Transport(
             self._connect,
@@ -214,22 +223,29 @@ class GitHubConnector:
         """
         if self._installation_id is not None:
             return self._installation_id
-        cached = self.memo.get(MEMO_INSTALLATION)
-        try:
-            data = json.loads(cached) if cached else {}
-            if data.get("auth") == self._identity and isinstance(data.get("id"), int):
-                self._installation_id = int(data["id"])
-                return self._installation_id
-        except (ValueError, AttributeError):
-            pass
+        remembered = self._recall(MEMO_INSTALLATION, "id")
+        if isinstance(remembered, int):
+            self._installation_id = remembered
+            return remembered
         owner, name = self.repo.split("/")
         what = f"GET /repos/{self.repo}/installation"
         integration = self._integration()
         self._http.requests_made += 1
         ident = self._http.guard(lambda: integration.get_repo_installation(owner, name).id, what)
         self._installation_id = ident
-        self.memo.set(MEMO_INSTALLATION, json.dumps({"auth": self._identity, "id": ident}))
+        self._remember(MEMO_INSTALLATION, "id", ident)
         return ident
+
+    def _recall(self, key: str, field: str) -> object:
+        """What the memo keeps about this account under ``key``; None if it was another one."""
+        try:
+            data = json.loads(self.memo.get(key) or "{}")
+            return data.get(field) if data.get("auth") == self._identity else None
+        except (ValueError, AttributeError):
+            return None
+
+    def _remember(self, key: str, field: str, value: object) -> None:
+        self.memo.set(key, json.dumps({"auth": self._identity, field: value}))
 
     def __repr__(self) -> str:
         auth = "app" if self._app_auth is not None else "token"
@@ -258,19 +274,13 @@ class GitHubConnector:
 
     def whoami(self) -> str:
         """The login forewarn writes as: ``/user`` for a token, ``<app-slug>[bot]`` for an App."""
-        if self._me is not None:
-            return self._me
-        cached = self.memo.get(MEMO_WHOAMI)
-        if cached:
-            try:
-                data = json.loads(cached)
-                if data.get("auth") == self._identity and isinstance(data.get("login"), str):
-                    self._me = str(data["login"])
-                    return self._me
-            except (ValueError, AttributeError):
-                pass
-        self._me = self._ask_login()
-        self.memo.set(MEMO_WHOAMI, json.dumps({"auth": self._identity, "login": self._me}))
+        if self._me is None:
+            remembered = self._recall(MEMO_WHOAMI, "login")
+            if isinstance(remembered, str):
+                self._me = remembered
+            else:
+                self._me = self._ask_login()
+                self._remember(MEMO_WHOAMI, "login", self._me)
         return self._me
 
     def _ask_login(self) -> str:
@@ -332,7 +342,7 @@ class GitHubConnector:
         if cursor is None:
             return None
         try:
-            return parse_timestamp(cursor)
+            return parse_utc(cursor)
         except ValueError:
             log.warning("GitHub %s: unreadable cursor %r; reading everything", self.repo, cursor)
             return None

@@ -35,8 +35,10 @@ from connectors.model import (
     ChangeField,
     Comment,
     Issue,
+    IssueState,
     Milestone,
     Person,
+    parse_utc,
     utc,
 )
 
@@ -105,10 +107,18 @@ def _opt_time(raw: Mapping[str, Any], name: str) -> datetime | None:
 
 def _parse_time(text: str, name: str) -> datetime:
     try:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return parse_utc(text)
     except ValueError:
         msg = f"field {name!r} is not an ISO timestamp: {text[:40]!r}"
         raise RecordSkipped(msg) from None
+
+
+def _state(raw: Mapping[str, Any]) -> IssueState:
+    state = _str(raw, "state")
+    if state not in ("open", "closed"):
+        msg = f"field 'state' is {state!r}, expected open or closed"
+        raise RecordSkipped(msg)
+    return "open" if state == "open" else "closed"
 
 
 def _list(raw: Mapping[str, Any], name: str) -> list[Any]:
@@ -119,11 +129,6 @@ def _list(raw: Mapping[str, Any], name: str) -> list[Any]:
         msg = f"field {name!r} is {_type(value)}, expected a list"
         raise RecordSkipped(msg)
     return value
-
-
-def parse_timestamp(text: str) -> datetime:
-    """A GitHub timestamp (or a cursor) as aware UTC; ValueError when it is not one."""
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
 def format_timestamp(value: datetime) -> str:
@@ -221,16 +226,13 @@ class ParsedIssue:
 def parse_milestone(raw: Any, repo: str) -> Milestone:
     data = _obj(raw, "milestone")
     number = _int(data, "number")
-    state = _str(data, "state")
-    if state not in ("open", "closed"):
-        msg = f"field 'state' is {state!r}, expected open or closed"
-        raise RecordSkipped(msg)
+    state = _state(data)
     due = _opt_time(data, "due_on")
     return Milestone(
         key=milestone_key(repo, number),
         title=_str(data, "title"),
         kind="milestone",
-        state="open" if state == "open" else "closed",
+        state=state,
         created_at=_opt_time(data, "created_at"),
         start_on=None,
         due_on=pacific_date(due) if due is not None else None,
@@ -241,10 +243,7 @@ def parse_milestone(raw: Any, repo: str) -> Milestone:
 def parse_issue(raw: Any, repo: str) -> ParsedIssue:
     data = _obj(raw, "issue")
     number = _int(data, "number")
-    state = _str(data, "state")
-    if state not in ("open", "closed"):
-        msg = f"field 'state' is {state!r}, expected open or closed"
-        raise RecordSkipped(msg)
+    state = _state(data)
     author = person(_need(data, "user"), association=data.get("author_association"), what="user")
     assignees = [person(item, what="assignee") for item in _list(data, "assignees")]
     if not assignees and data.get("assignee") is not None:
@@ -260,7 +259,7 @@ def parse_issue(raw: Any, repo: str) -> ParsedIssue:
         key=issue_key(repo, number),
         title=_str(data, "title"),
         url=_str(data, "html_url"),
-        state="open" if state == "open" else "closed",
+        state=state,
         created_at=_time(data, "created_at"),
         author=author.id,
         closed_at=_opt_time(data, "closed_at"),

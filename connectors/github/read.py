@@ -10,13 +10,15 @@ from it), the milestone title history, the newest event id seen.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from connectors.base import Memo
+from connectors.codec import milestone_from, milestone_to, parse_each
 from connectors.errors import FatalError, RecordSkipped
 from connectors.github.http import Response, Transport
 from connectors.github.parse import (
@@ -33,9 +35,8 @@ from connectors.github.parse import (
     parse_event,
     parse_issue,
     parse_milestone,
-    parse_timestamp,
 )
-from connectors.model import Change, Comment, Issue, Milestone, Person
+from connectors.model import Change, Comment, Issue, Milestone, Person, parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -71,44 +72,17 @@ def _server_date(headers: Mapping[str, str]) -> datetime | None:
 
 
 def _milestones_to_json(milestones: tuple[Milestone, ...]) -> str:
-    def stamp(value: datetime | date | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return json.dumps(
-        [
-            {
-                "key": m.key,
-                "title": m.title,
-                "state": m.state,
-                "created_at": stamp(m.created_at),
-                "due_on": stamp(m.due_on),
-                "closed_at": stamp(m.closed_at),
-            }
-            for m in milestones
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps([milestone_to(m) for m in milestones], ensure_ascii=False)
 
 
 def _milestones_from_json(text: str) -> tuple[Milestone, ...] | None:
-    def stamp(value: Any) -> datetime | None:
-        return parse_timestamp(value) if isinstance(value, str) else None
-
+    """The list kept in the memo, or None when any of it is unreadable (then read again)."""
+    broken: list[str] = []
     try:
-        return tuple(
-            Milestone(
-                key=str(item["key"]),
-                title=str(item["title"]),
-                kind="milestone",
-                state="closed" if item["state"] == "closed" else "open",
-                created_at=stamp(item.get("created_at")),
-                due_on=date.fromisoformat(item["due_on"]) if item.get("due_on") else None,
-                closed_at=stamp(item.get("closed_at")),
-            )
-            for item in json.loads(text)
-        )
-    except (ValueError, TypeError, KeyError):
+        kept = parse_each(json.loads(text), milestone_from, "milestone", broken)
+    except (ValueError, TypeError):
         return None
+    return None if broken else tuple(kept)
 
 
 class FetchRun:
@@ -197,38 +171,35 @@ class Reader:
             if index == 0:
                 started = _server_date(page.headers)
             for raw in items(page, f"GET {path}", self.repo):
-                updated = self._updated_at(raw)
+                updated = _timestamp(raw, "updated_at")
                 if updated is None or since is None or updated > since:
                     changed = True
                 if updated is not None and (newest is None or updated > newest):
                     newest = updated
-                if is_pull_request(raw):
-                    number = raw.get("number")
-                    if isinstance(number, int):
-                        self.pull_numbers.add(number)
-                    if not self.include_pull_requests:
-                        continue
-                try:
-                    parsed = parse_issue(raw, self.repo)
-                except RecordSkipped as error:
-                    run.skip(describe("issue", raw, self.repo), error)
-                    continue
-                issues.append(parsed.issue)
-                for person in parsed.people:
-                    add_person(run.people, person)
+                issue = self._issue(run, raw)
+                if issue is not None:
+                    issues.append(issue)
         if newest is not None and started is not None:
             newest = min(newest, started)
         return tuple(issues), changed, newest
 
-    @staticmethod
-    def _updated_at(raw: Any) -> datetime | None:
-        value = raw.get("updated_at") if isinstance(raw, dict) else None
-        if not isinstance(value, str):
-            return None
+    def _issue(self, run: FetchRun, raw: Any) -> Issue | None:
+        """One item of the issues list, its people noted; None for a pull request (unless
+        they are included) and for a broken item (skipped)."""
+        if is_pull_request(raw):
+            number = raw.get("number")
+            if isinstance(number, int):
+                self.pull_numbers.add(number)
+            if not self.include_pull_requests:
+                return None
         try:
-            return parse_timestamp(value)
-        except ValueError:
+            parsed = parse_issue(raw, self.repo)
+        except RecordSkipped as error:
+            run.skip(describe("issue", raw, self.repo), error)
             return None
+        for person in parsed.people:
+            add_person(run.people, person)
+        return parsed.issue
 
     def comments(self, run: FetchRun, since: datetime | None) -> tuple[Comment, ...]:
         params: dict[str, Any] = {"per_page": PER_PAGE}
@@ -261,66 +232,97 @@ class Reader:
         self, run: FetchRun, since: datetime | None, history: TitleHistory
     ) -> tuple[Change, ...]:
         """Repo-wide issue events, newest first; an incremental read stops at what it has seen."""
-        seen = 0
-        if since is not None:
-            try:
-                seen = int(self.memo.get(MEMO_NEWEST_EVENT) or 0)
-            except ValueError:
-                seen = 0
-        floor = since - OVERLAP if since is not None else None
-        newest = seen
-        done: set[int] = set()
+        walk = _EventWalk(seen=self._newest_event_seen(since),
+                          floor=since - OVERLAP if since is not None else None)
+        milestone_for = functools.partial(self._milestone_for, history)
         changes: list[Change] = []
-
-        def milestone_for(title: str, at: datetime) -> str:
-            number = history.resolve(title, at)
-            if number is None:
-                msg = f"no milestone titled {title!r} (deleted, or renamed before forewarn saw it)"
-                raise RecordSkipped(msg)
-            return milestone_key(self.repo, number)
-
         path = f"/repos/{self.repo}/issues/events"
         for page in self.http.pages(path, {"per_page": PER_PAGE}):
             reached = False
             for raw in items(page, f"GET {path}", self.repo):
-                ident = raw.get("id") if isinstance(raw, dict) else None
-                if isinstance(ident, int):
-                    if seen and ident <= seen:
-                        reached = True
-                        continue
-                    if ident in done:
-                        continue
-                    done.add(ident)
-                    newest = max(newest, ident)
-                if floor is not None:
-                    created = self._created_at(raw)
-                    if created is not None and created < floor:
-                        reached = True
-                        continue
-                issue = raw.get("issue") if isinstance(raw, dict) else None
-                if not self.include_pull_requests and is_pull_request(issue):
-                    continue
-                kind = raw.get("event") if isinstance(raw, dict) else None
-                if isinstance(kind, str) and kind not in EVENT_FIELDS:
-                    continue  # a type forewarn does not read (a broken one is skipped below)
-                try:
-                    event = parse_event(raw, self.repo, milestone_for=milestone_for)
-                except RecordSkipped as error:
-                    run.skip(describe("event", raw, self.repo), error)
-                    continue
-                if event.change is not None:
-                    changes.append(event.change)
-                if event.actor is not None:
-                    add_person(run.people, event.actor)
+                place = walk.place(raw)
+                reached = reached or place == "reached"
+                change = self._event(run, raw, milestone_for) if place == "new" else None
+                if change is not None:
+                    changes.append(change)
             if reached:
                 break
-        self.memo.set(MEMO_NEWEST_EVENT, str(newest))
+        self.memo.set(MEMO_NEWEST_EVENT, str(walk.newest))
         return tuple(changes)
 
-    @staticmethod
-    def _created_at(raw: Any) -> datetime | None:
-        value = raw.get("created_at") if isinstance(raw, dict) else None
+    def _newest_event_seen(self, since: datetime | None) -> int:
+        """The newest event id the last read saw; 0 for a whole read."""
+        if since is None:
+            return 0
         try:
-            return parse_timestamp(value) if isinstance(value, str) else None
+            return int(self.memo.get(MEMO_NEWEST_EVENT) or 0)
         except ValueError:
+            return 0
+
+    def _milestone_for(self, history: TitleHistory, title: str, at: datetime) -> str:
+        number = history.resolve(title, at)
+        if number is None:
+            msg = f"no milestone titled {title!r} (deleted, or renamed before forewarn saw it)"
+            raise RecordSkipped(msg)
+        return milestone_key(self.repo, number)
+
+    def _event(
+        self, run: FetchRun, raw: Any, milestone_for: Callable[[str, datetime], str]
+    ) -> Change | None:
+        """The change one event records, its actor noted; None for events forewarn
+        does not read and for a broken one (skipped)."""
+        issue = raw.get("issue") if isinstance(raw, dict) else None
+        if not self.include_pull_requests and is_pull_request(issue):
             return None
+        kind = raw.get("event") if isinstance(raw, dict) else None
+        if isinstance(kind, str) and kind not in EVENT_FIELDS:
+            return None  # a type forewarn does not read (a broken one is skipped below)
+        try:
+            event = parse_event(raw, self.repo, milestone_for=milestone_for)
+        except RecordSkipped as error:
+            run.skip(describe("event", raw, self.repo), error)
+            return None
+        if event.actor is not None:
+            add_person(run.people, event.actor)
+        return event.change
+
+
+class _EventWalk:
+    """Where a newest-first walk through the events stands.
+
+    An event at or below the newest id seen last time, or created before the
+    cursor (less the overlap), is where an incremental read has caught up; an
+    id met twice (a page shifted while we read) is read once.
+    """
+
+    def __init__(self, *, seen: int, floor: datetime | None) -> None:
+        self.seen = seen
+        self.floor = floor
+        self.newest = seen
+        self.done: set[int] = set()
+
+    def place(self, raw: Any) -> Literal["new", "repeat", "reached"]:
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(ident, int):
+            if self.seen and ident <= self.seen:
+                return "reached"
+            if ident in self.done:
+                return "repeat"
+            self.done.add(ident)
+            self.newest = max(self.newest, ident)
+        if self.floor is not None:
+            created = _timestamp(raw, "created_at")
+            if created is not None and created < self.floor:
+                return "reached"
+        return "new"
+
+
+def _timestamp(raw: Any, field: str) -> datetime | None:
+    """A timestamp field of a raw item, or None when it is missing or unreadable."""
+    value = raw.get(field) if isinstance(raw, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_utc(value)
+    except ValueError:
+        return None

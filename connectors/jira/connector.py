@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 from urllib.parse import quote
@@ -52,7 +53,7 @@ from connectors.jira.http import JiraHttp
 from connectors.jira.pages import Getter
 from connectors.jira.parse import FieldIds, validate_label
 from connectors.markers import Marker
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, utc
+from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, now, utc
 from connectors.retry import RetryPolicy
 
 __all__ = ["JiraConnector", "validate_label"]
@@ -77,10 +78,6 @@ _SPRINT_BOARDS = ("scrum", "simple")
 _DEFAULT_RETRY = RetryPolicy()
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _build_client(site: str, *, email: str | None, token: str) -> JIRA:
     """An authenticated client that sends nothing until asked and never retries."""
     common: dict[str, Any] = {
@@ -94,6 +91,42 @@ def _build_client(site: str, *, email: str | None, token: str) -> JIRA:
     if email:
         return JIRA(basic_auth=(email, token), **common)
     return JIRA(token_auth=token, **common)
+
+
+@dataclass
+class _Found:
+    """What one fetch gathered from the search, by issue key.
+
+    An issue updated while we page moves to a later page and is seen twice;
+    the later copy is the newer one.
+    """
+
+    newest: datetime | None
+    records: dict[str, tuple[Issue, list[Comment], list[Change]]] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    def add(
+        self, issue: Issue, comments: list[Comment], changes: list[Change], people: list[Person]
+    ) -> None:
+        self.records.pop(issue.key, None)
+        self.records[issue.key] = (issue, comments, changes)
+        for person in people:
+            self.people.setdefault(person.id, person)
+
+    def snapshot(
+        self, project: str, *, fetched_at: datetime, milestones: list[Milestone]
+    ) -> Snapshot:
+        records = self.records.values()
+        return Snapshot(
+            project=project,
+            fetched_at=fetched_at,
+            issues=tuple(issue for issue, _, _ in records),
+            milestones=tuple(milestones),
+            comments=tuple(c for _, its, _ in records for c in its),
+            changes=tuple(c for _, _, its in records for c in its),
+            people=self.people,
+        )
 
 
 class JiraConnector:
@@ -114,7 +147,7 @@ class JiraConnector:
         board_id: int | None = None,
         deployment: Literal["auto", "cloud", "server"] = "auto",
         retry: RetryPolicy = _DEFAULT_RETRY,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = now,
     ) -> None:
         self.site = url.rstrip("/")
         if not token:
@@ -342,38 +375,38 @@ class JiraConnector:
                 comments.append(comment)
         return issue, comments, changes, people + actors
 
-    def _sprints(self, skipped: list[str]) -> list[Milestone]:
-        board = self._board()
-        zone = self._zone()
-        found: list[Milestone] = []
-        path = f"/rest/agile/1.0/board/{board}/sprint"
-        listing = pages.start_at_list(
-            self.http.get_object, path, "values", size=AGILE_PAGE, site=self.site
-        )
-        for raw in listing:
+    def _milestones(self, skipped: list[str]) -> list[Milestone]:
+        """The board's sprints or the project's versions, as ``milestones`` says."""
+        if self.milestones == "sprint":
+            board = self._board()
+            zone = self._zone()
+            path = f"/rest/agile/1.0/board/{board}/sprint"
+            listing = pages.start_at_list(
+                self.http.get_object, path, "values", size=AGILE_PAGE, site=self.site
+            )
             # A board lists sprints of other boards that share its issues: not ours.
-            if isinstance(raw, dict) and raw.get("originBoardId") not in (None, board):
-                continue
-            try:
-                found.append(jp.sprint_milestone(raw, zone=zone))
-            except (KeyError, TypeError, ValueError) as err:
-                name = f"sprint {raw.get('id') if isinstance(raw, dict) else '?'}"
-                log.warning("Jira %s: skipping %s: %s", self.site, name, err)
-                skipped.append(f"{name}: {err}")
-        return found
-
-    def _versions(self, skipped: list[str]) -> list[Milestone]:
+            ours = [raw for raw in listing
+                    if not isinstance(raw, dict) or raw.get("originBoardId") in (None, board)]
+            return self._parse_each(ours, "sprint", skipped,
+                                    lambda raw: jp.sprint_milestone(raw, zone=zone))
         path = f"/rest/api/2/project/{quote(self.project_key, safe='')}/versions"
-        listing = self.http.get(path)
-        if not isinstance(listing, list):
+        versions = self.http.get(path)
+        if not isinstance(versions, list):
             msg = f"Jira {self.site}: GET {path}: expected a list"
             raise FatalError(msg)
+        return self._parse_each(versions, "version", skipped, jp.version_milestone)
+
+    def _parse_each(
+        self, listing: list[Any], what: str, skipped: list[str],
+        parse: Callable[[object], Milestone],
+    ) -> list[Milestone]:
+        """Every milestone that parses; one that does not is logged and listed in ``skipped``."""
         found: list[Milestone] = []
         for raw in listing:
             try:
-                found.append(jp.version_milestone(raw))
+                found.append(parse(raw))
             except (KeyError, TypeError, ValueError) as err:
-                name = f"version {raw.get('id') if isinstance(raw, dict) else '?'}"
+                name = f"{what} {raw.get('id') if isinstance(raw, dict) else '?'}"
                 log.warning("Jira %s: skipping %s: %s", self.site, name, err)
                 skipped.append(f"{name}: {err}")
         return found
@@ -397,59 +430,45 @@ class JiraConnector:
         # JQL compares to the minute, in the account's zone: reach back a little.
         reach = since - jp.cursor_margin(zone is not None) if since is not None else None
         jql = jp.jql_for(self.project_key, reach, zone=zone or UTC)
+        statuses_before = self._restore_statuses()
+        found = _Found(newest=since)
+        for raw in self._search(jql, jp.search_fields(ids, self.milestones)):
+            self._read_into(found, raw, ids=ids, me=me, since=reach)
+        milestones = self._milestones(found.skipped)
+        if self._statuses.to_json() != statuses_before:
+            self.memo.set(MEMO_STATUSES, self._statuses.to_json())
+        return FetchResult(
+            snapshot=found.snapshot(self.project, fetched_at=fetched_at, milestones=milestones),
+            cursor=found.newest.isoformat() if found.newest is not None else None,
+            complete=since is None,
+            skipped=tuple(found.skipped),
+            requests=self.requests_made - first_request,
+        )
+
+    def _restore_statuses(self) -> str:
+        """Status categories as the memo knows them now; returns them as JSON, to compare."""
         # The sync layer may fill the memo after building the connector (a one-shot run
         # restores it from the state store just before fetching): read what it knows now.
         stored = StatusBook.from_json(self.memo.get(MEMO_STATUSES)).categories
         self._statuses.categories = {**stored, **self._statuses.categories}
-        statuses_before = self._statuses.to_json()
         self._statuses_fetched = False
+        return self._statuses.to_json()
 
-        # By key: an issue updated while we page moves to a later page and is
-        # seen twice; the later copy is the newer one.
-        records: dict[str, tuple[Issue, list[Comment], list[Change]]] = {}
-        people: dict[str, Person] = {}
-        skipped: list[str] = []
-        newest = since
-        for raw in self._search(jql, jp.search_fields(ids, self.milestones)):
-            updated = jp.raw_updated(raw)
-            if updated is not None and (newest is None or updated > newest):
-                newest = updated
-            try:
-                issue, its_comments, its_changes, its_people = self._read_issue(
-                    raw, ids=ids, me=me, since=reach
-                )
-            except (KeyError, TypeError, ValueError) as err:
-                name = jp.raw_name(raw)
-                log.warning("Jira %s: skipping issue %s: %s", self.site, name, err)
-                skipped.append(f"{name}: {err}")
-                continue
-            records.pop(issue.key, None)
-            records[issue.key] = (issue, its_comments, its_changes)
-            for person in its_people:
-                people.setdefault(person.id, person)
-
-        if self.milestones == "sprint":
-            milestones = self._sprints(skipped)
-        else:
-            milestones = self._versions(skipped)
-        if self._statuses.to_json() != statuses_before:
-            self.memo.set(MEMO_STATUSES, self._statuses.to_json())
-        snapshot = Snapshot(
-            project=self.project,
-            fetched_at=fetched_at,
-            issues=tuple(issue for issue, _, _ in records.values()),
-            milestones=tuple(milestones),
-            comments=tuple(c for _, its, _ in records.values() for c in its),
-            changes=tuple(c for _, _, its in records.values() for c in its),
-            people=people,
-        )
-        return FetchResult(
-            snapshot=snapshot,
-            cursor=newest.isoformat() if newest is not None else None,
-            complete=since is None,
-            skipped=tuple(skipped),
-            requests=self.requests_made - first_request,
-        )
+    def _read_into(
+        self, found: _Found, raw: object, *, ids: FieldIds, me: str, since: datetime | None
+    ) -> None:
+        """One search result into ``found``; one that cannot be read is skipped."""
+        updated = jp.raw_updated(raw)
+        if updated is not None and (found.newest is None or updated > found.newest):
+            found.newest = updated
+        try:
+            issue, comments, changes, people = self._read_issue(raw, ids=ids, me=me, since=since)
+        except (KeyError, TypeError, ValueError) as err:
+            name = jp.raw_name(raw)
+            log.warning("Jira %s: skipping issue %s: %s", self.site, name, err)
+            found.skipped.append(f"{name}: {err}")
+            return
+        found.add(issue, comments, changes, people)
 
     # --- writes --------------------------------------------------------------
 

@@ -27,14 +27,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
+from connectors.codec import text_or_none
 from connectors.markers import find_marker, is_acked
 from connectors.model import (
     EXCERPT_CHARS,
     Comment,
     Issue,
-    IssueState,
     Milestone,
     Person,
+    parse_utc,
     utc,
 )
 
@@ -70,13 +71,8 @@ _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
 def parse_timestamp(value: object) -> datetime | None:
     """``2026-07-28T18:16:29.633-0300`` or ``2020-06-12T00:38:51.882Z`` → aware UTC."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        msg = f"expected a timestamp, got {type(value).__name__}"
-        raise TypeError(msg)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return utc(parsed)
+    text = text_or_none(value, "a timestamp")
+    return None if text is None else parse_utc(text)
 
 
 def need_timestamp(value: object, what: str) -> datetime:
@@ -89,26 +85,22 @@ def need_timestamp(value: object, what: str) -> datetime:
 
 def parse_day(value: object) -> date | None:
     """A date-only field (``2026-08-14``); changelogs may add ``00:00:00.0``."""
-    if value is None or value == "":
+    text = text_or_none(value, "a date")
+    if text is None:
         return None
-    if not isinstance(value, str):
-        msg = f"expected a date, got {type(value).__name__}"
-        raise TypeError(msg)
-    match = _DAY.match(value.strip())
+    match = _DAY.match(text.strip())
     if not match:
-        msg = f"not an ISO date: {value!r}"
+        msg = f"not an ISO date: {text!r}"
         raise ValueError(msg)
     return date.fromisoformat(match.group(1))
 
 
 def local_day(value: object, zone: tzinfo | None) -> date | None:
     """The calendar date of a timestamp as the account's users see it."""
-    if value is None or value == "":
+    text = text_or_none(value, "a timestamp")
+    if text is None:
         return None
-    if not isinstance(value, str):
-        msg = f"expected a timestamp, got {type(value).__name__}"
-        raise TypeError(msg)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return (parsed.astimezone(zone) if zone is not None else parsed).date()
 
 
@@ -347,56 +339,59 @@ def issue_from(
         raise ValueError(msg)
     fields = need_dict(data.get("fields"), f"{key} fields")
     status = need_dict(fields.get("status"), f"{key} status")
-    category = _obj(status.get("statusCategory"))
-    state: IssueState = "closed" if category.get("key") == "done" else "open"
-    people = [
-        p
-        for p in (
-            person_from(fields.get("reporter")),
-            person_from(fields.get("creator")),
-            person_from(fields.get("assignee")),
-        )
-        if p is not None
-    ]
-    author = person_id(fields.get("reporter")) or person_id(fields.get("creator")) or ""
+    closed = _obj(status.get("statusCategory")).get("key") == "done"
     assignee = person_id(fields.get("assignee"))
-    if mode == "sprint":
-        keys = [sprint_key(s) for s in sprint_ids(fields.get(ids.sprint))] if ids.sprint else []
-    else:
-        keys = [
-            version_key(v["id"])
-            for v in list_or_empty(fields.get("fixVersions"))
-            if isinstance(v, dict) and v.get("id") is not None
-        ]
-    closed_at = None
-    if state == "closed":
-        closed_at = parse_timestamp(fields.get("resolutiondate")) or parse_timestamp(
-            fields.get("statuscategorychangedate")
-        )
-    estimate = None
-    for field_id in ids.story_points:
-        estimate = _estimate(fields.get(field_id))
-        if estimate is not None:
-            break
-    priority = fields.get("priority")
-    labels = [str(label) for label in list_or_empty(fields.get("labels"))]
+    closed_at = _closed_at(fields) if closed else None
+    estimate = _story_points(fields, ids)
     issue = Issue(
         key=key,
         title=str(fields.get("summary") or ""),
         url=f"{site}/browse/{key}",
-        state=state,
+        state="closed" if closed else "open",
         created_at=need_timestamp(fields.get("created"), "created"),
         updated_at=parse_timestamp(fields.get("updated")),
         closed_at=closed_at,
-        author=author,
+        author=person_id(fields.get("reporter")) or person_id(fields.get("creator")) or "",
         assignees=(assignee,) if assignee else (),
-        labels=tuple(labels),
-        milestone_keys=tuple(dict.fromkeys(keys)),
+        labels=tuple(str(label) for label in list_or_empty(fields.get("labels"))),
+        milestone_keys=tuple(dict.fromkeys(_milestone_keys(fields, ids, mode=mode))),
         due_on=parse_day(fields.get("duedate")),
         estimate=estimate,
-        priority=str(_obj(priority).get("name") or "") or None,
+        priority=str(_obj(fields.get("priority")).get("name") or "") or None,
     )
-    return issue, people
+    return issue, _people_named(fields)
+
+
+def _people_named(fields: Json) -> list[Person]:
+    """Reporter, creator and assignee, those that are set."""
+    named = (person_from(fields.get(role)) for role in ("reporter", "creator", "assignee"))
+    return [person for person in named if person is not None]
+
+
+def _closed_at(fields: Json) -> datetime | None:
+    """When a done issue was resolved, else when its status category last changed."""
+    return parse_timestamp(fields.get("resolutiondate")) or parse_timestamp(
+        fields.get("statuscategorychangedate")
+    )
+
+
+def _milestone_keys(fields: Json, ids: FieldIds, *, mode: MilestoneMode) -> list[str]:
+    if mode == "sprint":
+        return [sprint_key(s) for s in sprint_ids(fields.get(ids.sprint))] if ids.sprint else []
+    return [
+        version_key(v["id"])
+        for v in list_or_empty(fields.get("fixVersions"))
+        if isinstance(v, dict) and v.get("id") is not None
+    ]
+
+
+def _story_points(fields: Json, ids: FieldIds) -> float | None:
+    """The first story-point field that holds a number."""
+    for field_id in ids.story_points:
+        estimate = _estimate(fields.get(field_id))
+        if estimate is not None:
+            return estimate
+    return None
 
 
 def embedded_comments(raw: object) -> tuple[list[Any], int]:

@@ -12,12 +12,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeAlias
 
 from rich.console import Console
 
 from config import Config, ConfigError, Settings, effective_state_url, load_config, load_settings
 from config.model import redact_url
 from connectors.errors import TrackerError
+from connectors.model import now
 from sync.app.output import print_cycle
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
@@ -31,13 +33,9 @@ class UsageError(Exception):
     """Bad command-line input: exit 2 with the message."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _parse_now(text: str | None) -> Callable[[], datetime]:
     if text is None:
-        return _now
+        return now
     try:
         fixed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -239,22 +237,17 @@ def _duration(option: str, text: str | None) -> timedelta | None:
 
 
 def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from sync.app.daemon import DaemonError, DaemonOptions, pause_from_environment, run_daemon
+    from sync.app.daemon import DaemonOptions, run_daemon
     from sync.store.lease import DEFAULT_TTL, default_holder
 
     if args.workers < 1:
         msg = "--workers: at least 1"
         raise UsageError(msg)
-    try:
-        pause = pause_from_environment()
-    except DaemonError as error:
-        raise UsageError(str(error)) from None
     options = DaemonOptions(
         config_path=args.config, http_port=settings.http_port,
         interval=_duration("--interval", args.interval), workers=args.workers,
         lease_ttl=_duration("--lease-ttl", args.lease_ttl) or DEFAULT_TTL,
         holder=args.replica_id or default_holder(), dry_run=args.dry_run or settings.dry_run,
-        pause_after_writes=pause,
     )
     return run_daemon(options, settings, log_level=args.log_level)
 
@@ -269,19 +262,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default), ERROR")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_check_config(commands)
+    _add_run(commands)
+    _add_report(commands)
+    _add_demo(commands)
+    _add_daemon(commands)
+    return parser
 
-    def with_config(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("-c", "--config", type=Path,
-                         help="the config file (default: $FOREWARN_CONFIG or forewarn.yaml)")
 
-    check = commands.add_parser("check-config", help="validate the config; exit 2 on problems")
-    with_config(check)
+#: What ``add_subparsers`` returns (argparse names no public type for it).
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    sub.add_argument("-c", "--config", type=Path,
+                     help="the config file (default: $FOREWARN_CONFIG or forewarn.yaml)")
+    return sub
+
+
+def _add_check_config(commands: Commands) -> None:
+    check = _with_config(
+        commands.add_parser("check-config", help="validate the config; exit 2 on problems"))
     check.add_argument("--schema", action="store_true",
                        help="also print the config's JSON Schema (for editors)")
     check.set_defaults(func=cmd_check_config)
 
-    run = commands.add_parser("run", help="one cycle: fetch, evaluate, write alerts")
-    with_config(run)
+
+def _add_run(commands: Commands) -> None:
+    run = _with_config(commands.add_parser("run", help="one cycle: fetch, evaluate, write alerts"))
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
     run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     run.add_argument("--project", help="only this project")
@@ -291,9 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "milestone retrospectives) to each project's status issue")
     run.set_defaults(func=cmd_run)
 
-    report = commands.add_parser(
-        "report", help="the expectation summary now, without writing to the tracker or state")
-    with_config(report)
+
+def _add_report(commands: Commands) -> None:
+    report = _with_config(commands.add_parser(
+        "report", help="the expectation summary now, without writing to the tracker or state"))
     report.add_argument("--format", choices=("md", "json", "html"), default="md",
                         help="md: Markdown; json: an array with one summary per project "
                              "(docs/summary.schema.json); html: one self-contained page")
@@ -302,14 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--now", help="as of this ISO time")
     report.set_defaults(func=cmd_report)
 
+
+def _add_demo(commands: Commands) -> None:
     demo = commands.add_parser("demo", help="the whole job on a bundled sample project, offline")
     demo.add_argument("--dir", help="keep the demo's tracker and state in this folder")
     demo.add_argument("--now", help="as of this ISO time (default: the demo's own date)")
     demo.set_defaults(func=cmd_demo)
 
-    daemon = commands.add_parser(
-        "daemon", help="cycles and summaries on schedule; /healthz, /readyz, /metrics")
-    with_config(daemon)
+
+def _add_daemon(commands: Commands) -> None:
+    daemon = _with_config(commands.add_parser(
+        "daemon", help="cycles and summaries on schedule; /healthz, /readyz, /metrics"))
     daemon.add_argument("--interval", metavar="DURATION",
                         help="run every project this often, overriding its `every` "
                              "(like 30s; tests and trials)")
@@ -323,7 +335,6 @@ def build_parser() -> argparse.ArgumentParser:
     daemon.add_argument("--dry-run", action="store_true",
                         help="plan and log, write nothing to trackers")
     daemon.set_defaults(func=cmd_daemon)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,10 +42,6 @@ its marker next time). A second SIGTERM or SIGINT exits at once (status 130).
 SIGHUP, or a change of the config file (checked every second), reloads the
 config; a file with problems is refused, each problem logged as
 ``FILE:LINE:COL: message``, and the previous config stays.
-
-``FOREWARN_DEBUG_PAUSE_AFTER_WRITES=N`` (tests only) makes the daemon stop
-before its write N+1 and wait there until it is told to stop, so a test can
-kill it in the middle of a cycle.
 """
 
 from __future__ import annotations
@@ -60,11 +56,10 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import schedule
 from sqlalchemy.engine import make_url
@@ -72,6 +67,7 @@ from sqlalchemy.engine import make_url
 from config import Config, ConfigError, Settings, Summary, effective_state_url, load_config
 from config.model import redact_url
 from connectors.errors import TrackerError
+from connectors.model import now
 from sync.actions import WRITES
 from sync.app.health import STUCK_AFTER, HealthServer
 from sync.app.logs import Redactor, configure, tame_vendor_loggers
@@ -80,6 +76,7 @@ from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.store.lease import DEFAULT_TTL, Lease, Refusal, acquire, default_holder, release, renew
 from sync.store.state import StateStore
+from sync.summary.schedule import next_summary_at
 
 log = logging.getLogger("forewarn.daemon")
 
@@ -92,12 +89,7 @@ FRESH_INTERVALS = 3
 SUMMARY_CHECK_SECONDS = 30
 DEFAULT_WORKERS = 4
 EXIT_OK, EXIT_FAILED, EXIT_FORCED = 0, 1, 130
-PAUSE_VARIABLE = "FOREWARN_DEBUG_PAUSE_AFTER_WRITES"
 MIN_INTERVAL = timedelta(seconds=1)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DaemonError(Exception):
@@ -114,22 +106,6 @@ class DaemonOptions:
     lease_ttl: timedelta = DEFAULT_TTL
     holder: str = field(default_factory=default_holder)
     dry_run: bool = False
-    pause_after_writes: int | None = None
-
-
-def next_summary_time(summary: Summary, timezone: str, after: datetime) -> datetime:
-    """The first time strictly after ``after`` that ``summary.every`` names, in UTC."""
-    zone = ZoneInfo(timezone)
-    local = after.astimezone(zone)
-    for days in range(8):
-        day = (local + timedelta(days=days)).date()
-        if summary.weekday is not None and day.weekday() != summary.weekday:
-            continue
-        when = datetime.combine(day, summary.at, tzinfo=zone).astimezone(UTC)
-        if when > after:
-            return when
-    msg = f"no time for summary schedule {summary.every!r}"  # unreachable: 8 days cover a week
-    raise ValueError(msg)
 
 
 @dataclass
@@ -186,7 +162,7 @@ def _secrets(config: Config | None, settings: Settings, url: str) -> list[str]:
 class Daemon:
     def __init__(
         self, options: DaemonOptions, settings: Settings, *,
-        clock: Callable[[], datetime] = _now, redactor: Redactor | None = None,
+        clock: Callable[[], datetime] = now, redactor: Redactor | None = None,
     ) -> None:
         self.options = options
         self.settings = settings
@@ -207,7 +183,6 @@ class Daemon:
         self._signals: deque[int] = deque()
         self._stop_signals = 0
         self._wakeup: tuple[int, int] | None = None
-        self._writes_seen = 0
 
     # -- start ------------------------------------------------------------------------
 
@@ -273,7 +248,7 @@ class Daemon:
                     slot.key, slot.every, slot.tracker = key, every, project.tracker
                     slot.summary, slot.timezone = summary, calendar.timezone
                     slot.runtime, slot.retired = None, False
-                slot.next_summary = next_summary_time(summary, calendar.timezone, now)
+                slot.next_summary = next_summary_at(summary, calendar.timezone, now)
                 self.scheduler.clear(name)
                 seconds = max(1, round(every.total_seconds()))
                 self.scheduler.every(seconds).seconds.do(self._guarded, self._tick, name) \
@@ -449,7 +424,7 @@ class Daemon:
             for slot in self.slots.values():
                 if slot.retired or slot.next_summary is None or now < slot.next_summary:
                     continue
-                slot.next_summary = next_summary_time(slot.summary, slot.timezone, now)
+                slot.next_summary = next_summary_at(slot.summary, slot.timezone, now)
                 due.append(slot.name)
         for name in due:
             log.info("%s: summary time", name, extra={"project": name})
@@ -521,23 +496,11 @@ class Daemon:
 
     def _why_stop(self, slot: Slot) -> str | None:
         """Asked by the publisher before each write."""
-        if self.options.pause_after_writes is not None:
-            self._pause_gate()
         if self.stopping.is_set():
             return "the daemon is shutting down"
         if slot.lease_lost:
             return "the lease on this project was lost"
         return None
-
-    def _pause_gate(self) -> None:
-        with self.lock:
-            self._writes_seen += 1
-            seen = self._writes_seen
-        limit = self.options.pause_after_writes
-        if limit is not None and seen > limit:
-            log.warning("paused before write %d (%s=%d): waiting to be stopped", seen,
-                        PAUSE_VARIABLE, limit)
-            self.stopping.wait()
 
     def _release(self, slot: Slot, lease: Lease) -> None:
         with self.lock:
@@ -711,17 +674,6 @@ class Daemon:
 
 def _requests_made(runtime: ProjectRuntime) -> int:
     return runtime.connector.requests_made
-
-
-def pause_from_environment(environ: dict[str, str] | None = None) -> int | None:
-    text = (os.environ if environ is None else environ).get(PAUSE_VARIABLE, "").strip()
-    if not text:
-        return None
-    try:
-        return max(0, int(text))
-    except ValueError:
-        msg = f"{PAUSE_VARIABLE}: expected a whole number, got {text!r}"
-        raise DaemonError(msg) from None
 
 
 def run_daemon(

@@ -7,25 +7,22 @@ local-only setup (the demo) never loads PyGithub or jira.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from config import Config, GitHubTracker, JiraTracker, LocalTracker, Project, Settings
 from config.settings import tracker_token
 from connectors.base import Connector, DictMemo
 from connectors.errors import FatalError
 from connectors.local import LocalConnector
+from connectors.model import now
 from rules import registry
 from sync.cycle import ProjectRuntime
 from sync.render import Style
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def build_connector(
     config: Config, project: Project, *, settings: Settings, memo: DictMemo,
-    clock: Callable[[], datetime] = _now,
+    clock: Callable[[], datetime] = now,
 ) -> Connector:
     tracker = config.tracker_for(project)
     if isinstance(tracker, LocalTracker):
@@ -91,7 +88,7 @@ def status_issue_key(config: Config, project: Project) -> str | None:
 
 def build_runtime(
     config: Config, project: Project, *, settings: Settings,
-    clock: Callable[[], datetime] = _now,
+    clock: Callable[[], datetime] = now,
 ) -> ProjectRuntime:
     memo = DictMemo()
     connector = build_connector(config, project, settings=settings, memo=memo, clock=clock)

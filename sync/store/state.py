@@ -45,7 +45,6 @@ from connectors.model import Snapshot
 from rules.base import DueDateSeen
 from sync.store.migrations import upgrade
 
-SCHEMA_VERSION = 1
 metadata = MetaData()
 
 cursors = Table(
@@ -429,18 +428,6 @@ class StateStore:
                 status=status, finished_at=now, findings=findings, writes=writes,
                 skipped=skipped, message=message,
             ))
-
-    def last_run(self, project: str) -> dict[str, Any] | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(runs).where(runs.c.project == project).order_by(runs.c.id.desc()).limit(1)
-            ).first()
-        if row is None:
-            return None
-        data = dict(row._mapping)
-        data["started_at"] = _aware(data["started_at"])
-        data["finished_at"] = _aware(data["finished_at"])
-        return data
 
     def last_finished(self, project: str) -> datetime | None:
         """When the newest finished cycle of the project ended, whichever replica ran it."""

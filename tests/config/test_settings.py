@@ -40,7 +40,6 @@ def test_defaults(clean_environment: Path) -> None:
     assert (settings.state_url, settings.log_level, settings.log_format) == (None, "INFO", "text")
     assert (settings.dry_run, settings.http_port) == (False, 8080)
     assert (settings.github_token, settings.jira_api_token) == (None, None)
-    assert settings.log_level_number == 20
 
 
 @pytest.mark.parametrize(

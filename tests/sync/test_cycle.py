@@ -12,7 +12,7 @@ from connectors.local import LocalConnector
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, run_cycle
 from sync.store.state import StateStore
-from tests.conftest import Clock
+from tests.conftest import Clock, run_log
 
 
 def cycle(config_path: Path, store: StateStore, clock: Clock, *, dry_run: bool = False,
@@ -81,7 +81,7 @@ def test_dry_run_writes_and_saves_nothing(demo_config: Path, demo_tracker: Path,
     report = cycle(demo_config, store, clock, dry_run=True)
     assert len(report.plan.writes) == 16
     assert demo_tracker.read_text() == before
-    assert store.cursor("demo") is None and store.last_run("demo") is None
+    assert store.cursor("demo") is None and run_log(store, "demo") == []
 
 
 def test_team_reply_resolves_the_alert(demo_config: Path, demo_tracker: Path,

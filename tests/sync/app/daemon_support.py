@@ -32,15 +32,23 @@ Line = dict[str, Any]
 
 
 class DaemonProcess:
-    """``python -m sync.app.cli daemon -c CONFIG ARGS`` with JSON logs on a free port."""
+    """``python -m sync.app.cli daemon -c CONFIG ARGS`` with JSON logs on a free port.
 
-    def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    With ``pause_after_writes=N`` it runs through ``tests.sync.app.paused_daemon``: the
+    daemon stops before its write N+1 and waits there until it is told to stop.
+    """
+
+    def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None,
+                 pause_after_writes: int | None = None) -> None:
         environ = {key: value for key, value in os.environ.items()
                    if not key.startswith("FOREWARN_")}
         environ |= {"FOREWARN_HTTP_PORT": "0", "FOREWARN_LOG_FORMAT": "json",
                     "FOREWARN_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
         environ |= env or {}
-        self.argv = [sys.executable, "-m", "sync.app.cli", "daemon", "-c", str(config), *args]
+        command = ["-m", "sync.app.cli"]
+        if pause_after_writes is not None:
+            command = ["-m", "tests.sync.app.paused_daemon", str(pause_after_writes)]
+        self.argv = [sys.executable, *command, "daemon", "-c", str(config), *args]
         self.process = subprocess.Popen(
             self.argv, cwd=ROOT, env=environ, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8",
@@ -157,9 +165,9 @@ class DaemonProcess:
 
 
 @contextmanager
-def daemon(config: Path, *args: str, env: dict[str, str] | None = None
-           ) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(config, *args, env=env)
+def daemon(config: Path, *args: str, env: dict[str, str] | None = None,
+           pause_after_writes: int | None = None) -> Iterator[DaemonProcess]:
+    process = DaemonProcess(config, *args, env=env, pause_after_writes=pause_after_writes)
     try:
         yield process
     finally:

@@ -12,6 +12,7 @@ import pytest
 from sync.app.cli import main
 from sync.store.state import StateStore
 from sync.summary.model import summary_json_schema
+from tests.conftest import run_log
 
 DEMO_NOW = "2026-11-25T08:00:00Z"
 
@@ -43,7 +44,7 @@ def test_report_prints_the_summary_and_writes_nothing(
     assert out.startswith(expected)
     assert demo_tracker.read_text(encoding="utf-8") == before
     store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    assert store.summary("demo", "2026-W48") is None and store.last_run("demo") is None
+    assert store.summary("demo", "2026-W48") is None and run_log(store, "demo") == []
     store.close()
 
 

@@ -16,31 +16,16 @@ from typing import Any
 
 import pytest
 
-from config import Summary, load_settings
+from config import load_settings
 from connectors.errors import FatalError
 from connectors.local import LocalConnector
 from connectors.markers import Marker, find_marker
-from sync.app.daemon import Daemon, DaemonOptions, next_summary_time
+from sync.app.daemon import Daemon, DaemonOptions
 from tests.conftest import Clock
 
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-@pytest.mark.parametrize(("every", "zone", "after", "expected"), [
-    # Sunday 13:00 in Shanghai -> Monday 09:00 there.
-    ("monday 09:00", "Asia/Shanghai", "2026-11-29T05:00", "2026-11-30T01:00"),
-    # Exactly at the time: the next one, a week later.
-    ("monday 09:00", "Asia/Shanghai", "2026-11-30T01:00", "2026-12-07T01:00"),
-    ("daily 09:00", "UTC", "2026-11-29T08:59", "2026-11-29T09:00"),
-    ("daily 09:00", "UTC", "2026-11-29T09:00", "2026-11-30T09:00"),
-    # Berlin moves to summer time on Sunday 2026-03-29: 09:00 is then 07:00 UTC.
-    ("sunday 09:00", "Europe/Berlin", "2026-03-28T12:00", "2026-03-29T07:00"),
-    ("sunday 09:00", "Europe/Berlin", "2026-03-21T12:00", "2026-03-22T08:00"),
-])
-def test_next_summary_time(every: str, zone: str, after: str, expected: str) -> None:
-    assert next_summary_time(Summary(every=every), zone, utc(after)) == utc(expected)
 
 
 @contextmanager

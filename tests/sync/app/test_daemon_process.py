@@ -172,7 +172,7 @@ def test_sigkill_in_the_middle_of_a_cycle_then_restart_loses_nothing_and_doubles
 ) -> None:
     # Labels come first in a plan, then comments: by write 10 at least one comment is out.
     with daemon(demo_config, "--interval", "1s", "--replica-id", "r1",
-                env={"FOREWARN_DEBUG_PAUSE_AFTER_WRITES": "10"}) as first:
+                pause_after_writes=10) as first:
         first.wait_for_line(lambda line: "paused before write 11" in line.get("message", ""))
         before = our_markers(demo_tracker)
         assert before
@@ -224,8 +224,8 @@ def test_two_daemons_on_one_state_store_write_each_comment_once(
 def run_pair(state_url: str, config: Path, tracker: Path, tmp_path: Path) -> None:
     """Replica a holds the project's lease mid-cycle; b must wait for it, then finish the job."""
     env = {"FOREWARN_STATE_URL": state_url}
-    with daemon(config, "--interval", "1s", "--replica-id", "a",
-                env=env | {"FOREWARN_DEBUG_PAUSE_AFTER_WRITES": "10"}) as a:
+    with daemon(config, "--interval", "1s", "--replica-id", "a", env=env,
+                pause_after_writes=10) as a:
         a.wait_for_line(lambda line: "paused before write 11" in line.get("message", ""))
         paused = our_markers(tracker)
         with daemon(config, "--interval", "1s", "--replica-id", "b", env=env) as b:

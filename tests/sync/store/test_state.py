@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from connectors.markers import Marker
 from connectors.model import Issue, Snapshot
 from sync.store.state import CommentRecord, FindingRecord, StateStore
+from tests.conftest import run_log
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -61,12 +62,12 @@ def test_comments_labels_and_findings(store: StateStore) -> None:
 
 def test_run_log(store: StateStore) -> None:
     run = store.start_run("p", NOW)
-    assert store.last_run("p")["status"] == "running"  # type: ignore[index]
+    assert [row["status"] for row in run_log(store, "p")] == ["running"]
+    assert store.last_finished("p") is None
     store.finish_run(run, status="ok", now=NOW, findings=3, writes=2)
-    last = store.last_run("p")
-    assert last is not None
+    (last,) = run_log(store, "p")
     assert (last["status"], last["findings"], last["writes"]) == ("ok", 3, 2)
-    assert last["finished_at"] == NOW
+    assert store.last_finished("p") == NOW
 
 
 def test_one_summary_per_period(store: StateStore) -> None:

@@ -341,9 +341,16 @@ def test_summary_period(every: str, zone: str, now: str, period: str) -> None:
     ("every", "zone", "after", "expected"),
     [
         ("monday 09:00", "Asia/Shanghai", "2026-11-25T08:00:00Z", "2026-11-30T01:00:00+00:00"),
+        # Sunday 13:00 in Shanghai -> Monday 09:00 there.
+        ("monday 09:00", "Asia/Shanghai", "2026-11-29T05:00:00Z", "2026-11-30T01:00:00+00:00"),
+        # Exactly at the time: the next one, a week (or a day) later.
         ("monday 09:00", "Asia/Shanghai", "2026-11-30T01:00:00Z", "2026-12-07T01:00:00+00:00"),
+        ("daily 09:00", "UTC", "2026-11-25T09:00:00Z", "2026-11-26T09:00:00+00:00"),
         ("daily 09:00", "UTC", "2026-11-25T08:59:00Z", "2026-11-25T09:00:00+00:00"),
+        # Berlin leaves summer time on Sunday 2026-10-25 and enters it on 2026-03-29.
         ("daily 09:00", "Europe/Berlin", "2026-10-24T08:00:00Z", "2026-10-25T08:00:00+00:00"),
+        ("sunday 09:00", "Europe/Berlin", "2026-03-21T12:00:00Z", "2026-03-22T08:00:00+00:00"),
+        ("sunday 09:00", "Europe/Berlin", "2026-03-28T12:00:00Z", "2026-03-29T07:00:00+00:00"),
     ],
 )
 def test_next_summary_at(every: str, zone: str, after: str, expected: str) -> None:
