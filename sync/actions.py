@@ -42,29 +42,31 @@ def _what(kind: CommentKind, marker: Marker, comment_id: str | None = None) -> s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateComment:
+class _OnComment:
+    """What every action on one of forewarn's comments names."""
+
     target: str
     marker: Marker
     kind: CommentKind
-    body: str
     #: What the body was rendered from (``sync.render.alert_key``); alerts only.
     input_hash: str = ""
+    #: A summary's content, recorded once its comment is written.
     summary: SummaryRecord | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateComment(_OnComment):
+    body: str
 
     def describe(self) -> str:
         return f"{_what(self.kind, self.marker)} on {self.target} ({self.marker})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class EditComment:
-    target: str
-    marker: Marker
-    kind: CommentKind
+class EditComment(_OnComment):
     comment_id: str
     body: str
     resolved: bool = False
-    input_hash: str = ""
-    summary: SummaryRecord | None = None
     #: A summary whose comment someone deleted is posted again; an alert is not.
     repost_if_gone: bool = False
 
@@ -75,17 +77,12 @@ class EditComment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AdoptComment:
+class AdoptComment(_OnComment):
     """State-only: a comment of ours found by its marker is recorded, not posted again."""
 
-    target: str
-    marker: Marker
-    kind: CommentKind
     comment_id: str
     #: The body's hash when the tracker shows exactly what would be written, else "".
     body_hash: str = ""
-    input_hash: str = ""
-    summary: SummaryRecord | None = None
 
     def describe(self) -> str:
         what = _what(self.kind, self.marker, self.comment_id)
