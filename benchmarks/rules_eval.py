@@ -328,5 +328,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-

@@ -261,5 +261,3 @@ def body_hash(body: str) -> str:
 
 def _suffix(style: Style) -> str:
     return "jira" if style.markup == "jira" else "md"
-
-

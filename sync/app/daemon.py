@@ -689,4 +689,3 @@ def run_daemon(
     except DaemonError as error:
         log.error("%s", error)
         return EXIT_FAILED
-

@@ -145,5 +145,3 @@ def check_resolved(view: View, resolved: Callable[[str], bool] | None = None) ->
     for key, body in view.ours:
         if resolved is None or resolved(key):
             assert "Resolved" in body, body
-
-

@@ -177,5 +177,3 @@ def test_retry_after_is_honoured(tracker: Tracker, sqlite_store: StateStore,
                                 headers={"Retry-After": "7"}))
     run_until_quiet(rt, sqlite_store, world_clock)
     assert len(waits) == 2 and all(wait >= 7 for wait in waits)
-
-

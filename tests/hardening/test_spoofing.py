@@ -110,4 +110,3 @@ def test_jira_a_lookalike_display_name_is_not_forewarns_account() -> None:
     deleted = {**raw, "author": None}  # a deleted user: no author at all
     comment, author = jira_comment(deleted, "BILL-1", me=me)
     assert author is None and not comment.is_ours and comment.marker is None
-
