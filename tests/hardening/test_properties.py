@@ -33,6 +33,8 @@ from rules.people import classify
 from sync.cycle import run_cycle
 from sync.store.state import StateStore
 from tests.conftest import EXAMPLES, Clock
+from tests.fakes.memory import MemoryConnector
+from tests.fakes.world import ME, NOW, World
 from tests.hardening.harness import (
     check,
     examples,
@@ -41,7 +43,6 @@ from tests.hardening.harness import (
     runtime,
     world_view,
 )
-from tests.hardening.world import ME, NOW, MemoryConnector, WMilestone, World
 
 SETTINGS = settings(max_examples=examples(15), deadline=None, derandomize=True,
                     database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -191,9 +192,11 @@ _projects = itertools.count()
 def worlds(draw: st.DrawFn, clock: Clock) -> World:
     """A tracker where people asked, answered and labelled; forewarn has not run yet."""
     world = World(clock=clock)
-    world.associations = {"alice": "MEMBER", "carol": "NONE", "dave": "NONE", ME: "NONE"}
+    world.person("alice", association="MEMBER")
+    for pid in ("carol", "dave", ME):
+        world.person(pid)
     start = NOW - timedelta(days=20)
-    world.milestones[1] = WMilestone(1, "v1", created=start)
+    world.milestone(1, "v1", created=start)
     world.issue(1, "status", "alice", created=start)
     for number in range(2, draw(st.integers(2, 9)) + 1):
         world.issue(number, draw(st.text(max_size=30)),
@@ -294,7 +297,8 @@ def test_a_label_a_person_put_back_is_not_removed(shared_store: StateStore) -> N
     finding ends: the label stays (it is the person's now)."""
     clock = Clock(NOW)
     world = World(clock=clock)
-    world.associations = {"alice": "MEMBER", "carol": "NONE"}
+    world.person("alice", association="MEMBER")
+    world.person("carol")
     world.issue(1, "status", "alice", created=NOW - timedelta(days=9))
     world.issue(2, "help", "carol", created=NOW - timedelta(days=3))
     converge(world, shared_store, clock, "putback")
