@@ -117,21 +117,28 @@ def shape(calls: list[Call]) -> Counter[tuple[str, str]]:
     return Counter((call.method, re.sub(r"/\d+(?=/|$)", "/N", call.path)) for call in calls)
 
 
-@pytest.mark.usefixtures("clean_env", "quiet_connectors")
-def test_run_once_writes_alerts_then_nothing_then_resolves(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-    paced: list[float],
-) -> None:
+@pytest.fixture
+def portal(
+    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Clock, FakeGitHub]:
+    """forewarn's config (the token in the environment), the clock and the repository."""
     monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
-    caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="github")  # PyGithub pins its logger at INFO
     config = tmp_path / "forewarn.yaml"
     config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
     clock = Clock(T1)
-    repo = build_repository(clock)
+    return config, clock, build_repository(clock)
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+def test_run_once_writes_alerts_then_nothing_then_resolves(
+    portal: tuple[Path, Clock, FakeGitHub],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    paced: list[float],
+) -> None:
+    config, clock, repo = portal
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="github")  # PyGithub pins its logger at INFO
     labels_before = {label["name"] for label in repo.labels}
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -309,14 +316,10 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_lost_responses_leave_one_comment_and_later_runs_write_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    portal: tuple[Path, Clock, FakeGitHub], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A comment and a label applied by GitHub whose answers were lost (502 from the proxy)."""
-    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
-    clock = Clock(T1)
-    repo = build_repository(clock)
+    config, clock, repo = portal
     repo.lose("POST", f"/repos/{REPO}/issues/7/comments")
     repo.lose("POST", f"/repos/{REPO}/issues/4/labels")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -341,13 +344,9 @@ def test_lost_responses_leave_one_comment_and_later_runs_write_nothing(
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_dry_run_reads_but_writes_and_records_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    portal: tuple[Path, Clock, FakeGitHub], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
-    clock = Clock(T1)
-    repo = build_repository(clock)
+    config, _, repo = portal
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         repo.serve(rsps)
         code = main(["run", "--once", "--dry-run", "-c", str(config), "--now", T1.isoformat()])

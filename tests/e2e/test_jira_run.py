@@ -138,19 +138,26 @@ def label_update(verb: str, name: str) -> dict[str, object]:
     return {"update": {"labels": [{verb: name}]}}
 
 
-@pytest.mark.usefixtures("clean_env", "quiet_connectors")
-def test_run_once_writes_alerts_then_nothing_then_follows_changes(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def acme(
+    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Clock, FakeJira]:
+    """forewarn's config (the token in the environment), the clock and the site."""
     monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
-    caplog.set_level(logging.DEBUG)
     config = tmp_path / "forewarn.yaml"
     config.write_text(CONFIG.format(state=tmp_path / "state.db", pm=PM), encoding="utf-8")
     clock = Clock(T1)
-    site = build_site(clock)
+    return config, clock, build_site(clock)
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+def test_run_once_writes_alerts_then_nothing_then_follows_changes(
+    acme: tuple[Path, Clock, FakeJira],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config, clock, site = acme
+    caplog.set_level(logging.DEBUG)
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         site.serve(rsps)
@@ -335,13 +342,9 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_a_lost_comment_response_leaves_one_comment(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    acme: tuple[Path, Clock, FakeJira], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db", pm=PM), encoding="utf-8")
-    clock = Clock(T1)
-    site = build_site(clock)
+    config, clock, site = acme
     site.lose("POST", "/rest/api/2/issue/BILL-5/comment")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         site.serve(rsps)
