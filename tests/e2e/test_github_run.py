@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -118,14 +119,10 @@ def shape(calls: list[Call]) -> Counter[tuple[str, str]]:
 
 
 @pytest.fixture
-def portal(
-    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Path, Clock, FakeGitHub]:
+def portal(configure: Callable[..., Path]) -> tuple[Path, Clock, FakeGitHub]:
     """forewarn's config (the token in the environment), the clock and the repository."""
-    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
     clock = Clock(T1)
+    config = configure(CONFIG, token=("FOREWARN_GITHUB_TOKEN", TOKEN))
     return config, clock, build_repository(clock)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -139,14 +140,10 @@ def label_update(verb: str, name: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def acme(
-    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Path, Clock, FakeJira]:
+def acme(configure: Callable[..., Path]) -> tuple[Path, Clock, FakeJira]:
     """forewarn's config (the token in the environment), the clock and the site."""
-    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db", pm=PM), encoding="utf-8")
     clock = Clock(T1)
+    config = configure(CONFIG, token=("JIRA_API_TOKEN", TOKEN), pm=PM)
     return config, clock, build_site(clock)
 
 

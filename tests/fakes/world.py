@@ -10,9 +10,11 @@ login, a Jira account id).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+
+from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 ME = "forewarn-bot"
@@ -102,7 +104,7 @@ class Event:
 class World:
     """Issues, comments, milestones, labels, people and history; ``clock`` stamps writes."""
 
-    clock: Callable[[], datetime]
+    clock: Clock
     me: str = ME
     issues: dict[int, WIssue] = field(default_factory=dict)
     comments: dict[int, WComment] = field(default_factory=dict)
@@ -234,7 +236,7 @@ def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-def standard_world(clock: Callable[[], datetime]) -> World:
+def standard_world(clock: Clock) -> World:
     """The scenario every fault test starts from.
 
     * #1 the status issue (milestone findings go there);

@@ -189,9 +189,9 @@ _projects = itertools.count()
 
 
 @st.composite
-def worlds(draw: st.DrawFn, clock: Clock) -> World:
+def worlds(draw: st.DrawFn) -> World:
     """A tracker where people asked, answered and labelled; forewarn has not run yet."""
-    world = World(clock=clock)
+    world = World(clock=Clock(NOW))
     world.person("alice", association="MEMBER")
     for pid in ("carol", "dave", ME):
         world.person(pid)
@@ -251,9 +251,10 @@ def shared_store() -> Any:
     store.close()
 
 
-def converge(world: World, store: StateStore, clock: Clock, project: str) -> list[Finding]:
-    """One cycle writes its plan; a second one at the same instant plans nothing; the
-    tracker then shows what ``check`` promises. Returns the findings."""
+def converge(world: World, store: StateStore, project: str) -> list[Finding]:
+    """One cycle writes its plan; a second one at the same instant (the world's) plans
+    nothing; the tracker then shows what ``check`` promises. Returns the findings."""
+    clock = world.clock
     connector = MemoryConnector(world, project=project)
     rt = runtime(connector, name=project, status_issue=connector.key(1), memo=DictMemo())
     before = world_view(world, connector.key)
@@ -271,23 +272,20 @@ def converge(world: World, store: StateStore, clock: Clock, project: str) -> lis
 @given(st.data())
 def test_a_written_plan_leaves_nothing_to_plan(shared_store: StateStore,
                                                data: st.DataObject) -> None:
-    clock = Clock(NOW)
-    world = data.draw(worlds(clock))
-    converge(world, shared_store, clock, f"p{next(_projects)}")
+    converge(data.draw(worlds()), shared_store, f"p{next(_projects)}")
 
 
 @SETTINGS
 @given(st.data())
 def test_findings_that_go_away_take_only_forewarns_labels(shared_store: StateStore,
                                                           data: st.DataObject) -> None:
-    clock = Clock(NOW)
-    world = data.draw(worlds(clock))
+    world = data.draw(worlds())
     project = f"p{next(_projects)}"
-    findings = converge(world, shared_store, clock, project)
+    findings = converge(world, shared_store, project)
     for name in data.draw(st.lists(st.sampled_from(sorted(MOVES)), min_size=1, max_size=3)):
         MOVES[name](world)
-        clock.advance(hours=data.draw(st.sampled_from([0, 1, 30])))
-        findings = converge(world, shared_store, clock, project)
+        world.clock.advance(hours=data.draw(st.sampled_from([0, 1, 30])))
+        findings = converge(world, shared_store, project)
     # ``check`` saw to the labels; the moves did make findings go away, too.
     assert all(f.subject_key for f in live(findings))
 
@@ -295,15 +293,14 @@ def test_findings_that_go_away_take_only_forewarns_labels(shared_store: StateSto
 def test_a_label_a_person_put_back_is_not_removed(shared_store: StateStore) -> None:
     """Explicit example: forewarn labels #2, a person removes and re-adds it, the
     finding ends: the label stays (it is the person's now)."""
-    clock = Clock(NOW)
-    world = World(clock=clock)
+    world = World(clock=Clock(NOW))
     world.person("alice", association="MEMBER")
     world.person("carol")
     world.issue(1, "status", "alice", created=NOW - timedelta(days=9))
     world.issue(2, "help", "carol", created=NOW - timedelta(days=3))
-    converge(world, shared_store, clock, "putback")
+    converge(world, shared_store, "putback")
     assert world.issues[2].labels == ["awaiting-reply"]
     relabel_by_hand(world)
     answer_everyone(world)
-    converge(world, shared_store, clock, "putback")
+    converge(world, shared_store, "putback")
     assert world.issues[2].labels == ["awaiting-reply"]
