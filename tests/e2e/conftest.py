@@ -3,7 +3,8 @@
 ``forewarn run --once`` is called in-process (``sync.app.cli.main``) exactly as a
 user would call it; only two things differ from production, both here:
 
-* no ``FOREWARN_*`` variable of the developer's shell leaks in;
+* no ``FOREWARN_*`` variable of the developer's shell leaks in (``configure`` writes
+  the config and puts the token where the config says);
 * the connectors' retry policy and write pacing record their waits instead of
   sleeping (the pacing is still computed: ``paced`` lists the waits asked for).
 """
@@ -11,6 +12,7 @@ user would call it; only two things differ from production, both here:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,22 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("FOREWARN_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("FOREWARN_SECRETS_DIR", str(tmp_path / "no-secrets"))
+
+
+@pytest.fixture
+def configure(clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+              ) -> Callable[..., Path]:
+    """``configure(CONFIG, token=(variable, value), **values)``: forewarn.yaml from a
+    template (its ``{state}`` a database in ``tmp_path``), the token in the environment."""
+
+    def write(template: str, *, token: tuple[str, str], **values: object) -> Path:
+        monkeypatch.setenv(*token)
+        config = tmp_path / "forewarn.yaml"
+        text = template.format(state=tmp_path / "state.db", **values)
+        config.write_text(text, encoding="utf-8")
+        return config
+
+    return write
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """``forewarn run --once`` against a mocked GitHub repository, from the first sync to the reply.
 
-The repository (``tests/e2e/github_fake.py``) is stateful: what forewarn
-writes is what the next cycle reads. Its story, in the default calendar
+The repository (a World served by ``tests/fakes/github.py``) is stateful: what
+forewarn writes is what the next cycle reads. Its story, in the default calendar
 (UTC, Monday to Friday, 09:00-18:00), seen on Wednesday 2024-06-05 at 15:00:
 
 * milestone "v2.0" (created Monday 2024-05-20 09:00, so its scope baseline is
@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -35,8 +36,11 @@ import responses
 from rules.base import make_fingerprint
 from sync import escape
 from sync.app.cli import main
-from tests.e2e.github_fake import FakeRepository
-from tests.e2e.support import Call, Clock, run_once
+from tests.conftest import Clock
+from tests.e2e.support import run_once
+from tests.fakes.github import FakeGitHub
+from tests.fakes.http import Call
+from tests.fakes.world import DONE, World
 
 REPO = "acme/portal"
 TOKEN = "ghp_E2eF0rewarnT0ken0123456789abcdefXYZ"
@@ -65,53 +69,48 @@ rules:
 """
 
 
-def build_repository(clock: Clock) -> FakeRepository:
-    repo = FakeRepository(REPO, repo_id=515435940, clock=clock)
+def build_repository(clock: Clock) -> FakeGitHub:
+    world = World(clock=clock)
+    for login in ("dave", "bob", "carol"):
+        world.person(login, association="MEMBER")
+    world.person("alice", association="OWNER")
+    world.person("client-cathy", association="NONE")
     # History: 120 issues opened and closed in 2023, most with a comment.
     start = datetime(2023, 1, 2, 10, 0, tzinfo=UTC)
     for offset in range(120):
         number = 101 + offset
         opened = start + timedelta(days=2 * offset)
-        repo.add_issue(number, f"Old task {number}", author="dave", association="MEMBER",
-                       created=opened, closed_at=opened + timedelta(days=1))
+        world.issue(number, f"Old task {number}", "dave", created=opened)
+        world.set_status(number, DONE, actor="dave", at=opened + timedelta(days=1))
         if offset < 105:
-            repo.comment(number, author="bob", association="MEMBER", body="Done.",
-                         at=opened + timedelta(hours=20))
-    repo.add_milestone(2, "Beta", created=datetime(2024, 4, 1, 9, tzinfo=UTC),
-                       due_on=date(2024, 5, 31), creator="alice")
-    repo.add_issue(6, "Beta sign-off checklist", author="dave", association="MEMBER",
-                   created=datetime(2024, 4, 1, 10, tzinfo=UTC))
-    repo.set_milestone(6, 2, at=datetime(2024, 4, 1, 10, tzinfo=UTC), actor="dave")
-    repo.add_issue(4, CREEP_TITLE, author="dave", association="MEMBER",
-                   created=datetime(2024, 5, 15, 9, tzinfo=UTC))
-    repo.add_issue(5, "Dark mode for the invoice list", author="dave", association="MEMBER",
-                   created=datetime(2024, 5, 16, 9, tzinfo=UTC))
-    repo.add_issue(1, "Project status", author="alice", association="OWNER",
-                   created=datetime(2024, 5, 20, 8, tzinfo=UTC))
-    repo.add_milestone(1, "v2.0", created=datetime(2024, 5, 20, 9, tzinfo=UTC), due_on=None,
-                       creator="alice")
+            world.say(number, "bob", "Done.", at=opened + timedelta(hours=20))
+    world.milestone(2, "Beta", created=datetime(2024, 4, 1, 9, tzinfo=UTC), due=date(2024, 5, 31))
+    world.issue(6, "Beta sign-off checklist", "dave", created=datetime(2024, 4, 1, 10, tzinfo=UTC))
+    world.join(6, 2, at=datetime(2024, 4, 1, 10, tzinfo=UTC), actor="dave")
+    world.issue(4, CREEP_TITLE, "dave", created=datetime(2024, 5, 15, 9, tzinfo=UTC))
+    world.issue(5, "Dark mode for the invoice list", "dave",
+                created=datetime(2024, 5, 16, 9, tzinfo=UTC))
+    world.issue(1, "Project status", "alice", created=datetime(2024, 5, 20, 8, tzinfo=UTC))
+    world.milestone(1, "v2.0", created=datetime(2024, 5, 20, 9, tzinfo=UTC))
     for number, at in ((2, datetime(2024, 5, 20, 10, tzinfo=UTC)),
                        (3, datetime(2024, 5, 20, 10, 30, tzinfo=UTC))):
-        repo.add_issue(number, f"Planned work {number}", author="dave", association="MEMBER",
-                       created=at)
-        repo.set_milestone(number, 1, at=at, actor="alice")
-    repo.set_milestone(4, 1, at=datetime(2024, 5, 28, 11, tzinfo=UTC), actor="alice")
-    repo.set_milestone(5, 1, at=datetime(2024, 5, 29, 9, tzinfo=UTC), actor="alice")
-    repo.add_label(5, "change-approved", at=datetime(2024, 5, 29, 9, 5, tzinfo=UTC),
-                   actor="alice")
-    repo.add_issue(7, "Invoice export fails for March", author="dave", association="MEMBER",
-                   created=datetime(2024, 5, 31, 12, tzinfo=UTC), assignees=("bob",))
-    repo.comment(7, author="client-cathy", association="NONE",
-                 body="The March export is still empty. @dave can you look?",
-                 at=datetime(2024, 6, 3, 10, tzinfo=UTC))
-    return repo
+        world.issue(number, f"Planned work {number}", "dave", created=at)
+        world.join(number, 1, at=at, actor="alice")
+    world.join(4, 1, at=datetime(2024, 5, 28, 11, tzinfo=UTC), actor="alice")
+    world.join(5, 1, at=datetime(2024, 5, 29, 9, tzinfo=UTC), actor="alice")
+    world.add_label(5, "change-approved", "alice", at=datetime(2024, 5, 29, 9, 5, tzinfo=UTC))
+    world.issue(7, "Invoice export fails for March", "dave",
+                created=datetime(2024, 5, 31, 12, tzinfo=UTC), assignees=("bob",))
+    world.say(7, "client-cathy", "The March export is still empty. @dave can you look?",
+              at=datetime(2024, 6, 3, 10, tzinfo=UTC))
+    return FakeGitHub(world, REPO)
 
 
 def marker(rule: str, cause: str, subject: str, anchor: str = "", level: str = "warning") -> str:
     return f"<!-- forewarn:{make_fingerprint(rule, cause, subject, anchor)}:{level} -->"
 
 
-def ours(repo: FakeRepository, number: int) -> list[str]:
+def ours(repo: FakeGitHub, number: int) -> list[str]:
     return [c["body"] for c in repo.comments_on(number) if c["user"]["login"] == repo.login]
 
 
@@ -119,21 +118,24 @@ def shape(calls: list[Call]) -> Counter[tuple[str, str]]:
     return Counter((call.method, re.sub(r"/\d+(?=/|$)", "/N", call.path)) for call in calls)
 
 
+@pytest.fixture
+def portal(configure: Callable[..., Path]) -> tuple[Path, Clock, FakeGitHub]:
+    """forewarn's config (the token in the environment), the clock and the repository."""
+    clock = Clock(T1)
+    config = configure(CONFIG, token=("FOREWARN_GITHUB_TOKEN", TOKEN))
+    return config, clock, build_repository(clock)
+
+
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_run_once_writes_alerts_then_nothing_then_resolves(
-    tmp_path: Path,
+    portal: tuple[Path, Clock, FakeGitHub],
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
     paced: list[float],
 ) -> None:
-    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
+    config, clock, repo = portal
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="github")  # PyGithub pins its logger at INFO
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
-    clock = Clock(T1)
-    repo = build_repository(clock)
     labels_before = {label["name"] for label in repo.labels}
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -236,8 +238,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
 
         # -- a member answers the client ---------------------------------------------------
         clock.now = T1 + timedelta(minutes=20)
-        repo.comment(7, author="carol", association="MEMBER",
-                     body="Fixed in 2.0.1, please try again.", at=clock.now)
+        repo.world.say(7, "carol", "Fixed in 2.0.1, please try again.", at=clock.now)
 
         # -- run 3: the alert is marked answered, the label comes off ----------------------
         clock.now = T1 + timedelta(minutes=30)
@@ -266,7 +267,7 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
 
         # -- the PM moves Beta's due date to next Friday: no issue changes -----------------
         clock.now = T1 + timedelta(minutes=40)
-        repo.move_due_date(2, date(2024, 6, 7))
+        repo.world.move_due(2, date(2024, 6, 7))
         overdue_id = next(c["id"] for c in repo.comments_on(1) if "overdue" in c["body"])
 
         # -- run 5: "moved" is a new alert; the overdue alert is edited (now at risk) --------
@@ -312,16 +313,12 @@ def test_run_once_writes_alerts_then_nothing_then_resolves(
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_lost_responses_leave_one_comment_and_later_runs_write_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    portal: tuple[Path, Clock, FakeGitHub], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A comment and a label applied by GitHub whose answers were lost (502 from the proxy)."""
-    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
-    clock = Clock(T1)
-    repo = build_repository(clock)
-    repo.lose_next += [("POST", f"/repos/{REPO}/issues/7/comments"),
-                       ("POST", f"/repos/{REPO}/issues/4/labels")]
+    config, clock, repo = portal
+    repo.lose("POST", f"/repos/{REPO}/issues/7/comments")
+    repo.lose("POST", f"/repos/{REPO}/issues/4/labels")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         repo.serve(rsps)
         out = run_once(config, T1, capsys, TOKEN)
@@ -344,13 +341,9 @@ def test_lost_responses_leave_one_comment_and_later_runs_write_nothing(
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_dry_run_reads_but_writes_and_records_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    portal: tuple[Path, Clock, FakeGitHub], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db"), encoding="utf-8")
-    clock = Clock(T1)
-    repo = build_repository(clock)
+    config, _, repo = portal
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         repo.serve(rsps)
         code = main(["run", "--once", "--dry-run", "-c", str(config), "--now", T1.isoformat()])

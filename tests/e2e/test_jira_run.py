@@ -1,7 +1,7 @@
 """``forewarn run --once`` against a mocked Jira Cloud site, from the first sync to the reply.
 
-The site (``tests/e2e/jira_fake.py``) is stateful: what forewarn writes is what
-the next cycle reads. Two Jira projects, one config, one command, in the
+The site (two Worlds served by ``tests/fakes/jira.py``) is stateful: what
+forewarn writes is what the next cycle reads. Two Jira projects, one config, one command, in the
 default calendar (UTC, Monday to Friday, 09:00-18:00), seen on Wednesday
 2026-07-29 at 15:00:
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -37,14 +38,19 @@ import responses
 
 from rules.base import make_fingerprint
 from sync import escape
-from tests.e2e.jira_fake import FakeJira
-from tests.e2e.support import Call, Clock, run_once
+from tests.conftest import Clock
+from tests.e2e.support import run_once
+from tests.fakes.http import Call
+from tests.fakes.jira import FakeJira
+from tests.fakes.world import DONE, IN_PROGRESS, ME, World
 
 SITE = "https://acme.atlassian.net"
 EMAIL = "forewarn@acme.example"
 TOKEN = "e2e-jira-api-token-DO-NOT-LOG"
 T1 = datetime(2026, 7, 29, 15, 0, tzinfo=UTC)  # a Wednesday
 PM = "712020:pm-alice"
+#: The people, by the ids their worlds know them by (FakeJira.account gives ``712020:<id>``).
+ALICE, BRUNO, ANA = "pm-alice", "dev-bruno", "client-ana"
 CREEP_TITLE = "Add {color:red}PayPal{color} payments [~accountid:557058:evil] *now*"
 MENTION = re.compile(r"\[~accountid:([^\]]+)\]")
 #: Tracker text in an alert is escaped (sync/escape.py): expected values are written raw.
@@ -83,38 +89,38 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def build_site(clock: Clock) -> FakeJira:
-    site = FakeJira(SITE, email=EMAIL, token=TOKEN, clock=clock)
-    pm = site.person(PM, "Alice Martin", "alice@acme.example")
-    dev = site.person("712020:dev-bruno", "Bruno Costa", "bruno@acme.example")
-    client = site.person("557058:client-ana", "Ana Client", "ana@client.example")
+    bill, rel = World(clock=clock), World(clock=clock)
+    for world in (bill, rel):
+        world.person(ALICE, name="Alice Martin", email="alice@acme.example")
+        world.person(BRUNO, name="Bruno Costa", email="bruno@acme.example")
+        world.person(ANA, name="Ana Client", email="ana@client.example")
+        world.person(ME, name="forewarn", email=EMAIL)
     # BILL: sprints of board 8.
-    site.add_board("BILL", 8)
-    site.add_sprint(8, 40, "BILL Sprint 13", state="closed", start=at(6, 12), end=at(20, 12),
-                    complete=at(20, 11))
-    site.add_sprint(8, 41, "BILL Sprint 14", state="active", start=at(20, 12),
-                    end=datetime(2026, 8, 3, 12, tzinfo=UTC))
-    site.add_issue("BILL-1", "Billing status", reporter=pm, created=at(1, 9))
-    site.add_issue("BILL-4", CREEP_TITLE, reporter=pm, created=at(10, 9))
-    site.add_issue("BILL-2", "Invoice PDF layout", reporter=pm, created=at(15, 9))
-    site.move_to_sprint("BILL-2", 41, at=at(20, 12, 5), actor=pm)
-    site.add_issue("BILL-3", "Tax rounding for EU", reporter=pm, created=at(20, 12, 10),
-                   sprints=(41,))
-    site.move_to_sprint("BILL-4", 41, at=at(23, 14), actor=pm)
-    site.add_issue("BILL-5", "Export fails for March", reporter=pm, created=at(24, 9),
-                   assignee=dev, status="In Progress")
-    site.comment("BILL-5", author=client, body="The March export is still empty, any news?",
-                 at=at(27, 10))
+    bill.milestone(40, "BILL Sprint 13", kind="sprint", state="closed", created=at(6, 12),
+                   start=at(6, 12), due=date(2026, 7, 20), closed=at(20, 11))
+    bill.milestone(41, "BILL Sprint 14", kind="sprint", created=at(20, 12), start=at(20, 12),
+                   due=date(2026, 8, 3))
+    bill.issue(1, "Billing status", ALICE, created=at(1, 9))
+    bill.issue(4, CREEP_TITLE, ALICE, created=at(10, 9))
+    bill.issue(2, "Invoice PDF layout", ALICE, created=at(15, 9))
+    bill.join(2, 41, at=at(20, 12, 5), actor=ALICE)
+    bill.issue(3, "Tax rounding for EU", ALICE, created=at(20, 12, 10), milestone=41)
+    bill.join(4, 41, at=at(23, 14), actor=ALICE)
+    bill.issue(5, "Export fails for March", ALICE, created=at(24, 9), assignees=(BRUNO,),
+               status=IN_PROGRESS)
+    bill.say(5, ANA, "The March export is still empty, any news?", at=at(27, 10))
     # REL: fix versions.
-    site.add_version("REL", "10100", "2.4.0", release=date(2026, 7, 24))
-    site.add_version("REL", "10101", "2.5.0", release=date(2026, 9, 30))
-    site.add_issue("REL-1", "Release status", reporter=pm, created=at(1, 9))
-    site.add_issue("REL-2", "Release notes for 2.4.0", reporter=pm, created=at(2, 9),
-                   status="In Progress", versions=("10100",))
-    site.add_issue("REL-4", "Changelog for 2.4.0", reporter=pm, created=at(2, 10),
-                   status="Done", versions=("10100",), resolved=at(22, 12))
-    site.add_issue("REL-3", "Migrate the billing database", reporter=pm, created=at(5, 9),
-                   assignee=dev, due=date(2026, 7, 27))
-    return site
+    rel.milestone(10100, "2.4.0", kind="version", created=at(1, 9), due=date(2026, 7, 24))
+    rel.milestone(10101, "2.5.0", kind="version", created=at(1, 9), due=date(2026, 9, 30))
+    rel.issue(1, "Release status", ALICE, created=at(1, 9))
+    rel.issue(2, "Release notes for 2.4.0", ALICE, created=at(2, 9), status=IN_PROGRESS,
+              milestone=10100)
+    rel.issue(4, "Changelog for 2.4.0", ALICE, created=at(2, 10), status=DONE,
+              closed=at(22, 12), milestone=10100)
+    rel.issue(3, "Migrate the billing database", ALICE, created=at(5, 9), assignees=(BRUNO,),
+              due=date(2026, 7, 27))
+    return FakeJira({"BILL": bill, "REL": rel}, site=SITE, email=EMAIL, token=TOKEN,
+                    boards={"BILL": 8})
 
 
 def anchor(rule: str, cause: str, subject: str, extra: str = "", level: str = "warning") -> str:
@@ -133,19 +139,22 @@ def label_update(verb: str, name: str) -> dict[str, object]:
     return {"update": {"labels": [{verb: name}]}}
 
 
+@pytest.fixture
+def acme(configure: Callable[..., Path]) -> tuple[Path, Clock, FakeJira]:
+    """forewarn's config (the token in the environment), the clock and the site."""
+    clock = Clock(T1)
+    config = configure(CONFIG, token=("JIRA_API_TOKEN", TOKEN), pm=PM)
+    return config, clock, build_site(clock)
+
+
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_run_once_writes_alerts_then_nothing_then_follows_changes(
-    tmp_path: Path,
+    acme: tuple[Path, Clock, FakeJira],
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
+    config, clock, site = acme
     caplog.set_level(logging.DEBUG)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db", pm=PM), encoding="utf-8")
-    clock = Clock(T1)
-    site = build_site(clock)
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         site.serve(rsps)
@@ -203,7 +212,7 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
                "2026-07-21 12:00 UTC, which held 2; 0 approved change(s), 0 descoped. " \
                f"Added: {wiki('BILL-4', 80)}." in growth  # fmt: skip
         (waiting,) = bodies(site, "BILL-5")
-        asked = site.comments["BILL-5"][0]["id"]
+        asked = site.comments_on("BILL-5")[0]["id"]
         assert waiting.startswith(
             anchor("feedback", "awaiting_reply", "BILL-5", asked, level="critical")
         )
@@ -248,11 +257,9 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
 
         # -- the release slips again; a team member answers the client ---------------------
         clock.now = T1 + timedelta(minutes=10)
-        site.move_release("REL", "10100", date(2026, 7, 27))
+        site.projects["REL"].move_due(10100, date(2026, 7, 27))
         clock.now = T1 + timedelta(minutes=20)
-        bruno = site.person("712020:dev-bruno", "Bruno Costa", "bruno@acme.example")
-        site.comment("BILL-5", author=bruno, body="Fixed in 2.4.1, please try again.",
-                     at=clock.now)
+        site.projects["BILL"].say(5, BRUNO, "Fixed in 2.4.1, please try again.", at=clock.now)
 
         # -- run 3 ---------------------------------------------------------------------------
         clock.now = T1 + timedelta(minutes=30)
@@ -295,9 +302,8 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
 
         # -- the team finishes REL-2 and REL-3 (In Progress -> Done, To Do -> Done) -----------
         clock.now = T1 + timedelta(minutes=45)
-        pm = site.person(PM, "Alice Martin", "alice@acme.example")
-        site.transition("REL-2", "Done", at=clock.now, actor=pm)
-        site.transition("REL-3", "Done", at=clock.now, actor=pm)
+        for number in (2, 3):
+            site.projects["REL"].set_status(number, DONE, actor=ALICE, at=clock.now)
 
         # -- run 6: both overdue alerts are resolved, REL-3's label comes off ----------------
         clock.now = T1 + timedelta(minutes=50)
@@ -333,14 +339,10 @@ def test_run_once_writes_alerts_then_nothing_then_follows_changes(
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_a_lost_comment_response_leaves_one_comment(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    acme: tuple[Path, Clock, FakeJira], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("JIRA_API_TOKEN", TOKEN)
-    config = tmp_path / "forewarn.yaml"
-    config.write_text(CONFIG.format(state=tmp_path / "state.db", pm=PM), encoding="utf-8")
-    clock = Clock(T1)
-    site = build_site(clock)
-    site.lose_next.append(("POST", "/rest/api/2/issue/BILL-5/comment"))
+    config, clock, site = acme
+    site.lose("POST", "/rest/api/2/issue/BILL-5/comment")
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         site.serve(rsps)
         run_once(config, T1, capsys, TOKEN)

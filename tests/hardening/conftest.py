@@ -1,4 +1,4 @@
-"""Fixtures for the hardening suite: a World and its GitHub and Jira servers."""
+"""Fixtures for the hardening suite: a World served as GitHub and as Jira."""
 
 from __future__ import annotations
 
@@ -12,25 +12,35 @@ import responses
 from connectors.base import Connector, DictMemo
 from sync.store.state import StateStore
 from tests.conftest import Clock
-from tests.hardening.fake_github import FakeGitHub
-from tests.hardening.fake_jira import FakeJira
-from tests.hardening.world import NOW, Faults, World, standard_world
+from tests.fakes.github import FakeGitHub
+from tests.fakes.http import Faults
+from tests.fakes.jira import FakeJira
+from tests.fakes.world import NOW, World, standard_world
 
 
 @dataclass
 class Tracker:
-    """One tracker kind wired to a World: how to build a connector and name its issues."""
+    """One tracker kind serving a World: how to build a connector and name its issues."""
 
     kind: str
     world: World
-    faults: Faults
-    build: Callable[..., Connector]
-    key: Callable[[int], str]
-    log: list[tuple[str, str, int]]
+    fake: FakeGitHub | FakeJira
+
+    @property
+    def faults(self) -> Faults:
+        return self.fake.faults
+
+    @property
+    def key(self) -> Callable[[int], str]:
+        return self.fake.key
+
+    @property
+    def log(self) -> list[tuple[str, str, int]]:
+        return [(call.method, call.path, call.status) for call in self.fake.calls]
 
     def connector(self, **options: Any) -> tuple[Connector, DictMemo]:
         memo = DictMemo()
-        return self.build(memo=memo, **options), memo
+        return self.fake.connector(memo=memo, **options), memo
 
 
 @pytest.fixture
@@ -48,12 +58,8 @@ def sqlite_store(tmp_path: Any) -> Iterator[StateStore]:
 @pytest.fixture(params=["github", "jira"])
 def tracker(request: pytest.FixtureRequest, world_clock: Clock) -> Iterator[Tracker]:
     world = standard_world(world_clock)
+    fake = FakeGitHub(world) if request.param == "github" else FakeJira({"BILL": world})
     # A stateful server answers every route through callbacks: not every test asks each one.
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        if request.param == "github":
-            github = FakeGitHub(world, rsps)
-            yield Tracker("github", world, github.faults, github.connector,
-                          lambda n: f"{github.repo}#{n}", github.log)
-        else:
-            jira = FakeJira(world, rsps)
-            yield Tracker("jira", world, jira.faults, jira.connector, jira.key, jira.log)
+        fake.serve(rsps)
+        yield Tracker(request.param, world, fake)

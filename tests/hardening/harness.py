@@ -4,8 +4,8 @@
 finding that deserves a comment has exactly one, no marker appears on two of
 forewarn's comments, each issue carries exactly the labels of its live findings
 plus the labels people put there, and nothing a person wrote changed. It reads
-a ``View`` of the tracker, taken from a World (the GitHub and Jira fakes) or
-from a local tracker file.
+a ``View`` of the tracker, taken from a World (tests/fakes/: the GitHub and Jira
+fakes) or from a local tracker file.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sync.reconcile import marker_for
 from sync.render import Style
 from sync.store.state import StateStore
 from tests.conftest import Clock
-from tests.hardening.world import CLIENT, World
+from tests.fakes.world import CLIENT, World
 
 #: Business time = real time: the scenario's ages read directly as SLA hours.
 ALWAYS_OPEN = BusinessCalendar(workdays=range(7), start=time(0), end=time(0))
@@ -96,9 +96,9 @@ def world_view(world: World, key: Callable[[int], str]) -> View:
 
 def person_labels(world: World, key: Callable[[int], str]) -> set[tuple[str, str]]:
     """Labels people put on issues and that are still there."""
-    return {(key(e.number), e.label.casefold()) for e in world.events
-            if e.actor != world.me and e.added
-            and e.label.casefold() in {n.casefold() for n in world.issues[e.number].labels}}
+    return {(key(e.number), e.after.casefold()) for e in world.events
+            if e.field == "label" and e.actor != world.me and e.after
+            and e.after.casefold() in {n.casefold() for n in world.issues[e.number].labels}}
 
 
 def local_view(path: Path) -> View:

@@ -1,7 +1,7 @@
 """Faults between forewarn and GitHub or Jira: after they clear, the tracker is exactly right.
 
 Each test runs the real cycle (fetch, rules, reconcile, publish, state) over a
-tracker served by ``responses`` callbacks (tests/hardening/fake_*.py), breaks
+tracker served by ``responses`` callbacks (tests/fakes/), breaks
 some requests on purpose, runs cycles until nothing is left to write, and
 checks what a person sees: one comment per finding, the labels of the live
 findings and nothing else of forewarn's, every word a person wrote untouched.
@@ -17,6 +17,8 @@ import pytest
 
 from sync.store.state import StateStore
 from tests.conftest import Clock
+from tests.fakes.http import Fault
+from tests.fakes.world import heal
 from tests.hardening.conftest import Tracker
 from tests.hardening.harness import (
     check,
@@ -27,7 +29,6 @@ from tests.hardening.harness import (
     runtime,
     world_view,
 )
-from tests.hardening.world import Fault, heal
 
 COMMENT_POST = r"/issues?/[^/]+/comments?$"
 SECONDARY = {"message": "You have exceeded a secondary rate limit. Please wait a few minutes "

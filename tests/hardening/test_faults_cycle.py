@@ -23,6 +23,7 @@ from sync.app.runtime import build_runtime
 from sync.cycle import ProjectRuntime, run_cycle
 from sync.store.state import StateStore
 from tests.conftest import Clock
+from tests.fakes.world import heal
 from tests.hardening.conftest import Tracker
 from tests.hardening.harness import (
     View,
@@ -35,7 +36,6 @@ from tests.hardening.harness import (
     runtime,
     world_view,
 )
-from tests.hardening.world import heal
 
 
 class Killed(Exception):

@@ -1,7 +1,7 @@
 """Broken API payloads: the record is skipped with a warning naming it, the fetch goes on.
 
-hypothesis spoils one field of one recorded-shape item (tests/hardening/fake_*.py
-render them from the recordings): removes it, nulls it, gives it a wrong type
+hypothesis spoils one field of one recorded-shape item (tests/fakes/github.py
+and jira.py render them from the recordings): removes it, nulls it, gives it a wrong type
 or an enum value nobody knows. The GitHub and Jira connectors then fetch the
 whole project: they must not raise, must return every other record, and an
 item they could not read must be in ``FetchResult.skipped`` and in a warning,
@@ -27,10 +27,10 @@ from connectors.github import parse as gp
 from connectors.jira import parse as jp
 from connectors.jira.changelog import StatusBook, changes_from
 from tests.conftest import Clock
-from tests.hardening.fake_github import FakeGitHub
-from tests.hardening.fake_jira import FakeJira
+from tests.fakes.github import FakeGitHub
+from tests.fakes.jira import FakeJira
+from tests.fakes.world import NOW, World, standard_world
 from tests.hardening.harness import examples
-from tests.hardening.world import NOW, World, standard_world
 
 #: Whole fetches are slow-ish (responses, PyGithub): few examples; parsing alone: more.
 FETCHES = settings(max_examples=examples(12), deadline=None, derandomize=True, database=None,
@@ -93,8 +93,10 @@ def spoils(template: Any) -> st.SearchStrategy[Spoil]:
 @pytest.fixture
 def github() -> Iterator[tuple[FakeGitHub, World]]:
     world = standard_world(Clock(NOW))
+    server = FakeGitHub(world)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield FakeGitHub(world, rsps), world
+        server.serve(rsps)
+        yield server, world
 
 
 def _fetch_github(server: FakeGitHub, caplog: pytest.LogCaptureFixture) -> Any:
@@ -186,8 +188,10 @@ def jira() -> Iterator[tuple[FakeJira, World]]:
     world = standard_world(Clock(NOW))
     world.say(3, "alice", "a reply")
     world.add_label(3, "triage", "alice")
+    server = FakeJira({"BILL": world})
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield FakeJira(world, rsps), world
+        server.serve(rsps)
+        yield server, world
 
 
 @FETCHES
@@ -198,7 +202,7 @@ def test_jira_skips_what_it_cannot_read_and_goes_on(
     server, world = jira
     template = server.issue(3)
     spoil = data.draw(spoils(template))
-    server.tamper = {3: spoil}
+    server.tamper = {("issue", server.key(3)): spoil}
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         result = server.connector().fetch(None)

@@ -33,6 +33,8 @@ from rules.people import classify
 from sync.cycle import run_cycle
 from sync.store.state import StateStore
 from tests.conftest import EXAMPLES, Clock
+from tests.fakes.memory import MemoryConnector
+from tests.fakes.world import ME, NOW, World
 from tests.hardening.harness import (
     check,
     examples,
@@ -41,7 +43,6 @@ from tests.hardening.harness import (
     runtime,
     world_view,
 )
-from tests.hardening.world import ME, NOW, MemoryConnector, WMilestone, World
 
 SETTINGS = settings(max_examples=examples(15), deadline=None, derandomize=True,
                     database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -188,12 +189,14 @@ _projects = itertools.count()
 
 
 @st.composite
-def worlds(draw: st.DrawFn, clock: Clock) -> World:
+def worlds(draw: st.DrawFn) -> World:
     """A tracker where people asked, answered and labelled; forewarn has not run yet."""
-    world = World(clock=clock)
-    world.associations = {"alice": "MEMBER", "carol": "NONE", "dave": "NONE", ME: "NONE"}
+    world = World(clock=Clock(NOW))
+    world.person("alice", association="MEMBER")
+    for pid in ("carol", "dave", ME):
+        world.person(pid)
     start = NOW - timedelta(days=20)
-    world.milestones[1] = WMilestone(1, "v1", created=start)
+    world.milestone(1, "v1", created=start)
     world.issue(1, "status", "alice", created=start)
     for number in range(2, draw(st.integers(2, 9)) + 1):
         world.issue(number, draw(st.text(max_size=30)),
@@ -248,9 +251,10 @@ def shared_store() -> Any:
     store.close()
 
 
-def converge(world: World, store: StateStore, clock: Clock, project: str) -> list[Finding]:
-    """One cycle writes its plan; a second one at the same instant plans nothing; the
-    tracker then shows what ``check`` promises. Returns the findings."""
+def converge(world: World, store: StateStore, project: str) -> list[Finding]:
+    """One cycle writes its plan; a second one at the same instant (the world's) plans
+    nothing; the tracker then shows what ``check`` promises. Returns the findings."""
+    clock = world.clock
     connector = MemoryConnector(world, project=project)
     rt = runtime(connector, name=project, status_issue=connector.key(1), memo=DictMemo())
     before = world_view(world, connector.key)
@@ -268,23 +272,20 @@ def converge(world: World, store: StateStore, clock: Clock, project: str) -> lis
 @given(st.data())
 def test_a_written_plan_leaves_nothing_to_plan(shared_store: StateStore,
                                                data: st.DataObject) -> None:
-    clock = Clock(NOW)
-    world = data.draw(worlds(clock))
-    converge(world, shared_store, clock, f"p{next(_projects)}")
+    converge(data.draw(worlds()), shared_store, f"p{next(_projects)}")
 
 
 @SETTINGS
 @given(st.data())
 def test_findings_that_go_away_take_only_forewarns_labels(shared_store: StateStore,
                                                           data: st.DataObject) -> None:
-    clock = Clock(NOW)
-    world = data.draw(worlds(clock))
+    world = data.draw(worlds())
     project = f"p{next(_projects)}"
-    findings = converge(world, shared_store, clock, project)
+    findings = converge(world, shared_store, project)
     for name in data.draw(st.lists(st.sampled_from(sorted(MOVES)), min_size=1, max_size=3)):
         MOVES[name](world)
-        clock.advance(hours=data.draw(st.sampled_from([0, 1, 30])))
-        findings = converge(world, shared_store, clock, project)
+        world.clock.advance(hours=data.draw(st.sampled_from([0, 1, 30])))
+        findings = converge(world, shared_store, project)
     # ``check`` saw to the labels; the moves did make findings go away, too.
     assert all(f.subject_key for f in live(findings))
 
@@ -292,14 +293,14 @@ def test_findings_that_go_away_take_only_forewarns_labels(shared_store: StateSto
 def test_a_label_a_person_put_back_is_not_removed(shared_store: StateStore) -> None:
     """Explicit example: forewarn labels #2, a person removes and re-adds it, the
     finding ends: the label stays (it is the person's now)."""
-    clock = Clock(NOW)
-    world = World(clock=clock)
-    world.associations = {"alice": "MEMBER", "carol": "NONE"}
+    world = World(clock=Clock(NOW))
+    world.person("alice", association="MEMBER")
+    world.person("carol")
     world.issue(1, "status", "alice", created=NOW - timedelta(days=9))
     world.issue(2, "help", "carol", created=NOW - timedelta(days=3))
-    converge(world, shared_store, clock, "putback")
+    converge(world, shared_store, "putback")
     assert world.issues[2].labels == ["awaiting-reply"]
     relabel_by_hand(world)
     answer_everyone(world)
-    converge(world, shared_store, clock, "putback")
+    converge(world, shared_store, "putback")
     assert world.issues[2].labels == ["awaiting-reply"]

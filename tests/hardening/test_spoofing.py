@@ -23,10 +23,10 @@ from sync.app.runtime import build_runtime
 from sync.cycle import run_cycle
 from sync.store.state import StateStore
 from tests.conftest import Clock
+from tests.fakes.jira import FakeJira
+from tests.fakes.world import CLIENT
 from tests.hardening.conftest import Tracker
-from tests.hardening.fake_jira import FakeJira
 from tests.hardening.harness import check, person_labels, run_until_quiet, runtime, world_view
-from tests.hardening.world import CLIENT
 
 TICKED = f"- [x] Acknowledge this alert (no more notifications) {ACK_TAG}"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rules import registry, schedule_slip, scope_creep, unanswered_feedback
+from rules import schedule_slip, scope_creep, unanswered_feedback
 from rules.base import Finding
 from tests.rules.conftest import Factory
 
@@ -64,17 +64,3 @@ def test_messages_cover_every_cause(module: ModuleType, causes: set[str]) -> Non
             fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
             assert fields <= set(finding.evidence), (finding.cause, fields - set(finding.evidence))
             template.format(**finding.evidence)
-
-
-@pytest.mark.parametrize(
-    ("kind", "module", "label"),
-    [
-        ("scope_creep", scope_creep, "scope-creep"),
-        ("schedule_slip", schedule_slip, "schedule-risk"),
-        ("unanswered_feedback", unanswered_feedback, "awaiting-reply"),
-    ],
-)
-def test_registered_with_a_default_label(kind: str, module: ModuleType, label: str) -> None:
-    assert registry.get(kind) is module
-    assert kind == module.KIND
-    assert module.Options(id="x", kind=kind).label == label
