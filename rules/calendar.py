@@ -34,6 +34,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +46,7 @@ _CHUNK_DAYS = 400
 _MAX_SEARCH_DAYS = 3660
 
 
+@dataclass(slots=True)
 class _Table:
     """Day windows of the ordinals [lo, lo + len(starts)).
 
@@ -54,21 +56,11 @@ class _Table:
     instants are POSIX timestamps.
     """
 
-    __slots__ = ("ends", "lo", "midnights", "prefix", "starts")
-
-    def __init__(
-        self,
-        lo: int,
-        midnights: list[float],
-        starts: list[float],
-        ends: list[float],
-        prefix: list[float],
-    ) -> None:
-        self.lo = lo
-        self.midnights = midnights
-        self.starts = starts
-        self.ends = ends
-        self.prefix = prefix
+    lo: int
+    midnights: list[float]
+    starts: list[float]
+    ends: list[float]
+    prefix: list[float]
 
 
 class BusinessCalendar:

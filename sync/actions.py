@@ -100,29 +100,26 @@ class EnsureLabel:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddLabel:
+class _OnLabel:
     target: str
     label: str
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddLabel(_OnLabel):
     def describe(self) -> str:
         return f"add label {self.label!r} to {self.target}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveLabel:
-    target: str
-    label: str
-
+class RemoveLabel(_OnLabel):
     def describe(self) -> str:
         return f"remove label {self.label!r} from {self.target}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ForgetLabel:
+class ForgetLabel(_OnLabel):
     """State-only: a label forewarn added is already gone from the issue."""
-
-    target: str
-    label: str
 
     def describe(self) -> str:
         return f"forget label {self.label!r} on {self.target}"

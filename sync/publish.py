@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 
 from connectors.base import Connector
@@ -66,24 +66,21 @@ class Outcome:
                    for action in self.done)
 
 
+@dataclass(eq=False)
 class Publisher:
     """Executes plans for one project against its connector, recording as it goes."""
 
-    def __init__(
-        self, connector: Connector, store: StateStore, project: str, *, budget: int,
-        clock: Callable[[], datetime], me: str, stop: Callable[[], str | None] | None = None,
-        floor: int = RATE_LIMIT_FLOOR,
-    ) -> None:
-        self.connector = connector
-        self.store = store
-        self.project = project
-        self.budget = budget
-        self.clock = clock
-        self.me = me
-        #: Asked before each write; a reason (daemon shutting down, lease lost) stops the
-        #: writing there: the write in flight has finished and been recorded, the rest waits.
-        self.stop = stop
-        self.floor = floor
+    connector: Connector
+    store: StateStore
+    project: str
+    _: KW_ONLY
+    budget: int
+    clock: Callable[[], datetime]
+    me: str
+    #: Asked before each write; a reason (daemon shutting down, lease lost) stops the
+    #: writing there: the write in flight has finished and been recorded, the rest waits.
+    stop: Callable[[], str | None] | None = None
+    floor: int = RATE_LIMIT_FLOOR
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()

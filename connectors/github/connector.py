@@ -163,7 +163,7 @@ class GitHubConnector:
         )
         self._github: Github | None = None
         self._http = Transport(
-            self._connect,
+            connect=self._connect,
             repo=repo,
             policy=retry,
             clock=clock,
@@ -172,7 +172,7 @@ class GitHubConnector:
             min_write_interval=min_write_interval,
         )
         self._reader = Reader(
-            self._http,
+            http=self._http,
             repo=repo,
             memo=memo,
             include_pull_requests=include_pull_requests,

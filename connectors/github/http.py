@@ -27,7 +27,7 @@ import logging
 import re
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -123,31 +123,21 @@ def _first_line(error: BaseException) -> str:
     return text[0][:200] if text else type(error).__name__
 
 
+@dataclass(eq=False, kw_only=True)
 class Transport:
     """Sends requests for one repository and keeps the counters the connector exposes."""
 
-    def __init__(
-        self,
-        connect: Callable[[], Requester],
-        *,
-        repo: str,
-        policy: RetryPolicy,
-        clock: Callable[[], datetime],
-        sleep: Callable[[float], None],
-        monotonic: Callable[[], float],
-        min_write_interval: float,
-    ) -> None:
-        self._connect = connect
-        self.repo = repo
-        self.policy = policy
-        self.clock = clock
-        self.sleep = sleep
-        self.monotonic = monotonic
-        self.min_write_interval = min_write_interval
-        self.requests_made = 0
-        self.rate_limit_remaining: int | None = None
-        self.rate_limit_reset: int | None = None
-        self._last_write: float | None = None
+    connect: Callable[[], Requester]
+    repo: str
+    policy: RetryPolicy
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    monotonic: Callable[[], float]
+    min_write_interval: float
+    requests_made: int = field(default=0, init=False)
+    rate_limit_remaining: int | None = field(default=None, init=False)
+    rate_limit_reset: int | None = field(default=None, init=False)
+    _last_write: float | None = field(default=None, init=False)
 
     # -- classification -------------------------------------------------------------
 
@@ -230,7 +220,7 @@ class Transport:
         writing = method != "GET"
         if writing:
             self._pace()
-        requester = self._connect()
+        requester = self.connect()
         self.requests_made += 1
         try:
             status, response_headers, output = self.guard(

@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -97,25 +98,17 @@ class FetchRun:
         self.skipped.append(f"{name}: {reason}")
 
 
+@dataclass(eq=False, kw_only=True)
 class Reader:
     """The lists of one repository, read through one Transport."""
 
-    def __init__(
-        self,
-        http: Transport,
-        *,
-        repo: str,
-        memo: Memo,
-        include_pull_requests: bool,
-        whoami: Callable[[], str],
-    ) -> None:
-        self.http = http
-        self.repo = repo
-        self.memo = memo
-        self.include_pull_requests = include_pull_requests
-        self.whoami = whoami
-        #: Pull-request numbers seen in the last issues listing (their comments are dropped).
-        self.pull_numbers: set[int] = set()
+    http: Transport
+    repo: str
+    memo: Memo
+    include_pull_requests: bool
+    whoami: Callable[[], str]
+    #: Pull-request numbers seen in the last issues listing (their comments are dropped).
+    pull_numbers: set[int] = field(default_factory=set, init=False)
 
     def history(self, milestones: tuple[Milestone, ...]) -> TitleHistory:
         """The title history, brought up to date with the milestones just read."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,26 +35,19 @@ _NO_RESPONSE = (
 )
 
 
+@dataclass(eq=False)
 class JiraHttp:
     """Requests to one Jira site through an authenticated session."""
 
-    def __init__(
-        self,
-        site: str,
-        session: requests.Session,
-        *,
-        http_errors: tuple[type[Exception], ...],
-        retry: RetryPolicy,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.site = site
-        self.session = session
-        #: Exceptions the session raises for an HTTP error answer; they carry
-        #: ``status_code`` and ``response`` (jira's JIRAError does).
-        self.http_errors = http_errors
-        self.retry = retry
-        self.clock = clock
-        self.requests_made = 0
+    site: str
+    session: requests.Session
+    _: KW_ONLY
+    #: Exceptions the session raises for an HTTP error answer; they carry
+    #: ``status_code`` and ``response`` (jira's JIRAError does).
+    http_errors: tuple[type[Exception], ...]
+    retry: RetryPolicy
+    clock: Callable[[], datetime]
+    requests_made: int = field(default=0, init=False)
 
     def send(
         self,

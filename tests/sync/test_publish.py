@@ -17,19 +17,7 @@ import pytest
 from connectors.base import Markup, RateLimit, RemoteComment
 from connectors.errors import FatalError, RetriableError
 from connectors.markers import Marker
-from sync.actions import (
-    Action,
-    AddLabel,
-    AdoptComment,
-    CreateComment,
-    EditComment,
-    EnsureLabel,
-    ForgetLabel,
-    Plan,
-    RecordSummary,
-    RemoveLabel,
-    SummaryRecord,
-)
+from sync import actions as act
 from sync.publish import Outcome, Publisher
 from sync.render import body_hash
 from sync.store.state import CommentRecord, StateStore
@@ -84,18 +72,19 @@ def alert(number: int, level: str = "warning") -> Marker:
     return Marker(f"scope.{number:016x}", level)  # type: ignore[arg-type]
 
 
-def create(target: str, number: int) -> CreateComment:
-    return CreateComment(target=target, marker=alert(number), kind="alert", body=f"alert {number}")
+def create(target: str, number: int) -> act.CreateComment:
+    return act.CreateComment(target=target, marker=alert(number), kind="alert",
+                             body=f"alert {number}")
 
 
-ENSURE = EnsureLabel(label="scope-creep", color="fbca04", description="forewarn: …")
-PLAN = Plan((
+ENSURE = act.EnsureLabel(label="scope-creep", color="fbca04", description="forewarn: …")
+PLAN = act.Plan((
     ENSURE,
-    AddLabel(target="p#1", label="scope-creep"),
-    AddLabel(target="p#2", label="scope-creep"),
+    act.AddLabel(target="p#1", label="scope-creep"),
+    act.AddLabel(target="p#2", label="scope-creep"),
     create("p#1", 1),
     create("p#2", 2),
-    RemoveLabel(target="p#3", label="scope-creep"),
+    act.RemoveLabel(target="p#3", label="scope-creep"),
 ))
 
 
@@ -106,14 +95,14 @@ def state(tmp_path: Path) -> StateStore:
     store.close()
 
 
-def publish(plan: Plan, store: StateStore, connector: Recording, *, budget: int = 50,
+def publish(plan: act.Plan, store: StateStore, connector: Recording, *, budget: int = 50,
             stop: Callable[[], str | None] | None = None) -> Outcome:
     publisher = Publisher(connector, store, "p", budget=budget, clock=lambda: NOW,
                           me="forewarn", stop=stop)
     return publisher.execute(plan)
 
 
-def names(actions: list[Action]) -> list[str]:
+def names(actions: list[act.Action]) -> list[str]:
     return [action.describe() for action in actions]
 
 
@@ -194,11 +183,11 @@ def test_every_write_is_recorded_as_soon_as_it_is_done(state: StateStore) -> Non
 
 
 def test_state_only_actions_cost_no_request(state: StateStore) -> None:
-    summary = SummaryRecord(period="2026-W48", payload={"done": 3})
-    plan = Plan((
-        AdoptComment(target="p#1", marker=alert(1), kind="alert", comment_id="77"),
-        ForgetLabel(target="p#2", label="scope-creep"),
-        RecordSummary(summary=summary),
+    summary = act.SummaryRecord(period="2026-W48", payload={"done": 3})
+    plan = act.Plan((
+        act.AdoptComment(target="p#1", marker=alert(1), kind="alert", comment_id="77"),
+        act.ForgetLabel(target="p#2", label="scope-creep"),
+        act.RecordSummary(summary=summary),
     ))
     connector = Recording()
     outcome = publish(plan, state, connector, budget=0)
@@ -218,10 +207,10 @@ def test_a_deleted_comment_is_posted_again_only_when_the_plan_says_so(
     marker = Marker.summary("2026-W48") if kind == "summary" else alert(1)
     state.record_comment("p", CommentRecord(marker=marker, kind=kind, target="p#1",
                                             comment_id="41", body_hash="old"), now=NOW)
-    edit = EditComment(target="p#1", marker=marker, kind=kind,  # type: ignore[arg-type]
+    edit = act.EditComment(target="p#1", marker=marker, kind=kind,  # type: ignore[arg-type]
                        comment_id="41", body="new text", repost_if_gone=repost)
     connector = Recording(fail={"edit p#1 41": FatalError("404 Not Found")})
-    outcome = publish(Plan((edit,)), state, connector)
+    outcome = publish(act.Plan((edit,)), state, connector)
     assert bool(outcome.failed) is failed
     record = state.comments("p")[str(marker)]
     if repost:

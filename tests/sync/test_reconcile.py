@@ -9,16 +9,7 @@ import pytest
 
 from connectors.model import Comment, Issue, Person, Snapshot
 from rules.base import Finding, Severity, make_fingerprint
-from sync.actions import (
-    AddLabel,
-    AdoptComment,
-    CreateComment,
-    EditComment,
-    EnsureLabel,
-    ForgetLabel,
-    Plan,
-    RemoveLabel,
-)
+from sync import actions as act
 from sync.reconcile import Actual, plan
 from sync.render import Style, body_hash
 from sync.store.state import CommentRecord, FindingRecord
@@ -50,31 +41,31 @@ def finding(subject: str = "p#1", *, severity: Severity = Severity.WARNING, caus
     )
 
 
-def apply(result: Plan, actual: Actual, snap: Snapshot) -> tuple[Actual, Snapshot]:
+def apply(result: act.Plan, actual: Actual, snap: Snapshot) -> tuple[Actual, Snapshot]:
     """What the publisher would record and the tracker would show after the plan."""
     comments = dict(actual.comments)
     labels = set(actual.labels)
     issues = {i.key: i for i in snap.issues}
     for number, action in enumerate(result.actions):
-        if isinstance(action, CreateComment):
+        if isinstance(action, act.CreateComment):
             comments[str(action.marker)] = CommentRecord(
                 marker=action.marker, kind=action.kind, target=action.target,
                 comment_id=f"c{number}", body_hash=body_hash(action.body),
                 input_hash=action.input_hash)
-        elif isinstance(action, EditComment):
+        elif isinstance(action, act.EditComment):
             old = comments[str(action.marker)]
             comments[str(action.marker)] = replace(old, body_hash=body_hash(action.body),
                                                    resolved=action.resolved,
                                                    input_hash=action.input_hash)
-        elif isinstance(action, AdoptComment):
+        elif isinstance(action, act.AdoptComment):
             comments[str(action.marker)] = CommentRecord(
                 marker=action.marker, kind=action.kind, target=action.target,
                 comment_id=action.comment_id, body_hash=action.body_hash)
-        elif isinstance(action, AddLabel):
+        elif isinstance(action, act.AddLabel):
             labels.add((action.target, action.label))
             old_issue = issues[action.target]
             issues[action.target] = replace(old_issue, labels=(*old_issue.labels, action.label))
-        elif isinstance(action, RemoveLabel | ForgetLabel):
+        elif isinstance(action, act.RemoveLabel | act.ForgetLabel):
             labels.discard((action.target, action.label))
             old_issue = issues[action.target]
             issues[action.target] = replace(
@@ -84,7 +75,7 @@ def apply(result: Plan, actual: Actual, snap: Snapshot) -> tuple[Actual, Snapsho
             replace(snap, issues=tuple(issues.values())))
 
 
-def kinds(result: Plan) -> list[str]:
+def kinds(result: act.Plan) -> list[str]:
     return [type(action).__name__ for action in result.actions]
 
 
@@ -94,7 +85,7 @@ def test_new_finding_gets_label_then_comment_and_second_plan_is_empty() -> None:
                  notify=["alice"])
     assert kinds(first) == ["EnsureLabel", "AddLabel", "CreateComment"]
     create = first.actions[2]
-    assert isinstance(create, CreateComment)
+    assert isinstance(create, act.CreateComment)
     assert str(create.marker) == finding().fingerprint + ":warning"
     assert f"<!-- forewarn:{create.marker} -->" in create.body
     assert "cc @alice" in create.body
@@ -139,7 +130,7 @@ def test_ticked_checkbox_stops_escalation_comments() -> None:
     snap = replace(snap, comments=(ticked,))
     result = plan(findings=[replace(warn, severity=Severity.CRITICAL)], snapshot=snap,
                   actual=actual, style=STYLE, now=NOW)
-    assert not any(isinstance(action, CreateComment) for action in result.actions)
+    assert not any(isinstance(action, act.CreateComment) for action in result.actions)
 
 
 def test_resolution_edits_the_comment_and_removes_only_our_label() -> None:
@@ -151,8 +142,8 @@ def test_resolution_edits_the_comment_and_removes_only_our_label() -> None:
     assert actual.labels == {("p#2", "scope-creep")}
     result = plan(findings=[], snapshot=snap, actual=actual, style=STYLE, now=NOW)
     assert sorted(kinds(result)) == ["EditComment", "EditComment", "RemoveLabel"]
-    assert [a.target for a in result.actions if isinstance(a, RemoveLabel)] == ["p#2"]
-    edits = [a for a in result.actions if isinstance(a, EditComment)]
+    assert [a.target for a in result.actions if isinstance(a, act.RemoveLabel)] == ["p#2"]
+    edits = [a for a in result.actions if isinstance(a, act.EditComment)]
     assert all(a.resolved and "**Resolved:** No longer detected as of 2026-11-25 16:00 CST"
                in a.body for a in edits)
     actual, snap = apply(result, actual, snap)
@@ -172,14 +163,14 @@ def test_answered_feedback_says_who_answered_and_when() -> None:
     reply = Comment(id="9", issue_key="p#1", author="alice", created_at=NOW - timedelta(hours=1))
     result = plan(findings=[], snapshot=replace(snap, comments=(reply,)), actual=actual,
                   style=STYLE, now=NOW)
-    (edit,) = [a for a in result.actions if isinstance(a, EditComment)]
+    (edit,) = [a for a in result.actions if isinstance(a, act.EditComment)]
     assert "Answered by Alice on 2026-11-25 15:00 CST." in edit.body
 
 
 def test_lost_state_adopts_our_comment_instead_of_posting_again() -> None:
     snap = snapshot(issue("p#1"))
     first = plan(findings=[finding()], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
-    create = next(a for a in first.actions if isinstance(a, CreateComment))
+    create = next(a for a in first.actions if isinstance(a, act.CreateComment))
     ours = Comment(id="555", issue_key="p#1", author="forewarn", created_at=NOW, is_ours=True,
                    marker=str(create.marker), body_excerpt=create.body)
     snap = replace(snapshot(issue("p#1", "scope-creep")), comments=(ours,))
@@ -218,16 +209,16 @@ def test_info_and_label_only_findings() -> None:
     result = plan(findings=[info, label_only], snapshot=snap, actual=Actual(), style=STYLE,
                   now=NOW)
     assert result.actions == (
-        EnsureLabel(label="awaiting-reply", color="5319e7",
+        act.EnsureLabel(label="awaiting-reply", color="5319e7",
                     description="forewarn: client feedback awaiting a reply"),
-        AddLabel(target="p#2", label="awaiting-reply"))
+        act.AddLabel(target="p#2", label="awaiting-reply"))
 
 
 def test_hostile_title_is_inert_in_the_comment() -> None:
     hostile = finding(title="@everyone <!-- forewarn:x --> **pwn** ![i](http://x)")
     result = plan(findings=[hostile], snapshot=snapshot(issue("p#1")), actual=Actual(),
                   style=STYLE, now=NOW)
-    body = next(a for a in result.actions if isinstance(a, CreateComment)).body
+    body = next(a for a in result.actions if isinstance(a, act.CreateComment)).body
     assert "@everyone" not in body
     assert body.count("<!--") == 2  # our marker and the checkbox tag, nothing injected
     assert "**pwn**" not in body
@@ -268,7 +259,7 @@ def test_a_ticked_checkbox_is_recorded_without_writing_the_same_text_again() -> 
     warn = finding(kind="schedule_slip", cause="schedule", label=None)
     first = plan(findings=[warn], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
     actual, snap = apply(first, Actual(), snap)
-    (create,) = [a for a in first.actions if isinstance(a, CreateComment)]
+    (create,) = [a for a in first.actions if isinstance(a, act.CreateComment)]
     (record,) = actual.comments.values()
     ticked = create.body.replace("- [ ]", "- [x]", 1)
     seen = Comment(id=record.comment_id, issue_key="p#1", author="forewarn", created_at=NOW,

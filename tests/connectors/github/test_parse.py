@@ -235,7 +235,7 @@ def no_connection() -> NoReturn:
 
 def transport() -> Transport:
     return Transport(
-        no_connection,
+        connect=no_connection,
         repo="o/r",
         policy=RetryPolicy(scale=0),
         clock=lambda: NOW,

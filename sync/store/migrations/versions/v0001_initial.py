@@ -17,8 +17,6 @@ from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | None = None
-depends_on: str | None = None
 
 _WHEN = sa.DateTime(timezone=True)
 

@@ -1,9 +1,4 @@
-"""Comments remember what their body was rendered from, so unchanged alerts skip rendering.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-29
-"""
+"""Comments remember what their body was rendered from, so unchanged alerts skip rendering."""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:

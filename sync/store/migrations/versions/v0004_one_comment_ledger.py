@@ -4,10 +4,6 @@ Every comment forewarn writes is now one row of ``comments``, whatever it
 says (``kind``: alert, summary, retro), written by the one publisher. The
 ``summaries`` table keeps only what a summary said (its payload, per period),
 which "what changed since" compares with.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -17,8 +13,6 @@ from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
