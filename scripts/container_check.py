@@ -113,6 +113,7 @@ rules:
 """
 MARKER = re.compile(r"<!-- forewarn:([^:\s]+):")
 STOP_LIMIT = 10.0  # seconds Docker and Kubernetes give before SIGKILL
+CONTAINER_PROBE = "/tmp/forewarn-probe"  # noqa: S108 - a path inside the container
 
 
 class Skip(Exception):
@@ -241,6 +242,7 @@ def local_base(podman: Podman, *, rebuild: bool) -> str:
         raise Skip(msg)
     tar = shutil.which("tar")
     assert tar is not None
+    previous = podman.image_id(tag)
     with tempfile.TemporaryDirectory(prefix="forewarn-base-") as folder:
         rootfs = Path(folder) / "rootfs"
         include = ",".join(BASE_RECIPE["include"])
@@ -264,6 +266,9 @@ def local_base(podman: Podman, *, rebuild: bool) -> str:
         if archive.returncode != 0 or importer.returncode != 0:
             msg = f"podman import of the debootstrap tree as {tag}"
             raise Failed(msg, output)
+    listed = podman("images", "--format", "{{.Repository}}:{{.Tag}}", BASE_REPOSITORY).stdout
+    for older in [*(set(listed.split()) - {tag}), *([previous] if previous else [])]:
+        podman("rmi", older, check=False)  # made by an earlier recipe, or replaced now
     step.ok(f"{tag} made by debootstrap {BASE_RECIPE['suite']} {BASE_RECIPE['variant']} "
             f"({mib(podman.image_size(tag))})")
     return tag
@@ -586,16 +591,21 @@ class Daemon:
                 raise self.fail(f"no {what} within {timeout:.0f} s")
             time.sleep(0.25)  # polling a container with a deadline
 
-    def probe(self, path: str) -> str:
+    def probe(self, path: str) -> None:
         step = Step(path)
         _, body = self.wait(f"200 from {path}",
                             lambda: (s := get(self.port, path))[0] == 200 and s)
         if path == "/metrics":
+            created = re.search(r'forewarn_writes_total\{action="create_comment",'
+                                r'project="portal"\} (\S+)', body)
+            if created is None or float(created.group(1)) != sum(EXPECTED_COMMENTS.values()):
+                msg = "/metrics does not count the comments written"
+                raise Failed(msg, "\n".join(line for line in body.splitlines()
+                                            if line.startswith("forewarn_writes")))
             step.ok(f"200, {sum(line.startswith('forewarn_') for line in body.splitlines())} "
-                    "forewarn_ samples")
+                    f"forewarn_ samples, {float(created.group(1)):.0f} comments created")
         else:
             step.ok(f"200, status {json.loads(body).get('status')!r}")
-        return str(body)
 
     def stop(self) -> None:
         step = Step(f"stop {self.name}")
@@ -618,17 +628,21 @@ def check_identity(podman: Podman, daemon: Daemon) -> None:
         raise Failed(msg)
     step.ok("the daemon (pid 1) runs as uid 10001, gid 10001, no capabilities")
     step = Step("read-only root")
-    probe = podman("exec", daemon.name, "touch", "/opt/forewarn/probe", check=False)
+    # The container's /tmp is open to every user: only a read-only root refuses the daemon's.
+    probe = podman("exec", daemon.name, "touch", CONTAINER_PROBE, check=False)
     if probe.returncode == 0 or "Read-only file system" not in probe.stdout:
-        msg = f"the root file system is writable: {probe.stdout.strip()}"
+        msg = f"{CONTAINER_PROBE}: writable, or refused for another reason: {probe.stdout.strip()}"
         raise Failed(msg)
-    step.ok("runs with --read-only, no tmpfs, state in the /data volume")
+    step.ok("runs with --read-only, /tmp included; its state only in the /data volume")
 
 
 def check_alerts(github: FakeGitHub, daemon: Daemon) -> None:
     step = Step("alerts")
 
     def settled() -> bool:  # a cycle that wrote, then one with nothing left to write
+        if github.errors:
+            msg = "the fake GitHub could not answer some requests"
+            raise Failed(msg, "\n".join(github.errors))
         done = [c for c in cycles(daemon.log()) if c["status"] == "ok"]
         return any(c["writes"] for c in done) and done[-1]["writes"] == 0
 
@@ -644,9 +658,6 @@ def check_alerts(github: FakeGitHub, daemon: Daemon) -> None:
     if github.labels() != EXPECTED_LABELS:
         msg = f"labels by issue: {github.labels()}, expected {EXPECTED_LABELS}"
         raise Failed(msg)
-    if github.errors:
-        msg = "the fake GitHub could not answer some requests"
-        raise Failed(msg, "\n".join(github.errors))
     if set(github.tokens) != {f"token {TOKEN}"}:
         msg = "a request reached GitHub without the token given in FOREWARN_GITHUB_TOKEN"
         raise Failed(msg)
@@ -711,13 +722,7 @@ def daemon_checks(podman: Podman, work: Path) -> None:
             first.probe("/healthz")
             check_alerts(github, first)
             first.probe("/readyz")
-            metrics = first.probe("/metrics")
-            created = re.search(r'forewarn_writes_total\{action="create_comment",'
-                                r'project="portal"\} (\S+)', metrics)
-            if created is None or float(created.group(1)) != sum(EXPECTED_COMMENTS.values()):
-                msg = "/metrics does not count the comments written"
-                raise Failed(msg, "\n".join(line for line in metrics.splitlines()
-                                            if line.startswith("forewarn_writes")))
+            first.probe("/metrics")
             step = Step("HEALTHCHECK")
             health = podman("healthcheck", "run", first.name, check=False)
             if health.returncode != 0:
