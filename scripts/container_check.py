@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import http.client
 import json
@@ -53,7 +54,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -701,6 +702,19 @@ def state_rows(podman: Podman, volume: str) -> dict[str, Any]:
 # -- main -----------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """One check per machine at a time: checkouts share the base and the image's tag."""
+    path = Path(tempfile.gettempdir()) / "forewarn-container-check.lock"
+    with path.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"waiting for another container-check on this machine ({path})")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def daemon_checks(podman: Podman, work: Path) -> None:
     volume = f"forewarn-check-{os.getpid()}"
     names = [f"forewarn-check-{os.getpid()}-{n}" for n in ("first", "second")]
@@ -779,8 +793,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         podman = Podman()
         version = podman.preflight()
         say(f"podman {version}, {podman.runtime}, cgroupfs")
-        base = args.base or local_base(podman, rebuild=args.rebuild_base)
-        with tempfile.TemporaryDirectory(prefix="forewarn-container-check-") as folder:
+        with one_at_a_time(), \
+                tempfile.TemporaryDirectory(prefix="forewarn-container-check-") as folder:
+            base = args.base or local_base(podman, rebuild=args.rebuild_base)
             work = Path(folder)
             build(podman, base, work)
             check_demo(podman)
