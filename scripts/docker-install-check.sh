@@ -35,7 +35,8 @@ from pathlib import Path
 
 root, src, script, venv = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 lines, stages = [], 0
-for line in (root / "Dockerfile").read_text().splitlines():
+text = re.sub(r"\\\n\s*", " ", (root / "Dockerfile").read_text())  # continuation lines joined
+for line in text.splitlines():
     if re.match(r"\s*FROM\s", line, re.I):
         stages += 1
         if stages > 1:
