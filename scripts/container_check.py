@@ -7,7 +7,7 @@ Builds the image with podman and checks, one line each, with how long each step 
   ``examples/forewarn.yaml`` mounted where the image looks for its config;
 * ``forewarn daemon``, as deploy/kubernetes runs it (read-only root file system, no
   capabilities, no privilege escalation, a ``/data`` volume), against a fake GitHub
-  repository served by this script on the host (tests/e2e/github_fake.py over HTTP):
+  repository served by this script on the host (tests/fakes/github.py over HTTP):
   it runs as uid 10001; ``/healthz``, ``/readyz``, ``/metrics`` and the image's
   ``HEALTHCHECK`` answer; it writes its 4 alerts and 2 labels with the token given in
   the environment, then nothing more; its logs are JSON and never show the token;
@@ -408,7 +408,7 @@ def check_config(podman: Podman) -> None:
 
 
 class FakeGitHub:
-    """tests/e2e/github_fake.py's repository, served over HTTP on 127.0.0.1."""
+    """tests/fakes/github.py's repository, served over HTTP on 127.0.0.1."""
 
     def __init__(self) -> None:
         import http.server
@@ -416,13 +416,16 @@ class FakeGitHub:
         import requests
 
         sys.path.insert(0, str(ROOT))
-        from tests.e2e.github_fake import API, FakeRepository
+        from tests.fakes.github import API
+        from tests.fakes.github import FakeGitHub as Repository
+        from tests.fakes.world import World
 
         self.lock = threading.Lock()
-        self.repo = FakeRepository(REPO, repo_id=515435940, clock=lambda: datetime.now(UTC))
+        self.world = World(clock=lambda: datetime.now(UTC))
+        story(self.world)
+        self.repo = Repository(self.world, REPO)
         self.tokens: Counter[str] = Counter()
         self.errors: list[str] = []
-        story(self.repo)
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -472,25 +475,21 @@ class FakeGitHub:
         """forewarn's comments by issue number."""
         with self.lock:
             found: dict[int, list[str]] = {}
-            for number in self.repo.issues:
-                bodies = [c["body"] for c in self.repo.comments_on(number)
-                          if c["user"]["login"] == self.repo.login]
-                if bodies:
-                    found[number] = bodies
+            for comment in self.world.ours():
+                found.setdefault(comment.number, []).append(comment.body)
             return found
 
     def labels(self) -> dict[int, list[str]]:
         with self.lock:
-            return {number: names for number in self.repo.issues
-                    if (names := [n for n in self.repo.label_names(number)
-                                  if n != "change-approved"])}
+            return {number: names for number, issue in sorted(self.world.issues.items())
+                    if (names := [n for n in issue.labels if n != "change-approved"])}
 
     def writes(self) -> int:
         with self.lock:
             return len(self.repo.writes())
 
 
-def story(repo: Any) -> None:
+def story(world: Any) -> None:
     """tests/e2e/test_github_run.py's repository without its 120 closed issues.
 
     Milestone v2.0 held #2 and #3 at its baseline; #4 joined later (creep), #5 too but
@@ -500,27 +499,27 @@ def story(repo: Any) -> None:
     def at(day: int, hour: int, month: int = 5) -> datetime:
         return datetime(2024, month, day, hour, tzinfo=UTC)
 
-    repo.add_milestone(2, "Beta", created=at(1, 9, 4), due_on=date(2024, 5, 31), creator="alice")
-    repo.add_issue(6, "Beta sign-off checklist", author="dave", association="MEMBER",
-                   created=at(1, 10, 4))
-    repo.set_milestone(6, 2, at=at(1, 10, 4), actor="dave")
-    repo.add_issue(4, "Export all invoices to CSV", author="dave", association="MEMBER",
-                   created=at(15, 9))
-    repo.add_issue(5, "Dark mode for the invoice list", author="dave", association="MEMBER",
-                   created=at(16, 9))
-    repo.add_issue(1, "Project status", author="alice", association="OWNER", created=at(20, 8))
-    repo.add_milestone(1, "v2.0", created=at(20, 9), due_on=None, creator="alice")
+    for login in ("dave", "bob"):
+        world.person(login, association="MEMBER")
+    world.person("alice", association="OWNER")
+    world.person("client-cathy", association="NONE")
+    world.milestone(2, "Beta", created=at(1, 9, 4), due=date(2024, 5, 31))
+    world.issue(6, "Beta sign-off checklist", "dave", created=at(1, 10, 4))
+    world.join(6, 2, at=at(1, 10, 4), actor="dave")
+    world.issue(4, "Export all invoices to CSV", "dave", created=at(15, 9))
+    world.issue(5, "Dark mode for the invoice list", "dave", created=at(16, 9))
+    world.issue(1, "Project status", "alice", created=at(20, 8))
+    world.milestone(1, "v2.0", created=at(20, 9))
     for number in (2, 3):
-        repo.add_issue(number, f"Planned work {number}", author="dave", association="MEMBER",
-                       created=at(20, 10))
-        repo.set_milestone(number, 1, at=at(20, 10), actor="alice")
-    repo.set_milestone(4, 1, at=at(28, 11), actor="alice")
-    repo.set_milestone(5, 1, at=at(29, 9), actor="alice")
-    repo.add_label(5, "change-approved", at=at(29, 10), actor="alice")
-    repo.add_issue(7, "Invoice export fails for March", author="dave", association="MEMBER",
-                   created=at(31, 12), assignees=("bob",))
-    repo.comment(7, author="client-cathy", association="NONE",
-                 body="The March export is still empty. Can you look?", at=at(3, 10, 6))
+        world.issue(number, f"Planned work {number}", "dave", created=at(20, 10))
+        world.join(number, 1, at=at(20, 10), actor="alice")
+    world.join(4, 1, at=at(28, 11), actor="alice")
+    world.join(5, 1, at=at(29, 9), actor="alice")
+    world.add_label(5, "change-approved", "alice", at=at(29, 10))
+    world.issue(7, "Invoice export fails for March", "dave", created=at(31, 12),
+                assignees=("bob",))
+    world.say(7, "client-cathy", "The March export is still empty. Can you look?",
+              at=at(3, 10, 6))
 
 
 # -- the daemon -----------------------------------------------------------------------

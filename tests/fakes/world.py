@@ -10,7 +10,7 @@ login, a Jira account id).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -104,7 +104,7 @@ class Event:
 class World:
     """Issues, comments, milestones, labels, people and history; ``clock`` stamps writes."""
 
-    clock: Clock
+    clock: Callable[[], datetime]
     me: str = ME
     issues: dict[int, WIssue] = field(default_factory=dict)
     comments: dict[int, WComment] = field(default_factory=dict)
