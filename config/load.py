@@ -32,7 +32,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from config.model import Config, Loc, reference_problems
+from config.fields import Loc
+from config.model import Config
+from config.references import reference_problems
 from rules.options import RuleOptions
 from rules.registry import suggest
 

@@ -25,7 +25,8 @@ from config.load import (
     Problem,
     describe_error,
 )
-from config.model import Config, GitHubTracker, JiraTracker, LocalTracker, redact_url
+from config.model import Config, redact_url
+from config.trackers import GitHubTracker, JiraTracker, LocalTracker
 
 ENV_PREFIX = "FOREWARN_"
 DEFAULT_STATE_URL = "sqlite:///forewarn.db"
