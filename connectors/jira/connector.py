@@ -49,9 +49,11 @@ from connectors.jira import changelog as jc
 from connectors.jira import pages
 from connectors.jira import parse as jp
 from connectors.jira.changelog import StatusBook
+from connectors.jira.fields import SPRINT_SCHEMA, FieldIds, discover_fields, search_fields
 from connectors.jira.http import JiraHttp
+from connectors.jira.milestones import MilestoneMode, sprint_milestone, version_milestone
 from connectors.jira.pages import Getter
-from connectors.jira.parse import FieldIds, validate_label
+from connectors.jira.parse import validate_label
 from connectors.markers import Marker
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, now, utc
 from connectors.retry import RetryPolicy
@@ -156,7 +158,7 @@ class JiraConnector:
         self.project_key = project_key
         self.project = project
         self.memo = memo
-        self.milestones: jp.MilestoneMode = milestones
+        self.milestones: MilestoneMode = milestones
         self.board_id = board_id
         self.retry = retry
         self.clock = clock
@@ -252,13 +254,13 @@ class JiraConnector:
             self._ids = FieldIds.from_json(self.memo.get(MEMO_FIELDS) or "{}")
         stale = need_sprint and self._ids is not None and self._ids.sprint is None
         if self._ids is None or (stale and not self._fields_fresh):
-            self._ids = jp.discover_fields(self.http.get("/rest/api/2/field"))
+            self._ids = discover_fields(self.http.get("/rest/api/2/field"))
             self._fields_fresh = True
             self.memo.set(MEMO_FIELDS, self._ids.to_json())
         if need_sprint and self._ids.sprint is None:
             msg = (
                 f"Jira {self.site}: no Sprint field on this site (custom field type"
-                f" {jp.SPRINT_SCHEMA}): project {self.project_key} has no board with"
+                f" {SPRINT_SCHEMA}): project {self.project_key} has no board with"
                 " sprints; use 'milestones: version'"
             )
             raise FatalError(msg)
@@ -388,13 +390,13 @@ class JiraConnector:
             ours = [raw for raw in listing
                     if not isinstance(raw, dict) or raw.get("originBoardId") in (None, board)]
             return self._parse_each(ours, "sprint", skipped,
-                                    lambda raw: jp.sprint_milestone(raw, zone=zone))
+                                    lambda raw: sprint_milestone(raw, zone=zone))
         path = f"/rest/api/2/project/{quote(self.project_key, safe='')}/versions"
         versions = self.http.get(path)
         if not isinstance(versions, list):
             msg = f"Jira {self.site}: GET {path}: expected a list"
             raise FatalError(msg)
-        return self._parse_each(versions, "version", skipped, jp.version_milestone)
+        return self._parse_each(versions, "version", skipped, version_milestone)
 
     def _parse_each(
         self, listing: list[Any], what: str, skipped: list[str],
@@ -432,7 +434,7 @@ class JiraConnector:
         jql = jp.jql_for(self.project_key, reach, zone=zone or UTC)
         statuses_before = self._restore_statuses()
         found = _Found(newest=since)
-        for raw in self._search(jql, jp.search_fields(ids, self.milestones)):
+        for raw in self._search(jql, search_fields(ids, self.milestones)):
             self._read_into(found, raw, ids=ids, me=me, since=reach)
         milestones = self._milestones(found.skipped)
         if self._statuses.to_json() != statuses_before:
