@@ -1,4 +1,4 @@
-"""Jira changelogs → Change records (connectors/jira/connector.py fetches, this reads).
+"""Jira changelogs → Change records (connectors/jira/read.py fetches, this reads).
 
 Histories come newest first from the search's ``expand=changelog`` and oldest
 first from ``/issue/{id}/changelog``: they are sorted by time. Items:

@@ -1,6 +1,6 @@
 """Jira issues and comments (REST v2) → forewarn's tracker-neutral records.
 
-Pure functions, no I/O: ``connectors/jira/connector.py`` fetches, this module reads.
+Pure functions, no I/O: ``connectors/jira/read.py`` fetches, this module reads.
 Everything here works on the JSON Jira sends (plain dicts), so it is tested
 straight against recorded responses. The shapes it relies on, with where each
 was checked, are listed in ``docs/jira.md``; values (timestamps, dates) are
