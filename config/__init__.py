@@ -6,18 +6,12 @@ The sync layer calls :func:`load_settings` and :func:`load_config`; both raise
 
 from __future__ import annotations
 
+from config.calendars import DEFAULT_CALENDAR, Calendar
 from config.load import ConfigError, Problem, load_config
-from config.model import (
-    DEFAULT_CALENDAR,
-    Calendar,
-    Config,
-    GitHubTracker,
-    JiraTracker,
-    LocalTracker,
-    Project,
-    Summary,
-)
+from config.model import Config, Project
 from config.settings import Settings, effective_state_url, load_settings, tracker_token
+from config.summary import Summary
+from config.trackers import GitHubTracker, JiraTracker, LocalTracker
 
 __all__ = [
     "DEFAULT_CALENDAR",

@@ -17,15 +17,11 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.load import (
-    DEFAULT_SECRETS_DIR,
-    SECRET_KEYS,
-    SECRETS_DIR_VARIABLE,
-    ConfigError,
-    Problem,
-    describe_error,
-)
-from config.model import Config, GitHubTracker, JiraTracker, LocalTracker, redact_url
+from config.interpolation import DEFAULT_SECRETS_DIR, SECRETS_DIR_VARIABLE
+from config.load import ConfigError, Problem
+from config.model import Config, redact_url
+from config.pydantic_errors import SECRET_KEYS, describe_error
+from config.trackers import GitHubTracker, JiraTracker, LocalTracker
 
 ENV_PREFIX = "FOREWARN_"
 DEFAULT_STATE_URL = "sqlite:///forewarn.db"

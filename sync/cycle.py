@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from config.model import Summary as SummarySettings
+from config.summary import Summary as SummarySettings
 from connectors.base import Connector, DictMemo
 from connectors.model import Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext

@@ -1,4 +1,4 @@
-"""Jira changelogs → Change records (connectors/jira/connector.py fetches, this reads).
+"""Jira changelogs → Change records (connectors/jira/read.py fetches, this reads).
 
 Histories come newest first from the search's ``expand=changelog`` and oldest
 first from ``/issue/{id}/changelog``: they are sorted by time. Items:
@@ -22,17 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.jira.parse import (
-    FieldIds,
-    MilestoneMode,
-    list_or_empty,
-    need_dict,
-    need_timestamp,
-    parse_day,
-    person_from,
-    sprint_key,
-    version_key,
-)
+from connectors.jira.fields import FieldIds
+from connectors.jira.milestones import MilestoneMode, sprint_key, version_key
+from connectors.jira.parse import person_from
+from connectors.jira.values import list_or_empty, need_dict, need_timestamp, parse_day
 from connectors.model import Change, ChangeField, Person
 
 #: Used only when a status's category is unknown (a status deleted since the change).

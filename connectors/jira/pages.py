@@ -10,7 +10,7 @@ against loops:
 * ``startAt`` lists (agile sprints, comments, changelogs): ``isLast`` where
   given, else ``total``, else a short page.
 
-No HTTP here: ``connectors/jira/connector.py`` passes its retried GET in, so these are
+No HTTP here: ``connectors/jira/read.py`` passes its retried GET in, so these are
 tested with the connector and reused by its one-shot (unretried) lookups.
 """
 

@@ -1,138 +1,38 @@
-"""Jira payloads (REST v2, agile 1.0) → forewarn's tracker-neutral records.
+"""Jira issues and comments (REST v2) → forewarn's tracker-neutral records.
 
-Pure functions, no I/O: ``connectors/jira/connector.py`` fetches, this module reads.
+Pure functions, no I/O: ``connectors/jira/read.py`` fetches, this module reads.
 Everything here works on the JSON Jira sends (plain dicts), so it is tested
 straight against recorded responses. The shapes it relies on, with where each
-was checked, are listed in ``docs/jira.md``; the points that bite:
+was checked, are listed in ``docs/jira.md``; values (timestamps, dates) are
+read by ``values.py``, the site's custom fields by ``fields.py``, sprints and
+versions by ``milestones.py``, changelogs by ``changelog.py``. The points that
+bite here:
 
-* Timestamps carry a ``±hhmm`` offset (``2026-07-28T18:16:29.633-0300``),
-  agile dates end in ``Z``; due and release dates are plain ``yyyy-mm-dd``.
-* The Sprint field is a site-specific custom field (schema
-  ``com.pyxis.greenhopper.jira:gh-sprint``): found by schema, never by id.
-  Its value is a list of sprint objects (Cloud, recent Data Center) or of
-  ``…Sprint@1a2b[id=7,rapidViewId=…]`` strings (older Server).
-* Changelog ``Sprint`` items hold comma-separated sprint-id lists
-  (``"38, 40"`` → ``"38, 40, 41"``); ``Fix Version`` items hold one version
-  each; ``labels`` items hold space-separated names. Names in changelogs are
-  the names at the time, so only ids are matched.
 * ``/rest/api/2`` gives comment bodies as wiki strings; a v3 (ADF) body is
   flattened to text so that an excerpt can still be shown.
+* A search result embeds its newest comments and changelog entries only, with
+  their totals: the connector completes them when the totals say so.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
-from connectors.codec import text_or_none
+from connectors.jira.fields import FieldIds, sprint_ids
+from connectors.jira.milestones import MilestoneMode, sprint_key, version_key
+from connectors.jira.values import (
+    Json,
+    list_or_empty,
+    need_dict,
+    need_timestamp,
+    obj_or_empty,
+    parse_day,
+    parse_timestamp,
+)
 from connectors.markers import find_marker, is_acked
-from connectors.model import (
-    EXCERPT_CHARS,
-    Comment,
-    Issue,
-    Milestone,
-    Person,
-    parse_utc,
-    utc,
-)
-
-MilestoneMode = Literal["sprint", "version"]
-Json = dict[str, Any]
-
-SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
-#: Company-managed projects call it "Story Points", team-managed ones "Story point estimate".
-STORY_POINT_NAMES = ("Story Points", "Story point estimate")
-#: Fields the search asks for (the Sprint and story-point fields are added by id).
-BASE_FIELDS = (
-    "summary",
-    "status",
-    "created",
-    "updated",
-    "resolutiondate",
-    "statuscategorychangedate",
-    "reporter",
-    "creator",
-    "assignee",
-    "labels",
-    "duedate",
-    "priority",
-    "fixVersions",
-    "comment",
-)
-_LEGACY_SPRINT_ID = re.compile(r"\[(?:.*?,)?\s*id=(\d+)")
-_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})")
-
-
-# --- scalars -----------------------------------------------------------------
-
-
-def parse_timestamp(value: object) -> datetime | None:
-    """``2026-07-28T18:16:29.633-0300`` or ``2020-06-12T00:38:51.882Z`` → aware UTC."""
-    text = text_or_none(value, "a timestamp")
-    return None if text is None else parse_utc(text)
-
-
-def need_timestamp(value: object, what: str) -> datetime:
-    parsed = parse_timestamp(value)
-    if parsed is None:
-        msg = f"missing {what}"
-        raise ValueError(msg)
-    return parsed
-
-
-def parse_day(value: object) -> date | None:
-    """A date-only field (``2026-08-14``); changelogs may add ``00:00:00.0``."""
-    text = text_or_none(value, "a date")
-    if text is None:
-        return None
-    match = _DAY.match(text.strip())
-    if not match:
-        msg = f"not an ISO date: {text!r}"
-        raise ValueError(msg)
-    return date.fromisoformat(match.group(1))
-
-
-def local_day(value: object, zone: tzinfo | None) -> date | None:
-    """The calendar date of a timestamp as the account's users see it."""
-    text = text_or_none(value, "a timestamp")
-    if text is None:
-        return None
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (parsed.astimezone(zone) if zone is not None else parsed).date()
-
-
-def midnight_utc(day: date | None) -> datetime | None:
-    return None if day is None else datetime.combine(day, time(0, 0), tzinfo=UTC)
-
-
-def need_dict(value: object, what: str) -> Json:
-    """A payload part that must be an object (else the record is skipped)."""
-    if not isinstance(value, dict):
-        msg = f"{what} is not an object"
-        raise TypeError(msg)
-    return value
-
-
-def _obj(value: object) -> Json:
-    return value if isinstance(value, dict) else {}
-
-
-def list_or_empty(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _estimate(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and value.strip():
-        return float(value)
-    return None
-
+from connectors.model import EXCERPT_CHARS, Comment, Issue, Person, utc
 
 # --- people and text ---------------------------------------------------------
 
@@ -168,7 +68,7 @@ def adf_text(node: object) -> str:
     if not isinstance(node, dict):
         return ""
     kind = node.get("type")
-    attrs = _obj(node.get("attrs"))
+    attrs = obj_or_empty(node.get("attrs"))
     if kind == "text":
         return str(node.get("text", ""))
     if kind == "hardBreak":
@@ -211,116 +111,6 @@ def comment_from(raw: object, issue_key: str, *, me: str | None) -> tuple[Commen
     )
     return comment, author
 
-
-# --- custom fields -----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FieldIds:
-    """Site-specific custom field ids, found by schema and name, kept in the memo."""
-
-    sprint: str | None = None
-    story_points: tuple[str, ...] = ()
-
-    def to_json(self) -> str:
-        return json.dumps({"sprint": self.sprint, "story_points": list(self.story_points)})
-
-    @classmethod
-    def from_json(cls, text: str) -> FieldIds:
-        data = json.loads(text)
-        sprint = data.get("sprint")
-        points = data.get("story_points") or []
-        return cls(
-            sprint=sprint if isinstance(sprint, str) else None,
-            story_points=tuple(str(p) for p in points),
-        )
-
-
-def discover_fields(fields: object) -> FieldIds:
-    """Read ``GET /rest/api/2/field``: the Sprint field by schema, story points by name."""
-    sprint: str | None = None
-    points: list[str] = []
-    for item in list_or_empty(fields):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            continue
-        schema = _obj(item.get("schema"))
-        if sprint is None and schema.get("custom") == SPRINT_SCHEMA:
-            sprint = item["id"]
-        if item.get("name") in STORY_POINT_NAMES:
-            points.append(item["id"])
-    return FieldIds(sprint=sprint, story_points=tuple(points))
-
-
-def search_fields(ids: FieldIds, mode: MilestoneMode) -> list[str]:
-    wanted = list(BASE_FIELDS)
-    if mode == "sprint" and ids.sprint:
-        wanted.append(ids.sprint)
-    wanted.extend(ids.story_points)
-    return wanted
-
-
-def sprint_ids(value: object) -> list[str]:
-    """Sprint ids from a Sprint field value (objects, or legacy ``Sprint@…[id=7,…]`` strings)."""
-    found: list[str] = []
-    for item in list_or_empty(value):
-        if isinstance(item, dict) and item.get("id") is not None:
-            found.append(str(item["id"]))
-        elif isinstance(item, str):
-            match = _LEGACY_SPRINT_ID.search(item)
-            if match:
-                found.append(match.group(1))
-    return found
-
-
-# --- milestones --------------------------------------------------------------
-
-
-def sprint_key(sprint_id: object) -> str:
-    return f"sprint:{sprint_id}"
-
-
-def version_key(version_id: object) -> str:
-    return f"version:{version_id}"
-
-
-def sprint_milestone(raw: object, *, zone: tzinfo | None = None) -> Milestone:
-    """A board sprint. Future sprints have no dates; ``due_on`` is the end date's
-    calendar day in the account's time zone (the day the team sees on the board)."""
-    data = need_dict(raw, "sprint")
-    closed = data.get("state") == "closed"
-    return Milestone(
-        key=sprint_key(data["id"]),
-        title=str(data.get("name") or data["id"]),
-        kind="sprint",
-        state="closed" if closed else "open",
-        created_at=parse_timestamp(data.get("createdDate")),
-        start_on=parse_timestamp(data.get("startDate")),
-        due_on=local_day(data.get("endDate"), zone),
-        closed_at=parse_timestamp(data.get("completeDate")),
-    )
-
-
-def version_milestone(raw: object) -> Milestone:
-    """A fix version: starts at its start date (midnight UTC), due on its release date.
-
-    Released or archived versions are closed; Jira keeps no release time, so a
-    released version's ``closed_at`` is midnight UTC of its release date.
-    """
-    data = need_dict(raw, "version")
-    released = bool(data.get("released"))
-    closed = released or bool(data.get("archived"))
-    due = parse_day(data.get("releaseDate"))
-    return Milestone(
-        key=version_key(data["id"]),
-        title=str(data.get("name") or data["id"]),
-        kind="version",
-        state="closed" if closed else "open",
-        start_on=midnight_utc(parse_day(data.get("startDate"))),
-        due_on=due,
-        closed_at=midnight_utc(due) if released else None,
-    )
-
-
 # --- issues ------------------------------------------------------------------
 
 
@@ -339,7 +129,7 @@ def issue_from(
         raise ValueError(msg)
     fields = need_dict(data.get("fields"), f"{key} fields")
     status = need_dict(fields.get("status"), f"{key} status")
-    closed = _obj(status.get("statusCategory")).get("key") == "done"
+    closed = obj_or_empty(status.get("statusCategory")).get("key") == "done"
     assignee = person_id(fields.get("assignee"))
     closed_at = _closed_at(fields) if closed else None
     estimate = _story_points(fields, ids)
@@ -357,7 +147,7 @@ def issue_from(
         milestone_keys=tuple(dict.fromkeys(_milestone_keys(fields, ids, mode=mode))),
         due_on=parse_day(fields.get("duedate")),
         estimate=estimate,
-        priority=str(_obj(fields.get("priority")).get("name") or "") or None,
+        priority=str(obj_or_empty(fields.get("priority")).get("name") or "") or None,
     )
     return issue, _people_named(fields)
 
@@ -391,6 +181,16 @@ def _story_points(fields: Json, ids: FieldIds) -> float | None:
         estimate = _estimate(fields.get(field_id))
         if estimate is not None:
             return estimate
+    return None
+
+
+def _estimate(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value.strip():
+        return float(value)
     return None
 
 
@@ -484,7 +284,7 @@ def raw_name(raw: object) -> str:
 def raw_updated(raw: object) -> datetime | None:
     """A search result's ``updated``, even when the rest of it cannot be read."""
     try:
-        return parse_timestamp(_obj(_obj(raw).get("fields")).get("updated"))
+        return parse_timestamp(obj_or_empty(obj_or_empty(raw).get("fields")).get("updated"))
     except (TypeError, ValueError):
         return None
 

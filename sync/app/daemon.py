@@ -18,13 +18,10 @@ until a worker frees. Python cannot kill a thread, so there is no hard
 timeout: a stuck cycle shows as ``/readyz`` failing for that project after
 three intervals. Threads are daemon threads, so a stuck one never blocks exit.
 
-Leases. A task runs under the project's lease (sync/store/lease.py), taken in the
-state store: several replicas may share one PostgreSQL (or one SQLite file)
-and a project is worked on by one of them at a time; a tick whose lease is
-held elsewhere is skipped (reason ``leased``). The main loop renews the
-leases of running tasks; a lost lease stops the task's writes. Connectors
-live as long as the daemon (one Jira client, one GitHub session per project);
-a config reload rebuilds only the projects whose config changed.
+Leases. A task runs under the project's lease, so that replicas sharing one
+state store never work on one project at once (sync/app/task.py). Connectors
+live as long as the daemon; a config reload rebuilds only the projects whose
+config changed (sync/app/slots.py).
 
 Summaries. At each project's ``summary.every`` time (a weekday or daily,
 HH:MM in the project calendar's time zone) the next task of the project runs
@@ -41,40 +38,35 @@ seconds is abandoned (nothing is lost: what it had not recorded is found by
 its marker next time). A second SIGTERM or SIGINT exits at once (status 130).
 SIGHUP, or a change of the config file (checked every second), reloads the
 config; a file with problems is refused, each problem logged as
-``FILE:LINE:COL: message``, and the previous config stays.
+``FILE:LINE:COL: message``, and the previous config stays. A signal handler
+only records the signal and wakes the loop (sync/app/signals.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import select
 import signal
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal
 
 import schedule
-from sqlalchemy.engine import make_url
 
-from config import Config, ConfigError, Settings, Summary, effective_state_url, load_config
+from config import Config, ConfigError, Settings, effective_state_url, load_config
 from config.model import redact_url
-from connectors.errors import TrackerError
 from connectors.model import now
-from sync.actions import WRITES
 from sync.app.health import STUCK_AFTER, HealthServer
-from sync.app.logs import Redactor, configure, tame_vendor_loggers
+from sync.app.logs import Redactor, configure, secrets_to_hide
 from sync.app.metrics import Metrics
-from sync.app.runtime import build_runtime
-from sync.cycle import CycleReport, ProjectRuntime, run_cycle
-from sync.store.lease import DEFAULT_TTL, Lease, Refusal, acquire, default_holder, release, renew
+from sync.app.signals import SignalInbox
+from sync.app.slots import Slot, fit_slots
+from sync.app.task import ProjectTask, renew_leases
+from sync.store.lease import DEFAULT_TTL, default_holder
 from sync.store.state import StateStore
 from sync.summary.schedule import next_summary_at
 
@@ -88,8 +80,7 @@ TURN_SECONDS = 1.0
 FRESH_INTERVALS = 3
 SUMMARY_CHECK_SECONDS = 30
 DEFAULT_WORKERS = 4
-EXIT_OK, EXIT_FAILED, EXIT_FORCED = 0, 1, 130
-MIN_INTERVAL = timedelta(seconds=1)
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 class DaemonError(Exception):
@@ -106,57 +97,6 @@ class DaemonOptions:
     lease_ttl: timedelta = DEFAULT_TTL
     holder: str = field(default_factory=default_holder)
     dry_run: bool = False
-
-
-@dataclass
-class Slot:
-    """One project as the daemon keeps it: its config and built runtime, its running task."""
-
-    name: str
-    key: tuple[Any, ...]
-    every: timedelta
-    tracker: str
-    summary: Summary
-    timezone: str
-    runtime: ProjectRuntime | None = None
-    thread: threading.Thread | None = None
-    started: float = 0.0
-    lease: Lease | None = None
-    renewed: float = 0.0
-    lease_lost: bool = False
-    fence: int | None = None
-    last_finished: datetime | None = None
-    next_summary: datetime | None = None
-    summary_pending: bool = False
-    requests_seen: int = 0
-    retired: bool = False
-
-    @property
-    def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-
-def _project_key(config: Config, name: str) -> tuple[Any, ...]:
-    """What a project's runtime is built from; a change rebuilds it (tokens compare by value)."""
-    project = config.project(name)
-    return (project, config.tracker_for(project), config.calendar_for(project),
-            config.rules_for(project), config.summary_for(project),
-            config.language_for(project), config.milestones_for(project))
-
-
-def _secrets(config: Config | None, settings: Settings, url: str) -> list[str]:
-    found = [secret.get_secret_value() for secret in (settings.github_token,
-                                                       settings.jira_api_token) if secret]
-    for tracker in (config.trackers.values() if config else ()):
-        for name in ("token", "private_key"):
-            value = getattr(tracker, name, None)
-            if value is not None:
-                found.append(value.get_secret_value())
-    with suppress(Exception):
-        password = make_url(url).password
-        if password:
-            found.append(str(password))
-    return found
 
 
 class Daemon:
@@ -179,10 +119,8 @@ class Daemon:
         self.http: HealthServer | None = None
         self.state_url = ""
         self.last_turn = time.monotonic()
+        self.inbox = SignalInbox()
         self._config_stamp: tuple[int, int, int] | None = None
-        self._signals: deque[int] = deque()
-        self._stop_signals = 0
-        self._wakeup: tuple[int, int] | None = None
 
     # -- start ------------------------------------------------------------------------
 
@@ -191,7 +129,7 @@ class Daemon:
         config = load_config(self.options.config_path)
         self._config_stamp = self._stamp()
         self.state_url = effective_state_url(self.settings, config)
-        self.redactor.update(_secrets(config, self.settings, self.state_url))
+        self.redactor.update(secrets_to_hide(config, self.settings, self.state_url))
         try:
             self.store = StateStore(self.state_url)
         except Exception as error:
@@ -219,42 +157,17 @@ class Daemon:
     def _apply(self, config: Config, *, first: bool = False) -> None:
         """Make the slots and jobs match ``config``; unchanged projects keep their runtime."""
         now = self.clock()
-        wanted = [project.name for project in config.projects]
         with self.lock:
-            for name in list(self.slots):
-                if name not in wanted:
-                    self.scheduler.clear(name)
-                    self.slots[name].retired = True
-                    log.info("%s: no longer in the config; its schedule is removed", name)
-            start_now: list[str] = []
-            for name in wanted:
-                project = config.project(name)
-                key = _project_key(config, name)
-                every = max(self.options.interval or project.every, MIN_INTERVAL)
-                calendar = config.calendar_for(project)
-                summary = config.summary_for(project)
-                slot = self.slots.get(name)
-                if slot is None:
-                    slot = Slot(name=name, key=key, every=every, tracker=project.tracker,
-                                summary=summary, timezone=calendar.timezone)
-                    self.slots[name] = slot
-                elif slot.key == key and slot.every == every and not slot.retired:
-                    continue
-                else:
-                    # Changed (or removed and back): the slot stays, so a task still running
-                    # keeps its lease renewed and no second task starts beside it.
-                    if not first:
-                        log.info("%s: config changed; rebuilding it", name)
-                    slot.key, slot.every, slot.tracker = key, every, project.tracker
-                    slot.summary, slot.timezone = summary, calendar.timezone
-                    slot.runtime, slot.retired = None, False
-                slot.next_summary = next_summary_at(summary, calendar.timezone, now)
+            retired, changed = fit_slots(self.slots, config, interval=self.options.interval,
+                                         now=now, first=first)
+            for name in retired:
                 self.scheduler.clear(name)
-                seconds = max(1, round(every.total_seconds()))
+            for name in changed:
+                self.scheduler.clear(name)
+                seconds = max(1, round(self.slots[name].every.total_seconds()))
                 self.scheduler.every(seconds).seconds.do(self._guarded, self._tick, name) \
                     .tag(name)
-                start_now.append(name)
-        for name in start_now:
+        for name in changed:
             self._guarded(self._tick, name)
 
     # -- the main loop -------------------------------------------------------------------
@@ -263,13 +176,13 @@ class Daemon:
         """Start, loop until a stop signal, stop; the exit status (ConfigError, DaemonError
         from start propagate)."""
         if handle_signals:
-            self._install_signals()
+            self.inbox.install()
         try:
             self.start()
             return self._loop()
         finally:
             if handle_signals:
-                self._restore_signals()
+                self.inbox.restore()
 
     def _loop(self) -> int:
         code = EXIT_OK
@@ -283,7 +196,7 @@ class Daemon:
                 self._reap()
                 self.scheduler.run_pending()  # every job is _guarded: none raises
                 idle = self.scheduler.idle_seconds
-                self._wait(TURN_SECONDS if idle is None else max(0.0, min(TURN_SECONDS, idle)))
+                self.inbox.wait(TURN_SECONDS if idle is None else max(0.0, min(TURN_SECONDS, idle)))
         except Exception:
             log.exception("the daemon's main loop failed; stopping")
             code = EXIT_FAILED
@@ -298,57 +211,13 @@ class Daemon:
         except Exception:
             log.exception("scheduled job %s%s failed", getattr(job, "__name__", job), args)
 
-    def _wait(self, seconds: float) -> None:
-        if self._wakeup is None:
-            time.sleep(seconds)
-            return
-        readable, _, _ = select.select([self._wakeup[0]], [], [], seconds)
-        if readable:
-            with suppress(BlockingIOError):
-                os.read(self._wakeup[0], 512)
-
-    def _wake(self) -> None:
-        if self._wakeup is not None:
-            with suppress(BlockingIOError):
-                os.write(self._wakeup[1], b"\0")
-
-    # -- signals -------------------------------------------------------------------------
-
-    def _install_signals(self) -> None:
-        read, write = os.pipe()
-        os.set_blocking(read, False)
-        os.set_blocking(write, False)
-        self._wakeup = (read, write)
-        # The handler only records the signal; the wakeup fd makes select() return at once.
-        self._previous_wakeup = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
-        self._previous_handlers = {
-            signum: signal.signal(signum, self._on_signal)
-            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-        }
-
-    def _restore_signals(self) -> None:
-        signal.set_wakeup_fd(self._previous_wakeup)
-        for signum, handler in self._previous_handlers.items():
-            signal.signal(signum, handler)
-        if self._wakeup is not None:
-            for fd in self._wakeup:
-                os.close(fd)
-            self._wakeup = None
-
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        if signum in (signal.SIGTERM, signal.SIGINT):
-            if self._stop_signals:
-                # Second stop signal: no logging here (its locks may be held), just go.
-                os.write(2, b"forewarn: second stop signal; exiting now\n")
-                os._exit(EXIT_FORCED)
-            self._stop_signals += 1
-        self._signals.append(signum)
+    # -- signals and config reload ----------------------------------------------------------
 
     def _drain_signals(self) -> bool:
         """Act on recorded signals; True when the daemon must stop."""
         stop = False
-        while self._signals:
-            signum = self._signals.popleft()
+        while self.inbox.received:
+            signum = self.inbox.received.popleft()
             if signum == signal.SIGHUP:
                 self.reload("SIGHUP")
             else:
@@ -356,8 +225,6 @@ class Daemon:
                          signal.Signals(signum).name)
                 stop = True
         return stop
-
-    # -- config reload ---------------------------------------------------------------------
 
     def _stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -389,7 +256,7 @@ class Daemon:
         if url != self.state_url:
             log.warning("the state store in the config changed to %s: restart forewarn to "
                         "use it; keeping %s", redact_url(url), redact_url(self.state_url))
-        self.redactor.update(_secrets(config, self.settings, url))
+        self.redactor.update(secrets_to_hide(config, self.settings, url))
         self.config = config
         self._apply(config)
         self.metrics.reloads.labels("ok").inc()
@@ -413,8 +280,8 @@ class Daemon:
                     self.metrics.cycles_skipped.labels(name, "still_running").inc()
                 return
             slot.started = time.monotonic()
-            slot.thread = threading.Thread(target=self._task, args=(slot,),
-                                           name=f"forewarn-{name}", daemon=True)
+            task = ProjectTask(self, slot, stop=lambda: self._why_stop(slot))
+            slot.thread = threading.Thread(target=task.run, name=f"forewarn-{name}", daemon=True)
             slot.thread.start()
 
     def _summaries(self) -> None:
@@ -430,70 +297,6 @@ class Daemon:
             log.info("%s: summary time", name, extra={"project": name})
             self._tick(name, summary=True)
 
-    def _task(self, slot: Slot) -> None:
-        """One project's cycle (and summary when due), under its lease, on its own thread."""
-        name = slot.name
-        lease: Lease | None = None
-        working = False
-        try:
-            while not self.workers.acquire(timeout=0.5):
-                if self.stopping.is_set():
-                    return
-            working = True
-            store = self.store
-            if self.stopping.is_set() or store is None:
-                return
-            runtime = self._runtime(slot)
-            if runtime is None:
-                return
-            granted = acquire(store, name, self.options.holder, ttl=self.options.lease_ttl,
-                              now=self.clock(), last_fence=slot.fence)
-            if isinstance(granted, Refusal):
-                log.info("%s: skipped: the project's lease is %s", name, granted,
-                         extra={"project": name})
-                self.metrics.cycles_skipped.labels(name, "leased").inc()
-                return
-            lease = granted
-            with self.lock:
-                slot.lease, slot.renewed, slot.lease_lost = lease, time.monotonic(), False
-            if not lease.continued:
-                # Another replica worked on the project since: what it learnt is in the store.
-                runtime.memo.clear()
-            runtime.stop = lambda: self._why_stop(slot)
-            summary = slot.summary_pending
-            report = run_cycle(runtime, store, clock=self.clock, dry_run=self.options.dry_run,
-                               summary=summary)
-            self._observe(slot, runtime, report)
-            if summary:
-                self._observe_summary(slot, report)
-        except Exception:
-            log.exception("%s: the cycle failed", name, extra={"project": name})
-            self.metrics.cycles.labels(name, "failed").inc()
-        finally:
-            if lease is not None:
-                self._release(slot, lease)
-            if working:
-                self.workers.release()
-            self._wake()
-
-    def _runtime(self, slot: Slot) -> ProjectRuntime | None:
-        if slot.runtime is not None:
-            return slot.runtime
-        config = self.config
-        assert config is not None
-        try:
-            runtime = build_runtime(config, config.project(slot.name), settings=self.settings,
-                                    clock=self.clock)
-        except (TrackerError, KeyError) as error:
-            log.error("%s: cannot build its tracker connector: %s (retried next tick)",
-                      slot.name, error, extra={"project": slot.name})
-            self.metrics.cycles_skipped.labels(slot.name, "not_built").inc()
-            return None
-        tame_vendor_loggers()  # PyGithub adds a stderr handler when first imported
-        slot.runtime = runtime
-        slot.requests_seen = _requests_made(runtime)
-        return runtime
-
     def _why_stop(self, slot: Slot) -> str | None:
         """Asked by the publisher before each write."""
         if self.stopping.is_set():
@@ -502,102 +305,13 @@ class Daemon:
             return "the lease on this project was lost"
         return None
 
-    def _release(self, slot: Slot, lease: Lease) -> None:
-        with self.lock:
-            slot.lease = None
-            slot.fence = lease.fence
-        store = self.store
-        if store is None:
-            return
-        try:
-            release(store, lease, now=self.clock())
-        except Exception as error:  # it expires by itself
-            log.warning("%s: could not release its lease: %s", slot.name, error)
-
-    def _observe(self, slot: Slot, runtime: ProjectRuntime, report: CycleReport) -> None:
-        made = _requests_made(runtime)
-        requests = max(0, made - slot.requests_seen)
-        slot.requests_seen = made
-        quota = runtime.connector.rate_limit
-        self.metrics.observe_cycle(report, tracker=slot.tracker, requests=requests,
-                                   rate_limit_remaining=quota.remaining if quota else None)
-        slot.last_finished = self.clock()
-        outcome = report.outcome
-        status = "ok" if report.ok else "failed"
-        fields = {
-            "project": report.project, "status": status, "findings": len(report.findings),
-            "writes": len(outcome.writes) if outcome else 0,
-            "failed": len(outcome.failed) if outcome else 0,
-            "deferred": len(outcome.deferred) if outcome else 0,
-            "skipped_records": len(report.skipped), "requests": requests,
-            "seconds": round(report.seconds, 3), "dry_run": report.dry_run,
-        }
-        if outcome is not None and outcome.stopped:
-            fields["stopped"] = outcome.stopped
-        text = ("%s: cycle %s: %d findings, %d writes, %d failed, %d deferred, %d requests, "
-                "%.2f s")
-        args = (report.project, status, fields["findings"], fields["writes"], fields["failed"],
-                fields["deferred"], requests, report.seconds)
-        if report.ok:
-            log.info(text, *args, extra=fields)
-        else:
-            fields["errors"] = list(report.errors)
-            log.warning(text + ": %s", *args, "; ".join(report.errors), extra=fields)
-
-    def _observe_summary(self, slot: Slot, report: CycleReport) -> None:
-        """A summary is done when its writes are; one the budget or a stop deferred stays
-        pending for the next cycle, one that failed waits for its next time."""
-        name = slot.name
-        posts = report.plan.summary
-        outcome = report.outcome
-        deferred = outcome is not None and any(action in outcome.deferred for action in posts)
-        failed = [why for action, why in (outcome.failed if outcome else []) if action in posts]
-        period = report.summary.period if report.summary else "this period"
-        if deferred and not self.stopping.is_set():
-            log.info("%s: the summary for %s waits for the next cycle", name, period,
-                     extra={"project": name})
-            return
-        slot.summary_pending = False
-        problem = [report.summary_problem] if report.summary_problem else []
-        if report.summary is None or failed or problem:
-            reasons = failed or problem or report.errors or ["the cycle failed"]
-            log.warning("%s: the summary for %s failed: %s", name, period, "; ".join(reasons),
-                        extra={"project": name})
-            self.metrics.summaries.labels(name, "failed").inc()
-            return
-        self.metrics.summaries.labels(name, "ok").inc()
-        done = [action for action in posts if outcome is not None and action in outcome.done]
-        log.info("%s: summary for %s done (%d writes)", name, period,
-                 sum(isinstance(action, WRITES) for action in done), extra={"project": name})
-
     # -- leases --------------------------------------------------------------------------
 
     def _renew_leases(self) -> None:
         store = self.store
-        if store is None:
-            return
-        period = self.options.lease_ttl.total_seconds() / 3
-        with self.lock:
-            due = [(slot, slot.lease) for slot in self.slots.values()
-                   if slot.lease is not None and time.monotonic() - slot.renewed >= period]
-        for slot, lease in due:
-            now = self.clock()
-            try:
-                renewed = renew(store, lease, ttl=self.options.lease_ttl, now=now)
-            except Exception as error:
-                log.warning("%s: could not renew its lease: %s", slot.name, error)
-                renewed = lease if now < lease.expires_at else None
-                if renewed is lease:
-                    continue
-            with self.lock:
-                if slot.lease is not lease:
-                    continue  # released meanwhile
-                if renewed is None:
-                    slot.lease_lost = True
-                    log.error("%s: lost its lease; stopping its writes", slot.name,
-                              extra={"project": slot.name})
-                else:
-                    slot.lease, slot.renewed = renewed, time.monotonic()
+        if store is not None:
+            renew_leases(store, self.slots, lock=self.lock, ttl=self.options.lease_ttl,
+                         clock=self.clock)
 
     def _reap(self) -> None:
         with self.lock:
@@ -670,10 +384,6 @@ class Daemon:
             self.store.close()
         log.info("forewarn daemon stopped")
         return EXIT_OK
-
-
-def _requests_made(runtime: ProjectRuntime) -> int:
-    return runtime.connector.requests_made
 
 
 def run_daemon(

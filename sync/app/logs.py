@@ -22,9 +22,13 @@ import json
 import logging
 import sys
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from sqlalchemy.engine import make_url
+
+from config import Config, Settings
 from config.model import redact_url
 
 #: Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -54,6 +58,22 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         return redact_url(text) if "://" in text else text
+
+
+def secrets_to_hide(config: Config | None, settings: Settings, url: str) -> list[str]:
+    """What a Redactor must mask: the trackers' tokens and keys, the database password."""
+    found = [secret.get_secret_value() for secret in (settings.github_token,
+                                                       settings.jira_api_token) if secret]
+    for tracker in (config.trackers.values() if config else ()):
+        for name in ("token", "private_key"):
+            value = getattr(tracker, name, None)
+            if value is not None:
+                found.append(value.get_secret_value())
+    with suppress(Exception):
+        password = make_url(url).password
+        if password:
+            found.append(str(password))
+    return found
 
 
 class _Formatter(logging.Formatter):

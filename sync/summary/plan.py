@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from config.model import Summary as SummarySettings
+from config.summary import Summary as SummarySettings
 from connectors.markers import Marker, Markup
 from connectors.model import Milestone
 from sync.actions import Action, Plan, RecordSummary, SummaryRecord

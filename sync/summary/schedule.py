@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from config.model import Summary as SummarySettings
+from config.summary import Summary as SummarySettings
 
 
 def summary_period(settings: SummarySettings, timezone: str, now: datetime) -> str:

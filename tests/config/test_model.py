@@ -9,8 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from config import Calendar, Config, GitHubTracker, JiraTracker, Project, Summary
-from config.load import describe_error
-from config.model import redact_url, reference_problems
+from config.model import redact_url
+from config.pydantic_errors import describe_error
+from config.references import reference_problems
 from rules.calendar import BusinessCalendar
 from tests.config.conftest import Load, Problems
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from config import Config, ConfigError, load_config
-from config.load import MAX_DEPTH
+from config.yaml_positions import MAX_DEPTH
 from sync.app.cli import main
 from tests.conftest import EXAMPLES
 from tests.hardening.harness import examples

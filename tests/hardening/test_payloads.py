@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from connectors.errors import RecordSkipped
 from connectors.github import parse as gp
+from connectors.jira import fields as jf
 from connectors.jira import parse as jp
 from connectors.jira.changelog import StatusBook, changes_from
 from tests.conftest import Clock
@@ -224,7 +225,7 @@ def test_jira_parse_functions_raise_only_what_the_connector_catches(
     server, _ = jira
     template = server.issue(3)
     broken = data.draw(spoils(template))(template)
-    ids = jp.FieldIds()
+    ids = jf.FieldIds()
     try:
         issue, _ = jp.issue_from(broken, site="https://x", ids=ids, mode="version")
         histories, _ = jp.embedded_histories(broken)

@@ -392,7 +392,7 @@ def test_a_malformed_issue_is_skipped_with_a_warning(caplog: pytest.LogCaptureFi
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add("GET", search_url(), json=page)
         empty_versions(rsps)
-        with caplog.at_level(logging.WARNING, logger="connectors.jira.connector"):
+        with caplog.at_level(logging.WARNING, logger="connectors.jira.read"):
             result = make().fetch(None)
     assert len(result.snapshot.issues) == 8
     assert result.skipped == ("SAM1-3: missing created", "SAM1-6: SAM1-6 status is not an object")

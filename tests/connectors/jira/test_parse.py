@@ -9,7 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connectors.jira import changelog as jc
+from connectors.jira import fields as jf
+from connectors.jira import milestones as jm
 from connectors.jira import parse as jp
+from connectors.jira import values as jv
 from connectors.model import Change, Milestone
 from tests.connectors.jira.support import body
 from tests.markers import jira_tag
@@ -17,7 +20,7 @@ from tests.markers import jira_tag
 SAM1 = "specharness/search_jql_SAM1.json"
 AGILE = "devlake/agile_board_issues_expand_changelog.json"
 CHANGELOGS = "devlake/issue_changelog_api3.json"
-MERICO = jp.FieldIds(sprint="customfield_10020")
+MERICO = jf.FieldIds(sprint="customfield_10020")
 
 
 def agile_issue(key: str) -> dict[str, Any]:
@@ -44,7 +47,7 @@ def utc(*args: int) -> datetime:
     ],
 )
 def test_timestamps(text: str | None, expected: datetime | None) -> None:
-    assert jp.parse_timestamp(text) == expected
+    assert jv.parse_timestamp(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -57,12 +60,12 @@ def test_timestamps(text: str | None, expected: datetime | None) -> None:
     ],
 )
 def test_days(text: str | None, expected: date | None) -> None:
-    assert jp.parse_day(text) == expected
+    assert jv.parse_day(text) == expected
 
 
 def test_a_day_that_is_not_iso_is_an_error() -> None:
     with pytest.raises(ValueError, match="not an ISO date: '31/May/19'"):
-        jp.parse_day("31/May/19")
+        jv.parse_day("31/May/19")
 
 
 # --- issues ------------------------------------------------------------------
@@ -71,7 +74,7 @@ def test_a_day_that_is_not_iso_is_an_error() -> None:
 def test_cloud_issue_from_the_enhanced_search() -> None:
     raw = body(SAM1)["issues"][0]
     issue, people = jp.issue_from(
-        raw, site="https://moliveiracaio.atlassian.net", ids=jp.FieldIds(), mode="version"
+        raw, site="https://moliveiracaio.atlassian.net", ids=jf.FieldIds(), mode="version"
     )
     assert issue.key == "SAM1-1"
     assert issue.title == "Implement User Authentication"
@@ -91,7 +94,7 @@ def test_cloud_issue_from_the_enhanced_search() -> None:
 
 def test_a_done_issue_without_resolution_date_closes_at_its_category_change() -> None:
     raw = body(SAM1)["issues"][4]
-    issue, _ = jp.issue_from(raw, site="https://x", ids=jp.FieldIds(), mode="version")
+    issue, _ = jp.issue_from(raw, site="https://x", ids=jf.FieldIds(), mode="version")
     assert (issue.key, issue.state) == ("SAM1-5", "closed")
     assert issue.closed_at == utc(2026, 7, 28, 21, 16, 32, 77000)
 
@@ -99,7 +102,7 @@ def test_a_done_issue_without_resolution_date_closes_at_its_category_change() ->
 def test_server_issue_names_people_by_user_name() -> None:
     raw = body("jira-ruby/issue_10002.GET.json")  # Jira Server 5 (2012): no statusCategory
     issue, _ = jp.issue_from(
-        raw, site="http://localhost:2990/jira", ids=jp.FieldIds(), mode="version"
+        raw, site="http://localhost:2990/jira", ids=jf.FieldIds(), mode="version"
     )
     assert issue.key == "SAMPLEPROJECT-1"
     assert issue.url == "http://localhost:2990/jira/browse/SAMPLEPROJECT-1"
@@ -112,7 +115,7 @@ def test_server_issue_names_people_by_user_name() -> None:
     [("sprint", ("sprint:17",)), ("version", ())],
 )
 def test_milestone_keys_follow_the_configured_kind(
-    mode: jp.MilestoneMode, keys: tuple[str, ...]
+    mode: jm.MilestoneMode, keys: tuple[str, ...]
 ) -> None:
     issue, _ = jp.issue_from(agile_issue("EE-17"), site="https://x", ids=MERICO, mode=mode)
     assert issue.milestone_keys == keys
@@ -126,7 +129,7 @@ def test_fix_versions_become_version_keys() -> None:
 def test_story_points_come_from_the_discovered_field() -> None:
     raw = agile_issue("EE-1")
     raw["fields"]["customfield_10016"] = 5.0  # Story point estimate on a team-managed site
-    ids = jp.FieldIds(story_points=("customfield_10028", "customfield_10016"))
+    ids = jf.FieldIds(story_points=("customfield_10028", "customfield_10016"))
     issue, _ = jp.issue_from(raw, site="https://x", ids=ids, mode="version")
     assert issue.estimate == 5.0
 
@@ -146,7 +149,7 @@ def test_story_points_come_from_the_discovered_field() -> None:
     ],
 )
 def test_sprint_field_values(value: object, expected: list[str]) -> None:
-    assert jp.sprint_ids(value) == expected
+    assert jf.sprint_ids(value) == expected
 
 
 # --- custom fields -----------------------------------------------------------
@@ -155,7 +158,7 @@ def test_sprint_field_values(value: object, expected: list[str]) -> None:
 def test_field_discovery_on_a_site_without_sprints() -> None:
     fields = body("specharness/field.json")
     # customfield_10021 is "Flagged" there: a hard-coded id would read the wrong field.
-    assert jp.discover_fields(fields) == jp.FieldIds(sprint=None, story_points=())
+    assert jf.discover_fields(fields) == jf.FieldIds(sprint=None, story_points=())
 
 
 def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
@@ -170,15 +173,15 @@ def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
         {"id": "customfield_10016", "name": "Story point estimate", "custom": True,
          "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points"}},
     ]  # fmt: skip
-    ids = jp.discover_fields(fields)
-    assert ids == jp.FieldIds("customfield_10020", ("customfield_10028", "customfield_10016"))
-    assert jp.FieldIds.from_json(ids.to_json()) == ids
+    ids = jf.discover_fields(fields)
+    assert ids == jf.FieldIds("customfield_10020", ("customfield_10028", "customfield_10016"))
+    assert jf.FieldIds.from_json(ids.to_json()) == ids
 
 
 # --- changelogs --------------------------------------------------------------
 
 
-def changes(raw: dict[str, Any], mode: jp.MilestoneMode, **kw: Any) -> list[tuple[Any, ...]]:
+def changes(raw: dict[str, Any], mode: jm.MilestoneMode, **kw: Any) -> list[tuple[Any, ...]]:
     statuses = kw.pop("statuses", jc.StatusBook())
     statuses.learn(raw["fields"]["status"])  # as the connector does: 10068 "已完成" is done
     found, _ = jc.changes_from(
@@ -326,7 +329,7 @@ def test_label_changes_are_set_differences() -> None:
 
 def test_board_sprints() -> None:
     sprints = body("devlake/agile_board_sprints.json")["values"]
-    first = jp.sprint_milestone(sprints[0], zone=ZoneInfo("Asia/Shanghai"))
+    first = jm.sprint_milestone(sprints[0], zone=ZoneInfo("Asia/Shanghai"))
     assert first == Milestone(
         key="sprint:7",
         title="EE Sprint 7",
@@ -341,15 +344,15 @@ def test_board_sprints() -> None:
 def test_sprint_end_day_is_the_day_the_team_sees() -> None:
     # 2020-07-10T06:00Z is still 9 July in Los Angeles.
     sprint = body("devlake/agile_board_sprints.json")["values"][1]
-    assert jp.sprint_milestone(sprint, zone=ZoneInfo("America/Los_Angeles")).due_on == date(
+    assert jm.sprint_milestone(sprint, zone=ZoneInfo("America/Los_Angeles")).due_on == date(
         2020, 7, 9
     )
-    assert jp.sprint_milestone(sprint).due_on == date(2020, 7, 10)
+    assert jm.sprint_milestone(sprint).due_on == date(2020, 7, 10)
 
 
 def test_future_sprints_have_no_dates() -> None:
     values = body("go-jira/sprints.json")["values"]
-    parsed = {m.key: m for m in (jp.sprint_milestone(v) for v in values)}
+    parsed = {m.key: m for m in (jm.sprint_milestone(v) for v in values)}
     assert parsed["sprint:832"].state == "open" and parsed["sprint:832"].closed_at is None
     assert parsed["sprint:832"].due_on == date(2016, 6, 28)
     future = parsed["sprint:845"]
@@ -372,7 +375,7 @@ def test_future_sprints_have_no_dates() -> None:
 )
 def test_versions(changes_: dict[str, Any], state: str, closed_at: datetime | None) -> None:
     raw = body("jira-ruby/version_10000.GET.json") | changes_
-    version = jp.version_milestone(raw)
+    version = jm.version_milestone(raw)
     assert (version.key, version.title, version.kind) == ("version:10000", "1.0", "version")
     assert (version.due_on, version.start_on) == (date(2012, 1, 12), None)
     assert (version.state, version.closed_at) == (state, closed_at)
@@ -380,7 +383,7 @@ def test_versions(changes_: dict[str, Any], state: str, closed_at: datetime | No
 
 def test_version_start_is_midnight_utc() -> None:
     raw = body("jira-ruby/version_10000.GET.json") | {"startDate": "2012-01-02"}
-    assert jp.version_milestone(raw).start_on == utc(2012, 1, 2)
+    assert jm.version_milestone(raw).start_on == utc(2012, 1, 2)
 
 
 # --- comments ----------------------------------------------------------------

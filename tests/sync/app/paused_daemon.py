@@ -13,7 +13,8 @@ import sys
 import threading
 
 from sync.app import cli
-from sync.app.daemon import Daemon, Slot
+from sync.app.daemon import Daemon
+from sync.app.slots import Slot
 
 log = logging.getLogger("forewarn.daemon")
 

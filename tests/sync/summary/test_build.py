@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from config import load_config
-from config.model import Summary as SummarySettings
+from config.summary import Summary as SummarySettings
 from connectors.markers import Marker, find_marker
 from connectors.model import Comment, Issue, Milestone, Person, Snapshot
 from rules import scope_creep, unanswered_feedback

@@ -1,0 +1,178 @@
+"""Cross references between the sections of ``forewarn.yaml``.
+
+A project names a tracker and a calendar, a rule names projects, a project
+names rules: checks that need more than one value. They work on plain data,
+and skip anything of the wrong type (the models report that), so that the
+loader can report them alongside type errors, each at its own value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from config.calendars import DEFAULT_CALENDAR_NAME
+from config.fields import Loc
+from rules.registry import suggest
+
+_NOUNS = {
+    "tracker": ("tracker named", "trackers"),
+    "calendar": ("calendar named", "calendars"),
+    "project": ("project named", "projects"),
+    "rule": ("rule with id", "rules"),
+}
+
+
+def _missing_ref(what: str, name: str, known: Sequence[str]) -> str:
+    """``no tracker named "gh2" (did you mean "gh"?)``, or what does exist."""
+    phrase, plural = _NOUNS[what]
+    hint = suggest(name, known)
+    if not hint:
+        hint = f" (defined: {', '.join(known)})" if known else f" (no {plural} are defined)"
+    return f'no {phrase} "{name}"{hint}'
+
+
+def reference_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """Cross references between sections, each with the location of the offending value.
+
+    Works on plain data and skips anything of the wrong type (the models
+    report that), so that the loader can show these with every other problem.
+    """
+    problems: list[tuple[Loc, str]] = []
+    add = problems.append
+    trackers = _mapping(data.get("trackers"))
+    kinds = {str(name): _mapping(t).get("kind") for name, t in trackers.items()}
+    calendars = [str(name) for name in _mapping(data.get("calendars"))]
+    projects = _sequence(data.get("projects"))
+    rules = _sequence(data.get("rules"))
+
+    rule_ids: dict[str, int] = {}
+    rule_scopes: dict[str, list[str]] = {}
+    for index, rule in enumerate(rules):
+        rule_id = _mapping(rule).get("id")
+        if not isinstance(rule_id, str):
+            continue
+        if rule_id in rule_ids:
+            first = rule_ids[rule_id]
+            add((("rules", index, "id"), f'duplicate rule id "{rule_id}" (also rules[{first}])'))
+        else:
+            rule_ids[rule_id] = index
+        rule_scopes[rule_id] = [str(p) for p in _sequence(_mapping(rule).get("projects"))]
+
+    names: dict[str, int] = {}
+    for index, project in enumerate(projects):
+        name = _mapping(project).get("name")
+        if not isinstance(name, str):
+            continue
+        if name in names:
+            message = f'duplicate project name "{name}" (also projects[{names[name]}])'
+            add((("projects", index, "name"), message))
+        else:
+            names[name] = index
+
+    known = _Known(kinds=kinds, calendars=calendars, rule_ids=rule_ids, rule_scopes=rule_scopes)
+    for index, project in enumerate(projects):
+        if isinstance(project, Mapping):
+            problems.extend(_project_problems(project, ("projects", index), known))
+
+    for index, rule in enumerate(rules):
+        rule_id = _mapping(rule).get("id")
+        owner = f'rule "{rule_id}"' if isinstance(rule_id, str) else f"rules[{index}]"
+        for position, name in enumerate(_sequence(_mapping(rule).get("projects"))):
+            if isinstance(name, str) and name not in names:
+                message = f"{owner}: " + _missing_ref("project", name, list(names))
+                add((("rules", index, "projects", position), message))
+    return problems
+
+
+def _mapping(value: Any) -> Mapping[Any, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sequence(value: Any) -> Sequence[Any]:
+    return value if isinstance(value, list | tuple) else ()
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What a project may refer to."""
+
+    kinds: Mapping[str, Any]
+    calendars: Sequence[str]
+    rule_ids: Mapping[str, int]
+    rule_scopes: Mapping[str, list[str]]
+
+
+#: ``add(key, message)``: a problem at one key of the project (None: the project itself).
+_Add = Callable[[str | None, str], None]
+
+
+def _project_problems(
+    project: Mapping[str, Any], loc: Loc, known: _Known
+) -> list[tuple[Loc, str]]:
+    problems: list[tuple[Loc, str]] = []
+    name = project.get("name")
+    owner = f'project "{name}"' if isinstance(name, str) else f"projects[{loc[-1]}]"
+
+    def add(key: str | None, message: str) -> None:
+        problems.append(((*loc, key) if key else loc, f"{owner}: {message}"))
+
+    kind = _tracker_kind(project, known, add)
+    calendar = project.get("calendar")
+    calendars = [*known.calendars, DEFAULT_CALENDAR_NAME]
+    if isinstance(calendar, str) and calendar not in calendars:
+        add("calendar", _missing_ref("calendar", calendar, calendars))
+    if kind == "github":
+        _github_keys(project, add)
+    elif kind == "jira":
+        _jira_keys(project, add)
+    for position, message in _rule_references(project, known):
+        problems.append(((*loc, "rules", position), f"{owner}: {message}"))
+    return problems
+
+
+def _tracker_kind(project: Mapping[str, Any], known: _Known, add: _Add) -> Any:
+    """The kind of the project's tracker; None when it names none or one not defined."""
+    tracker = project.get("tracker")
+    if not isinstance(tracker, str):
+        return None
+    if tracker not in known.kinds:
+        add("tracker", _missing_ref("tracker", tracker, list(known.kinds)))
+        return None
+    return known.kinds[tracker]
+
+
+def _github_keys(project: Mapping[str, Any], add: _Add) -> None:
+    if project.get("repo") is None:
+        add(None, "a GitHub project needs repo (owner/name)")
+    for key in ("jira_project", "board"):
+        if project.get(key) is not None:
+            add(key, f"{key} is for Jira projects")
+    if project.get("milestones") not in (None, "milestone"):
+        add("milestones", "GitHub has milestones only")
+    status = project.get("status_issue")
+    if isinstance(status, str) and not status.strip().lstrip("#").isdigit():
+        add("status_issue", "status_issue is an issue number on GitHub")
+
+
+def _jira_keys(project: Mapping[str, Any], add: _Add) -> None:
+    if project.get("jira_project") is None:
+        add(None, "a Jira project needs jira_project (a key like BILL)")
+    if project.get("repo") is not None:
+        add("repo", "repo is for GitHub projects")
+    if project.get("milestones") == "milestone":
+        add("milestones", "Jira tracks milestones as sprint or version")
+
+
+def _rule_references(project: Mapping[str, Any], known: _Known) -> Iterator[tuple[int, str]]:
+    """(position in the project's ``rules``, problem) for each rule id it cannot use."""
+    name = project.get("name")
+    for position, rule_id in enumerate(_sequence(project.get("rules"))):
+        if not isinstance(rule_id, str):
+            continue
+        scope = known.rule_scopes.get(rule_id)
+        if rule_id not in known.rule_ids:
+            yield position, _missing_ref("rule", rule_id, list(known.rule_ids))
+        elif scope and name not in scope:
+            yield position, f'rule "{rule_id}" is limited to projects: {", ".join(scope)}'

@@ -1,0 +1,198 @@
+"""What the Jira connector learns once and keeps in its Memo, so that no cycle asks twice.
+
+The deployment type (``/serverInfo``), the Sprint and story-point field ids
+(``/field``), the account (``/myself``: id and time zone), the board whose
+sprints are the project's, and status categories (``/status``). A
+steady-state cycle is then one search plus one milestone listing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connectors.base import Memo
+from connectors.errors import FatalError, TrackerError
+from connectors.jira.changelog import StatusBook
+from connectors.jira.fields import SPRINT_SCHEMA, FieldIds, discover_fields
+from connectors.jira.http import JiraHttp
+from connectors.jira.parse import memo_json, person_id
+
+log = logging.getLogger(__name__)
+
+Deployment = Literal["cloud", "server"]
+
+MEMO_DEPLOYMENT = "jira.deployment"
+MEMO_FIELDS = "jira.fields"
+MEMO_MYSELF = "jira.myself"
+MEMO_BOARD = "jira.board"
+MEMO_STATUSES = "jira.statuses"
+#: Board types that have sprints ("simple" is a team-managed board).
+_SPRINT_BOARDS = ("scrum", "simple")
+
+
+class SiteFacts:
+    """One site and project as learnt through ``http``; ``on_deployment`` hears the type."""
+
+    def __init__(
+        self,
+        http: JiraHttp,
+        memo: Memo,
+        *,
+        site: str,
+        project_key: str,
+        board_id: int | None,
+        deployment: Literal["auto", "cloud", "server"],
+        on_deployment: Callable[[Deployment], None],
+    ) -> None:
+        self.http = http
+        self.memo = memo
+        self.site = site
+        self.project_key = project_key
+        self.board_id = board_id
+        self.on_deployment = on_deployment
+        self._deployment: Deployment | None = None
+        if deployment != "auto":
+            self._set_deployment(deployment)
+        self._ids: FieldIds | None = None
+        self._fields_fresh = False
+        self._me: dict[str, str] | None = None
+        self.statuses = StatusBook.from_json(memo.get(MEMO_STATUSES))
+        self._statuses_fetched = False
+        self._bad_zones: set[str] = set()
+
+    def _set_deployment(self, kind: Deployment) -> None:
+        self._deployment = kind
+        self.on_deployment(kind)
+
+    @property
+    def deployment(self) -> Deployment:
+        """Either "cloud" or "server" (Data Center too): serverInfo once, then the memo."""
+        if self._deployment is None:
+            cached = self.memo.get(MEMO_DEPLOYMENT)
+            if cached in ("cloud", "server"):
+                self._set_deployment("cloud" if cached == "cloud" else "server")
+            else:
+                info = self.http.get_object("/rest/api/2/serverInfo")
+                kind: Deployment = "cloud" if info.get("deploymentType") == "Cloud" else "server"
+                self.memo.set(MEMO_DEPLOYMENT, kind)
+                self._set_deployment(kind)
+        assert self._deployment is not None
+        return self._deployment
+
+    def myself(self) -> dict[str, str]:
+        """The account the token belongs to: ``id``, ``name`` and ``time_zone``."""
+        if self._me is None:
+            cached = memo_json(self.memo.get(MEMO_MYSELF))
+            if isinstance(cached, dict) and cached.get("id"):
+                self._me = {str(k): str(v) for k, v in cached.items()}
+            else:
+                raw = self.http.get_object("/rest/api/2/myself")
+                pid = person_id(raw)
+                if pid is None:
+                    msg = f"Jira {self.site}: GET /rest/api/2/myself named no account"
+                    raise FatalError(msg)
+                self._me = {
+                    "id": pid,
+                    "name": str(raw.get("displayName") or pid),
+                    "time_zone": str(raw.get("timeZone") or ""),
+                }
+                self.memo.set(MEMO_MYSELF, json.dumps(self._me, sort_keys=True))
+        return self._me
+
+    def zone(self) -> tzinfo | None:
+        """The account's time zone, in which JQL reads dates (None when Jira hides it)."""
+        name = self.myself().get("time_zone")
+        if not name:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            if name not in self._bad_zones:
+                self._bad_zones.add(name)
+                log.warning("Jira %s: unknown time zone %r on the account", self.site, name)
+            return None
+
+    def field_ids(self, *, need_sprint: bool) -> FieldIds:
+        if self._ids is None and isinstance(memo_json(self.memo.get(MEMO_FIELDS)), dict):
+            self._ids = FieldIds.from_json(self.memo.get(MEMO_FIELDS) or "{}")
+        stale = need_sprint and self._ids is not None and self._ids.sprint is None
+        if self._ids is None or (stale and not self._fields_fresh):
+            self._ids = discover_fields(self.http.get("/rest/api/2/field"))
+            self._fields_fresh = True
+            self.memo.set(MEMO_FIELDS, self._ids.to_json())
+        if need_sprint and self._ids.sprint is None:
+            msg = (
+                f"Jira {self.site}: no Sprint field on this site (custom field type"
+                f" {SPRINT_SCHEMA}): project {self.project_key} has no board with"
+                " sprints; use 'milestones: version'"
+            )
+            raise FatalError(msg)
+        return self._ids
+
+    def ensure_statuses(self, needed: set[str]) -> None:
+        """Fetch status categories once per fetch when a changelog names an unknown status."""
+        if self._statuses_fetched or all(self.statuses.knows(s) for s in needed):
+            return
+        self._statuses_fetched = True
+        try:
+            listing = self.http.get("/rest/api/2/status")
+        except TrackerError as err:
+            log.warning("Jira %s: status categories unavailable (%s); using names", self.site, err)
+            return
+        for status in listing if isinstance(listing, list) else []:
+            self.statuses.learn(status)
+
+    def restore_statuses(self) -> str:
+        """Status categories as the memo knows them now; returns them as JSON, to compare."""
+        # The sync layer may fill the memo after building the connector (a one-shot run
+        # restores it from the state store just before fetching): read what it knows now.
+        stored = StatusBook.from_json(self.memo.get(MEMO_STATUSES)).categories
+        self.statuses.categories = {**stored, **self.statuses.categories}
+        self._statuses_fetched = False
+        return self.statuses.to_json()
+
+    def save_statuses(self, before: str) -> None:
+        """Keep the status categories in the memo when this fetch learnt any."""
+        if self.statuses.to_json() != before:
+            self.memo.set(MEMO_STATUSES, self.statuses.to_json())
+
+    def board(self) -> int:
+        """The board whose sprints are the project's: configured, remembered, or looked up."""
+        if self.board_id is not None:
+            return self.board_id
+        cached = self.memo.get(MEMO_BOARD)
+        if cached and cached.isdigit():
+            self.board_id = int(cached)
+            return self.board_id
+        page = self.http.get_object("/rest/agile/1.0/board", {"projectKeyOrId": self.project_key})
+        boards = [
+            b
+            for b in page.get("values") or []
+            if isinstance(b, dict)
+            and isinstance(b.get("id"), int)
+            and b.get("type") in _SPRINT_BOARDS
+        ]
+        if not boards:
+            msg = (
+                f"Jira {self.site}: project {self.project_key} has no Scrum board"
+                " (needed for 'milestones: sprint'); set board_id or use 'milestones: version'"
+            )
+            raise FatalError(msg)
+        board = int(boards[0]["id"])
+        if len(boards) > 1:
+            log.warning(
+                "Jira %s: project %s has %d sprint boards; using %d (%s); set board_id to choose",
+                self.site,
+                self.project_key,
+                len(boards),
+                board,
+                boards[0].get("name", ""),
+            )
+        self.board_id = board
+        self.memo.set(MEMO_BOARD, str(board))
+        return board
