@@ -54,8 +54,9 @@ from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 from rules import registry  # noqa: E402
 from rules.base import DueDateSeen, Finding, History, RuleContext  # noqa: E402
 from rules.people import classify  # noqa: E402
+from sync.actions import AddLabel, CreateComment, Plan  # noqa: E402
 from sync.cycle import frozen_for_gc  # noqa: E402
-from sync.reconcile import Actual, AddLabel, CreateComment, Plan, plan  # noqa: E402
+from sync.reconcile import Actual, plan  # noqa: E402
 from sync.render import Style, body_hash  # noqa: E402
 from sync.store.state import CommentRecord  # noqa: E402
 
@@ -185,8 +186,9 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, rules: list[tuple[Any, Any]])
 
 def recorded(result: Plan) -> Actual:
     """The state store after ``result`` was carried out."""
-    comments = {a.marker: CommentRecord(a.marker, a.fingerprint, a.target, str(n),
-                                        body_hash(a.body), False, a.input_hash)
+    comments = {str(a.marker): CommentRecord(marker=a.marker, kind=a.kind, target=a.target,
+                                             comment_id=str(n), body_hash=body_hash(a.body),
+                                             input_hash=a.input_hash)
                 for n, a in enumerate(result.actions) if isinstance(a, CreateComment)}
     labels = frozenset((a.target, a.label) for a in result.actions if isinstance(a, AddLabel))
     return Actual(comments=comments, labels=labels,
@@ -197,7 +199,7 @@ def with_our_comments(snapshot: Snapshot, result: Plan) -> Snapshot:
     """The tracker after ``result``: forewarn's comments (and labels) are in the snapshot."""
     ours = tuple(
         Comment(id=f"f{n}", issue_key=a.target, author=ME, created_at=NOW, is_ours=True,
-                marker=a.marker, body_excerpt=a.body[:500])
+                marker=str(a.marker), body_excerpt=a.body[:500])
         for n, a in enumerate(result.actions) if isinstance(a, CreateComment)
     )
     added: dict[str, list[str]] = {}
