@@ -192,29 +192,18 @@ class GitHubConnector:
                 auth = self._token_auth
             # One retry layer (ours): retry=None. PyGithub's own pacing sleeps with
             # time.sleep, so it is off too and Transport paces writes itself.
-            self._github = Github(
-                auth=auth,
-                base_url=self.base_url,
-                timeout=self._timeout,
-                retry=None,
-                lazy=True,
-                per_page=PER_PAGE,
-                seconds_between_requests=None,
-                seconds_between_writes=None,
-            )
+            self._github = Github(auth=auth, lazy=True, per_page=PER_PAGE, **self._client_options())
         return self._github.requester
 
     def _integration(self) -> GithubIntegration:
         """The App itself (JWT auth): its slug, its installation on the repository."""
         assert self._app_auth is not None
-        return GithubIntegration(
-            auth=self._app_auth,
-            base_url=self.base_url,
-            timeout=self._timeout,
-            retry=None,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-        )
+        return GithubIntegration(auth=self._app_auth, **self._client_options())
+
+    def _client_options(self) -> dict[str, Any]:
+        """PyGithub without its own retries (ours is the one layer) or pacing (Transport's)."""
+        return {"base_url": self.base_url, "timeout": self._timeout, "retry": None,
+                "seconds_between_requests": None, "seconds_between_writes": None}
 
     def _installation(self) -> int:
         """The App's installation on this repository: configured, remembered, or asked once.

@@ -105,7 +105,7 @@ class JiraConnector:
         )
         self.facts = SiteFacts(
             self.http, memo, site=self.site, project_key=project_key, board_id=board_id,
-            deployment=deployment, on_deployment=self._tell_client,
+            deployment_setting=deployment, on_deployment=self._tell_client,
         )
         self._reader = Reader(
             self.http, self.facts, site=self.site, project_key=project_key, mode=milestones

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,35 +36,30 @@ MEMO_STATUSES = "jira.statuses"
 _SPRINT_BOARDS = ("scrum", "simple")
 
 
+@dataclass(eq=False)
 class SiteFacts:
     """One site and project as learnt through ``http``; ``on_deployment`` hears the type."""
 
-    def __init__(
-        self,
-        http: JiraHttp,
-        memo: Memo,
-        *,
-        site: str,
-        project_key: str,
-        board_id: int | None,
-        deployment: Literal["auto", "cloud", "server"],
-        on_deployment: Callable[[Deployment], None],
-    ) -> None:
-        self.http = http
-        self.memo = memo
-        self.site = site
-        self.project_key = project_key
-        self.board_id = board_id
-        self.on_deployment = on_deployment
-        self._deployment: Deployment | None = None
-        if deployment != "auto":
-            self._set_deployment(deployment)
-        self._ids: FieldIds | None = None
-        self._fields_fresh = False
-        self._me: dict[str, str] | None = None
-        self.statuses = StatusBook.from_json(memo.get(MEMO_STATUSES))
-        self._statuses_fetched = False
-        self._bad_zones: set[str] = set()
+    http: JiraHttp
+    memo: Memo
+    _: KW_ONLY
+    site: str
+    project_key: str
+    board_id: int | None
+    deployment_setting: Literal["auto", "cloud", "server"]
+    on_deployment: Callable[[Deployment], None]
+    _deployment: Deployment | None = field(default=None, init=False)
+    _ids: FieldIds | None = field(default=None, init=False)
+    _fields_fresh: bool = field(default=False, init=False)
+    _me: dict[str, str] | None = field(default=None, init=False)
+    statuses: StatusBook = field(init=False)
+    _statuses_fetched: bool = field(default=False, init=False)
+    _bad_zones: set[str] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        if self.deployment_setting != "auto":
+            self._set_deployment(self.deployment_setting)
+        self.statuses = StatusBook.from_json(self.memo.get(MEMO_STATUSES))
 
     def _set_deployment(self, kind: Deployment) -> None:
         self._deployment = kind

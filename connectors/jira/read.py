@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -74,23 +74,16 @@ class Found:
         )
 
 
+@dataclass(eq=False)
 class Reader:
     """The issues and milestones of one project, read through ``http``."""
 
-    def __init__(
-        self,
-        http: JiraHttp,
-        facts: SiteFacts,
-        *,
-        site: str,
-        project_key: str,
-        mode: MilestoneMode,
-    ) -> None:
-        self.http = http
-        self.facts = facts
-        self.site = site
-        self.project_key = project_key
-        self.mode = mode
+    http: JiraHttp
+    facts: SiteFacts
+    _: KW_ONLY
+    site: str
+    project_key: str
+    mode: MilestoneMode
 
     def issues(
         self, found: Found, jql: str, *, ids: FieldIds, me: str, since: datetime | None
