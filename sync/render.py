@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -27,6 +27,8 @@ from connectors.markers import Marker, ack_checkbox
 from rules import registry
 from rules.base import Severity
 from sync import escape
+
+Audience = Literal["client", "team"]
 
 UI: dict[str, dict[str, str]] = {
     "en": {
@@ -74,13 +76,20 @@ _env = jinja2.Environment(
 
 @dataclass(frozen=True, slots=True)
 class Style:
-    """How to write for one tracker and one audience."""
+    """How to write for one tracker and one audience.
+
+    ``audience`` is who reads the text: ``client`` where the client can read it (a
+    public comment on a shared tracker: no instructions to the PM, no internal
+    jargon, no other client's name), ``team`` where only the team can (a restricted
+    comment, a digest on a team issue, a chat channel).
+    """
 
     markup: Markup = "markdown"
     language: str = "en"
     timezone: str = "UTC"
     ack_label: str = "forewarn-ack"
     jira_cloud: bool = True
+    audience: Audience = "client"
 
     @property
     def zone(self) -> ZoneInfo:
