@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from rules.calendar import BusinessCalendar
 
 SubjectKind = Literal["issue", "milestone"]
+#: A message: one text, or sentences each left out when a value it names is empty.
+Text = str | tuple[str, ...]
+#: A rule's ``MESSAGES``: cause (or ``cause.status``) -> language -> text, or, where the
+#: client and the team read it differently, cause -> audience (``client``, ``team``) ->
+#: language -> text. sync/render.py picks one; docs/rules.md says how texts are written.
+Messages = Mapping[str, Mapping[str, "Text | Mapping[str, Text]"]]
 
 
 class Severity(IntEnum):

@@ -117,6 +117,15 @@ class BusinessCalendar:
             f"hours={hours!r}, holidays={self.holidays!r}, subdiv={self.subdiv!r})"
         )
 
+    @property
+    def day_hours(self) -> float:
+        """Hours in one working day (9:00-18:00 is 9): what a "working day" of an SLA means."""
+        start = self.start.hour + self.start.minute / 60 + self.start.second / 3600
+        if self._until_midnight:
+            return 24 - start
+        end = self.end.hour + self.end.minute / 60 + self.end.second / 3600
+        return end - start
+
     # -- days -------------------------------------------------------------
 
     def _year(self, year: int) -> tuple[frozenset[date], frozenset[date]]:

@@ -9,7 +9,7 @@ from typing import Protocol, cast
 
 from connectors.model import Snapshot
 from rules import schedule_slip, scope_creep, unanswered_feedback
-from rules.base import Finding, RuleContext
+from rules.base import Finding, Messages, RuleContext
 from rules.options import RuleOptions
 
 
@@ -18,7 +18,7 @@ class Rule(Protocol):
 
     KIND: str
     Options: type[RuleOptions]
-    MESSAGES: dict[str, dict[str, str]]
+    MESSAGES: Messages
     #: The colour (hex, no ``#``) and description of the rule's label when forewarn creates it.
     LABEL_COLOR: str
     LABEL_DESCRIPTION: str

@@ -87,7 +87,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from connectors.model import Issue, Milestone, Snapshot
-from rules.base import Finding, RuleContext, Severity
+from rules.base import Finding, Messages, RuleContext, Severity
 from rules.options import Duration, Label, RuleOptions
 
 KIND = "schedule_slip"
@@ -122,56 +122,53 @@ class Options(RuleOptions):
         return value
 
 
-MESSAGES: dict[str, dict[str, str]] = {
-    # ``schedule`` has a variant per ``status`` (at_risk, overdue); sync/render.py
-    # picks ``schedule.<status>`` and falls back to ``schedule``.
+#: Texts per cause, audience and language (sync/render.py; docs/rules.md, "Message texts").
+#: ``schedule`` has a variant per ``status`` (``schedule.at_risk``, ``schedule.overdue``);
+#: the client reads the dates and what is left, the team also the odds and their target.
+MESSAGES: Messages = {
     "schedule": {
-        "en": (
-            "Milestone “{milestone_title}” ({status}): due {due_on}, {open_count} open "
-            "issue(s); chance to finish by the due date {probability:.0%} (target "
-            "{confidence:.0%})."
-        ),
-        "zh-CN": (
-            "里程碑“{milestone_title}”（{status}）：截止日期 {due_on}，尚有 {open_count} "
-            "个未完成事项；按期完成的概率 {probability:.0%}（目标 {confidence:.0%}）。"
-        ),
+        "en": ("Milestone “{milestone_title}” is due on {due_on} with {open_count:open_issue}; "
+               "the chance to finish by then is {probability:percent}.",),
+        "zh-CN": ("里程碑“{milestone_title}”的截止日期为 {due_on}，尚有 {open_count:open_issue}；"
+                  "按期完成的概率为 {probability:percent}。",),
     },
     "schedule.at_risk": {
-        "en": (
-            "Milestone “{milestone_title}” is at risk: {open_count} open issue(s) and a "
-            "{probability:.0%} chance to finish by its due date {due_on} at the team's pace "
-            "of the last weeks (target {confidence:.0%}); forecast completion: {forecast_on}."
-        ),
-        "zh-CN": (
-            "里程碑“{milestone_title}”存在延期风险：尚有 {open_count} 个未完成事项，按团队近几周"
-            "的速度，在截止日期 {due_on} 前完成的概率为 {probability:.0%}（目标 "
-            "{confidence:.0%}）；预计完成日期：{forecast_on}。"
-        ),
+        "client": {
+            "en": ("Milestone “{milestone_title}” may not be finished by its due date "
+                   "{due_on}: {open_count:open_issue} left.",
+                   "At the team's recent pace, the forecast completion is {forecast_on}."),
+            "zh-CN": ("里程碑“{milestone_title}”可能无法在截止日期 {due_on} 前完成：尚有 "
+                      "{open_count:open_issue}。",
+                      "按团队近期的速度，预计完成日期为 {forecast_on}。"),
+        },
+        "team": {
+            "en": ("Milestone “{milestone_title}” is at risk: {open_count:open_issue} left and "
+                   "a {probability:percent} chance to finish by its due date {due_on} at the "
+                   "team's pace of the last weeks (target {confidence:percent}).",
+                   "Forecast completion: {forecast_on}."),
+            "zh-CN": ("里程碑“{milestone_title}”存在延期风险：尚有 {open_count:open_issue}，按团队"
+                      "近几周的速度，在截止日期 {due_on} 前完成的概率为 {probability:percent}"
+                      "（目标 {confidence:percent}）。",
+                      "预计完成日期：{forecast_on}。"),
+        },
     },
     "schedule.overdue": {
-        "en": (
-            "Milestone “{milestone_title}” is overdue: it was due on {due_on} and "
-            "{open_count} issue(s) are still open ({days_overdue} day(s) late); forecast "
-            "completion: {forecast_on}."
-        ),
-        "zh-CN": (
-            "里程碑“{milestone_title}”已逾期：截止日期为 {due_on}，仍有 {open_count} 个事项"
-            "未完成（已逾期 {days_overdue} 天）；预计完成日期：{forecast_on}。"
-        ),
+        "en": ("Milestone “{milestone_title}” is {days_overdue:day} overdue: it was due on "
+               "{due_on}, with {open_count:open_issue} left.",
+               "Forecast completion: {forecast_on}."),
+        "zh-CN": ("里程碑“{milestone_title}”已逾期 {days_overdue:day}：截止日期为 {due_on}，"
+                  "仍有 {open_count:open_issue}。",
+                  "预计完成日期：{forecast_on}。"),
     },
     "moved": {
-        "en": (
-            "The due date of milestone “{milestone_title}” moved from {first_due_on} to "
-            "{due_on}: {days_moved} day(s) later, after {moves} change(s)."
-        ),
-        "zh-CN": (
-            "里程碑“{milestone_title}”的截止日期已从 {first_due_on} 推迟到 {due_on}："
-            "延后 {days_moved} 天，共变更 {moves} 次。"
-        ),
+        "en": ("The due date of milestone “{milestone_title}” moved from {first_due_on} to "
+               "{due_on}: {days_moved:day} later, after {moves:change}.",),
+        "zh-CN": ("里程碑“{milestone_title}”的截止日期已从 {first_due_on} 推迟到 {due_on}："
+                  "延后 {days_moved:day}，共 {moves:change}。",),
     },
     "issue_overdue": {
-        "en": "“{title}” was due on {due_on} and is still open: {days_overdue} day(s) overdue.",
-        "zh-CN": "“{title}”的截止日期为 {due_on}，至今未完成：已逾期 {days_overdue} 天。",
+        "en": ("“{title}” was due on {due_on} and is still open: {days_overdue:day} overdue.",),
+        "zh-CN": ("“{title}”的截止日期为 {due_on}，至今未完成：已逾期 {days_overdue:day}。",),
     },
 }
 

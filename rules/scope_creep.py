@@ -69,7 +69,7 @@ from typing import Any
 from pydantic import Field
 
 from connectors.model import Change, Issue, Milestone, Snapshot
-from rules.base import Finding, RuleContext, Severity
+from rules.base import Finding, Messages, RuleContext, Severity
 from rules.options import Duration, Label, Percent, RuleOptions
 
 KIND = "scope_creep"
@@ -89,41 +89,63 @@ class Options(RuleOptions):
     label: Label | None = Field(default="scope-creep", description="Put on each added issue.")
 
 
-MESSAGES: dict[str, dict[str, str]] = {
+#: Texts per cause, audience and language (sync/render.py; docs/rules.md, "Message texts").
+#: The client reads what changed in the agreed scope; the team also reads the threshold,
+#: the issues by key and what to do about them.
+MESSAGES: Messages = {
     "added": {
-        "en": (
-            "“{title}” joined milestone “{milestone_title}” on {joined_at}, after its scope "
-            "baseline of {baseline_at}. Confirm it with the client as a change, or move it "
-            "to a later milestone."
-        ),
-        "zh-CN": (
-            "“{title}” 于 {joined_at} 加入里程碑“{milestone_title}”，晚于范围基线 "
-            "{baseline_at}。请与客户确认这一变更，或将其移至后续里程碑。"
-        ),
+        "client": {
+            "en": ("“{title}” was added to milestone “{milestone_title}” on {joined_at}, after "
+                   "the milestone's scope was agreed on {baseline_at}: it is a change to the "
+                   "agreed scope.",),
+            "zh-CN": ("“{title}”于 {joined_at} 加入里程碑“{milestone_title}”，晚于该里程碑范围"
+                      "确定的时间 {baseline_at}：这是对已确定范围的变更。",),
+        },
+        "team": {
+            "en": ("“{title}” joined milestone “{milestone_title}” on {joined_at}, after its "
+                   "scope baseline of {baseline_at}.",
+                   "Confirm it with the client as a change, or move it to a later milestone."),
+            "zh-CN": ("“{title}”于 {joined_at} 加入里程碑“{milestone_title}”，晚于范围基线 "
+                      "{baseline_at}。",
+                      "请与客户确认这一变更，或将其移至后续里程碑。"),
+        },
     },
     "descoped": {
-        "en": (
-            "“{title}” left milestone “{milestone_title}” on {left_at}, after its scope "
-            "baseline of {baseline_at}: it was descoped."
-        ),
-        "zh-CN": (
-            "“{title}” 于 {left_at} 移出里程碑“{milestone_title}”（范围基线 {baseline_at} "
-            "之后）：已从范围中移除。"
-        ),
+        "en": ("“{title}” was taken out of milestone “{milestone_title}” on {left_at}, after "
+               "its scope was agreed on {baseline_at}.",),
+        "zh-CN": ("“{title}”于 {left_at} 移出里程碑“{milestone_title}”（该里程碑的范围已于 "
+                  "{baseline_at} 确定）。",),
     },
     "growth": {
-        "en": (
-            "Milestone “{milestone_title}” grew by {growth:.0%} (threshold {threshold:.0%}): "
-            "{added_count} issue(s) added after the baseline of {baseline_at}, which held "
-            "{baseline_count}; {approved_count} approved change(s), {descoped_count} "
-            "descoped. Added: {added}."
-        ),
-        "zh-CN": (
-            "里程碑“{milestone_title}”范围增长 {growth:.0%}（阈值 {threshold:.0%}）："
-            "基线 {baseline_at} "
-            "时有 {baseline_count} 个事项，之后新增 {added_count} 个；已批准变更 "
-            "{approved_count} 个，移出 {descoped_count} 个。新增：{added}。"
-        ),
+        "client": {
+            "en": ("Milestone “{milestone_title}” has grown by {growth:percent} since its scope "
+                   "was agreed on {baseline_at}: {added_count:issue} added to the "
+                   "{baseline_count:issue} agreed.",
+                   "{approved_count:approved_change?} also joined it.",
+                   "{descoped_count:issue?} left it."),
+            "zh-CN": ("里程碑“{milestone_title}”自范围于 {baseline_at} 确定以来增长了 "
+                      "{growth:percent}：在确定的 {baseline_count:issue}之外新增 "
+                      "{added_count:issue}。",
+                      "另有 {approved_count:approved_change?}加入。",
+                      "移出 {descoped_count:issue?}。"),
+        },
+        "team": {
+            "en": ("Milestone “{milestone_title}” grew by {growth:percent} (threshold "
+                   "{threshold:percent}): {added_count:issue} added after the baseline of "
+                   "{baseline_at}, which held {baseline_count:issue}.",
+                   "{approved_count:approved_change?} also joined it.",
+                   "{descoped_count:issue?} left it (descoped).",
+                   "Added: {added}.",
+                   "Confirm the additions with the client as changes, or move them to a later "
+                   "milestone."),
+            "zh-CN": ("里程碑“{milestone_title}”范围增长 {growth:percent}（阈值 "
+                      "{threshold:percent}）：基线 {baseline_at} 时有 {baseline_count:issue}，"
+                      "之后新增 {added_count:issue}。",
+                      "另有 {approved_count:approved_change?}加入。",
+                      "移出 {descoped_count:issue?}。",
+                      "新增：{added}。",
+                      "请与客户确认这些变更，或将其移至后续里程碑。"),
+        },
     },
 }
 

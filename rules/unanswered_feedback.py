@@ -63,15 +63,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
-from rules.base import Finding, RuleContext, Severity
+from rules.base import Finding, Messages, RuleContext, Severity
 from rules.calendar import BusinessCalendar
-from rules.options import Label, RuleOptions, SlaTable, format_duration, sla_field
+from rules.options import Label, RuleOptions, SlaTable, sla_field
 
 KIND = "unanswered_feedback"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -98,17 +97,29 @@ class Options(RuleOptions):
     label: Label | None = Field(default="awaiting-reply", description="Put on a waiting issue.")
 
 
-MESSAGES: dict[str, dict[str, str]] = {
+#: Texts per cause, audience and language (sync/render.py; docs/rules.md, "Message texts").
+#: The client reads that the question waits; the team reads who asked, the SLA and who
+#: is assigned.
+MESSAGES: Messages = {
     "awaiting_reply": {
-        "en": (
-            "{client} asked on {asked_at} about “{title}” and is still waiting for a reply. "
-            "The reply time agreed with the client is {sla} of business hours, so it is due "
-            "by {deadline}. Assignees: {assignees}."
-        ),
-        "zh-CN": (
-            "{client} 于 {asked_at} 就“{title}”提出的问题仍在等待答复。与客户约定的响应时限为 "
-            "{sla}（工作时间），应于 {deadline} 前答复。负责人：{assignees}。"
-        ),
+        "client": {
+            "en": ("The question asked on {asked_at} about “{title}” is still waiting for a "
+                   "reply from the team.",),
+            "zh-CN": ("{asked_at} 就“{title}”提出的问题仍在等待团队答复。",),
+        },
+        "team": {
+            "en": (
+                "{client} asked on {asked_at} about “{title}” and is still waiting for a reply.",
+                "The reply time agreed with the client is {sla_hours:working_hours}, so a "
+                "reply is due by {deadline}.",
+                "Assigned to {assignees}.",
+            ),
+            "zh-CN": (
+                "{client} 于 {asked_at} 就“{title}”提出的问题仍在等待答复。",
+                "与客户约定的响应时限为 {sla_hours:working_hours}，应于 {deadline} 前答复。",
+                "负责人：{assignees}。",
+            ),
+        },
     },
 }
 
@@ -323,7 +334,8 @@ def _finding(
         "title": issue.title,
         "asked_at": asked_at,
         "client": names[author],
-        "sla": _sla_text(sla),
+        "sla_hours": round(sla.total_seconds() / 3600, 2),
+        "day_hours": calendar.day_hours,
         "deadline": _deadline(calendar, asked_at, sla, pauses),
         "elapsed_hours": round(elapsed.total_seconds() / 3600, 1),
         "assignees": [names[person_id] for person_id in issue.assignees],
@@ -365,5 +377,3 @@ class _Names(dict[str, str]):
         name = self[person_id] = person.name or person.id
         return name
 
-
-_sla_text = lru_cache(maxsize=64)(format_duration)

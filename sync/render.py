@@ -14,19 +14,21 @@ import functools
 import hashlib
 import json
 import math
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import babel
 import jinja2
 
 from connectors.base import Markup
 from connectors.markers import Marker, ack_checkbox
 from rules import registry
 from rules.base import Severity
-from sync import escape
+from sync import escape, words
 
 Audience = Literal["client", "team"]
 
@@ -36,12 +38,15 @@ UI: dict[str, dict[str, str]] = {
         "ack_jira": "Add the label {label} to acknowledge this alert (no more notifications).",
         "resolved": "Resolved",
         "footer": "forewarn · rule {rule} · {severity}",
+        "footer.client": "An automatic note from forewarn.",
+        "alerted": "The team has been alerted (an automatic note from forewarn).",
         "cc": "cc",
         "severity.info": "info",
         "severity.warning": "warning",
         "severity.critical": "critical",
         "no_longer": "No longer detected as of {when}.",
         "answered": "Answered by {who} on {when}.",
+        "answered.client": "Answered on {when}.",
         "unknown_finding": "{kind}: {cause} on {subject}",
     },
     "zh-CN": {
@@ -49,12 +54,15 @@ UI: dict[str, dict[str, str]] = {
         "ack_jira": "添加标签 {label} 以确认此提醒（不再通知）。",
         "resolved": "已解决",
         "footer": "forewarn · 规则 {rule} · {severity}",
+        "footer.client": "forewarn 自动提示。",
+        "alerted": "已通知团队（forewarn 自动提示）。",
         "cc": "抄送",
         "severity.info": "提示",
         "severity.warning": "警告",
         "severity.critical": "严重",
         "no_longer": "截至 {when} 已不再检测到。",
         "answered": "{who} 已于 {when} 答复。",
+        "answered.client": "已于 {when} 答复。",
         "unknown_finding": "{kind}：{subject} 上的 {cause}",
     },
 }
@@ -96,14 +104,17 @@ class Style:
         return ZoneInfo(self.timezone)
 
     def text(self, key: str, **values: str) -> str:
+        """UI text; ``key.client``/``key.team`` when the audience has its own wording."""
         table = UI.get(self.language, UI["en"])
-        return table.get(key, UI["en"][key]).format(**values)
+        template = table.get(f"{key}.{self.audience}") or table.get(key) or UI["en"][key]
+        return template.format(**values)
 
     def escape(self, value: str, limit: int = escape.MAX_CHARS) -> str:
         return escape.wiki(value, limit) if self.markup == "jira" else escape.markdown(value, limit)
 
     def when(self, value: datetime) -> str:
-        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+        """An instant on the project's clock with its UTC offset (never "CST": it is ambiguous)."""
+        return words.moment(value, self.zone, self.language)
 
     def mention(self, person_id: str) -> str:
         """Only ids from the config get here: they are validated there, not escaped."""
@@ -112,34 +123,60 @@ class Style:
         return f"@{person_id}"
 
 
-class _Value:
-    """Formats a raw evidence value on demand, then escapes it for the target markup."""
+#: A message: one text, or sentences each left out when a value it names is empty.
+Text = str | tuple[str, ...]
+_FORMATTER = string.Formatter()
 
-    def __init__(self, raw: Any, style: Style) -> None:
+
+class _Value:
+    """Formats a raw evidence value on demand, then escapes it for the target markup.
+
+    The format spec names how (see docs/rules.md, "Message texts"): a counted noun of
+    ``sync.words.NOUNS`` (``{open_count:open_issue}``), ``percent``, ``working_hours``
+    (with the evidence's ``day_hours``), or a Python spec for numbers; without one, a
+    value is shown by its type (dates and instants in the style's language and zone).
+    A trailing ``?`` marks a value whose zero says nothing: its sentence is left out.
+    """
+
+    def __init__(self, raw: Any, style: Style, evidence: Mapping[str, Any] | None = None) -> None:
         self.raw = raw
         self.style = style
+        self.evidence = evidence or {}
 
     def __format__(self, spec: str) -> str:
-        raw = self.raw
+        raw, language = self.raw, self.style.language
+        spec = spec.removesuffix("?")
         if raw is None:
             return "—"
+        if spec in words.NOUNS and isinstance(raw, int | float):
+            return words.count(raw, spec, language)
+        if spec == "percent" and isinstance(raw, int | float):
+            return "∞" if math.isinf(raw) else words.percent(raw, language)
+        if spec == "working_hours" and isinstance(raw, int | float):
+            return words.working_time(raw, self.evidence.get("day_hours"), language)
         if isinstance(raw, bool):
             return str(raw).lower()
         if isinstance(raw, datetime):
             return self.style.when(raw)
         if isinstance(raw, date):
-            return raw.isoformat()
+            return words.day(raw, language)
         if isinstance(raw, float) and not math.isfinite(raw):
             return "∞" if raw > 0 else "-∞"
         if isinstance(raw, int | float):
-            return format(raw, spec)
+            return format(raw, spec) if spec else words.number(raw, language)
         if isinstance(raw, list | tuple):
             # A list (issue keys, assignees) may be as long as the project: show the
             # first ones and how many more, so a comment stays far under every limit.
-            shown = ", ".join(self.style.escape(str(item), 80) for item in raw[:LIST_ITEMS])
-            more = f" … (+{len(raw) - LIST_ITEMS})" if len(raw) > LIST_ITEMS else ""
-            return shown + more if shown else "—"
+            shown = [self.style.escape(str(item), 80) for item in raw]
+            return words.join(shown, language, limit=LIST_ITEMS) or "—"
         return self.style.escape(format(str(raw), spec))
+
+    def empty(self, spec: str) -> bool:
+        """Nothing to say: no value, an empty list, or a zero marked ``?``."""
+        raw = self.raw
+        if raw is None or raw == "" or (isinstance(raw, list | tuple) and not raw):
+            return True
+        return spec.endswith("?") and isinstance(raw, int | float) and raw == 0
 
 
 class _Evidence(dict[str, _Value]):
@@ -166,34 +203,54 @@ def parse_evidence(data: Mapping[str, Any]) -> dict[str, Any]:
 def headline(
     kind: str, cause: str, subject: str, evidence: Mapping[str, Any], style: Style
 ) -> str:
-    """The rule's message for this cause, in the style's language, with escaped values."""
-    values = _Evidence({key: _Value(raw, style) for key, raw in evidence.items()})
+    """The rule's message for this cause, in the style's language and audience, with
+    escaped values; sentences whose values are empty are left out."""
+    values = _Evidence({key: _Value(raw, style, evidence) for key, raw in evidence.items()})
     values.setdefault("subject", _Value(subject, style))
+    text = message(kind, cause, evidence, style)
     try:
-        messages = registry.get(kind).MESSAGES.get(cause, {})
-    except registry.NoSuchRule:
-        messages = {}
-    variant = registry_variant(kind, cause, evidence)
-    if variant:
-        messages = variant
-    template = messages.get(style.language) or messages.get("en")
-    if template is None:
-        return style.text("unknown_finding", kind=kind, cause=cause, subject=style.escape(subject))
-    try:
-        return template.format_map(values)
+        if text is not None:
+            parts = (text,) if isinstance(text, str) else text
+            return words.sentences(
+                [part.format_map(values) for part in parts if _said(part, values)],
+                style.language)
     except (ValueError, TypeError):
-        return style.text("unknown_finding", kind=kind, cause=cause, subject=style.escape(subject))
+        pass
+    return style.text("unknown_finding", kind=kind, cause=cause, subject=style.escape(subject))
 
 
-def registry_variant(kind: str, cause: str, evidence: Mapping[str, Any]) -> dict[str, str]:
-    """``cause.status`` messages let one finding read differently as it escalates."""
-    status = evidence.get("status")
-    if not isinstance(status, str):
-        return {}
+def message(kind: str, cause: str, evidence: Mapping[str, Any], style: Style) -> Text | None:
+    """The rule's text for this cause, status, audience and language (English if missing).
+
+    ``MESSAGES[cause]`` maps languages to texts, or audiences (``client``, ``team``)
+    to such maps; ``cause.<status>`` lets one finding read differently as it escalates.
+    The team may read the client's text; the client never reads the team's.
+    """
     try:
-        return registry.get(kind).MESSAGES.get(f"{cause}.{status}", {})
+        messages = registry.get(kind).MESSAGES
     except registry.NoSuchRule:
-        return {}
+        return None
+    status = evidence.get("status")
+    entry = (messages.get(f"{cause}.{status}") if isinstance(status, str) else None) \
+        or messages.get(cause) or {}
+    if "client" in entry or "team" in entry:
+        voiced = entry.get(style.audience) or (entry.get("client") if style.audience == "team"
+                                               else None)
+        entry = voiced if isinstance(voiced, Mapping) else {}
+    text = entry.get(style.language) or entry.get("en")
+    return text if isinstance(text, str | tuple) else None
+
+
+@functools.lru_cache(maxsize=512)
+def _fields(part: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, spec or "") for _, name, spec, _ in _FORMATTER.parse(part)
+                 if name is not None)
+
+
+def _said(part: str, values: _Evidence) -> bool:
+    """False when a value the sentence names has nothing to say."""
+    return not any(name in values and values[name].empty(spec)
+                   for name, spec in _fields(part))
 
 
 def alert_body(
@@ -201,15 +258,21 @@ def alert_body(
     evidence: Mapping[str, Any], marker: Marker, notify: Sequence[str], acked: bool,
     style: Style,
 ) -> str:
+    """An alert comment. The team reads who is asked to act (mentions), how to
+    acknowledge it and which rule spoke; the client reads the fact and that the team
+    has been alerted (``style.audience``)."""
     template = _env.get_template(f"alert.{_suffix(style)}.j2")
+    team = style.audience == "team"
     return template.render(
         marker=marker.tag(style.markup),
-        icon=_ICON.get(severity, ""),
+        team=team,
+        icon=_ICON.get(severity, "") if team else _ICON[Severity.INFO],
         headline=headline(kind, cause, subject, evidence, style),
-        mentions=" ".join(style.mention(person) for person in notify),
+        mentions=" ".join(style.mention(person) for person in notify) if team else "",
         cc=style.text("cc"),
         checkbox=ack_checkbox(style.text("ack"), ticked=acked),
         ack_jira=style.text("ack_jira", label=style.ack_label),
+        alerted=style.text("alerted"),
         footer=style.text("footer", rule=style.escape(rule_id),
                           severity=style.text(f"severity.{severity.label}")),
     ).strip() + "\n"
@@ -233,7 +296,8 @@ def resolved_body(
 def render_version() -> str:
     """Changes whenever anything that shapes an alert body changes: templates, UI text,
     any rule's messages. Part of every ``alert_key``, so an upgrade re-renders."""
-    parts = [json.dumps(UI, sort_keys=True)]
+    parts = [json.dumps([UI, words.NOUNS, words.SENTENCE_GAP], sort_keys=True),
+             babel.__version__]
     loader = _env.loader
     assert loader is not None
     for name in sorted(loader.list_templates()):
