@@ -211,9 +211,11 @@ def headline(
     try:
         if text is not None:
             parts = (text,) if isinstance(text, str) else text
-            return words.sentences(
+            said = words.sentences(
                 [part.format_map(values) for part in parts if _said(part, values)],
                 style.language)
+            if said:
+                return said
     except (ValueError, TypeError):
         pass
     return style.text("unknown_finding", kind=kind, cause=cause, subject=style.escape(subject))

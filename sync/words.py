@@ -65,8 +65,8 @@ NOUNS: dict[str, dict[str, dict[str, str]]] = {
 SENTENCE_GAP = {"en": " ", "zh-CN": ""}
 #: "(3 working days)": brackets and the joining word per language.
 _ASIDE = {"en": ("{main} ({aside})", "{days} and {hours}"),
-          "zh-CN": ("{main}（{aside}）", "{days}零{hours}")}
-_MOMENT = {"en": "{day}, {time} ({offset})", "zh-CN": "{day} {time}（{offset}）"}
+          "zh-CN": ("{main}（{aside}）", "{days}零 {hours}")}
+_MOMENT = {"en": "{day}, {time} ({offset})", "zh-CN": "{day} {time} {offset}"}
 
 
 @functools.cache

@@ -31,8 +31,10 @@ from tests.hardening.harness import examples
 SETTINGS = settings(max_examples=examples(150), deadline=None, derandomize=True, database=None)
 MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 MARKER = Marker.parse("feedback.0123456789abcdef:critical")
-GITHUB = Style(markup="markdown", timezone="Asia/Shanghai")
-JIRA = Style(markup="jira", timezone="Asia/Shanghai")
+GITHUB = Style(markup="markdown", timezone="Asia/Shanghai", audience="team")
+JIRA = Style(markup="jira", timezone="Asia/Shanghai", audience="team")
+#: Each markup in each voice: the client's has no mention and no checkbox.
+STYLES = [GITHUB, JIRA, *(Style(markup=s.markup, timezone=s.timezone) for s in (GITHUB, JIRA))]
 #: What a body may be at most, whatever the tracker text: far under GitHub's 65,536
 #: characters and Jira's default 32,767.
 BODY_LIMIT = 6000
@@ -145,7 +147,8 @@ def hostile_evidence(text: str, items: list[str]) -> dict[str, Any]:
     return {
         "title": text, "milestone_title": text, "client": text, "assignees": items,
         "added": items, "milestone": "m/1", "joined_at": moment, "left_at": moment,
-        "baseline_at": moment, "asked_at": moment, "deadline": moment, "sla": "16h",
+        "baseline_at": moment, "asked_at": moment, "deadline": moment, "sla_hours": 16.0,
+        "day_hours": 8.0,
         "elapsed_hours": 20.5, "baseline_count": 3, "added_count": len(items),
         "approved_count": 0, "descoped_count": 1, "growth": 0.5, "threshold": 0.1,
         "due_on": date(2026, 12, 1), "first_due_on": date(2026, 11, 1), "days_moved": 30,
@@ -155,7 +158,8 @@ def hostile_evidence(text: str, items: list[str]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("kind", "cause"), _all_messages())
-@pytest.mark.parametrize("style", [GITHUB, JIRA], ids=["github", "jira"])
+@pytest.mark.parametrize("style", STYLES,
+                         ids=["github-team", "jira-team", "github-client", "jira-client"])
 def test_alerts_carry_one_marker_and_stay_small(kind: str, cause: str, style: Style) -> None:
     items = [f"{text[:300]} {n}" for n, text in enumerate(HOSTILE)] * 400  # 10,000 issues
     for text in [*HOSTILE[:-1], "x" * 5000]:
@@ -174,7 +178,8 @@ def test_alerts_carry_one_marker_and_stay_small(kind: str, cause: str, style: St
             mentions = re.findall(r"@(?!\u200b)[\w-]+|\[~", rendered.replace(tag, ""))
             assert mentions in ([], ["@alice"], ["[~"]), mentions
             if style.markup == "markdown":
-                assert rendered.count("<!--") == (2 if rendered is body else 1)
+                checkbox = rendered is body and style.audience == "team"
+                assert rendered.count("<!--") == (2 if checkbox else 1)
                 assert "<script" not in rendered and "<img" not in rendered
 
 
@@ -184,5 +189,5 @@ def test_a_long_list_in_evidence_is_cut_with_a_count() -> None:
                       subject="acme/portal/milestones/1", severity=Severity.WARNING,
                       evidence=hostile_evidence("v1", keys), marker=MARKER, notify=[],
                       acked=False, style=GITHUB)
-    assert f"(+{5000 - LIST_ITEMS})" in body
+    assert f", and {5000 - LIST_ITEMS:,} more" in body
     assert body.count("acme/portal") == LIST_ITEMS

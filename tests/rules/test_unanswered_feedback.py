@@ -119,7 +119,8 @@ def test_breach_finding() -> None:
                 "title": "Login fails",
                 "asked_at": mk.at(0, 9),
                 "client": "Carol Client",
-                "sla": "16h",
+                "sla_hours": 16.0,
+                "day_hours": 9.0,
                 "deadline": mk.at(1, 16),
                 "elapsed_hours": 17.0,
                 "assignees": ["Tom Team", "zoe"],
@@ -232,31 +233,31 @@ def test_pause_labels(changes: list[tuple[int, int, str | None, str | None]],
             finding.evidence["deadline"]) == expected
 
 
-# SLA table, the labels and priority, now -> (level, sla shown)
+# SLA table, the labels and priority, now -> (level, SLA in hours)
 @pytest.mark.parametrize(
     ("sla", "labels", "priority", "now", "expected"),
     [
         ({"bug": "4h", "p1": "2h", "default": "16h"}, ("Bug",), None, mk.at(0, 13),
-         ("critical", "4h")),
+         ("critical", 4.0)),
         ({"bug": "4h", "p1": "2h", "default": "16h"}, (), "P1", mk.at(0, 11),
-         ("critical", "2h")),
+         ("critical", 2.0)),
         ({"bug": "4h", "p1": "2h", "default": "16h"}, ("bug",), "P1", mk.at(0, 11),
-         ("warning", "4h")),                       # the first match wins
+         ("warning", 4.0)),                       # the first match wins
         ({"p1": "2h", "bug": "4h", "default": "16h"}, ("bug",), "P1", mk.at(0, 11),
-         ("critical", "2h")),
+         ("critical", 2.0)),
         ({"bug": "4h", "p1": "2h", "default": "16h"}, (), None, mk.at(0, 13), None),
         ({"bug": "4h", "p1": "2h", "default": "16h"}, (), None, mk.at(1, 16),
-         ("critical", "16h")),
-        ({"bug": "4h"}, (), None, mk.at(1, 16), ("critical", "16h")),  # default default: 16h
-        ({"default": "1d"}, (), None, mk.at(1, 16), ("warning", "1d")),  # 24 business hours
-        ("4h", (), None, mk.at(0, 13), ("critical", "4h")),
-        ("90m", (), None, mk.at(0, 10), ("warning", "90m")),
+         ("critical", 16.0)),
+        ({"bug": "4h"}, (), None, mk.at(1, 16), ("critical", 16.0)),  # default default: 16h
+        ({"default": "1d"}, (), None, mk.at(1, 16), ("warning", 24.0)),  # 24 business hours
+        ("4h", (), None, mk.at(0, 13), ("critical", 4.0)),
+        ("90m", (), None, mk.at(0, 10), ("warning", 1.5)),
     ],
 )
 def test_sla_tables(sla: Any, labels: tuple[str, ...], priority: str | None, now: datetime,
-                    expected: tuple[str, str] | None) -> None:
+                    expected: tuple[str, float] | None) -> None:
     findings = evaluate(one(labels=labels, priority=priority), now, sla=sla)
-    assert [(f.severity.label, f.evidence["sla"]) for f in findings] == (
+    assert [(f.severity.label, f.evidence["sla_hours"]) for f in findings] == (
         [expected] if expected else [])
 
 

@@ -60,7 +60,10 @@ def test_every_rule_fires_on_the_demo(demo_config: Path, demo_tracker: Path, sto
     assert {c["issue_key"] for c in ours(demo_tracker)} == {"demo#1", "demo#12", "demo#14",
                                                             "demo#17", "demo#20"}
     breach = next(c["body"] for c in ours(demo_tracker) if c["issue_key"] == "demo#20")
-    assert "cc @alice" in breach and "Bob Li" in breach
+    # Public comments speak to the client: no mention, no assignee (the team reads those
+    # where only it can: alerts.to internal or digest).
+    assert "still waiting for a reply from the team" in breach
+    assert "@alice" not in breach and "Bob Li" not in breach
 
 
 def test_second_cycle_writes_nothing(demo_config: Path, demo_tracker: Path, store: StateStore,
@@ -102,7 +105,7 @@ def test_team_reply_resolves_the_alert(demo_config: Path, demo_tracker: Path,
         "remove label 'awaiting-reply' from demo#20",
     ]
     body = next(c["body"] for c in ours(demo_tracker) if c["issue_key"] == "demo#20")
-    assert "**Resolved:** Answered by Bob Li on 2026-11-25 17:00 CST." in body
+    assert "**Resolved:** Answered on Nov 25, 2026, 17:00 (UTC+8)." in body
     assert labels(demo_tracker, "demo#20") == []
     clock.advance(minutes=15)
     assert cycle(demo_config, store, clock).plan.writes == ()

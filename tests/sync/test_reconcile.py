@@ -15,7 +15,8 @@ from sync.render import Style, body_hash
 from sync.store.state import CommentRecord, FindingRecord
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-STYLE = Style(markup="markdown", timezone="Asia/Shanghai")
+#: The team's voice (mentions, the checkbox): what reconcile does with both is the same.
+STYLE = Style(markup="markdown", timezone="Asia/Shanghai", audience="team")
 
 
 def issue(key: str, *labels: str) -> Issue:
@@ -144,7 +145,7 @@ def test_resolution_edits_the_comment_and_removes_only_our_label() -> None:
     assert sorted(kinds(result)) == ["EditComment", "EditComment", "RemoveLabel"]
     assert [a.target for a in result.actions if isinstance(a, act.RemoveLabel)] == ["p#2"]
     edits = [a for a in result.actions if isinstance(a, act.EditComment)]
-    assert all(a.resolved and "**Resolved:** No longer detected as of 2026-11-25 16:00 CST"
+    assert all(a.resolved and "**Resolved:** No longer detected as of Nov 25, 2026, 16:00 (UTC+8)"
                in a.body for a in edits)
     actual, snap = apply(result, actual, snap)
     assert plan(findings=[], snapshot=snap, actual=actual, style=STYLE, now=NOW).actions == ()
@@ -164,7 +165,7 @@ def test_answered_feedback_says_who_answered_and_when() -> None:
     result = plan(findings=[], snapshot=replace(snap, comments=(reply,)), actual=actual,
                   style=STYLE, now=NOW)
     (edit,) = [a for a in result.actions if isinstance(a, act.EditComment)]
-    assert "Answered by Alice on 2026-11-25 15:00 CST." in edit.body
+    assert "Answered by Alice on Nov 25, 2026, 15:00 (UTC+8)." in edit.body
 
 
 def test_lost_state_adopts_our_comment_instead_of_posting_again() -> None:

@@ -23,14 +23,22 @@ from sync import render
 from sync.render import Style, alert_body, alert_key, headline, parse_evidence, resolved_body
 
 MARKER = Marker("probe.0123456789abcdef", "critical")
-MARKDOWN = Style(markup="markdown", timezone="Asia/Shanghai")
-WIKI = Style(markup="jira", timezone="Asia/Shanghai")
+#: The team's voice: mentions, the checkbox and the rule (tests/sync/test_voices.py: both).
+MARKDOWN = Style(markup="markdown", timezone="Asia/Shanghai", audience="team")
+WIKI = Style(markup="jira", timezone="Asia/Shanghai", audience="team")
+ZH_TEAM = Style(markup="markdown", language="zh-CN", timezone="Asia/Shanghai", audience="team")
+SERVER_TEAM = Style(markup="jira", jira_cloud=False, ack_label="seen", audience="team")
 ASKED = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 PROBE = SimpleNamespace(MESSAGES={
     "asked": {"en": "{client} asked about “{title}” on {asked_at}",
               "zh-CN": "{client} 于 {asked_at} 询问了“{title}”"},
-    "late": {"en": "late by {days} day(s)", "zh-CN": "晚了 {days} 天"},
-    "late.overdue": {"en": "overdue by {days} day(s)", "zh-CN": "逾期 {days} 天"},
+    "late": {"en": "late by {days:day}", "zh-CN": "晚了 {days:day}"},
+    "late.overdue": {"en": "overdue by {days:day}", "zh-CN": "逾期 {days:day}"},
+    "voiced": {"client": {"en": "for the client", "zh-CN": "给客户"},
+               "team": {"en": "for the team"}},
+    "team_only": {"team": {"en": "for the team"}},
+    "parts": {"en": ("First {a}.", "Then {b}.", "Maybe {c:?}.", "Last {d:issue?}."),
+              "zh-CN": ("先{a}。", "再{b}。", "也许{c:?}。", "最后{d:issue?}。")},
     "value": {"en": "[{v}]"},
     "percent": {"en": "[{v:.0%}]"},
     "missing": {"en": "[{nope}]"},
@@ -58,8 +66,8 @@ def body(style: Style, **overrides: Any) -> str:
     [
         (MARKDOWN, {}, (
             "<!-- forewarn:probe.0123456789abcdef:critical -->\n"
-            "🚨 **@\u200bcarol asked about “Export \\*\\*all\\*\\* &lt;CSV&gt;” on "
-            "2026-11-20 10:00 CST**\n"
+            "🚨 @\u200bcarol asked about “Export \\*\\*all\\*\\* &lt;CSV&gt;” on "
+            "Nov 20, 2026, 10:00 (UTC+8)\n"
             "\n"
             "cc @alice\n"
             "\n"
@@ -71,17 +79,17 @@ def body(style: Style, **overrides: Any) -> str:
         (MARKDOWN, {"acked": True, "notify": [], "severity": Severity.WARNING,
                     "rule_id": "my_rule"}, (
             "<!-- forewarn:probe.0123456789abcdef:critical -->\n"
-            "⚠️ **@\u200bcarol asked about “Export \\*\\*all\\*\\* &lt;CSV&gt;” on "
-            "2026-11-20 10:00 CST**\n"
+            "⚠️ @\u200bcarol asked about “Export \\*\\*all\\*\\* &lt;CSV&gt;” on "
+            "Nov 20, 2026, 10:00 (UTC+8)\n"
             "\n"
             "- [x] Acknowledge this alert (no more notifications) <!-- forewarn-ack -->\n"
             "\n"
             "<sub>forewarn · rule my\\_rule · warning</sub>\n"
         )),
-        (Style(markup="markdown", language="zh-CN", timezone="Asia/Shanghai"), {}, (
+        (ZH_TEAM, {}, (
             "<!-- forewarn:probe.0123456789abcdef:critical -->\n"
-            "🚨 **@\u200bcarol 于 2026-11-20 10:00 CST 询问了“Export \\*\\*all\\*\\* "
-            "&lt;CSV&gt;”**\n"
+            "🚨 @\u200bcarol 于 2026年11月20日 10:00 UTC+8 询问了“Export \\*\\*all\\*\\* "
+            "&lt;CSV&gt;”\n"
             "\n"
             "抄送 @alice\n"
             "\n"
@@ -92,7 +100,8 @@ def body(style: Style, **overrides: Any) -> str:
         # Jira: wiki markup, an anchor for the marker, mentions by account id, ack by label.
         (WIKI, {"notify": ["712020:alice"]}, (
             "{anchor:forewarn-probe.0123456789abcdef@critical}\n"
-            "*@\u200bcarol asked about “Export \\*\\*all\\*\\* <CSV>” on 2026-11-20 10:00 CST*\n"
+            "@\u200bcarol asked about “Export \\*\\*all\\*\\* <CSV>” on "
+            "Nov 20, 2026, 10:00 (UTC+8)\n"
             "\n"
             "cc [~accountid:712020:alice]\n"
             "\n"
@@ -100,10 +109,10 @@ def body(style: Style, **overrides: Any) -> str:
             "\n"
             "{color:#707070}forewarn · rule feedback · critical{color}\n"
         )),
-        (Style(markup="jira", jira_cloud=False, ack_label="seen"), {"notify": ["alice"],
+        (SERVER_TEAM, {"notify": ["alice"],
                                                                     "evidence": {}}, (
             "{anchor:forewarn-probe.0123456789abcdef@critical}\n"
-            "*? asked about “?” on ?*\n"
+            "? asked about “?” on ?\n"
             "\n"
             "cc [~alice]\n"
             "\n"
@@ -126,7 +135,7 @@ def test_an_alert_body(style: Style, overrides: dict[str, Any], expected: str) -
             "✅ **Resolved:** No longer detected.\n"
             "\n"
             "~~@\u200bcarol asked about “Export \\*\\*all\\*\\* &lt;CSV&gt;” on "
-            "2026-11-20 10:00 CST~~\n"
+            "Nov 20, 2026, 10:00 (UTC+8)~~\n"
             "\n"
             "<sub>forewarn · rule feedback · Resolved</sub>\n"
         )),
@@ -134,7 +143,8 @@ def test_an_alert_body(style: Style, overrides: dict[str, Any], expected: str) -
             "{anchor:forewarn-probe.0123456789abcdef@critical}\n"
             "(/) *Resolved:* No longer detected.\n"
             "\n"
-            "-@\u200bcarol asked about “Export \\*\\*all\\*\\* <CSV>” on 2026-11-20 10:00 CST-\n"
+            "-@\u200bcarol asked about “Export \\*\\*all\\*\\* <CSV>” on "
+            "Nov 20, 2026, 10:00 (UTC+8)-\n"
             "\n"
             "{color:#707070}forewarn · rule feedback · Resolved{color}\n"
         )),
@@ -148,26 +158,30 @@ def test_a_resolved_body(style: Style, expected: str) -> None:
     assert done == expected
 
 
-# How one evidence value is shown (message "[{v}]", Markdown, Shanghai time).
+# How one evidence value is shown (message "[{v}]", Markdown, Shanghai time); None: nothing
+# to say, so the sentence is left out and the finding is named instead.
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        (None, "—"),
+        (None, None),
         (True, "true"),
         (3, "3"),
-        (date(2026, 12, 1), "2026-12-01"),
-        (ASKED, "2026-11-20 10:00 CST"),  # in the project's time zone
+        (12345, "12,345"),
+        (2.5, "2.5"),
+        (date(2026, 12, 1), "Dec 1, 2026"),
+        (ASKED, "Nov 20, 2026, 10:00 (UTC+8)"),  # in the project's time zone, with its offset
         (math.inf, "∞"),
         (-math.inf, "-∞"),
         ("**x** @team", "\\*\\*x\\*\\* @\u200bteam"),
         ("x" * 300, "x" * 199 + "…"),  # tracker text is cut
-        (["acme/portal#1", "acme/portal#2"], "acme/portal\\#\u200b1, acme/portal\\#\u200b2"),
-        ([f"k{n}" for n in range(25)], ", ".join(f"k{n}" for n in range(20)) + " … (+5)"),
-        ([], "—"),
+        (["acme/portal#1", "acme/portal#2"], "acme/portal\\#\u200b1 and acme/portal\\#\u200b2"),
+        ([f"k{n}" for n in range(25)], ", ".join(f"k{n}" for n in range(20)) + ", and 5 more"),
+        ([], None),
     ],
 )
-def test_evidence_values(value: Any, shown: str) -> None:
-    assert headline("probe", "value", "s", {"v": value}, MARKDOWN) == f"[{shown}]"
+def test_evidence_values(value: Any, shown: str | None) -> None:
+    expected = "probe: value on s" if shown is None else f"[{shown}]"
+    assert headline("probe", "value", "s", {"v": value}, MARKDOWN) == expected
 
 
 @pytest.mark.parametrize(
@@ -176,11 +190,25 @@ def test_evidence_values(value: Any, shown: str) -> None:
         ("probe", "percent", {"v": 0.5}, MARKDOWN, "[50%]"),
         ("probe", "missing", {}, MARKDOWN, "[?]"),
         # ``cause.status`` reads differently as a finding escalates.
-        ("probe", "late", {"days": 2}, MARKDOWN, "late by 2 day(s)"),
-        ("probe", "late", {"days": 2, "status": "overdue"}, MARKDOWN, "overdue by 2 day(s)"),
-        ("probe", "late", {"days": 2, "status": "at_risk"}, MARKDOWN, "late by 2 day(s)"),
+        ("probe", "late", {"days": 2}, MARKDOWN, "late by 2 days"),
+        ("probe", "late", {"days": 1}, MARKDOWN, "late by 1 day"),  # plural rules per language
+        ("probe", "late", {"days": 2, "status": "overdue"}, MARKDOWN, "overdue by 2 days"),
+        ("probe", "late", {"days": 2, "status": "at_risk"}, MARKDOWN, "late by 2 days"),
         ("probe", "late", {"days": 2, "status": "overdue"}, Style(language="zh-CN"), "逾期 2 天"),
-        ("probe", "late", {"days": 2}, Style(language="fr"), "late by 2 day(s)"),  # English
+        ("probe", "late", {"days": 2}, Style(language="fr"), "late by 2 days"),  # English
+        # A cause with a text per audience; the team may read the client's, never the reverse.
+        ("probe", "voiced", {}, Style(), "for the client"),
+        ("probe", "voiced", {}, Style(audience="team"), "for the team"),
+        ("probe", "voiced", {}, Style(audience="team", language="zh-CN"), "for the team"),
+        ("probe", "voiced", {}, Style(language="zh-CN"), "给客户"),
+        ("probe", "team_only", {}, Style(audience="team"), "for the team"),
+        ("probe", "team_only", {}, Style(), "probe: team_only on acme/portal\\#\u200b4"),
+        # Sentences whose values have nothing to say are left out; ``?`` marks a silent zero.
+        ("probe", "parts", {"a": 1, "b": "x", "c": 0, "d": 2}, MARKDOWN,
+         "First 1. Then x. Last 2 issues."),
+        ("probe", "parts", {"a": 1, "b": None, "c": [], "d": 0}, MARKDOWN, "First 1."),
+        ("probe", "parts", {"a": 1, "b": "x", "c": 1, "d": 0}, Style(language="zh-CN"),
+         "先1。再x。也许1。"),
         # What render cannot word still names the finding (its subject escaped).
         ("gone", "late", {}, MARKDOWN, "gone: late on acme/portal\\#\u200b4"),
         ("probe", "nope", {}, WIKI, "probe: nope on acme/portal\\#4"),  # wiki: "#" escaped
