@@ -9,6 +9,7 @@ of them, ``#12`` or ``12``) into one normal form, or says what to write instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -73,7 +74,12 @@ Names = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
 
 
 def people(keyword: str) -> Any:
-    """``clients``/``team``: a keyword, or logins, emails, account ids and globs."""
+    """``clients``/``team``: a keyword, or logins, emails, account ids and globs.
+
+    ``clients`` may also map client organisations to their patterns
+    (``{initech: ["*@initech.example"], umbrella: ["*@umbrella.example"]}``): each
+    organisation then gets its own client edition of the summary.
+    """
 
     def check(value: Any) -> Any:
         if value is None or value == keyword:
@@ -82,6 +88,8 @@ def people(keyword: str) -> Any:
             return (value,)
         if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
             return tuple(value)
+        if keyword == "external" and isinstance(value, Mapping) and value:
+            return organisations(value)
         msg = (
             f'use "{keyword}" or a list of logins, emails, account ids '
             'or globs like "*@client.example"'
@@ -89,6 +97,20 @@ def people(keyword: str) -> Any:
         raise ValueError(msg)
 
     return BeforeValidator(check)
+
+
+def organisations(value: Mapping[Any, Any]) -> dict[str, tuple[str, ...]]:
+    """``{initech: ["*@initech.example"]}``: organisation name -> patterns (one or a list)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name, patterns in value.items():
+        items = [patterns] if isinstance(patterns, str) else patterns
+        if not isinstance(name, str) or not _NAME_RE.match(name) or not isinstance(
+                items, list | tuple) or not items or not all(isinstance(i, str) for i in items):
+            msg = (f"clients: organisation {name!r} needs a name (lowercase letters, digits, - "
+                   'and _) and a list of logins, emails or globs like "*@initech.example"')
+            raise ValueError(msg)
+        found[name] = tuple(items)
+    return found
 
 
 def issue_ref(value: Any) -> Any:

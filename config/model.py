@@ -58,8 +58,13 @@ class Project(FrozenModel):
     calendar: str = Field(
         default=DEFAULT_CALENDAR_NAME, description="A key of calendars; default: UTC Mon-Fri 9-18."
     )
-    clients: Annotated[Literal["external"] | tuple[str, ...] | None, people("external")] = Field(
-        default=None, description='"external", or logins, emails, account ids and globs.'
+    clients: Annotated[
+        Literal["external"] | tuple[str, ...] | dict[str, tuple[str, ...]] | None,
+        people("external"),
+    ] = Field(
+        default=None,
+        description='"external", or logins, emails, account ids and globs; or client '
+                    "organisations, each with its patterns: {initech: [\"*@initech.example\"]}.",
     )
     team: Annotated[Literal["members"] | tuple[str, ...] | None, people("members")] = Field(
         default=None, description='"members" (GitHub MEMBER/OWNER/COLLABORATOR) or a list.'

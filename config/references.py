@@ -8,6 +8,7 @@ loader can report them alongside type errors, each at its own value.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +72,8 @@ def reference_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
         else:
             names[name] = index
 
-    known = _Known(kinds=kinds, calendars=calendars, rule_ids=rule_ids, rule_scopes=rule_scopes)
+    known = _Known(kinds=kinds, calendars=calendars, rule_ids=rule_ids, rule_scopes=rule_scopes,
+                   summary=_mapping(data.get("summary")))
     for index, project in enumerate(projects):
         if isinstance(project, Mapping):
             problems.extend(_project_problems(project, ("projects", index), known))
@@ -102,6 +104,8 @@ class _Known:
     calendars: Sequence[str]
     rule_ids: Mapping[str, int]
     rule_scopes: Mapping[str, list[str]]
+    #: The top-level ``summary`` section (a project's own ``summary`` replaces it).
+    summary: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 #: ``add(key, message)``: a problem at one key of the project (None: the project itself).
@@ -129,7 +133,26 @@ def _project_problems(
         _jira_keys(project, add)
     for position, message in _rule_references(project, known):
         problems.append(((*loc, "rules", position), f"{owner}: {message}"))
+    _edition_issues(project, known, add)
     return problems
+
+
+def _edition_issues(project: Mapping[str, Any], known: _Known, add: _Add) -> None:
+    """A client edition per organisation needs an issue to go on, and only organisations do."""
+    own = project.get("summary")
+    summary = _mapping(own) if isinstance(own, Mapping) else known.summary
+    clients = project.get("clients")
+    if summary.get("audience") != "client" or not isinstance(clients, Mapping):
+        return
+    issues = _mapping(summary.get("issues"))
+    for name in clients:
+        if name not in issues:
+            add("clients", f'the client edition of organisation "{name}" needs an issue: add '
+                           f"{name}: <issue> under summary.issues")
+    for name in issues:
+        if name not in clients:
+            add("summary", f'summary.issues names "{name}", which is not an organisation of '
+                           f"clients ({', '.join(map(str, clients))})")
 
 
 def _tracker_kind(project: Mapping[str, Any], known: _Known, add: _Add) -> Any:

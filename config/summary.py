@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from config.calendars import DAY_NAMES, parse_clock, parse_weekday
-from config.fields import ConfigPath, FrozenModel, Language
+from config.fields import ConfigPath, FrozenModel, Language, Name, issue_ref
 
 _EVERY_RE = re.compile(r"^(?:(?P<day>[a-z]+)\s+)?(?P<clock>\d{1,2}:\d{2})$")
 _DAILY = ("day", "daily")
@@ -34,6 +34,17 @@ class Summary(FrozenModel):
     )
     templates: ConfigPath | None = Field(
         default=None, description="A directory of admin templates, relative to the config file."
+    )
+    audience: Literal["team", "client"] = Field(
+        default="team",
+        description="team: the whole summary for the team; client: the client edition (no "
+                    "names, no instructions, that client's feedback only), one per client "
+                    "organisation where clients names organisations.",
+    )
+    issues: dict[Name, Annotated[int | str, BeforeValidator(issue_ref)]] = Field(
+        default_factory=dict,
+        description="Client edition per organisation: organisation -> the issue it is posted "
+                    "on (a GitHub issue number or a Jira key).",
     )
 
     @field_validator("every")

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import translate
 
@@ -77,7 +77,11 @@ class _Patterns:
         return 0
 
 
-def _spec(value: str | Sequence[str] | None, keyword: str) -> tuple[bool, _Patterns]:
+Organisations = Mapping[str, Sequence[str]]
+
+
+def _spec(value: str | Sequence[str] | Organisations | None,
+          keyword: str) -> tuple[bool, _Patterns]:
     """(keyword given, patterns) from a ``clients``/``team`` setting."""
     if value is None:
         return False, _Patterns(())
@@ -85,7 +89,19 @@ def _spec(value: str | Sequence[str] | None, keyword: str) -> tuple[bool, _Patte
         if value.casefold() == keyword:
             return True, _Patterns(())
         return False, _Patterns((value,))
+    if isinstance(value, Mapping):  # client organisations: every one of them is a client
+        return False, _Patterns(pattern for patterns in value.values() for pattern in patterns)
     return False, _Patterns(value)
+
+
+def organisation_of(person: Person, organisations: Organisations) -> str | None:
+    """The client organisation whose patterns match the person best (exact beats a glob)."""
+    best: tuple[int, str] | None = None
+    for name, patterns in organisations.items():
+        level = _Patterns(patterns).level(person)
+        if level and (best is None or level > best[0]):
+            best = (level, name)
+    return best[1] if best else None
 
 
 def _by_association(person: Person) -> PersonKind | None:
@@ -97,7 +113,7 @@ def _by_association(person: Person) -> PersonKind | None:
 def classify(
     snapshot: Snapshot,
     *,
-    clients: str | Sequence[str] | None,
+    clients: str | Sequence[str] | Organisations | None,
     team: str | Sequence[str] | None,
     bots: Sequence[str] = (),
     self_ids: Sequence[str] = (),

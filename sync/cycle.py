@@ -15,7 +15,7 @@ import gc
 import logging
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -54,7 +54,7 @@ class ProjectRuntime:
     memo: DictMemo = field(default_factory=DictMemo)
     status_issue: str | None = None
     notify: tuple[str, ...] = ()
-    clients: str | Sequence[str] | None = None
+    clients: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None
     team: str | Sequence[str] | None = None
     bots: Sequence[str] = ()
     write_budget: int = 50

@@ -214,7 +214,7 @@ def _milestone(
     schedule = data.finding("schedule_slip", "schedule", milestone.key)
     slip, watched = index.slip, index.slip_watched
     today = data.calendar.local_date(now)
-    forecast, days_overdue = Forecast(confidence=slip.confidence), 0
+    forecast, days_overdue, days_late = Forecast(confidence=slip.confidence), 0, 0
     health: Health = "no_due_date"
     if schedule is not None:
         evidence = schedule.evidence
@@ -223,6 +223,10 @@ def _milestone(
         forecast = Forecast(forecast_on=evidence.get("forecast_on"),
                             probability=evidence.get("probability"),
                             confidence=evidence.get("confidence", slip.confidence))
+    elif members and all(not issue.is_open for issue in members):
+        # No work left: done, late when the last issue closed after the due date.
+        health, days_late = "done", _days_late(data, milestone, members)
+        forecast = Forecast(confidence=slip.confidence)
     elif milestone.due_on is not None:
         probability, forecast_on = _forecast(data, index, milestone, now=now)
         forecast = Forecast(forecast_on=forecast_on, probability=probability,
@@ -234,10 +238,19 @@ def _milestone(
             health = "at_risk"
     return MilestoneSummary(
         key=milestone.key, title=milestone.title, kind=milestone.kind, health=health,
-        days_overdue=days_overdue, progress=progress(members), due=_due(data.history, milestone),
+        days_overdue=days_overdue, days_late=days_late, progress=progress(members),
+        due=_due(data.history, milestone),
         forecast=forecast, scope=_scope(data, index, milestone),
         burnup=burnup(membership(index, milestone.key), milestone, now=now, zone=data.zone),
     )
+
+
+def _days_late(data: SummaryInput, milestone: Milestone, members: Sequence[Issue]) -> int:
+    """Days between the due date and the last closure, in the project's calendar; 0 if on time."""
+    closed = [issue.closed_at for issue in members if issue.closed_at is not None]
+    if milestone.due_on is None or not closed:
+        return 0
+    return max(0, (data.calendar.local_date(max(closed)) - milestone.due_on).days)
 
 
 def progress(members: Sequence[Issue]) -> Progress:

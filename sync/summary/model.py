@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION: Literal[1] = 1
 
-Health = Literal["on_track", "at_risk", "off_track", "no_due_date"]
+Health = Literal["on_track", "at_risk", "off_track", "no_due_date", "done"]
 WaitStatus = Literal["waiting", "warning", "breach"]
 ChangeKind = Literal[
     "milestone_added", "milestone_removed", "health", "done", "due_on", "scope_added",
@@ -110,6 +110,10 @@ class MilestoneSummary(_Model):
     kind: Literal["milestone", "sprint", "version"]
     health: Health
     days_overdue: int = Field(default=0, ge=0)
+    days_late: int = Field(
+        default=0, ge=0,
+        description="Done (every issue closed) this many days after the due date: the last "
+                    "closure's date minus due_on in the project's calendar.")
     progress: Progress
     due: DueDate
     forecast: Forecast

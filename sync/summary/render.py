@@ -34,7 +34,7 @@ import jinja2
 import markupsafe
 
 from connectors.markers import Marker
-from sync import escape
+from sync import escape, words
 from sync.render import Style, headline, parse_evidence
 from sync.summary.model import (
     AwaitingReply,
@@ -58,10 +58,12 @@ LIMITS: dict[Flavor, int] = {"md": 65_536, "jira": 32_767}
 #: Issues listed by name in one scope list; the rest are counted.
 LIST_LIMIT = 20
 _SEVERITY_ICON = {"info": "ℹ️", "warning": "⚠️", "critical": "🚨"}
-_HEALTH_ICON = {"on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "no_due_date": "⚪"}
+_HEALTH_ICON = {"on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "no_due_date": "⚪",
+                "done": "✅"}
 _SAFE_URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#&=%+,;!*'-]+$")
 _TEMPLATES = "templates"
 _PERIOD = re.compile(r"^\d{4}-(W\d{2}|\d{2}-\d{2})$")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z_]+))?\}")
 
 
 class Safe(str):
@@ -71,6 +73,19 @@ class Safe(str):
 
     def __html__(self) -> str:
         return str(self)
+
+
+class _Shown:
+    """A catalogue value, formatted when the template asks, with its format spec."""
+
+    __slots__ = ("helpers", "value")
+
+    def __init__(self, value: Any, helpers: Helpers) -> None:
+        self.value = value
+        self.helpers = helpers
+
+    def __format__(self, spec: str) -> str:
+        return self.helpers._value(self.value, spec)
 
 
 class _HtmlStyle(Style):
@@ -144,23 +159,32 @@ class Helpers:
         return escaper(self.flavor)(value, limit)
 
     def t(self, key: str, **values: Any) -> Safe:
-        """The catalogue text for ``key`` in this language; string values are escaped."""
+        """The catalogue text for ``key`` in this language; string values are escaped.
+
+        A placeholder may name a counted noun of ``sync.words.NOUNS`` (``{total:issue}``):
+        the number then takes the plural form the language's rules pick.
+        """
         table = TEXT.get(self.language, TEXT["en"])
         template = table.get(key) or TEXT["en"][key]
         if self.flavor != "html":
-            return Safe(template.format(**{name: self._value(v) for name, v in values.items()}))
+            return Safe(template.format(**{name: _Shown(v, self) for name, v in values.items()}))
         # The catalogue is trusted text but may hold &, < or >: escape it, keep the values.
-        parts = re.split(r"(\{[a-z_]+\})", template)
-        return Safe("".join(
-            self._value(values[part[1:-1]]) if part[1:-1] in values else
-            str(markupsafe.escape(part)) for part in parts
-        ))
+        out: list[str] = []
+        end = 0
+        for match in _PLACEHOLDER.finditer(template):
+            out.append(str(markupsafe.escape(template[end:match.start()])))
+            out.append(format(_Shown(values[match[1]], self), match[2] or ""))
+            end = match.end()
+        out.append(str(markupsafe.escape(template[end:])))
+        return Safe("".join(out))
 
-    def _value(self, value: Any) -> str:
+    def _value(self, value: Any, spec: str = "") -> str:
         if isinstance(value, Safe) or hasattr(value, "__html__"):
             return str(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
+            if spec in words.NOUNS:
+                return words.count(value, spec, self.language)
+            return words.number(value, self.language)
         if isinstance(value, datetime):
             return self.when(value)
         if isinstance(value, date):
@@ -172,7 +196,7 @@ class Helpers:
     def when(self, value: datetime | None) -> Safe:
         if value is None:
             return Safe("—")
-        # Digits and the zone's abbreviation (CST, +08): nothing a markup could misread.
+        # Words, digits and the UTC offset (never "CST"): nothing a markup could misread.
         return Safe(self.style.when(value))
 
     def day(self, value: date | datetime | None) -> Safe:
@@ -180,24 +204,25 @@ class Helpers:
             return Safe("—")
         if isinstance(value, datetime):
             value = value.astimezone(self.style.zone).date()
-        return Safe(value.isoformat())
+        return Safe(words.day(value, self.language))
 
     def pct(self, share: float | None) -> Safe:
         if share is None:
             return Safe("—")
         if not math.isfinite(share):
             return Safe("∞")
-        return self.e(f"{share * 100:.0f}%")
+        return self.e(words.percent(share, self.language))
 
     def hours(self, value: float | None) -> Safe:
+        """Business hours, always with one decimal: 33.0 and 298.7 side by side."""
         if value is None:
             return Safe("—")
-        return self.t("hours", hours=Safe(f"{value:.1f}".removesuffix(".0")))
+        return Safe(words.count(float(value), "hour", self.language))
 
     def number(self, value: float | None) -> Safe:
         if value is None:
             return Safe("—")
-        return Safe(f"{value:g}")
+        return Safe(words.number(value, self.language))
 
     # -- pieces ------------------------------------------------------------------------------
 
@@ -223,7 +248,10 @@ class Helpers:
         return Safe(f'<a href="{markupsafe.escape(url)}">{label}</a>')
 
     def health(self, milestone: MilestoneSummary) -> Safe:
-        text = f"{_HEALTH_ICON[milestone.health]} {self.t('health.' + milestone.health)}"
+        word = self.t("health." + milestone.health)
+        if milestone.days_late:
+            word = self.t("health.done_late", days=milestone.days_late)
+        text = f"{_HEALTH_ICON[milestone.health]} {word}"
         if milestone.days_overdue:
             text += f" · {self.t('overdue', days=milestone.days_overdue)}"
         return Safe(text)
@@ -306,10 +334,14 @@ class Helpers:
         if not watched:
             return self.t("compliance.no_sla")
         if kpis.sla_compliance is None:
-            return self.t(f"{prefix}compliance.none", pending=kpis.pending)
-        return self.t(f"{prefix}compliance", share=self.pct(kpis.sla_compliance),
-                      within=kpis.within_sla, decided=kpis.within_sla + kpis.missed_sla,
-                      pending=kpis.pending)
+            text = self.t(f"{prefix}compliance.none")
+        else:
+            text = self.t(f"{prefix}compliance", share=self.pct(kpis.sla_compliance),
+                          within=kpis.within_sla, decided=kpis.within_sla + kpis.missed_sla)
+        if kpis.pending and not prefix:  # a zero that says nothing is left out
+            gap = words.SENTENCE_GAP.get(self.language, " ")
+            text = Safe(text + gap + self.t("compliance.pending", pending=kpis.pending))
+        return text
 
     def change(self, item: ChangeItem) -> Safe:
         before, after = item.before, item.after
