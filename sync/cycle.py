@@ -62,6 +62,8 @@ class ProjectRuntime:
     stop: Callable[[], str | None] | None = None
     #: The project's ``summary`` settings (schedule, language, destination, templates).
     summary: SummarySettings = field(default_factory=SummarySettings)
+    #: Client organisation -> the issue key its client edition of the summary goes on.
+    summary_issues: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -241,7 +243,8 @@ def _summary_plan(
         summary_input(runtime, report),
         to=Destination(settings=runtime.summary, target=runtime.status_issue,
                        markup=runtime.style.markup, jira_cloud=runtime.style.jira_cloud,
-                       notify=runtime.notify),
+                       notify=runtime.notify, clients=runtime.clients,
+                       issues=runtime.summary_issues),
         previous=store.previous_summary(runtime.name, period), actual=actual,
         seen=Seen.of(report.snapshot) if report.snapshot else Seen({}), now=now,
     )

@@ -72,9 +72,11 @@ def build_connector(
     raise FatalError(msg)
 
 
-def status_issue_key(config: Config, project: Project) -> str | None:
-    """``status_issue: 1`` means issue #1 of this project, in the tracker's own key format."""
-    ref = project.status_issue
+def status_issue_key(config: Config, project: Project, ref: int | str | None = None,
+                     ) -> str | None:
+    """``status_issue: 1`` means issue #1 of this project, in the tracker's own key format
+    (``ref``: another issue of the project named the same way, like ``summary.issues``)."""
+    ref = project.status_issue if ref is None else ref
     if ref is None:
         return None
     tracker = config.tracker_for(project)
@@ -115,4 +117,6 @@ def build_runtime(
         bots=tuple(project.bots),
         write_budget=project.write_budget,
         summary=config.summary_for(project),
+        summary_issues={name: status_issue_key(config, project, ref) or str(ref)
+                        for name, ref in config.summary_for(project).issues.items()},
     )

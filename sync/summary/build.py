@@ -148,7 +148,7 @@ def build_summary(
         project=data.project, period=period, generated_at=data.local(now),
         timezone=data.calendar.timezone, language=language,
         status_issue=data.status_issue, milestones=milestones,
-        feedback=_feedback(data, snapshot, now=now), risks=_risks(data),
+        feedback=feedback_of(data, snapshot, now=now), risks=_risks(data),
         errors=data.errors, skipped=data.skipped,
     )
     return summary.model_copy(update={"changes": compare(summary, previous)})
@@ -379,9 +379,12 @@ def membership(
 # -- feedback and risks -----------------------------------------------------------------------
 
 
-def _feedback(data: SummaryInput, snapshot: Snapshot, *, now: datetime) -> Feedback:
+def feedback_of(data: SummaryInput, snapshot: Snapshot, *, now: datetime,
+              authors: frozenset[str] | None = None) -> Feedback:
+    """Waits and KPIs of every client, or of ``authors`` only (a client edition)."""
     options = data.options(unanswered_feedback.KIND, unanswered_feedback.Options)
-    found = requests(snapshot, options)
+    found = [request for request in requests(snapshot, options)
+             if authors is None or request.author in authors]
     clock = Clock(snapshot, data.calendar, options, sorted({r.issue.key for r in found}))
     names = {pid: person.name or pid for pid, person in snapshot.people.items()}
     awaiting: list[AwaitingReply] = []
@@ -396,7 +399,8 @@ def _feedback(data: SummaryInput, snapshot: Snapshot, *, now: datetime) -> Feedb
             status=_wait_status(data, request.issue.key, waited, request.sla, options),
         ))
     awaiting.sort(key=lambda item: (-item.business_hours, item.issue.key))
-    clients = sum(1 for person in snapshot.people.values() if person.kind == "client")
+    clients = sum(1 for pid, person in snapshot.people.items()
+                  if person.kind == "client" and (authors is None or pid in authors))
     return Feedback(
         watched=options is not None, clients=clients, awaiting=awaiting,
         last_30_days=kpis(found, clock, since=now - KPI_WINDOW, until=now, now=now,

@@ -204,6 +204,12 @@ class ProjectSummary(_Model):
     timezone: str
     language: Literal["en", "zh-CN"]
     status_issue: str | None = None
+    audience: Literal["team", "client"] = Field(
+        default="team",
+        description="team: the whole summary; client: the client edition (no names, no "
+                    "instructions, that client's feedback only).")
+    organisation: str | None = Field(
+        default=None, description="The client organisation of a client edition, if any.")
     milestones: list[MilestoneSummary] = Field(
         default_factory=list, description="Open milestones, earliest due date first.")
     feedback: Feedback

@@ -16,8 +16,8 @@ next period's "what changed since" compares with it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from sync.actions import Action, Plan, RecordSummary, SummaryRecord
 from sync.reconcile import Actual, Seen, upsert
 from sync.store.state import CommentRecord
 from sync.summary.build import SummaryInput, build_retrospective, build_summary
+from sync.summary.editions import client_edition, organisations_of
 from sync.summary.model import ProjectSummary
 from sync.summary.render import render_retrospective, render_summary
 from sync.summary.schedule import summary_period
@@ -53,6 +54,10 @@ class Destination:
     markup: Markup
     jira_cloud: bool = True
     notify: Sequence[str] = ()
+    #: The project's ``clients`` (client organisations give one client edition each).
+    clients: object = None
+    #: Organisation -> the full key of the issue its client edition goes on.
+    issues: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def flavor(self) -> Literal["md", "jira"]:
@@ -75,22 +80,73 @@ def plan_summary(
     if to.settings.to == "none" or not to.target:
         return SummaryPlan(summary, Plan((RecordSummary(summary=record),)))
     issues = {issue.key for issue in data.snapshot.issues} if data.snapshot else set()
+    if to.settings.audience == "client":
+        return _client_editions(data, summary, record, to=to, previous=previous, issues=issues,
+                                actual=actual, seen=seen, now=now)
     if to.target not in issues:
         problem = (f"status_issue {to.target} was not found in the tracker: the summary "
                    "(and milestone alerts) cannot be posted")
         return SummaryPlan(summary, Plan(), problem)
-    target = to.target
-    marker = Marker.summary(period)
-    actions: list[Action] = upsert(
+    actions = _post(summary, to.target, Marker.summary(period), to=to, actual=actual,
+                    seen=seen, record=record)
+    actions += _retrospectives(data, to=to, actual=actual, seen=seen, now=now)
+    return SummaryPlan(summary, Plan(tuple(actions)))
+
+
+def _post(
+    summary: ProjectSummary, target: str, marker: Marker, *, to: Destination, actual: Actual,
+    seen: Seen, record: SummaryRecord | None,
+) -> list[Action]:
+    """One edition's comment, created or edited in place (the client's mentions nobody)."""
+    notify = to.notify if summary.audience == "team" else ()
+    return upsert(
         target=target, marker=marker, kind="summary",
-        render=lambda: render_summary(summary, to.flavor, marker=marker, notify=to.notify,
+        render=lambda: render_summary(summary, to.flavor, marker=marker, notify=notify,
                                       templates=to.settings.templates,
                                       jira_cloud=to.jira_cloud),
         record=_recorded(actual, marker, target), seen=seen.on(marker, target), summary=record,
     )
+
+
+def _retrospectives(
+    data: SummaryInput, *, to: Destination, actual: Actual, seen: Seen, now: datetime,
+) -> list[Action]:
+    actions: list[Action] = []
     for milestone in recently_closed(data.snapshot.milestones if data.snapshot else (), now):
         actions += _retrospective(data, milestone, to=to, actual=actual, seen=seen, now=now)
-    return SummaryPlan(summary, Plan(tuple(actions)))
+    return actions
+
+
+def _client_editions(
+    data: SummaryInput, summary: ProjectSummary, record: SummaryRecord, *, to: Destination,
+    previous: dict[str, Any] | None, issues: set[str], actual: Actual, seen: Seen,
+    now: datetime,
+) -> SummaryPlan:
+    """The client edition on the status issue, or one per organisation on its own issue.
+
+    The team's summary is still recorded (what changed next period compares with it);
+    the retrospectives, written for the team, are not posted where the client reads.
+    """
+    organisations = organisations_of(to.clients)
+    targets: dict[str | None, str | None] = (
+        {name: to.issues.get(name) for name in organisations} if organisations
+        else {None: to.target})
+    actions: list[Action] = [RecordSummary(summary=record)]
+    missing: list[str] = []
+    for organisation, target in targets.items():
+        if target is None or target not in issues:
+            missing.append(f"{organisation or 'status_issue'}: {target or 'no issue'}")
+            continue
+        edition = client_edition(data, summary, now=now, organisations=organisations,
+                                 organisation=organisation, previous=previous, target=target)
+        marker = Marker.summary(f"{summary.period}.{organisation}" if organisation
+                                else summary.period)
+        actions += _post(edition, target, marker, to=to, actual=actual, seen=seen, record=None)
+    problem = None
+    if missing:
+        problem = ("the client edition of the summary cannot be posted, its issue was not found "
+                   "in the tracker (" + "; ".join(missing) + ")")
+    return SummaryPlan(summary, Plan(tuple(actions)), problem)
 
 
 def _retrospective(

@@ -35,7 +35,7 @@ import markupsafe
 
 from connectors.markers import Marker
 from sync import escape, words
-from sync.render import Style, headline, parse_evidence
+from sync.render import Audience, Style, headline, parse_evidence
 from sync.summary.model import (
     AwaitingReply,
     ChangeItem,
@@ -144,14 +144,17 @@ class Helpers:
     language: str
     timezone: str
     jira_cloud: bool = True
+    #: Who reads it: the alerts it lists speak in that voice (``sync/render.py``).
+    audience: Audience = "team"
 
     @property
     def style(self) -> Style:
         markup: Literal["markdown", "jira"] = "jira" if self.flavor == "jira" else "markdown"
         if self.flavor == "html":
-            return _HtmlStyle(markup=markup, language=self.language, timezone=self.timezone)
+            return _HtmlStyle(markup=markup, language=self.language, timezone=self.timezone,
+                              audience=self.audience)
         return Style(markup=markup, language=self.language, timezone=self.timezone,
-                     jira_cloud=self.jira_cloud)
+                     jira_cloud=self.jira_cloud, audience=self.audience)
 
     # -- text --------------------------------------------------------------------------------
 
@@ -299,7 +302,7 @@ class Helpers:
         if scope.growth is None:
             return self.t("growth.inf")
         text = self.pct(scope.growth)
-        if scope.over_threshold and scope.threshold is not None:
+        if scope.over_threshold and scope.threshold is not None and self.audience == "team":
             return Safe("⚠️ " + self.t("growth.over", growth=text,
                                         threshold=self.pct(scope.threshold)))
         return text
@@ -377,14 +380,28 @@ class Helpers:
         return Safe("\n".join(lines))
 
     def svg(self, milestone: MilestoneSummary) -> Safe:
-        return Safe(burnup_svg(milestone, label=self.t("burnup.legend")))
+        return Safe(burnup_svg(milestone, label=self.t("burnup.legend"),
+                               alt=self.burnup_alt(milestone)))
+
+    def burnup_alt(self, milestone: MilestoneSummary) -> Safe:
+        """What the chart shows, in words: its text alternative."""
+        points = milestone.burnup
+        if not points:
+            return self.t("burnup.none")
+        return self.t("burnup.alt", title=milestone.title, start=self.day(points[0].on),
+                      end=self.day(points[-1].on), first=points[0].scope,
+                      last=points[-1].scope, done=points[-1].done)
 
     def more(self, count: int) -> Safe:
         return self.t("more", count=count)
 
 
-def burnup_svg(milestone: MilestoneSummary, *, label: str) -> str:
-    """An inline SVG burn-up: done as bars, scope as a line, no external assets."""
+def burnup_svg(milestone: MilestoneSummary, *, label: str, alt: str = "") -> str:
+    """An inline SVG burn-up: done as bars, scope as a line, no external assets.
+
+    ``alt`` (HTML-escaped already) says in words what it shows: its ``<title>`` and
+    accessible name, for screen readers and for anyone whose browser shows no SVG.
+    """
     points = milestone.burnup
     width, height = 640, 240
     left, right, top, bottom = 40, 16, 16, 44
@@ -399,7 +416,8 @@ def burnup_svg(milestone: MilestoneSummary, *, label: str) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" '
-        f'aria-label="{markupsafe.escape(escape.plain(label))}">',
+        f'aria-label="{alt or markupsafe.escape(escape.plain(label))}">',
+        f"<title>{alt or markupsafe.escape(escape.plain(label))}</title>",
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
         'class="axis"/>',
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis"/>',
@@ -433,7 +451,7 @@ def burnup_svg(milestone: MilestoneSummary, *, label: str) -> str:
 def helpers(summary: ProjectSummary | Retrospective, flavor: Flavor, *,
             jira_cloud: bool = True) -> Helpers:
     return Helpers(flavor=flavor, language=summary.language, timezone=summary.timezone,
-                   jira_cloud=jira_cloud)
+                   jira_cloud=jira_cloud, audience=getattr(summary, "audience", "team"))
 
 
 def render_summary(

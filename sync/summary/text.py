@@ -80,7 +80,7 @@ TEXT: dict[str, dict[str, str]] = {
                   "over {count:answered_request}.",
         "median.none": "Median time to first response (last 30 days): no request was answered.",
         "compliance": "Replies within the SLA (last 30 days): {share} ({within} of "
-                      "{decided:answered_request}).",
+                      "{decided:request}).",
         "compliance.none": "Replies within the SLA (last 30 days): nothing to measure yet.",
         "compliance.pending": "{pending:request} still waiting, within the SLA.",
         "compliance.no_sla": "Replies within the SLA: no SLA is configured.",
@@ -99,6 +99,8 @@ TEXT: dict[str, dict[str, str]] = {
         "burnup": "Burn-up",
         "burnup.legend": "line: scope · bars: done (issues, per week)",
         "burnup.none": "No milestone to chart.",
+        "burnup.alt": "Burn-up of {title} from {start} to {end}: the scope went from "
+                      "{first:issue} to {last:issue}, and {done:issue} were done by {end}.",
         "col.week": "Week",
         "col.scope": "Scope",
         "col.done_count": "Done",
@@ -123,7 +125,7 @@ TEXT: dict[str, dict[str, str]] = {
         "retro.median": "Median time to first response: {hours} of business time.",
         "retro.median.none": "Median time to first response: no request was answered.",
         "retro.compliance": "Replies within the SLA: {share} ({within} of "
-                            "{decided:answered_request}).",
+                            "{decided:request}).",
         "retro.compliance.none": "Replies within the SLA: nothing to measure.",
         "retro.footer": "forewarn · milestone retrospective · posted once",
     },
@@ -193,7 +195,7 @@ TEXT: dict[str, dict[str, str]] = {
         "median": "首次响应时间中位数（近 30 天）：{hours}（工作时间），"
                   "共 {count:answered_request}。",
         "median.none": "首次响应时间中位数（近 30 天）：没有已答复的请求。",
-        "compliance": "SLA 内答复率（近 30 天）：{share}（{decided:answered_request}中 "
+        "compliance": "SLA 内答复率（近 30 天）：{share}（{decided:request}中 "
                       "{within} 个）。",
         "compliance.none": "SLA 内答复率（近 30 天）：暂无可统计的请求。",
         "compliance.pending": "另有 {pending:request}仍在等待，尚未超时。",
@@ -213,6 +215,8 @@ TEXT: dict[str, dict[str, str]] = {
         "burnup": "燃起图",
         "burnup.legend": "折线：范围 · 柱：已完成（事项数，按周）",
         "burnup.none": "没有可绘制的里程碑。",
+        "burnup.alt": "{title} 的燃起图（{start} 至 {end}）：范围从 {first:issue}变为 "
+                      "{last:issue}，截至 {end} 已完成 {done:issue}。",
         "col.week": "周",
         "col.scope": "范围",
         "col.done_count": "已完成",
@@ -235,7 +239,7 @@ TEXT: dict[str, dict[str, str]] = {
         "retro.requests": "期间共有 {count:client_request}。",
         "retro.median": "首次响应时间中位数：{hours}（工作时间）。",
         "retro.median.none": "首次响应时间中位数：没有已答复的请求。",
-        "retro.compliance": "SLA 内答复率：{share}（{decided:answered_request}中 {within} 个）。",
+        "retro.compliance": "SLA 内答复率：{share}（{decided:request}中 {within} 个）。",
         "retro.compliance.none": "SLA 内答复率：无可统计的请求。",
         "retro.footer": "forewarn · 里程碑回顾 · 仅发布一次",
     },

@@ -29,7 +29,7 @@ def forewarn_comments(tracker: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("fmt", "expected"), [
-    ("md", "## 📋 Expectation summary: demo\n\nAs of 2026-11-25 16:00 CST · period 2026-W48\n"),
+    ("md", "## 📋 Expectation summary: demo\n\nAs of Nov 25, 2026, 16:00 (UTC+8) · period 2026-W48\n"),
     ("html", '<!DOCTYPE html>\n<html lang="en">'),
     ("json", '[\n  {\n    "version": 1,\n    "project": "demo",'),
 ])

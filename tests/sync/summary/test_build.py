@@ -215,9 +215,9 @@ TEAM = person("alice", "team")
         ]),
         (snapshot(milestones=(Milestone(key="m1", title="No dates"),),
                   issues=(issue(2, milestone="m1"),), people=(CLIENT,)), (FEEDBACK,), [
-            "| No dates | ⚪ no due date | 0 of 1 issues (0%) | — | — |",
+            "| No dates | ⚪ no due date | 0 of 1 issue (0%) | — | — |",
             "No open milestone has a scope baseline yet.",
-            "nothing to measure yet (0 request(s) still within it).",
+            "Replies within the SLA (last 30 days): nothing to measure yet.\n",
         ]),
         (None, (FEEDBACK,), ["Parts of this summary could not be built:",
                              "the tracker could not be read"]),

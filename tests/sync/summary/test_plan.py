@@ -77,7 +77,7 @@ def test_a_second_post_in_the_period_edits_and_a_new_period_creates(
     assert done(second) == [("EditComment", SUMMARY)]
     assert state.comments("demo")[SUMMARY].comment_id == first_id
     assert markers(demo_tracker) == [SUMMARY, RETRO]
-    assert "As of 2026-11-26 12:00 CST" in posts(demo_tracker)[0]["body"]
+    assert "As of Nov 26, 2026, 12:00 (UTC+8)" in posts(demo_tracker)[0]["body"]
     again = post(demo_config, state, clock)  # nothing changed: no edit either
     assert done(again) == [] and again.plan.summary == ()
     clock.advance(days=5)  # Tuesday of the next week
@@ -128,8 +128,8 @@ def test_the_retrospective_is_posted_once(
     assert markers(demo_tracker).count(RETRO) == 1
     body = next(c["body"] for c in posts(demo_tracker) if find_marker(c["body"]) == RETRO)
     assert "## 🏁 Milestone retrospective: Discovery" in body
-    assert "Closed on 2026-11-06 15:00 CST; due 2026-11-06: on the due date." in body
-    assert "Delivered: 6 of 6 issue(s), 6 of the 6 baselined." in body
+    assert "Closed on Nov 6, 2026, 15:00 (UTC+8); due Nov 6, 2026: on the due date." in body
+    assert "Delivered: 6 of 6 issues, 6 of the 6 baselined." in body
 
 
 @pytest.mark.parametrize(("days", "posted"), [(0, True), (29, True), (31, False)])
