@@ -56,6 +56,16 @@ def demo_config(tmp_path: Path, demo_tracker: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def two_project_config(demo_config: Path) -> Path:
+    """The demo config with a second project on the same tracker (reports of several)."""
+    text_ = demo_config.read_text(encoding="utf-8")
+    second = ("  - {name: portal, tracker: local, calendar: shanghai, clients: external, "
+              "status_issue: 1}\n")
+    demo_config.write_text(text_.replace("rules:\n", second + "rules:\n", 1), encoding="utf-8")
+    return demo_config
+
+
 def _postgres_url() -> str | None:
     return os.environ.get("FOREWARN_TEST_DATABASE_URL") or None
 

@@ -29,7 +29,8 @@ def forewarn_comments(tracker: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(("fmt", "expected"), [
-    ("md", "## 📋 Expectation summary: demo\n\nAs of Nov 25, 2026, 16:00 (UTC+8) · period 2026-W48\n"),
+    ("md", "## 📋 Expectation summary: demo\n\n"
+           "As of Nov 25, 2026, 16:00 (UTC+8) · period 2026-W48\n"),
     ("html", '<!DOCTYPE html>\n<html lang="en">'),
     ("json", '[\n  {\n    "version": 1,\n    "project": "demo",'),
 ])
@@ -58,6 +59,24 @@ def test_report_html_is_one_self_contained_file(
     page = out_file.read_text(encoding="utf-8")
     assert page.count("<svg") == 3 and "<style>" in page
     assert not re.search(r"<(link|script|img|iframe)\b|\bsrc=|url\(", page)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_report_html_of_two_projects_is_one_page(
+    capsys: pytest.CaptureFixture[str], two_project_config: Path, tmp_path: Path, language: str
+) -> None:
+    """It crashed with "'t' is undefined" (the page title named every project)."""
+    text = two_project_config.read_text(encoding="utf-8")
+    two_project_config.write_text(text.replace("language: en", f"language: {language}"),
+                                  encoding="utf-8")
+    out_file = tmp_path / "x.html"
+    code, _, err = run(capsys, "report", "--format", "html", "--out", str(out_file),
+                       "-c", str(two_project_config), "--now", DEMO_NOW)
+    assert (code, err) == (0, "")
+    page = out_file.read_text(encoding="utf-8")
+    separator = "、" if language == "zh-CN" else ", "
+    assert f"<title>forewarn · demo{separator}portal</title>" in page
+    assert page.count('<section class="project"') == 2 and page.count("<svg") == 6
 
 
 def test_report_json_follows_the_schema(capsys: pytest.CaptureFixture[str],
