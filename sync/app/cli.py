@@ -135,15 +135,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from connectors.base import Markup
     from sync.summary.model import ProjectSummary
     from sync.summary.report import render_report, summarize, unavailable_summary
 
     config = load_config(args.config)
     clock = _parse_now(args.now)
     summaries: dict[str, ProjectSummary] = {}
+    markups: dict[str, Markup] = {}
 
     def summary(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
         summaries[runtime.name] = summarize(runtime, store, report, now=clock())
+        markups[runtime.name] = runtime.style.markup
 
     reports = _cycles(config, settings, project=args.project, dry_run=True,
                       clock=clock, console=Console(quiet=True), then=summary)
@@ -151,7 +154,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
         config, report.project, errors=report.errors, now=clock()) for report in reports]
     templates = next((config.summary_for(config.project(report.project)).templates
                       for report in reports), None)
-    text = render_report(ordered, args.format, templates=templates).rstrip("\n")
+    text = render_report(ordered, args.format, templates=templates,
+                         markups=markups).rstrip("\n")
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
         console.print(f"wrote {args.out}")
@@ -304,7 +308,9 @@ def _add_report(commands: Commands) -> None:
     report = _with_config(commands.add_parser(
         "report", help="the expectation summary now, without writing to the tracker or state"))
     report.add_argument("--format", choices=("md", "json", "html"), default="md",
-                        help="md: Markdown; json: an array with one summary per project "
+                        help="md: each project's comment as its tracker shows it (GitHub "
+                             "Markdown, or Jira wiki markup for a Jira project); json: an "
+                             "array with one summary per project "
                              "(docs/summary.schema.json); html: one self-contained page")
     report.add_argument("--out", help="write to this file instead of standard output")
     report.add_argument("--project", help="only this project")

@@ -7,12 +7,13 @@ tracker cannot be reached gets a summary that shows its errors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from config.model import Config
+from connectors.base import Markup
 from rules.base import History
 from sync.cycle import CycleReport, ProjectRuntime, summary_input
 from sync.store.state import StateStore
@@ -49,12 +50,23 @@ def unavailable_summary(
 
 def render_report(
     summaries: Sequence[ProjectSummary], fmt: Literal["md", "json", "html"], *,
-    templates: Path | None = None,
+    templates: Path | None = None, markups: Mapping[str, Markup] | None = None,
 ) -> str:
-    """Markdown (one section per project), a JSON array, or one HTML page."""
+    """The tracker's own text (one section per project), a JSON array, or one HTML page.
+
+    ``md`` is each project's comment as its tracker would show it: GitHub Markdown with
+    a Mermaid burn-up, or for a Jira project (``markups``) Jira wiki markup with the
+    burn-up as a table, since Jira renders no Mermaid.
+    """
     if fmt == "json":
         return render_json(summaries) + "\n"
     if fmt == "html":
         return render_html(summaries, templates=templates)
-    return "\n---\n\n".join(render_summary(summary, "md", templates=templates)
-                            for summary in summaries)
+    sections = []
+    for summary in summaries:
+        flavor: Literal["md", "jira"] = (
+            "jira" if (markups or {}).get(summary.project) == "jira" else "md")
+        rule = "----" if flavor == "jira" else "---"
+        sections.append((rule, render_summary(summary, flavor, templates=templates)))
+    return "".join(text if not index else f"\n{rule}\n\n{text}"
+                   for index, (rule, text) in enumerate(sections))

@@ -91,3 +91,24 @@ def test_published_schema_is_current() -> None:
     assert published == summary_json_schema(), (
         "run: python -m sync.summary.model > docs/summary.schema.json")
     jsonschema.Draft202012Validator.check_schema(published)
+
+
+@pytest.mark.parametrize(("markup", "starts", "chart", "absent"), [
+    ("markdown", "## 📋 Expectation summary: demo", "```mermaid", "||"),
+    # Jira renders no Mermaid: its own wiki markup, and the burn-up as a table.
+    ("jira", "h2. 📋 Expectation summary: demo", "||Week||Scope||Done||", "```"),
+])
+def test_report_md_speaks_each_trackers_markup(markup: str, starts: str, chart: str,
+                                               absent: str, demo_config: Path,
+                                               tmp_path: Path, clock: Clock) -> None:
+    from sync.summary.report import render_report
+
+    store = StateStore(f"sqlite:///{tmp_path / 'summary.db'}")
+    try:
+        summary = cycle(demo_config, store, clock).summary
+    finally:
+        store.close()
+    other = summary.model_copy(update={"project": "portal"})
+    text = render_report([summary, other], "md", markups={"demo": markup, "portal": markup})
+    assert text.startswith(starts) and chart in text and absent not in text
+    assert text.count(starts.replace("demo", "portal")) == 1
