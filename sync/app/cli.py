@@ -165,20 +165,24 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from sync.app.output import READ_COMMENTS, demo_text
+
     source = examples_dir()
     workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="forewarn-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     for name in ("forewarn.yaml", "demo-tracker.json"):
         shutil.copy(source / name, workdir / name)
-    tracker = json.loads((workdir / "demo-tracker.json").read_text(encoding="utf-8"))
+    language = args.language
+    config_file = workdir / "forewarn.yaml"
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace(
+        "language: en", f"language: {language}"), encoding="utf-8")
+    tracker_file = workdir / "demo-tracker.json"
+    tracker = json.loads(tracker_file.read_text(encoding="utf-8"))
     clock = _parse_now(args.now or tracker["as_of"])
-    console.rule("[bold]forewarn demo")
-    console.print(
-        f"A sample project in a local JSON tracker ({workdir / 'demo-tracker.json'}), "
-        f"seen as of {clock().isoformat()}.\nforewarn finds what broke the promises made to "
-        "the client and writes its alerts back into the tracker.\n", highlight=False,
-    )
-    config = load_config(workdir / "forewarn.yaml")
+    console.rule(f"[bold]{demo_text(language, 'title')}")
+    console.print(demo_text(language, "intro", tracker=tracker_file, now=clock().isoformat()),
+                  highlight=False)
+    config = load_config(config_file)
     demo_settings = settings.model_copy(
         update={"state_url": f"sqlite:///{workdir / 'forewarn-demo.db'}"})
     bodies: list[str] = []
@@ -188,38 +192,40 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
     try:
         reports = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
                           console=console)
-        console.print("\nA second cycle with nothing new writes nothing:")
+        console.print(demo_text(language, "again"))
         again = _cycles(config, demo_settings, project=None, dry_run=False, clock=clock,
                         console=Console(quiet=True))
         for report in again:
             writes = len(report.outcome.writes) if report.outcome else 0
-            console.print(f"  {report.project}: {len(report.findings)} findings, "
-                          f"{writes} writes")
+            console.print(demo_text(language, "again.line", project=report.project,
+                                    findings=len(report.findings), writes=writes))
         would = _cycles(config, demo_settings, project=None, dry_run=True, clock=clock,
                         console=Console(quiet=True), summary=True)
-        bodies = [text for report in would for text in _summary_bodies(report)]
+        bodies = [text for report in would for text in _summary_bodies(report, language)]
     finally:
         if not args.dir:
             shutil.rmtree(workdir, ignore_errors=True)
     for body in bodies:
         console.out(body, highlight=False)
     if args.dir:
-        console.print(f"\nThe tracker with forewarn's comments and labels: {workdir}")
+        console.out(demo_text(language, "kept", tracker=tracker_file,
+                              command=READ_COMMENTS.format(tracker=tracker_file)),
+                    highlight=False)
     failed = not all(report.ok for report in [*reports, *again, *would])
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _summary_bodies(report: CycleReport) -> list[str]:
+def _summary_bodies(report: CycleReport, language: str = "en") -> list[str]:
     """The retrospectives, then the summary, a dry-run cycle would post: the demo's end."""
     from sync.actions import CreateComment, EditComment
+    from sync.app.output import demo_text
 
     posts = [action for action in report.plan.summary
              if isinstance(action, CreateComment | EditComment)]
     texts: list[str] = []
     for action in sorted(posts, key=lambda action: action.kind == "summary"):
-        what = "summary" if action.kind == "summary" else "milestone retrospective"
-        texts.append(f"\nThe {what} forewarn would post on {action.target} "
-                     "(`forewarn run --once --summary` posts it):\n")
+        what = demo_text(language, "what.summary" if action.kind == "summary" else "what.retro")
+        texts.append(demo_text(language, "post", what=what, target=action.target))
         texts.append(action.body)
     return texts
 
@@ -322,6 +328,8 @@ def _add_demo(commands: Commands) -> None:
     demo = commands.add_parser("demo", help="the whole job on a bundled sample project, offline")
     demo.add_argument("--dir", help="keep the demo's tracker and state in this folder")
     demo.add_argument("--now", help="as of this ISO time (default: the demo's own date)")
+    demo.add_argument("--language", choices=("en", "zh-CN"), default="en",
+                      help="the language of the demo: its alerts, summary and narration")
     demo.set_defaults(func=cmd_demo)
 
 

@@ -15,6 +15,51 @@ from sync.actions import WRITES
 from sync.cycle import CycleReport
 from sync.render import Style, headline
 
+#: What ``forewarn demo`` says around the job, in each language of ``--language``.
+DEMO_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "forewarn demo",
+        "intro": "A sample project in a local JSON tracker ({tracker}), seen as of {now}.\n"
+                 "forewarn finds what broke the promises made to the client and writes its "
+                 "alerts back into the tracker.\n",
+        "again": "\nA second cycle with nothing new writes nothing:",
+        "again.line": "  {project}: {findings} findings, {writes} writes",
+        "post": "\nThe {what} forewarn would post on {target} "
+                "(`forewarn run --once --summary` posts it):\n",
+        "what.summary": "summary",
+        "what.retro": "milestone retrospective",
+        "kept": "\nThe tracker with forewarn's comments and labels: {tracker}\n"
+                "Its comments are the \"comments\" whose author is \"forewarn\"; print them "
+                "with:\n  {command}",
+    },
+    "zh-CN": {
+        "title": "forewarn 演示",
+        "intro": "一个放在本地 JSON 跟踪器（{tracker}）中的示例项目，时间为 {now}。\n"
+                 "forewarn 找出违背对客户承诺的地方，并把提醒写回跟踪器。\n",
+        "again": "\n再运行一个周期，没有新情况，也就不写入任何内容：",
+        "again.line": "  {project}：{findings} 个发现，{writes} 次写入",
+        "post": "\nforewarn 将在 {target} 上发布的{what}（`forewarn run --once --summary` "
+                "会发布）：\n",
+        "what.summary": "预期摘要",
+        "what.retro": "里程碑回顾",
+        "kept": "\n带有 forewarn 评论和标签的跟踪器：{tracker}\n"
+                "其中作者为 \"forewarn\" 的 \"comments\" 就是它写的评论；用以下命令打印：\n"
+                "  {command}",
+    },
+}
+#: Prints the comments forewarn wrote into a local tracker file (the demo's last hint).
+READ_COMMENTS = (
+    "python3 -c 'import json, sys; [print(c[\"issue_key\"], c[\"body\"], sep=\"\\n\") "
+    "for c in json.load(open(sys.argv[1]))[\"comments\"] if c[\"author\"] == \"forewarn\"]' "
+    "{tracker}"
+)
+
+
+def demo_text(language: str, key: str, **values: object) -> str:
+    table = DEMO_TEXT.get(language, DEMO_TEXT["en"])
+    return table[key].format(**values)
+
+
 _SEVERITY_STYLE = {Severity.INFO: "dim", Severity.WARNING: "yellow", Severity.CRITICAL: "bold red"}
 
 
@@ -24,7 +69,9 @@ def findings_table(findings: Sequence[Finding], style: Style, title: str) -> Tab
     table.add_column("severity")
     table.add_column("subject", overflow="fold")
     table.add_column("finding", overflow="fold")
-    plain = Style(markup="markdown", language=style.language, timezone=style.timezone)
+    # The console is read by the team: the team's voice (who asked, the SLA, what to do).
+    plain = Style(markup="markdown", language=style.language, timezone=style.timezone,
+                  audience="team")
     for finding in findings:
         table.add_row(
             f"{finding.rule_id} ({finding.kind})",

@@ -140,3 +140,17 @@ def test_demo_ends_with_the_summary_it_would_post(capsys: pytest.CaptureFixture[
     assert "```mermaid\nxychart-beta" in summary
     assert out.rstrip().endswith(
         "<sub>forewarn · expectation summary 2026-W48 · updated in place during the period</sub>")
+
+
+def test_the_demo_in_chinese_and_where_its_comments_are(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "demo", "--language", "zh-CN", "--dir", str(tmp_path / "out"))
+    assert code == 0
+    assert "forewarn 演示" in out and "再运行一个周期" in out
+    assert "## 📋 预期摘要：demo" in out and "Expectation summary" not in out
+    tracker = tmp_path / "out" / "demo-tracker.json"
+    # It ends by saying where the comments are and how to print them.
+    assert out.rstrip().endswith(f'if c["author"] == "forewarn"]\' {tracker}')
+    comments = forewarn_comments(tracker)
+    assert comments and all("已通知团队" in body for body in comments)
