@@ -287,7 +287,7 @@ def _resolved(
         asked = evidence.get("asked_at")
         replies = sorted(
             (c for c in snapshot.comments
-             if c.issue_key == known.subject_key and not c.is_ours
+             if c.issue_key == known.subject_key and not c.is_ours and c.is_public
              and snapshot.person(c.author).kind == "team"
              and (not isinstance(asked, datetime) or c.created_at > asked)),
             key=lambda c: c.created_at,

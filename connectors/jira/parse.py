@@ -12,6 +12,11 @@ bite here:
   flattened to text so that an excerpt can still be shown.
 * A search result embeds its newest comments and changelog entries only, with
   their totals: the connector completes them when the totals say so.
+* A comment is restricted three ways, and each means the client never saw it:
+  ``visibility`` (a project role or group; Cloud and Data Center), ``jsdPublic:
+  false`` (a Jira Service Management internal note, Cloud), or the comment
+  property ``sd.public.comment`` holding ``{"internal": true}`` (how Service
+  Management stores the note; listed with ``expand=properties``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ from connectors.jira.values import (
     parse_timestamp,
 )
 from connectors.markers import find_marker, is_acked
-from connectors.model import EXCERPT_CHARS, Comment, Issue, Person, utc
+from connectors.model import EXCERPT_CHARS, PUBLIC, Comment, Issue, Person, Visibility, utc
+
+#: The comment property Jira Service Management keeps an internal note's flag in.
+INTERNAL_PROPERTY = "sd.public.comment"
 
 # --- people and text ---------------------------------------------------------
 
@@ -53,12 +61,29 @@ def person_from(user: object) -> Person | None:
     if pid is None or not isinstance(user, dict):
         return None
     email = user.get("emailAddress")
+    account_type = user.get("accountType")
     return Person(
         id=pid,
         name=str(user.get("displayName") or pid),
-        kind="bot" if user.get("accountType") == "app" else "unknown",
+        kind="bot" if account_type == "app" else "unknown",
         email=email if isinstance(email, str) and email else None,
+        account_type=account_type if isinstance(account_type, str) and account_type else None,
     )
+
+
+def comment_visibility(data: Json) -> Visibility:
+    """Who may read a comment (see the module docstring); public unless Jira says otherwise."""
+    restriction = obj_or_empty(data.get("visibility"))
+    kind, name = restriction.get("type"), restriction.get("value")
+    if kind in ("role", "group") and isinstance(name, str) and name:
+        return Visibility("role" if kind == "role" else "group", name)
+    if data.get("jsdPublic") is False:
+        return Visibility("internal")
+    for prop in list_or_empty(data.get("properties")):
+        if isinstance(prop, dict) and prop.get("key") == INTERNAL_PROPERTY \
+                and obj_or_empty(prop.get("value")).get("internal") is True:
+            return Visibility("internal")
+    return PUBLIC
 
 
 def adf_text(node: object) -> str:
@@ -108,6 +133,7 @@ def comment_from(raw: object, issue_key: str, *, me: str | None) -> tuple[Commen
         is_ours=ours,
         marker=find_marker(text) if ours else None,
         acked=is_acked(text) if ours else False,
+        visibility=comment_visibility(data),
     )
     return comment, author
 
