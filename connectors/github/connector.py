@@ -40,20 +40,20 @@ import logging
 import re
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment, restriction_refused
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
 from connectors.markers import Marker
-from connectors.model import Change, Comment, Snapshot, now, parse_utc
+from connectors.model import Change, Comment, Membership, Snapshot, Visibility, now, parse_utc
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -327,6 +327,14 @@ class GitHubConnector:
             requests=self._http.requests_made - started,
         )
 
+    def members(self, groups: Sequence[Membership]) -> dict[Membership, frozenset[str]]:
+        """GitHub has no project roles or groups here: ``team: members`` is its keyword."""
+        if not groups:
+            return {}
+        msg = (f"GitHub {self.repo}: project roles and groups are Jira's "
+               f"({', '.join(map(str, groups))}); on GitHub write team: members or logins")
+        raise FatalError(msg)
+
     def _since(self, cursor: str | None) -> datetime | None:
         if cursor is None:
             return None
@@ -371,8 +379,15 @@ class GitHubConnector:
                 return RemoteComment(id=str(raw.get("id")), issue_key=issue_key, body=body)
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+    def _public_only(self, visibility: Visibility | None) -> None:
+        refused = restriction_refused(f"GitHub {self.repo}", visibility)
+        if refused:
+            raise FatalError(refused)
+
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
         """Post once: before any retry, look for the marker in case the first post landed."""
+        self._public_only(visibility)
         number = self._number(issue_key)
         tag = marker.tag(self.markup)
         text = fit_comment(marker.stamp(body, self.markup), tag)
@@ -395,7 +410,9 @@ class GitHubConnector:
         except FatalError as error:
             raise CannotPostComment(str(error)) from None
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
+        self._public_only(visibility)
         self._number(issue_key)
         if not comment_id.isdigit():
             msg = f"GitHub {self.repo}: {comment_id!r} is not a comment id"

@@ -117,6 +117,19 @@ def body_text(body: object) -> str:
     return ""
 
 
+def comment_payload(body: str, visibility: Visibility | None) -> Json:
+    """A comment's POST/PUT body: restricted by ``visibility`` (a role or a group) or, for a
+    Service Management internal note, by the ``sd.public.comment`` property."""
+    payload: Json = {"body": body}
+    if visibility is None or visibility.is_public:
+        return payload
+    if visibility.kind == "internal":
+        payload["properties"] = [{"key": INTERNAL_PROPERTY, "value": {"internal": True}}]
+    else:
+        payload["visibility"] = {"type": visibility.kind, "value": visibility.name}
+    return payload
+
+
 def comment_from(raw: object, issue_key: str, *, me: str | None) -> tuple[Comment, Person | None]:
     """One comment; marker and acknowledgement are read only from our own comments."""
     data = need_dict(raw, "comment")
@@ -229,6 +242,18 @@ def embedded_comments(raw: object) -> tuple[list[Any], int]:
     comments = list_or_empty(page.get("comments"))
     total = page.get("total")
     return comments, total if isinstance(total, int) else len(comments)
+
+
+def comments_changed(comments: list[Any], since: datetime | None) -> bool:
+    """Whether any of these comments is new or edited since the cursor (any, without one)."""
+    for raw in comments:
+        if since is None:
+            return True
+        stamp = raw.get("updated") or raw.get("created") if isinstance(raw, dict) else None
+        changed = parse_timestamp(stamp) if isinstance(stamp, str) else None
+        if changed is None or changed >= since:
+            return True
+    return False
 
 
 def embedded_histories(raw: object) -> tuple[list[Any], int]:
