@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from config.audience_checks import audience_problems
 from config.calendars import DEFAULT_CALENDAR_NAME
 from config.fields import Loc
 from rules.registry import suggest
@@ -71,7 +72,8 @@ def reference_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
         else:
             names[name] = index
 
-    known = _Known(kinds=kinds, calendars=calendars, rule_ids=rule_ids, rule_scopes=rule_scopes)
+    known = _Known(kinds=kinds, calendars=calendars, rule_ids=rule_ids, rule_scopes=rule_scopes,
+                   trackers={str(name): _mapping(t) for name, t in trackers.items()})
     for index, project in enumerate(projects):
         if isinstance(project, Mapping):
             problems.extend(_project_problems(project, ("projects", index), known))
@@ -102,6 +104,7 @@ class _Known:
     calendars: Sequence[str]
     rule_ids: Mapping[str, int]
     rule_scopes: Mapping[str, list[str]]
+    trackers: Mapping[str, Mapping[str, Any]]
 
 
 #: ``add(key, message)``: a problem at one key of the project (None: the project itself).
@@ -129,6 +132,9 @@ def _project_problems(
         _jira_keys(project, add)
     for position, message in _rule_references(project, known):
         problems.append(((*loc, "rules", position), f"{owner}: {message}"))
+    tracker = known.trackers.get(str(project.get("tracker")), {})
+    for keys, message in audience_problems(project, kind, tracker):
+        problems.append(((*loc, *keys), f"{owner}: {message}"))
     return problems
 
 

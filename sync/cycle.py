@@ -1,12 +1,14 @@
 """One cycle for one project: fetch -> evaluate -> plan -> publish -> record.
 
 The plan holds every write of the cycle: alerts and labels
-(``sync/reconcile.py``) and, when asked for, the period's summary and due
+(``sync/reconcile.py``), the team digest where the project has one
+(``sync/digest.py``) and, when asked for, the period's summary and due
 retrospectives (``sync/summary/plan.py``); ``sync/publish.py`` carries it out
-under one write budget. The cursor, the cached snapshot and the connector's
-memo are saved only after the cycle's writes are done and recorded (a
-bookmark covers only data that was safely processed); a cycle that dies is
-simply repeated.
+under one write budget. Who is client or team is decided first, with the
+members of the Jira roles and groups the project names (``Connector.members``).
+The cursor, the cached snapshot and the connector's memo are saved only
+after the cycle's writes are done and recorded (a bookmark covers only data
+that was safely processed); a cycle that dies is simply repeated.
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ from datetime import date, datetime
 
 from config.summary import Summary as SummarySettings
 from connectors.base import Connector, DictMemo
-from connectors.model import Snapshot
+from connectors.errors import TrackerError
+from connectors.model import Comment, Membership, Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
-from rules.people import classify
+from rules.people import Spec, classify, hidden_email_advice, hidden_emails, memberships
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, with_writes
+from sync.digest import marker_for, plan_digest
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
+from sync.routing import Routing
 from sync.store.state import FindingRecord, StateStore
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
@@ -54,9 +59,11 @@ class ProjectRuntime:
     memo: DictMemo = field(default_factory=DictMemo)
     status_issue: str | None = None
     notify: tuple[str, ...] = ()
-    clients: str | Sequence[str] | None = None
-    team: str | Sequence[str] | None = None
+    clients: Spec = None
+    team: Spec = None
     bots: Sequence[str] = ()
+    #: Where alerts go and how the first cycle backfills (``alerts``, ``backfill``).
+    routing: Routing = field(default_factory=Routing)
     write_budget: int = 50
     #: Asked between writes: a reason to stop writing now (the daemon's shutdown or lost lease).
     stop: Callable[[], str | None] | None = None
@@ -86,6 +93,10 @@ class CycleReport:
     summary: ProjectSummary | None = None
     #: Why that summary cannot be posted where the config says (also among ``errors``).
     summary_problem: str | None = None
+    #: What the run should tell the admin although nothing failed (printed in yellow).
+    warnings: list[str] = field(default_factory=list)
+    #: People an e-mail pattern of clients/team could not judge (no visible e-mail).
+    hidden_emails: int = 0
 
     @property
     def ok(self) -> bool:
@@ -193,8 +204,7 @@ def _cycle(
     report.skipped = list(fetched.skipped)
     snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
     me = runtime.connector.whoami()
-    people = classify(snapshot, clients=runtime.clients, team=runtime.team,
-                      bots=runtime.bots, self_ids=[me])
+    people = _who_is_who(runtime, snapshot, me, report, first=cached is None)
     report.snapshot = people
     history = history_for(snapshot, store.due_date_history(runtime.name), now)
     report.history = history
@@ -204,9 +214,12 @@ def _cycle(
                     findings=store.findings(runtime.name))
     with frozen_for_gc():
         report.findings = evaluate(runtime, people, ctx, report)
+        backfill = runtime.routing.backfills(cached is None)
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
-                           notify=runtime.notify, me=me)
+                           notify=runtime.notify, me=me, routing=runtime.routing,
+                           backfill=backfill)
+        report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now)
     if summary:
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     if report.dry_run:
@@ -229,6 +242,74 @@ def _cycle(
     store.save_progress(runtime.name, cursor=fetched.cursor,
                         snapshot=replace(cached_after, people=dict(snapshot.people)),
                         memo=runtime.memo, now=now)
+
+
+def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: CycleReport,
+                *, first: bool) -> Snapshot:
+    """Everyone's kind, with the members of the roles and groups the project names; the
+    first cycle says how many people an e-mail pattern cannot judge."""
+    groups = memberships(runtime.clients, runtime.team)
+    members: dict[Membership, frozenset[str]] = (
+        runtime.connector.members(groups) if groups else {})
+    report.hidden_emails = hidden_emails(snapshot, clients=runtime.clients, team=runtime.team,
+                                         bots=runtime.bots, self_ids=[me], members=members)
+    if first and report.hidden_emails:
+        advice = hidden_email_advice(runtime.name, report.hidden_emails)
+        log.warning("%s", advice)
+        report.warnings.append(advice)
+    return classify(snapshot, clients=runtime.clients, team=runtime.team, bots=runtime.bots,
+                    self_ids=[me], members=members)
+
+
+def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,
+                 snapshot: Snapshot, now: datetime) -> Plan:
+    """The team digest (``alerts.to: digest``) or the backfill digest, when there is one."""
+    routing = runtime.routing
+    # Alerts per finding: only the first cycle's backfill makes a digest (kept up to date
+    # until what it lists is resolved); with to: digest, the digest holds every finding.
+    backfill = routing.per_finding
+    if backfill and not (any(r.backfilled for r in report.plan.records)
+                         or str(marker_for(runtime.name, backfill=True)) in actual.comments):
+        return Plan()
+    if routing.team_issue is None:
+        if backfill:
+            report.warnings.append(
+                f"{runtime.name}: {sum(bool(r.backfilled) for r in report.plan.records)} "
+                "findings were already there; with no team issue (alerts.issue or "
+                "status_issue) to list them in, they are only labelled")
+        return Plan()
+    seen = _seen_digest(runtime, actual, snapshot, backfill=backfill, now=now, report=report)
+    notify = tuple(dict.fromkeys([*runtime.notify, *(p for f in report.findings
+                                                     for p in f.notify)]))
+    return Plan(actions=tuple(plan_digest(
+        project=runtime.name, findings=report.findings, records=report.plan.records,
+        issues={issue.key: issue for issue in snapshot.issues}, actual=actual, seen=seen,
+        style=runtime.style, routing=routing, notify=notify, backfill=backfill,
+    )))
+
+
+def _seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
+                 backfill: bool, now: datetime, report: CycleReport) -> Comment | None:
+    """The digest as the tracker shows it. A team issue outside the project is not in the
+    snapshot: when the state store does not know the digest (a first cycle, a lost
+    database), the tracker is asked, so that it is adopted and never posted twice."""
+    marker = marker_for(runtime.name, backfill=backfill)
+    target = runtime.routing.team_issue
+    assert target is not None
+    seen = Seen.of(snapshot).on(marker, target)
+    if seen is not None or str(marker) in actual.comments \
+            or any(issue.key == target for issue in snapshot.issues):
+        return seen
+    try:
+        found = runtime.connector.find_comment(target, marker)
+    except TrackerError as error:
+        report.errors.append(f"the team issue {target} cannot be read: {error}")
+        return None
+    if found is None:
+        return None
+    return Comment(id=found.id, issue_key=target, author=runtime.connector.whoami(),
+                   created_at=now, body_excerpt=found.body[:500], is_ours=True,
+                   marker=str(marker))
 
 
 def _summary_plan(

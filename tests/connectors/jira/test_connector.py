@@ -23,7 +23,7 @@ from responses import matchers
 from connectors.base import Connector, DictMemo
 from connectors.errors import CannotPostComment, FatalError, RetriableError
 from connectors.markers import Marker
-from connectors.model import PUBLIC, Membership, Visibility
+from connectors.model import PUBLIC, Visibility
 from connectors.retry import RetryPolicy
 from tests.connectors.jira.support import (
     CLOUD,

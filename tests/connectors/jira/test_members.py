@@ -13,8 +13,8 @@ from responses import matchers
 
 from connectors.errors import FatalError
 from connectors.model import Membership
-from tests.connectors.jira.support import CLOUD, NOW, SERVER, add_recorded, body, make, warm_memo
 from tests.conftest import Clock
+from tests.connectors.jira.support import CLOUD, NOW, SERVER, add_recorded, body, make, warm_memo
 
 DEVS = Membership("role", "Developers")
 ADMINS = Membership("group", "jira-administrators")

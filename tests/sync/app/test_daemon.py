@@ -123,10 +123,10 @@ def test_a_summary_the_tracker_refused_is_counted_as_failed(
     create = LocalConnector.create_comment
 
     def refuse_summaries(self: LocalConnector, issue_key: str, body: str, *,
-                         marker: Marker) -> str:
+                         marker: Marker, visibility: Visibility | None = None) -> str:
         if marker.subject.startswith("summary."):
             raise FatalError("403 locked issue")
-        return create(self, issue_key, body, marker=marker)
+        return create(self, issue_key, body, marker=marker, visibility=visibility)
 
     monkeypatch.setattr(LocalConnector, "create_comment", refuse_summaries)
     with in_process(demo_config, clock) as daemon:
