@@ -20,6 +20,7 @@ from config import load_settings
 from connectors.errors import FatalError
 from connectors.local import LocalConnector
 from connectors.markers import Marker, find_marker
+from connectors.model import Visibility
 from sync.app.daemon import Daemon, DaemonOptions
 from tests.conftest import Clock
 
