@@ -196,12 +196,26 @@ def hidden_emails(
     return sum(decide.blind(person) for person in snapshot.people.values())
 
 
+def without_email(snapshot: Snapshot) -> int:
+    """People (bots aside) on a tracker that hides e-mail addresses (Jira Cloud: its people
+    carry an ``account_type``) whose address it hides. Call it on a classified snapshot."""
+    return sum(1 for person in snapshot.people.values()
+               if person.account_type and person.kind != "bot" and not person.email)
+
+
 def hidden_email_advice(project: str, count: int) -> str:
     """What the first cycle (and ``check-config --connect``) says about the blind spots."""
     people = "1 person shows" if count == 1 else f"{count} people show"
     return (f"{project}: {people} no e-mail address, so the e-mail patterns in clients/team "
             "cannot tell whether they are clients; name them by account id, or write "
             "team: {role: …} or {group: …} (clients: customers on a service desk)")
+
+
+def without_email_note(project: str, count: int) -> str:
+    """What the first cycle says when e-mails are hidden but nobody depends on them."""
+    people = "1 person shows" if count == 1 else f"{count} people show"
+    return (f"{project}: {people} no e-mail address; clients/team tell who they are by "
+            "account id, role, group or service desk customer")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,15 @@ from connectors.model import Comment, Membership, Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
-from rules.people import Spec, classify, hidden_email_advice, hidden_emails, memberships
+from rules.people import (
+    Spec,
+    classify,
+    hidden_email_advice,
+    hidden_emails,
+    memberships,
+    without_email,
+    without_email_note,
+)
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, with_writes
@@ -97,6 +105,10 @@ class CycleReport:
     warnings: list[str] = field(default_factory=list)
     #: People an e-mail pattern of clients/team could not judge (no visible e-mail).
     hidden_emails: int = 0
+    #: People whose e-mail the tracker hides (Jira Cloud), judged or not.
+    without_email: int = 0
+    #: What the run says for the admin's information (printed dim).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -253,12 +265,16 @@ def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: Cy
         runtime.connector.members(groups) if groups else {})
     report.hidden_emails = hidden_emails(snapshot, clients=runtime.clients, team=runtime.team,
                                          bots=runtime.bots, self_ids=[me], members=members)
+    people = classify(snapshot, clients=runtime.clients, team=runtime.team, bots=runtime.bots,
+                      self_ids=[me], members=members)
+    report.without_email = without_email(people)
     if first and report.hidden_emails:
         advice = hidden_email_advice(runtime.name, report.hidden_emails)
         log.warning("%s", advice)
         report.warnings.append(advice)
-    return classify(snapshot, clients=runtime.clients, team=runtime.team, bots=runtime.bots,
-                    self_ids=[me], members=members)
+    elif first and report.without_email:
+        report.notes.append(without_email_note(runtime.name, report.without_email))
+    return people
 
 
 def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,

@@ -29,9 +29,12 @@ TO_DO, IN_PROGRESS, DONE = "To Do", "In Progress", "Done"
 class WPerson:
     id: str
     name: str
-    email: str
+    #: None where the tracker hides it (Jira Cloud profile visibility)
+    email: str | None
     #: GitHub's author_association of what the person writes
     association: str = "NONE"
+    #: Jira Cloud's accountType: atlassian, app, or customer (Service Management)
+    account_type: str = "atlassian"
 
 
 @dataclass
@@ -124,9 +127,12 @@ class World:
     # -- building a scenario ----------------------------------------------------------
 
     def person(self, pid: str, *, association: str = "NONE", name: str | None = None,
-               email: str | None = None) -> WPerson:
-        """Someone with a say in the project (``name`` and ``email`` made up from the id)."""
-        who = WPerson(pid, name or pid.title(), email or f"{pid}@example.com", association)
+               email: str | None = None, hide_email: bool = False,
+               account_type: str = "atlassian") -> WPerson:
+        """Someone with a say in the project (``name`` and ``email`` made up from the id);
+        ``hide_email`` as Jira Cloud does for a profile that keeps it private."""
+        address = None if hide_email else email or f"{pid}@example.com"
+        who = WPerson(pid, name or pid.title(), address, association, account_type)
         self.people[pid] = who
         return who
 
