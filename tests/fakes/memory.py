@@ -46,7 +46,8 @@ class MemoryConnector:
         people = {p.id: Person(id=p.id, name=p.name, association=p.association)
                   for p in world.people.values()}
         issues = tuple(
-            Issue(key=self.key(i.number), title=i.title, url="", state="open"
+            Issue(key=self.key(i.number), title=i.title,
+                  url=f"https://tracker.example/{self.repo}/issues/{i.number}", state="open"
                   if i.state == "open" else "closed", created_at=i.created, author=i.author,
                   closed_at=i.closed, updated_at=i.updated, labels=tuple(i.labels),
                   milestone_keys=(self._milestone_key(i.milestone),) if i.milestone else ())
