@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 import pytest
 
 from connectors.model import Comment, Issue, Membership, Person, PersonKind, Snapshot
-from rules.people import Spec, classify, hidden_email_advice, hidden_emails, memberships
+from rules.people import (
+    Spec,
+    classify,
+    hidden_email_advice,
+    hidden_emails,
+    memberships,
+    without_email,
+    without_email_note,
+)
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 DEVS = Membership("role", "Developers")
@@ -197,3 +205,17 @@ def test_only_people_change() -> None:
         "ghost": "team",  # an author the connector did not describe: classified by id
     }
     assert snapshot.people["ann"].kind == "unknown"  # the input is not modified
+
+
+def test_people_whose_email_jira_hides_are_counted() -> None:
+    people = {p.id: p for p in (
+        person("a", account_type="atlassian"),                        # hidden
+        person("b", account_type="customer"),                         # hidden
+        person("c", email="c@x.example", account_type="atlassian"),   # shown
+        person("d", account_type="app", kind="bot"),                  # a bot
+        person("gh-user"),                                             # GitHub: no e-mail given
+    )}
+    assert without_email(Snapshot(project="p", fetched_at=T0, people=people)) == 2
+    assert without_email_note("billing", 2) == (
+        "billing: 2 people show no e-mail address; clients/team tell who they are by account "
+        "id, role, group or service desk customer")
