@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
+from benchmarks.backfill import adopt
 from connectors.base import DictMemo
 from connectors.markers import find_marker
 from connectors.model import Visibility
@@ -218,3 +220,20 @@ def test_no_labels_on_a_client_visible_tracker(
     assert {n: i.labels for n, i in world.issues.items() if i.labels} == {
         6: ["awaiting-reply"], 7: ["bug", "p1"]}  # people's own labels only
     assert TEAM in world.people
+
+
+def test_adopting_a_3000_issue_project_writes_one_comment_and_the_labels(
+    tmp_path: Path,
+) -> None:
+    # benchmarks/backfill.py's generated project and cycles, with a budget large enough
+    # for the first cycle to write everything it plans (docs/benchmarks.md has the rest).
+    result = adopt("backfill: digest", tmp_path, budget=10_000)
+    assert result["cycles"] == 1
+    labels = result["first"]["labels added"]
+    assert result["first"] == {"digest comments": 1, "labels added": labels}
+    assert labels > 400 and result["commented_issues"] == 1 and result["on_team_issue"]
+    assert result["quiet"] == 0  # the next cycle: nothing changed, nothing written
+    # Three days on: the new question, and the warnings that became breaches, get alerts of
+    # their own; the digest is edited, never posted again.
+    assert result["later"]["digest edits"] == 1 and "digest comments" not in result["later"]
+    assert result["later"]["alert comments"] >= 1
