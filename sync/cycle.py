@@ -256,25 +256,52 @@ def _cycle(
                         memo=runtime.memo, now=now)
 
 
-def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: CycleReport,
-                *, first: bool) -> Snapshot:
-    """Everyone's kind, with the members of the roles and groups the project names; the
-    first cycle says how many people an e-mail pattern cannot judge."""
+@dataclass(frozen=True, slots=True)
+class WhoIsWho:
+    """A snapshot with everyone's kind decided, and what e-mail addresses could not tell."""
+
+    snapshot: Snapshot
+    #: People an e-mail pattern of clients/team could not judge (no visible e-mail).
+    hidden_emails: int
+    #: People whose e-mail the tracker hides (Jira Cloud), judged or not.
+    without_email: int
+
+    def advice(self, project: str) -> str | None:
+        """What to tell the admin: a warning when patterns cannot judge people, else a note
+        when e-mails are hidden but nothing depends on them, else None."""
+        if self.hidden_emails:
+            return hidden_email_advice(project, self.hidden_emails)
+        if self.without_email:
+            return without_email_note(project, self.without_email)
+        return None
+
+
+def who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str) -> WhoIsWho:
+    """Everyone's kind, with the members of the roles and groups the project names (read
+    through the connector, at most daily). ``forewarn check-config --connect`` can call it
+    on a fetched snapshot to show ``hidden_emails`` and ``advice``."""
     groups = memberships(runtime.clients, runtime.team)
     members: dict[Membership, frozenset[str]] = (
         runtime.connector.members(groups) if groups else {})
-    report.hidden_emails = hidden_emails(snapshot, clients=runtime.clients, team=runtime.team,
-                                         bots=runtime.bots, self_ids=[me], members=members)
+    blind = hidden_emails(snapshot, clients=runtime.clients, team=runtime.team,
+                          bots=runtime.bots, self_ids=[me], members=members)
     people = classify(snapshot, clients=runtime.clients, team=runtime.team, bots=runtime.bots,
                       self_ids=[me], members=members)
-    report.without_email = without_email(people)
-    if first and report.hidden_emails:
-        advice = hidden_email_advice(runtime.name, report.hidden_emails)
+    return WhoIsWho(snapshot=people, hidden_emails=blind, without_email=without_email(people))
+
+
+def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: CycleReport,
+                *, first: bool) -> Snapshot:
+    """``who_is_who``, and on the project's first cycle what e-mail addresses could not tell."""
+    found = who_is_who(runtime, snapshot, me)
+    report.hidden_emails, report.without_email = found.hidden_emails, found.without_email
+    advice = found.advice(runtime.name) if first else None
+    if advice and found.hidden_emails:
         log.warning("%s", advice)
         report.warnings.append(advice)
-    elif first and report.without_email:
-        report.notes.append(without_email_note(runtime.name, report.without_email))
-    return people
+    elif advice:
+        report.notes.append(advice)
+    return found.snapshot
 
 
 def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,

@@ -43,7 +43,7 @@ class MemoryConnector:
 
     def fetch(self, cursor: str | None) -> FetchResult:
         world = self.world
-        people = {p.id: Person(id=p.id, name=p.name, association=p.association)
+        people = {p.id: Person(id=p.id, name=p.name, email=p.email, association=p.association)
                   for p in world.people.values()}
         issues = tuple(
             Issue(key=self.key(i.number), title=i.title,
