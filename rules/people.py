@@ -11,7 +11,8 @@ A project says who its clients are, who its team is, or both::
       - {name: ops, tracker: acme, jira_project: OPS,
          team: [{group: acme-team}, {role: Developers}, "*@acme.example"]}
 
-``classify(snapshot, clients=..., team=..., bots=..., self_ids=..., members=...)``
+``People(clients=..., team=..., bots=..., self_ids=..., members=...).classify(snapshot)``
+(or ``classify(snapshot, clients=..., …)`` where no role or group is named)
 returns the same snapshot (issues, comments and changes are shared, not copied)
 with every person's ``kind`` decided. ``members`` says who belongs to each Jira
 project role and group the settings name (``Membership`` → person ids): the
@@ -50,7 +51,7 @@ wait for a reply.
 
 **E-mail blind spots.** Jira Cloud hides many people's e-mail addresses, so
 an e-mail pattern (``*@client.example``) cannot see them: they fall to step 4
-whatever their address. ``hidden_emails`` counts the people an e-mail pattern
+whatever their address. ``People.hidden_emails`` counts the people an e-mail pattern
 could not judge (no visible e-mail, decided by no id, name, role, group or
 keyword), so the run can say how many and what to write instead.
 """
@@ -149,51 +150,55 @@ def _by_association(person: Person) -> PersonKind | None:
     return "team" if person.association.upper() in INSIDE_ASSOCIATIONS else "client"
 
 
+@dataclass(frozen=True, slots=True)
+class People:
+    """A project's ``clients``, ``team`` and ``bots``, forewarn's own ids, and who is in the
+    roles and groups they name: what decides everyone's kind."""
+
+    clients: Spec = None
+    team: Spec = None
+    bots: Sequence[str] = ()
+    self_ids: Sequence[str] = ()
+    members: Members = dataclasses.field(default_factory=dict)
+
+    def _decider(self) -> _Decider:
+        return _Decider.build(clients=self.clients, team=self.team, bots=self.bots,
+                              self_ids=self.self_ids, members=self.members)
+
+    def classify(self, snapshot: Snapshot) -> Snapshot:
+        """The snapshot with every person's kind decided (see the module docstring)."""
+        decide = self._decider()
+
+        def decided(person: Person) -> Person:
+            kind = decide(person)
+            return person if kind == person.kind else dataclasses.replace(person, kind=kind)
+
+        people = {person_id: decided(person) for person_id, person in snapshot.people.items()}
+        # Authors and assignees the connector did not describe are classified by id.
+        for person_id in _referenced(snapshot):
+            if person_id not in people:
+                people[person_id] = decided(Person(id=person_id, name=person_id))
+        return dataclasses.replace(snapshot, people=people)
+
+    def hidden_emails(self, snapshot: Snapshot) -> int:
+        """How many people an e-mail pattern of ``clients``/``team`` could not judge.
+
+        They show no e-mail (Jira Cloud hides it unless the profile allows it) and
+        nothing else names them: no id or name pattern, role, group or keyword. Zero
+        when neither setting holds an e-mail pattern.
+        """
+        decide = self._decider()
+        if not (decide.clients.patterns.by_email or decide.team.patterns.by_email):
+            return 0
+        return sum(decide.blind(person) for person in snapshot.people.values())
+
+
 def classify(
-    snapshot: Snapshot,
-    *,
-    clients: Spec,
-    team: Spec,
-    bots: Sequence[str] = (),
+    snapshot: Snapshot, *, clients: Spec, team: Spec, bots: Sequence[str] = (),
     self_ids: Sequence[str] = (),
-    members: Members | None = None,
 ) -> Snapshot:
-    """The snapshot with every person's kind decided (see the module docstring)."""
-    decide = _Decider.build(clients=clients, team=team, bots=bots, self_ids=self_ids,
-                            members=members or {})
-
-    def decided(person: Person) -> Person:
-        kind = decide(person)
-        return person if kind == person.kind else dataclasses.replace(person, kind=kind)
-
-    people = {person_id: decided(person) for person_id, person in snapshot.people.items()}
-    # Authors and assignees the connector did not describe are classified by id.
-    for person_id in _referenced(snapshot):
-        if person_id not in people:
-            people[person_id] = decided(Person(id=person_id, name=person_id))
-    return dataclasses.replace(snapshot, people=people)
-
-
-def hidden_emails(
-    snapshot: Snapshot,
-    *,
-    clients: Spec,
-    team: Spec,
-    bots: Sequence[str] = (),
-    self_ids: Sequence[str] = (),
-    members: Members | None = None,
-) -> int:
-    """How many people an e-mail pattern of ``clients``/``team`` could not judge.
-
-    They show no e-mail (Jira Cloud hides it unless the profile allows it) and
-    nothing else names them: no id or name pattern, role, group or keyword. Zero
-    when neither setting holds an e-mail pattern.
-    """
-    decide = _Decider.build(clients=clients, team=team, bots=bots, self_ids=self_ids,
-                            members=members or {})
-    if not (decide.clients.patterns.by_email or decide.team.patterns.by_email):
-        return 0
-    return sum(decide.blind(person) for person in snapshot.people.values())
+    """``People(...).classify(snapshot)`` for settings that name no role or group."""
+    return People(clients, team, bots, self_ids).classify(snapshot)
 
 
 def without_email(snapshot: Snapshot) -> int:

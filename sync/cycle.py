@@ -30,10 +30,9 @@ from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
 from rules.people import (
+    People,
     Spec,
-    classify,
     hidden_email_advice,
-    hidden_emails,
     memberships,
     without_email,
     without_email_note,
@@ -283,11 +282,10 @@ def who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str) -> WhoIsWho
     groups = memberships(runtime.clients, runtime.team)
     members: dict[Membership, frozenset[str]] = (
         runtime.connector.members(groups) if groups else {})
-    blind = hidden_emails(snapshot, clients=runtime.clients, team=runtime.team,
-                          bots=runtime.bots, self_ids=[me], members=members)
-    people = classify(snapshot, clients=runtime.clients, team=runtime.team, bots=runtime.bots,
-                      self_ids=[me], members=members)
-    return WhoIsWho(snapshot=people, hidden_emails=blind, without_email=without_email(people))
+    settings = People(runtime.clients, runtime.team, runtime.bots, (me,), members)
+    people = settings.classify(snapshot)
+    return WhoIsWho(snapshot=people, hidden_emails=settings.hidden_emails(snapshot),
+                    without_email=without_email(people))
 
 
 def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: CycleReport,

@@ -18,7 +18,8 @@ Service Management internal note, ``jsdPublic: false``. Seen on Wednesday
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -111,14 +112,24 @@ def build_site(clock: Clock) -> FakeJira:
                     token=TOKEN)
 
 
+Served = Callable[[str], AbstractContextManager[tuple[Path, Clock, FakeJira]]]
+
+
 @pytest.fixture
-def setup(configure: Callable[..., Path]) -> Callable[[str], tuple[Path, Clock, FakeJira]]:
-    def make(template: str) -> tuple[Path, Clock, FakeJira]:
+def served(configure: Callable[..., Path]) -> Served:
+    """``with served(CONFIG) as (config, clock, site)``: the config, the clock and the site,
+    served for the length of the block."""
+
+    @contextmanager
+    def serve(template: str) -> Iterator[tuple[Path, Clock, FakeJira]]:
         clock = Clock(T1)
         config = configure(template, token=("JIRA_API_TOKEN", TOKEN), pm=PM)
-        return config, clock, build_site(clock)
+        site = build_site(clock)
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+            site.serve(rsps)
+            yield config, clock, site
 
-    return make
+    return serve
 
 
 def reads(site: FakeJira, mark: int) -> list[str]:
@@ -127,12 +138,9 @@ def reads(site: FakeJira, mark: int) -> list[str]:
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_internal_notes_never_answer_and_every_alert_is_restricted(
-    setup: Callable[[str], tuple[Path, Clock, FakeJira]], capsys: pytest.CaptureFixture[str],
+    served: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, clock, site = setup(INTERNAL_ALERTS)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        site.serve(rsps)
-
+    with served(INTERNAL_ALERTS) as (config, clock, site):
         # -- run 1: both clients still wait; every alert is restricted ----------------------
         out = run_once(config, T1, capsys, TOKEN)
         assert all(call.status < 400 for call in site.calls), [str(c) for c in site.calls]
@@ -189,11 +197,9 @@ def test_internal_notes_never_answer_and_every_alert_is_restricted(
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")
 def test_the_digest_lists_every_finding_once_and_nothing_goes_on_client_issues(
-    setup: Callable[[str], tuple[Path, Clock, FakeJira]], capsys: pytest.CaptureFixture[str],
+    served: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config, clock, site = setup(DIGEST)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        site.serve(rsps)
+    with served(DIGEST) as (config, clock, site):
         run_once(config, T1, capsys, TOKEN)
         comments = [c for c in site.writes() if "/comment" in c.path]
         assert [(c.method, c.path) for c in comments] == [

@@ -7,10 +7,10 @@ import pytest
 
 from connectors.model import Comment, Issue, Membership, Person, PersonKind, Snapshot
 from rules.people import (
+    People,
     Spec,
     classify,
     hidden_email_advice,
-    hidden_emails,
     memberships,
     without_email,
     without_email_note,
@@ -34,8 +34,7 @@ def person(person_id: str, *, name: str = "", email: str | None = None,
 def kind_of(who: Person, *, clients: Spec = None, team: Spec = None,
             bots: Sequence[str] = (), self_ids: Sequence[str] = ()) -> str:
     snapshot = Snapshot(project="p", fetched_at=T0, people={who.id: who})
-    result = classify(snapshot, clients=clients, team=team, bots=bots, self_ids=self_ids,
-                      members=MEMBERS)
+    result = People(clients, team, bots, self_ids, MEMBERS).classify(snapshot)
     return result.people[who.id].kind
 
 
@@ -153,8 +152,7 @@ def test_people_an_email_pattern_cannot_judge(clients: Spec, team: Spec, expecte
     bot = person("712020:forewarn", name="forewarn")
     people = {p.id: p for p in (DEV, DEV2, PM, HIDDEN, SHOWN, bot)}
     snapshot = Snapshot(project="p", fetched_at=T0, people=people)
-    assert hidden_emails(snapshot, clients=clients, team=team, self_ids=[bot.id],
-                         members=MEMBERS) == expected
+    assert People(clients, team, (), [bot.id], MEMBERS).hidden_emails(snapshot) == expected
 
 
 def test_hidden_email_advice_says_how_many_and_what_to_write() -> None:
