@@ -116,3 +116,20 @@ def test_what_a_tracker_cannot_honour(problems: Problems, project: str, at: str,
 )
 def test_what_loads(load: Load, project: str) -> None:
     load(TRACKERS + f"  - {project}\n")
+
+
+def test_design_mds_billing_project_loads(load: Load) -> None:
+    """DESIGN.md's example project, as written there (its notify_channels and channels are
+    another issue's and left out here)."""
+    config = load("""\
+version: 1
+trackers:
+  acme: {kind: jira, url: https://acme.atlassian.net, email: pm@acme.com, token: t}
+projects:
+  - {name: billing, tracker: acme, jira_project: BILL, milestones: sprint, team: {role: Developers},
+     status_issue: BILL-1, alerts: {to: internal, visible_to: {role: Developers}}}
+""")
+    (billing,) = config.projects
+    assert billing.team == (MemberRef(role="Developers"),)
+    assert (billing.alerts.to, billing.alerts.visible_to) == ("internal",
+                                                              MemberRef(role="Developers"))

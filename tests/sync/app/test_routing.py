@@ -11,6 +11,7 @@ from config import load_config, load_settings
 from connectors.github.connector import GitHubConnector
 from connectors.model import PUBLIC, Membership, Visibility
 from sync.app.runtime import build_runtime
+from sync.cycle import ProjectRuntime
 from sync.routing import Routing
 
 CONFIG = """\
@@ -23,7 +24,7 @@ projects:
 """
 
 
-def runtime(tmp_path: Path, extra: str, *, tracker: str = "acme"):  # type: ignore[no-untyped-def]
+def runtime(tmp_path: Path, extra: str, *, tracker: str = "acme") -> ProjectRuntime:
     where = "jira_project: BILL" if tracker == "acme" else "repo: acme/portal"
     path = tmp_path / "forewarn.yaml"
     path.write_text(CONFIG.format(tracker=tracker, where=where, extra=extra), encoding="utf-8")
