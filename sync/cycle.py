@@ -230,7 +230,8 @@ def _cycle(
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
                            notify=runtime.notify, me=me, routing=runtime.routing,
                            backfill=backfill)
-        report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now)
+        report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
+                                    first=cached is None)
     if summary:
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     if report.dry_run:
@@ -303,7 +304,7 @@ def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: Cy
 
 
 def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,
-                 snapshot: Snapshot, now: datetime) -> Plan:
+                 snapshot: Snapshot, now: datetime, first: bool) -> Plan:
     """The team digest (``alerts.to: digest``) or the backfill digest, when there is one."""
     routing = runtime.routing
     # Alerts per finding: only the first cycle's backfill makes a digest (kept up to date
@@ -313,13 +314,17 @@ def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual
                          or str(marker_for(runtime.name, backfill=True)) in actual.comments):
         return Plan()
     if routing.team_issue is None:
-        if backfill:
+        if backfill and first:
             report.warnings.append(
                 f"{runtime.name}: {sum(bool(r.backfilled) for r in report.plan.records)} "
                 "findings were already there; with no team issue (alerts.issue or "
                 "status_issue) to list them in, they are only labelled")
         return Plan()
-    seen = _seen_digest(runtime, actual, snapshot, backfill=backfill, now=now, report=report)
+    try:
+        seen = _seen_digest(runtime, actual, snapshot, backfill=backfill, now=now)
+    except TrackerError as error:
+        report.errors.append(f"the team issue {routing.team_issue} cannot be read: {error}")
+        return Plan()
     notify = tuple(dict.fromkeys([*runtime.notify, *(p for f in report.findings
                                                      for p in f.notify)]))
     return Plan(actions=tuple(plan_digest(
@@ -330,7 +335,7 @@ def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual
 
 
 def _seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
-                 backfill: bool, now: datetime, report: CycleReport) -> Comment | None:
+                 backfill: bool, now: datetime) -> Comment | None:
     """The digest as the tracker shows it. A team issue outside the project is not in the
     snapshot: when the state store does not know the digest (a first cycle, a lost
     database), the tracker is asked, so that it is adopted and never posted twice."""
@@ -341,11 +346,7 @@ def _seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
     if seen is not None or str(marker) in actual.comments \
             or any(issue.key == target for issue in snapshot.issues):
         return seen
-    try:
-        found = runtime.connector.find_comment(target, marker)
-    except TrackerError as error:
-        report.errors.append(f"the team issue {target} cannot be read: {error}")
-        return None
+    found = runtime.connector.find_comment(target, marker)
     if found is None:
         return None
     return Comment(id=found.id, issue_key=target, author=runtime.connector.whoami(),

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.backfill import adopt
-from connectors.base import DictMemo
-from connectors.markers import find_marker
+from connectors.base import DictMemo, RemoteComment
+from connectors.errors import FatalError
+from connectors.markers import Marker, find_marker
 from connectors.model import Visibility
 from sync.actions import AddLabel, CreateComment, EditComment, EnsureLabel
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
@@ -171,11 +172,34 @@ def test_backfill_comment_is_todays_behaviour(
 def test_without_a_team_issue_the_backfill_is_labelled_and_the_run_says_so(
     world: World, connector: MemoryConnector, store: StateStore, clock: Clock
 ) -> None:
-    first = cycle(project(connector, Routing(backfill="digest")), store, clock)
+    rt = project(connector, Routing(backfill="digest"))
+    first = cycle(rt, store, clock)
     assert ours(world) == {}
     assert first.warnings == [
         "mem: 5 findings were already there; with no team issue (alerts.issue or status_issue) "
         "to list them in, they are only labelled"]
+    clock.advance(minutes=15)
+    assert cycle(rt, store, clock).warnings == []  # said once
+
+
+class NoTeamIssue(MemoryConnector):
+    """The team issue lives where forewarn's account cannot read (a 404 on Jira)."""
+
+    def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
+        if issue_key == "ops#1":
+            msg = "GET /rest/api/2/issue/OPS-1/comment -> HTTP 404"
+            raise FatalError(msg)
+        return super().find_comment(issue_key, marker)
+
+
+def test_a_team_issue_that_cannot_be_read_is_an_error_and_nothing_is_posted(
+    world: World, store: StateStore, clock: Clock
+) -> None:
+    rt = project(NoTeamIssue(world), Routing(to="digest", team_issue="ops#1"))
+    report = run_cycle(rt, store, clock=clock)
+    assert report.errors == ["the team issue ops#1 cannot be read: GET "
+                             "/rest/api/2/issue/OPS-1/comment -> HTTP 404"]
+    assert ours(world) == {}
 
 
 def test_the_digest_mode_never_comments_on_an_issue(
