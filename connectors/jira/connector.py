@@ -19,9 +19,11 @@ deployment type: jira's Cloud-only methods check it.
 Writes: comments carry their ``connectors.markers.Marker`` as an ``{anchor}``
 macro, invisible when rendered); a creation whose response is lost is never
 repeated blindly: the issue's comments are searched for the marker first. A
-restricted comment carries ``visibility`` (a project role or group) or, as a
-Jira Service Management internal note, the ``sd.public.comment`` property
-``{"internal": true}``, on creation and again on every edit. Labels change
+restricted comment carries ``visibility`` (a project role or group) on creation
+and on every edit; a Jira Service Management internal note is created through
+the Service Management API (``"public": false``, as Atlassian documents) and
+edited through the platform API with the ``sd.public.comment`` property
+``{"internal": true}`` it keeps the flag in. Labels change
 through the ``update`` verbs only, never by overwriting the set.
 
 Who holds a project role or is in a group (``members``) is
@@ -203,8 +205,15 @@ class JiraConnector:
         """Post a wiki-markup comment carrying the marker; never posts twice for one marker."""
         me = self.whoami()
         text = marker.stamp(body, self.markup)
-        path = f"/rest/api/2/issue/{quote(issue_key, safe='')}/comment"
-        payload = jp.comment_payload(text, visibility)
+        key = quote(issue_key, safe="")
+        if visibility is not None and visibility.kind == "internal":
+            # Atlassian documents creating an internal note through Service Management
+            # ("public": false); the platform's jsdPublic is read-only.
+            path = f"/rest/servicedeskapi/request/{key}/comment"
+            payload: dict[str, object] = {"body": text, "public": False}
+        else:
+            path = f"/rest/api/2/issue/{key}/comment"
+            payload = jp.comment_payload(text, visibility)
 
         def post() -> str:
             response = self.http.send("POST", path, body=payload)

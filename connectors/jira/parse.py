@@ -118,8 +118,9 @@ def body_text(body: object) -> str:
 
 
 def comment_payload(body: str, visibility: Visibility | None) -> Json:
-    """A comment's POST/PUT body: restricted by ``visibility`` (a role or a group) or, for a
-    Service Management internal note, by the ``sd.public.comment`` property."""
+    """A platform comment's POST/PUT body: restricted by ``visibility`` (a role or a group)
+    or, for a Service Management internal note (edited here, created through the Service
+    Management API), by the ``sd.public.comment`` property that keeps its flag."""
     payload: Json = {"body": body}
     if visibility is None or visibility.is_public:
         return payload

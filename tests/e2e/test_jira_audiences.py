@@ -150,15 +150,15 @@ def test_internal_notes_never_answer_and_every_alert_is_restricted(
         posts = {c.path: c.body for c in site.writes() if c.method == "POST"}
         assert sorted(posts) == ["/rest/api/2/issue/BILL-2/comment",
                                  "/rest/api/2/issue/BILL-3/comment",
-                                 "/rest/api/2/issue/DESK-2/comment"]
+                                 "/rest/servicedeskapi/request/DESK-2/comment"]
         for key in ("BILL-2", "BILL-3"):
             assert posts[f"/rest/api/2/issue/{key}/comment"]["visibility"] == {
                 "type": "role", "value": "Developers"}
             assert site.restricted(key) == [DEVELOPERS]
             assert site.label_names(key) == ["awaiting-reply"]
-        # A service desk project: the alert is an internal note.
-        assert posts["/rest/api/2/issue/DESK-2/comment"]["properties"] == [
-            {"key": "sd.public.comment", "value": {"internal": True}}]
+        # A service desk project: the alert is an internal note, created as Atlassian
+        # documents it, through Service Management.
+        assert posts["/rest/servicedeskapi/request/DESK-2/comment"]["public"] is False
         assert site.restricted("DESK-2") == [INTERNAL]
         assert site.ours("BILL-4") == [] and site.label_names("BILL-4") == []
         (waiting,) = site.ours("BILL-2")
@@ -176,23 +176,26 @@ def test_internal_notes_never_answer_and_every_alert_is_restricted(
         assert reads(site, mark) == ["/rest/api/2/search/jql", "/rest/api/2/project/BILL/versions",
                                      "/rest/api/2/search/jql", "/rest/api/2/project/DESK/versions"]
 
-        # -- another internal note on BILL-3, a public reply on BILL-2 ----------------------
+        # -- another internal note on BILL-3; public replies on BILL-2 and DESK-2 ---------
         clock.now = T1 + timedelta(minutes=10)
         site.projects["BILL"].say(3, ALICE, "Escalated to finance.", visibility=DEVELOPERS)
         site.projects["BILL"].say(2, BRUNO, "Fixed: the VPN keeps its lease now.")
+        site.projects["DESK"].say(2, BRUNO, "Your new laptop ships today.")
         clock.now = T1 + timedelta(minutes=15)
         mark = len(site.calls)
         run_once(config, clock.now, capsys, TOKEN)
-        writes = [(c.method, c.path, c.body) for c in site.writes(mark)]
-        (edit,) = [w for w in writes if "/comment/" in w[1]]
-        assert edit[1].startswith("/rest/api/2/issue/BILL-2/comment/")
-        assert edit[2]["visibility"] == {"type": "role", "value": "Developers"}  # still
-        assert "Answered by Bruno Costa on 2026-07-29 15:10 UTC." in edit[2]["body"]
-        assert ("PUT", "/rest/api/2/issue/BILL-2",
-                {"update": {"labels": [{"remove": "awaiting-reply"}]}}) in writes
-        assert len(writes) == 2  # BILL-3 still waits: its alert stays as it is
+        edits = {c.path.split("/")[5]: c.body for c in site.writes(mark) if "/comment/" in c.path}
+        assert sorted(edits) == ["BILL-2", "DESK-2"]  # BILL-3 still waits: left as it is
+        # Resolved, and still restricted: the edit sends the restriction again.
+        assert edits["BILL-2"]["visibility"] == {"type": "role", "value": "Developers"}
+        assert "Answered by Bruno Costa on 2026-07-29 15:10 UTC." in edits["BILL-2"]["body"]
+        assert edits["DESK-2"]["properties"] == [
+            {"key": "sd.public.comment", "value": {"internal": True}}]
+        labels = sorted(c.path for c in site.writes(mark) if "/comment" not in c.path)
+        assert labels == ["/rest/api/2/issue/BILL-2", "/rest/api/2/issue/DESK-2"]
         assert site.label_names("BILL-3") == ["awaiting-reply"]
         assert site.restricted("BILL-2") == [DEVELOPERS]
+        assert site.restricted("DESK-2") == [INTERNAL]
 
 
 @pytest.mark.usefixtures("clean_env", "quiet_connectors")

@@ -19,8 +19,12 @@ fake answers the requests the Jira connector sends:
   A comment is restricted as Jira Cloud documents it: ``visibility`` ``{type:
   role|group, value}`` on a role- or group-restricted one, ``jsdPublic: false`` on
   a Service Management internal note (``true`` on the others); a POST or PUT
-  restricts with the same ``visibility``, or makes an internal note with the
-  ``sd.public.comment`` property ``{"internal": true}``;
+  restricts with the same ``visibility``, or keeps an internal note internal with
+  the ``sd.public.comment`` property ``{"internal": true}``; ``POST
+  /rest/servicedeskapi/request/{key}/comment`` with ``"public": false`` creates
+  an internal note and answers in the Service Management shape Atlassian
+  documents (``id``, ``body``, ``public``, ``author``, ``created`` as
+  ``{iso8601, jira, friendly, epochMillis}``, ``_links``);
 * people as Cloud shows them: no ``emailAddress`` where the profile hides it,
   ``accountType`` ``customer`` for a service desk customer;
 * project roles and groups: ``GET /project/{key}/role`` (name -> URL),
@@ -152,6 +156,7 @@ class FakeJira(FakeServer):
             ("GET", r"/rest/api/2/issue/([^/]+)/comment", "_list_comments"),
             ("POST", r"/rest/api/2/issue/([^/]+)/comment", "_create_comment"),
             ("PUT", r"/rest/api/2/issue/([^/]+)/comment/(\d+)", "_edit_comment"),
+            ("POST", r"/rest/servicedeskapi/request/([^/]+)/comment", "_request_comment"),
             ("PUT", r"/rest/api/2/issue/([^/]+)", "_edit_issue"),
         ])
         self.projects = projects
@@ -498,6 +503,28 @@ class FakeJira(FakeServer):
             return self.json(400, {"errorMessages": [], "errors": {"visibility": visibility}})
         world.edit(comment.id, body["body"], visibility=visibility)
         return self.json(200, self.comment(project, comment.id))
+
+    def _request_comment(self, ref: str, *, body: Any, **_: Any) -> Reply:
+        found = self._locate(ref)
+        if found is None:
+            return self.error(404, _HIDDEN)
+        if not isinstance(body, dict) or not isinstance(body.get("body"), str):
+            return self.error(400, "Comment body can not be empty!")
+        project, world, number = found
+        internal = body.get("public") is False
+        created = world.post(number, world.me, body["body"],
+                             visibility=Visibility("internal") if internal else PUBLIC)
+        author = self.person(world, world.me)
+        stamp = self.stamp(created.created)
+        return self.json(201, {
+            "id": str(created.id), "body": created.body, "public": not internal,
+            "author": {k: author[k] for k in ("accountId", "displayName", "emailAddress",
+                                              "active", "timeZone") if k in author},
+            "created": {"iso8601": stamp, "jira": stamp, "friendly": "Today",
+                        "epochMillis": int(created.created.timestamp() * 1000)},
+            "_links": {"self": f"{self.site}/rest/servicedeskapi/request/"
+                               f"{self._issue_id(project, number)}/comment/{created.id}"},
+        })
 
     def _roles(self, project: str, **_: Any) -> Reply:
         world = self.projects.get(project)

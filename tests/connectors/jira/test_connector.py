@@ -621,9 +621,6 @@ RESTRICTED = [
     # Restricted to a project role or a group: the documented ``visibility`` of a comment.
     (Visibility("role", "Developers"), {"visibility": {"type": "role", "value": "Developers"}}),
     (Visibility("group", "acme-team"), {"visibility": {"type": "group", "value": "acme-team"}}),
-    # A Service Management internal note: the documented entity-property shape.
-    (Visibility("internal"),
-     {"properties": [{"key": "sd.public.comment", "value": {"internal": True}}]}),
     (PUBLIC, {}),
 ]
 
@@ -642,6 +639,37 @@ def test_a_restricted_comment_is_posted_and_edited_restricted(
         assert connector.create_comment("SAMPLEPROJECT-1", "Scope grew by 2 issues.",
                                         marker=MARKER, visibility=visibility) == "10001"
         connector.edit_comment("SAMPLEPROJECT-1", "10001", "Answered.", visibility=visibility)
+
+
+def test_an_internal_note_is_created_through_service_management() -> None:
+    # Atlassian documents creating an internal note with POST /servicedeskapi/request/{key}/
+    # comment and "public": false (jsdPublic is read-only on the platform API). The answer
+    # below is the documented shape of that operation (Service Management REST API, "Add
+    # request comment"), with values in place of its "<string>" placeholders. An edit goes
+    # through the platform API and keeps the note internal with its sd.public.comment
+    # property.
+    text = "Waiting for a reply.\n" + jira_tag(MARKER_TEXT)
+    note = {"id": "10001", "body": text, "public": False,
+            "author": {"name": "forewarn", "key": "forewarn", "emailAddress": EMAIL,
+                       "displayName": "forewarn", "active": True, "timeZone": "UTC",
+                       "_links": {}},
+            "created": {"iso8601": "2026-07-29T12:00:00+0000",
+                        "jira": "2026-07-29T12:00:00.000+0000", "friendly": "Today 12:00",
+                        "epochMillis": 1785326400000},
+            "_links": {"self": f"{RUBY}/rest/servicedeskapi/request/10002/comment/10001"}}
+    internal = {"properties": [{"key": "sd.public.comment", "value": {"internal": True}}]}
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("POST", f"{RUBY}/rest/servicedeskapi/request/SAMPLEPROJECT-1/comment",
+                 json=note, status=201,
+                 match=[matchers.json_params_matcher({"body": text, "public": False})])
+        rsps.add("PUT", f"{COMMENTS}/10001", json={"id": "10001"},
+                 match=[matchers.json_params_matcher({"body": "Answered."} | internal)])
+        connector = make(url=RUBY, email=None, memo=ruby_memo())
+        note_id = connector.create_comment("SAMPLEPROJECT-1", "Waiting for a reply.",
+                                           marker=MARKER, visibility=Visibility("internal"))
+        connector.edit_comment("SAMPLEPROJECT-1", note_id, "Answered.",
+                               visibility=Visibility("internal"))
+    assert note_id == "10001"
 
 
 # --- labels ------------------------------------------------------------------
