@@ -477,13 +477,18 @@ class FakeJira(FakeServer):
         return self.json(200, {"startAt": start, "maxResults": size, "total": len(every),
                                "comments": every[start : start + size]})
 
-    def _create_comment(self, ref: str, *, body: Any, **_: Any) -> Reply:
-        found = self._locate(ref)
-        if found is None:
+    def _refused(self, ref: str, body: Any) -> Reply | None:
+        """What Jira answers a new comment it will not take: no such issue, no body."""
+        if self._locate(ref) is None:
             return self.error(404, _HIDDEN)
         if not isinstance(body, dict) or not isinstance(body.get("body"), str):
             return self.error(400, "Comment body can not be empty!")
-        project, world, number = found
+        return None
+
+    def _create_comment(self, ref: str, *, body: Any, **_: Any) -> Reply:
+        if (refused := self._refused(ref, body)) is not None:
+            return refused
+        project, world, number = self._locate(ref) or ("", self.home, 0)
         visibility = _restriction(body)
         if isinstance(visibility, str):
             return self.json(400, {"errorMessages": [], "errors": {"visibility": visibility}})
@@ -505,12 +510,9 @@ class FakeJira(FakeServer):
         return self.json(200, self.comment(project, comment.id))
 
     def _request_comment(self, ref: str, *, body: Any, **_: Any) -> Reply:
-        found = self._locate(ref)
-        if found is None:
-            return self.error(404, _HIDDEN)
-        if not isinstance(body, dict) or not isinstance(body.get("body"), str):
-            return self.error(400, "Comment body can not be empty!")
-        project, world, number = found
+        if (refused := self._refused(ref, body)) is not None:
+            return refused
+        project, world, number = self._locate(ref) or ("", self.home, 0)
         internal = body.get("public") is False
         created = world.post(number, world.me, body["body"],
                              visibility=Visibility("internal") if internal else PUBLIC)
