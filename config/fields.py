@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationInfo,
+    model_validator,
 )
 
 #: Where a value sits in the config's data: keys and list positions, as pydantic's ``loc``.
@@ -31,6 +32,7 @@ MilestoneKind = Literal["milestone", "sprint", "version"]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _NAME_RE = re.compile(NAME_PATTERN)
 _JIRA_ISSUE_RE = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
+_GITHUB_ISSUE_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[1-9][0-9]*$")
 
 
 class FrozenModel(BaseModel):
@@ -73,8 +75,53 @@ ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 Names = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
 
 
-def people(keyword: str) -> Any:
-    """``clients``/``team``: a keyword, or logins, emails, account ids and globs.
+class MemberRef(FrozenModel):
+    """A Jira project role or group, by name: ``{role: Developers}`` or ``{group: acme-team}``."""
+
+    role: str | None = Field(default=None, min_length=1, description="A project role's name.")
+    group: str | None = Field(default=None, min_length=1, description="A group's name.")
+
+    @model_validator(mode="after")
+    def _one(self) -> MemberRef:
+        if (self.role is None) == (self.group is None):
+            msg = "write one of {role: NAME} or {group: NAME}"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def kind(self) -> Literal["role", "group"]:
+        return "role" if self.role is not None else "group"
+
+    @property
+    def name(self) -> str:
+        return self.role or self.group or ""
+
+
+def _is_member_ref(item: Any) -> bool:
+    return isinstance(item, dict) and len(item) == 1 and set(item) <= {"role", "group"}
+
+
+def _names_a_member(item: Any) -> bool:
+    """A mapping that means a role or a group (one that names neither is organisations)."""
+    return isinstance(item, dict) and bool(set(item) & {"role", "group"})
+
+
+def _member_ref(item: Any) -> Any:
+    """``{role: NAME}``/``{group: NAME}`` as a MemberRef, with one clear message otherwise."""
+    if not isinstance(item, dict):
+        return item
+    if _is_member_ref(item):
+        name = next(iter(item.values()))
+        if isinstance(name, str) and name.strip():
+            return MemberRef.model_validate(item)
+    shown = "{" + ", ".join(f"{key}: {value}" for key, value in item.items()) + "}"
+    msg = f"not a role or group: {shown} (write {{role: NAME}} or {{group: NAME}})"
+    raise ValueError(msg)
+
+
+def people(*keywords: str) -> Any:
+    """``clients``/``team``: a keyword, or logins, emails, account ids, globs and Jira roles and
+    groups (``{role: Developers}``), alone or in a list.
 
     ``clients`` may also map client organisations to their patterns
     (``{initech: ["*@initech.example"], umbrella: ["*@umbrella.example"]}``): each
@@ -82,17 +129,18 @@ def people(keyword: str) -> Any:
     """
 
     def check(value: Any) -> Any:
-        if value is None or value == keyword:
+        if value is None or value in keywords:
             return value
-        if isinstance(value, str):
-            return (value,)
-        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        if keyword == "external" and isinstance(value, Mapping) and value:
+        if isinstance(value, str) or _names_a_member(value):
+            return (_member_ref(value),)
+        if isinstance(value, list | tuple) and all(isinstance(i, str | dict) for i in value):
+            return tuple(_member_ref(item) for item in value)
+        if "external" in keywords and isinstance(value, Mapping) and value:
             return organisations(value)
+        words = " or ".join(f'"{keyword}"' for keyword in keywords)
         msg = (
-            f'use "{keyword}" or a list of logins, emails, account ids '
-            'or globs like "*@client.example"'
+            f"use {words}, or a list of logins, emails, account ids, globs like "
+            '"*@client.example", {role: NAME} or {group: NAME}'
         )
         raise ValueError(msg)
 
@@ -113,6 +161,24 @@ def organisations(value: Mapping[Any, Any]) -> dict[str, tuple[str, ...]]:
     return found
 
 
+#: What ``team``/``clients`` hold once validated: patterns and roles/groups, in order.
+PeopleList = tuple[str | MemberRef, ...]
+
+
+def people_schema(*keywords: str, organisations: bool = False) -> dict[str, Any]:
+    """The JSON Schema of ``team``/``clients`` as written: a keyword, one pattern, one role or
+    group, a list of patterns, roles and groups, or (``clients``) organisations."""
+    one = [{"type": "string"}, {"$ref": "#/$defs/MemberRef"}]
+    forms: list[dict[str, Any]] = [*({"const": keyword} for keyword in keywords), *one,
+                                   {"type": "array", "items": {"anyOf": one}}]
+    if organisations:
+        patterns = {"anyOf": [{"type": "string"},
+                              {"type": "array", "items": {"type": "string"}}]}
+        forms.append({"type": "object", "additionalProperties": patterns,
+                      "description": "client organisation -> its people's patterns"})
+    return {"anyOf": [*forms, {"type": "null"}]}
+
+
 def issue_ref(value: Any) -> Any:
     """A GitHub issue number (``12``, ``"#12"``) or a Jira key (``BILL-1``)."""
     if value is None:
@@ -128,3 +194,16 @@ def issue_ref(value: Any) -> Any:
     shown = str(value).lower() if isinstance(value, bool) else repr(value)
     msg = f"not an issue: {shown} (a GitHub issue number like 1 or a Jira key like BILL-1)"
     raise ValueError(msg)
+
+
+def team_issue_ref(value: Any) -> Any:
+    """An issue that may live elsewhere: ``issue_ref``, or ``owner/repo#12`` on GitHub."""
+    if isinstance(value, str) and _GITHUB_ISSUE_RE.match(value.strip()):
+        return value.strip()
+    try:
+        return issue_ref(value)
+    except ValueError:
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)
+        msg = (f"not an issue: {shown} (a Jira key like ACME-1, a GitHub issue like "
+               "acme/portal-internal#1, or a number in the project's own repository)")
+        raise ValueError(msg) from None

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.alerts import Alerts, Backfill
 from config.calendars import DEFAULT_CALENDAR, DEFAULT_CALENDAR_NAME, Calendar
 from config.fields import (
     FrozenModel,
@@ -31,8 +32,10 @@ from config.fields import (
     MilestoneKind,
     Name,
     Names,
+    PeopleList,
     issue_ref,
     people,
+    people_schema,
 )
 from config.references import reference_problems
 from config.summary import Summary
@@ -59,15 +62,21 @@ class Project(FrozenModel):
         default=DEFAULT_CALENDAR_NAME, description="A key of calendars; default: UTC Mon-Fri 9-18."
     )
     clients: Annotated[
-        Literal["external"] | tuple[str, ...] | dict[str, tuple[str, ...]] | None,
-        people("external"),
+        Literal["external", "customers"] | PeopleList | dict[str, tuple[str, ...]] | None,
+        people("external", "customers"),
     ] = Field(
         default=None,
-        description='"external", or logins, emails, account ids and globs; or client '
-                    "organisations, each with its patterns: {initech: [\"*@initech.example\"]}.",
+        description='"external" (GitHub: not a member; Jira: not in the team\'s roles or '
+                    'groups), "customers" (Jira Service Management), or logins, emails, account '
+                    "ids, globs, {role: NAME}, {group: NAME}; or client organisations, each with "
+                    'its patterns: {initech: ["*@initech.example"]}.',
+        json_schema_extra=people_schema("external", "customers", organisations=True),
     )
-    team: Annotated[Literal["members"] | tuple[str, ...] | None, people("members")] = Field(
-        default=None, description='"members" (GitHub MEMBER/OWNER/COLLABORATOR) or a list.'
+    team: Annotated[Literal["members"] | PeopleList | None, people("members")] = Field(
+        default=None,
+        description='"members" (GitHub MEMBER/OWNER/COLLABORATOR), or logins, emails, account '
+                    "ids, globs, {role: NAME} and {group: NAME} (Jira).",
+        json_schema_extra=people_schema("members"),
     )
     bots: Names = Field(default=(), description="Further accounts that never count as people.")
     status_issue: Annotated[int | str | None, BeforeValidator(issue_ref)] = Field(
@@ -81,6 +90,12 @@ class Project(FrozenModel):
         default=None, description="Rule ids that apply; default: every rule that names it or none."
     )
     write_budget: int = Field(default=50, ge=0, description="Most writes in one cycle.")
+    alerts: Alerts = Field(default_factory=Alerts, description="Where alerts go.")
+    backfill: Backfill = Field(
+        default="digest",
+        description="The first cycle: digest lists the findings already there in one team "
+                    "comment (labels stay); comment gives each its own alert.",
+    )
     summary: Summary | None = Field(default=None, description="Overrides the global summary.")
 
     @field_validator("repo")
@@ -159,7 +174,9 @@ class Config(FrozenModel):
         # The file loader reports these itself, each at the position of its value.
         if (info.context or {}).get("skip_references"):
             return self
-        problems = reference_problems(self.model_dump())
+        # Unset keys are left out, as in the file: a default the admin never wrote (backfill)
+        # is not checked like a choice they made.
+        problems = reference_problems(self.model_dump(exclude_unset=True))
         if problems:
             raise ValueError("; ".join(message for _, message in problems))
         return self

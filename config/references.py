@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from config.audience_checks import audience_problems
 from config.calendars import DEFAULT_CALENDAR_NAME
 from config.fields import Loc
 from rules.registry import suggest
@@ -73,6 +74,7 @@ def reference_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             names[name] = index
 
     known = _Known(kinds=kinds, calendars=calendars, rule_ids=rule_ids, rule_scopes=rule_scopes,
+                   trackers={str(name): _mapping(t) for name, t in trackers.items()},
                    summary=_mapping(data.get("summary")))
     for index, project in enumerate(projects):
         if isinstance(project, Mapping):
@@ -104,6 +106,7 @@ class _Known:
     calendars: Sequence[str]
     rule_ids: Mapping[str, int]
     rule_scopes: Mapping[str, list[str]]
+    trackers: Mapping[str, Mapping[str, Any]]
     #: The top-level ``summary`` section (a project's own ``summary`` replaces it).
     summary: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -134,6 +137,9 @@ def _project_problems(
     for position, message in _rule_references(project, known):
         problems.append(((*loc, "rules", position), f"{owner}: {message}"))
     _edition_issues(project, known, add)
+    tracker = known.trackers.get(str(project.get("tracker")), {})
+    for keys, message in audience_problems(project, kind, tracker):
+        problems.append(((*loc, *keys), f"{owner}: {message}"))
     return problems
 
 

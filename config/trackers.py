@@ -104,10 +104,15 @@ class JiraTracker(FrozenModel):
 
     @property
     def is_cloud(self) -> bool:
-        if self.deployment == "auto":
-            host = re.sub(r"^https?://", "", self.url).split("/")[0].split(":")[0]
-            return host.endswith((".atlassian.net", ".jira.com"))
-        return self.deployment == "cloud"
+        return jira_is_cloud(self.url, self.deployment)
+
+
+def jira_is_cloud(url: str, deployment: str = "auto") -> bool:
+    """``deployment``, or with ``auto`` the site's host: Cloud lives on Atlassian's domains."""
+    if deployment == "auto":
+        host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0]
+        return host.endswith((".atlassian.net", ".jira.com"))
+    return deployment == "cloud"
 
 
 class LocalTracker(FrozenModel):

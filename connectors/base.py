@@ -2,21 +2,33 @@
 
 Reads: ``fetch(cursor)`` returns what changed since the cursor (everything
 when the cursor is None) and the cursor to store once that data is safely
-processed. Writes: comments found by marker, created, edited; labels added,
-removed and created. The sync layer is the only caller and it never sees a
-vendor object.
+processed; ``members(...)`` says who holds the Jira project roles and groups a
+project's ``team``/``clients`` name. Writes: comments found by marker, created,
+edited (public, or restricted to a role, a group, or the team as an internal
+note); labels added, removed and created. The sync layer is the only caller
+and it never sees a vendor object.
+
+Why ``members`` is a method and not part of the snapshot: who holds a role
+changes on its own schedule, not with issues, so it has no place in the
+incremental fetch and its cursor. The connector reads it at most once a day
+(kept in its memo) and only when the config names a role or group, so a
+steady-state cycle costs what it cost before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from connectors.markers import Marker, Markup
-from connectors.model import Snapshot
+from connectors.model import Membership, Snapshot, Visibility
 
-__all__ = ["Connector", "DictMemo", "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment"]
+__all__ = [
+    "Connector", "DictMemo", "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment",
+    "restriction_refused",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,14 @@ class Memo(Protocol):
     def set(self, key: str, value: str) -> None: ...
 
 
+def restriction_refused(tracker: str, visibility: Visibility | None) -> str | None:
+    """Why a tracker without restricted comments cannot write this one (None: public)."""
+    if visibility is None or visibility.is_public:
+        return None
+    return (f"{tracker} has no restricted comments: a comment visible to {visibility} "
+            "only cannot be written there (use alerts.to: digest on a team issue)")
+
+
 class DictMemo(dict[str, str]):
     """An in-memory Memo, for tests and one-shot runs without a state store."""
 
@@ -97,17 +117,29 @@ class Connector(Protocol):
 
     def fetch(self, cursor: str | None) -> FetchResult: ...
 
+    def members(self, groups: Sequence[Membership]) -> dict[Membership, frozenset[str]]:
+        """The person ids holding each Jira project role or in each group; read at most once
+        a day (the memo keeps them). Trackers without roles or groups raise FatalError: the
+        config refuses ``{role: …}``/``{group: …}`` there first."""
+        ...
+
     def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
         """forewarn's own comment on the issue that carries this marker, if any: its author
         is forewarn's account AND it holds the marker (anyone can paste a marker)."""
         ...
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
         """Post the body stamped with its marker (``Marker.stamp``) and return the comment's
-        id; never posts twice for one marker (``RetryPolicy.post_once``)."""
+        id; never posts twice for one marker (``RetryPolicy.post_once``). ``visibility``
+        restricts who may read it (None or public: anyone who sees the issue); a tracker
+        that cannot restrict comments raises FatalError rather than post it publicly."""
         ...
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None: ...
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
+        """Replace the body; a restricted comment is edited with its restriction again."""
+        ...
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None: ...
 

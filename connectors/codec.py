@@ -10,7 +10,18 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, parse_utc, utc
+from connectors.model import (
+    PUBLIC,
+    Change,
+    Comment,
+    Issue,
+    Milestone,
+    Person,
+    Snapshot,
+    Visibility,
+    parse_utc,
+    utc,
+)
 
 T = TypeVar("T")
 
@@ -80,12 +91,16 @@ def person_from(data: Mapping[str, Any]) -> Person:
         kind=kind,
         email=_opt_str(data.get("email")),
         association=_opt_str(data.get("association")),
+        account_type=_opt_str(data.get("account_type")),
     )
 
 
 def person_to(person: Person) -> dict[str, Any]:
-    return {"id": person.id, "name": person.name, "kind": person.kind,
+    data = {"id": person.id, "name": person.name, "kind": person.kind,
             "email": person.email, "association": person.association}
+    if person.account_type is not None:
+        data["account_type"] = person.account_type
+    return data
 
 
 def issue_from(data: Mapping[str, Any]) -> Issue:
@@ -150,6 +165,20 @@ def milestone_to(milestone: Milestone) -> dict[str, Any]:
     }
 
 
+def visibility_from(value: Any) -> Visibility:
+    """``{"kind": "role", "name": "Developers"}``; absent means public."""
+    if value is None:
+        return PUBLIC
+    if not isinstance(value, Mapping):
+        msg = f"expected a visibility object, got {type(value).__name__}"
+        raise TypeError(msg)
+    kind = value.get("kind", "public")
+    if kind not in ("public", "role", "group", "internal"):
+        msg = f"unknown comment visibility {kind!r}"
+        raise ValueError(msg)
+    return Visibility(kind, str(value.get("name") or ""))
+
+
 def comment_from(data: Mapping[str, Any]) -> Comment:
     return Comment(
         id=str(data["id"]),
@@ -161,16 +190,20 @@ def comment_from(data: Mapping[str, Any]) -> Comment:
         marker=_opt_str(data.get("marker")),
         acked=bool(data.get("acked", False)),
         updated_at=dt(data.get("updated_at")),
+        visibility=visibility_from(data.get("visibility")),
     )
 
 
 def comment_to(comment: Comment) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "id": comment.id, "issue_key": comment.issue_key, "author": comment.author,
         "created_at": iso(comment.created_at), "body_excerpt": comment.body_excerpt,
         "is_ours": comment.is_ours, "marker": comment.marker, "acked": comment.acked,
         "updated_at": iso(comment.updated_at),
     }
+    if not comment.is_public:
+        data["visibility"] = {"kind": comment.visibility.kind, "name": comment.visibility.name}
+    return data
 
 
 def change_from(data: Mapping[str, Any]) -> Change:

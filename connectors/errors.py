@@ -16,7 +16,15 @@ class RetriableError(TrackerError):
 
 
 class FatalError(TrackerError):
-    """A failure that repeating will not fix (bad credentials, missing project)."""
+    """A failure that repeating will not fix (bad credentials, missing project).
+
+    ``status`` is the HTTP status the tracker answered, where there was one, so a
+    caller can say what a 403 means for the request it made.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class CannotPostComment(TrackerError):

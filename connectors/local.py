@@ -2,7 +2,9 @@
 
 The file is a serialised Snapshot (see connectors/codec.py) whose comments
 keep their whole ``body``, plus ``me`` (the account forewarn writes as) and
-``labels`` (the project's label catalogue). It behaves like the real
+``labels`` (the project's label catalogue), and optionally ``roles`` and
+``groups`` (name → person ids, what ``team: {role: …}`` reads) and a comment's
+``visibility`` (``{"kind": "role", "name": "Developers"}``). It behaves like the real
 trackers where it matters to forewarn: every write moves the issue's
 ``updated_at``, so an incremental fetch sees forewarn's own comments and
 labels; a label change is kept in ``changes`` with ``me`` as its actor (as
@@ -16,7 +18,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,10 +33,11 @@ from connectors.codec import (
     need_dt,
     parse_each,
     person_from,
+    visibility_from,
 )
 from connectors.errors import FatalError
 from connectors.markers import Marker, find_marker, is_acked
-from connectors.model import EXCERPT_CHARS, Comment, Snapshot, now
+from connectors.model import EXCERPT_CHARS, Comment, Membership, Snapshot, Visibility, now
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +169,18 @@ class LocalConnector:
             is_ours=ours,
             marker=find_marker(body) if ours else None,
             acked=is_acked(body) if ours else False,
+            visibility=visibility_from(item.get("visibility")),
         )
+
+    def members(self, groups: Sequence[Membership]) -> dict[Membership, frozenset[str]]:
+        """``roles``/``groups`` of the file (a name missing there holds nobody)."""
+        data = self._load() if groups else {}
+        found: dict[Membership, frozenset[str]] = {}
+        for ref in groups:
+            table = data.get("roles" if ref.kind == "role" else "groups")
+            ids = table.get(ref.name) if isinstance(table, dict) else None
+            found[ref] = frozenset(map(str, ids)) if isinstance(ids, list) else frozenset()
+        return found
 
     # -- writes ---------------------------------------------------------------
 
@@ -184,7 +198,8 @@ class LocalConnector:
                 return RemoteComment(id=str(item["id"]), issue_key=issue_key, body=item["body"])
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
         """A file write cannot lose its answer: posted once, with no retry to guard."""
         data = self._load()
         issue = self._issue(data, issue_key)
@@ -195,16 +210,20 @@ class LocalConnector:
         comments.append({
             "id": comment_id, "issue_key": issue_key, "author": data.get("me", "forewarn"),
             "created_at": stamp, "updated_at": stamp, "body": marker.stamp(body, self.markup),
+            **_visibility(visibility),
         })
         self._save(data)
         return comment_id
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
         data = self._load()
         issue = self._issue(data, issue_key)
         for item in data.get("comments", []):
             if isinstance(item, dict) and str(item.get("id")) == comment_id:
                 item["body"] = body
+                item.pop("visibility", None)
+                item.update(_visibility(visibility))
                 item["updated_at"] = self._touch(issue)
                 self._save(data)
                 return
@@ -244,3 +263,10 @@ class LocalConnector:
             return
         catalogue.append({"name": name, "color": color, "description": description})
         self._save(data)
+
+
+def _visibility(visibility: Visibility | None) -> dict[str, Any]:
+    """A restricted comment keeps who may read it, as the codec writes it."""
+    if visibility is None or visibility.is_public:
+        return {}
+    return {"visibility": {"kind": visibility.kind, "name": visibility.name}}

@@ -16,6 +16,11 @@ PersonKind = Literal["team", "client", "bot", "unknown"]
 IssueState = Literal["open", "closed"]
 MilestoneKind = Literal["milestone", "sprint", "version"]
 ChangeField = Literal["milestone", "due_on", "label", "state", "title"]
+#: Who may read a comment: anyone who sees the issue (``public``), a Jira project
+#: ``role`` or ``group`` (by name), or the team only (``internal``: a Jira Service
+#: Management internal note).
+VisibilityKind = Literal["public", "role", "group", "internal"]
+MembershipKind = Literal["role", "group"]
 #: A comment keeps this much of its body: enough for forewarn's own alerts to be
 #: compared whole when a lost state database makes it adopt them.
 EXCERPT_CHARS = 500
@@ -45,7 +50,10 @@ class Person:
 
     ``kind`` is what the connector knows for sure (``bot`` for app accounts,
     otherwise ``unknown``); the project's ``clients``/``team`` settings decide
-    the rest before rules run. ``association`` is GitHub's author_association.
+    the rest before rules run. ``association`` is GitHub's author_association;
+    ``account_type`` is Jira Cloud's ``accountType`` (``atlassian``, ``app``, or
+    ``customer`` for a Jira Service Management customer). ``email`` is None where
+    the tracker hides it (Jira Cloud profile visibility).
     """
 
     id: str
@@ -53,6 +61,38 @@ class Person:
     kind: PersonKind = "unknown"
     email: str | None = None
     association: str | None = None
+    account_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Membership:
+    """A Jira project role or group, by name: ``team: {role: Developers}``."""
+
+    kind: MembershipKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Who may read a comment (see ``VisibilityKind``); ``name`` is the role or group."""
+
+    kind: VisibilityKind = "public"
+    name: str = ""
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == "public"
+
+    def __str__(self) -> str:
+        if self.kind in ("role", "group"):
+            return f"{self.kind} {self.name}"
+        return self.kind
+
+
+PUBLIC = Visibility()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +137,12 @@ class Milestone:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """A comment; ``marker`` and ``acked`` are only set on forewarn's own comments."""
+    """A comment; ``marker`` and ``acked`` are only set on forewarn's own comments.
+
+    ``visibility`` says who can read it: a restricted comment (a Jira role or group,
+    a Jira Service Management internal note) was never seen by the client, so it
+    neither answers a client nor starts a wait. GitHub comments are always public.
+    """
 
     id: str
     issue_key: str
@@ -108,6 +153,11 @@ class Comment:
     marker: str | None = None
     acked: bool = False
     updated_at: datetime | None = None
+    visibility: Visibility = PUBLIC
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility.kind == "public"
 
 
 @dataclass(frozen=True, slots=True)

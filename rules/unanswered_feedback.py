@@ -22,9 +22,12 @@ Options (with defaults)::
 Semantics, for each **open**, in-scope issue:
 
 * The *messages* are the issue itself (its author, at its creation) and its
-  comments. forewarn's own comments, bots and people whose kind is
+  public comments. forewarn's own comments, bots and people whose kind is
   ``unknown`` are left out: an unknown person neither starts nor answers a
-  wait (``clients``/``team`` in the project config decide who is who).
+  wait (``clients``/``team`` in the project config decide who is who). A
+  restricted comment (a Jira comment visible to a role or group only, a Jira
+  Service Management internal note) is left out too: the client never saw
+  it, so it answers nobody, and nobody waits for an answer to it.
 * The issue *awaits a reply* when a client wrote after the last team
   message. The wait starts at the **first** client message after the last
   team message (a follow-up does not restart the clock); that message is the
@@ -190,10 +193,11 @@ def _read_comments(
     team: frozenset[str],
     clients: frozenset[str],
 ) -> None:
-    """Fill the records: the last team message time, and every client comment."""
+    """Fill the records: the last team message time, and every client comment (public ones:
+    a restricted comment was never seen by the client)."""
     for comment in comments:
         record = records.get(comment.issue_key)
-        if record is None or comment.is_ours:
+        if record is None or comment.is_ours or comment.visibility.kind != "public":
             continue
         author = comment.author
         if author in team:

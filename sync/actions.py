@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from connectors.markers import Marker
+from connectors.model import PUBLIC, Visibility
 from sync.store.state import FindingRecord
 
 #: What a comment of forewarn's is: one per finding level, one per summary period,
-#: one per closed milestone.
-CommentKind = Literal["alert", "summary", "retro"]
+#: one per closed milestone, one team digest per project (``alerts.to: digest``, or the
+#: first cycle's backfill).
+CommentKind = Literal["alert", "summary", "retro", "digest"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +40,8 @@ def _what(kind: CommentKind, marker: Marker, comment_id: str | None = None) -> s
     name = "milestone retrospective"
     if kind == "summary":
         name = f"summary {marker.subject.removeprefix('summary.')}"
+    elif kind == "digest":
+        name = "team digest"
     return f"{name} (comment {comment_id})" if comment_id else name
 
 
@@ -52,6 +56,13 @@ class _OnComment:
     input_hash: str = ""
     #: A summary's content, recorded once its comment is written.
     summary: SummaryRecord | None = None
+    #: Who may read the comment: a restricted one is created and edited restricted.
+    visibility: Visibility = PUBLIC
+
+    @property
+    def restricted(self) -> str:
+        """`` (visible to role Developers)`` in a plan line, "" for a public comment."""
+        return "" if self.visibility.is_public else f" (visible to {self.visibility})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +70,7 @@ class CreateComment(_OnComment):
     body: str
 
     def describe(self) -> str:
-        return f"{_what(self.kind, self.marker)} on {self.target} ({self.marker})"
+        return f"{_what(self.kind, self.marker)} on {self.target} ({self.marker}){self.restricted}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,7 +84,7 @@ class EditComment(_OnComment):
     def describe(self) -> str:
         verb = "resolve" if self.resolved else "edit"
         what = _what(self.kind, self.marker, self.comment_id)
-        return f"{verb} {what} on {self.target} ({self.marker})"
+        return f"{verb} {what} on {self.target} ({self.marker}){self.restricted}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,7 +172,7 @@ class Plan:
         return tuple(
             action for action in self.actions
             if isinstance(action, RecordSummary)
-            or (isinstance(action, COMMENTS) and action.kind != "alert")
+            or (isinstance(action, COMMENTS) and action.kind in ("summary", "retro"))
         )
 
     def __add__(self, other: Plan) -> Plan:

@@ -1,12 +1,14 @@
 """One cycle for one project: fetch -> evaluate -> plan -> publish -> record.
 
 The plan holds every write of the cycle: alerts and labels
-(``sync/reconcile.py``) and, when asked for, the period's summary and due
+(``sync/reconcile.py``), the team digest where the project has one
+(``sync/digest.py``) and, when asked for, the period's summary and due
 retrospectives (``sync/summary/plan.py``); ``sync/publish.py`` carries it out
-under one write budget. The cursor, the cached snapshot and the connector's
-memo are saved only after the cycle's writes are done and recorded (a
-bookmark covers only data that was safely processed); a cycle that dies is
-simply repeated.
+under one write budget. Who is client or team is decided first, with the
+members of the Jira roles and groups the project names (``Connector.members``).
+The cursor, the cached snapshot and the connector's memo are saved only
+after the cycle's writes are done and recorded (a bookmark covers only data
+that was safely processed); a cycle that dies is simply repeated.
 """
 
 from __future__ import annotations
@@ -22,17 +24,27 @@ from datetime import date, datetime
 
 from config.summary import Summary as SummarySettings
 from connectors.base import Connector, DictMemo
-from connectors.model import Snapshot
+from connectors.errors import TrackerError
+from connectors.model import Comment, Membership, Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
-from rules.people import classify
+from rules.people import (
+    People,
+    Spec,
+    hidden_email_advice,
+    memberships,
+    without_email,
+    without_email_note,
+)
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, with_writes
+from sync.digest import marker_for, plan_digest
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
+from sync.routing import Routing
 from sync.store.state import FindingRecord, StateStore
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
@@ -54,9 +66,11 @@ class ProjectRuntime:
     memo: DictMemo = field(default_factory=DictMemo)
     status_issue: str | None = None
     notify: tuple[str, ...] = ()
-    clients: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None
-    team: str | Sequence[str] | None = None
+    clients: Spec = None
+    team: Spec = None
     bots: Sequence[str] = ()
+    #: Where alerts go and how the first cycle backfills (``alerts``, ``backfill``).
+    routing: Routing = field(default_factory=Routing)
     write_budget: int = 50
     #: Asked between writes: a reason to stop writing now (the daemon's shutdown or lost lease).
     stop: Callable[[], str | None] | None = None
@@ -88,6 +102,14 @@ class CycleReport:
     summary: ProjectSummary | None = None
     #: Why that summary cannot be posted where the config says (also among ``errors``).
     summary_problem: str | None = None
+    #: What the run should tell the admin although nothing failed (printed in yellow).
+    warnings: list[str] = field(default_factory=list)
+    #: People an e-mail pattern of clients/team could not judge (no visible e-mail).
+    hidden_emails: int = 0
+    #: People whose e-mail the tracker hides (Jira Cloud), judged or not.
+    without_email: int = 0
+    #: What the run says for the admin's information (printed dim).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -195,8 +217,7 @@ def _cycle(
     report.skipped = list(fetched.skipped)
     snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
     me = runtime.connector.whoami()
-    people = classify(snapshot, clients=runtime.clients, team=runtime.team,
-                      bots=runtime.bots, self_ids=[me])
+    people = _who_is_who(runtime, snapshot, me, report, first=cached is None)
     report.snapshot = people
     history = history_for(snapshot, store.due_date_history(runtime.name), now)
     report.history = history
@@ -206,9 +227,13 @@ def _cycle(
                     findings=store.findings(runtime.name))
     with frozen_for_gc():
         report.findings = evaluate(runtime, people, ctx, report)
+        backfill = runtime.routing.backfills(cached is None)
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
-                           notify=runtime.notify, me=me)
+                           notify=runtime.notify, me=me, routing=runtime.routing,
+                           backfill=backfill)
+        report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
+                                    first=cached is None)
     if summary:
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     if report.dry_run:
@@ -231,6 +256,104 @@ def _cycle(
     store.save_progress(runtime.name, cursor=fetched.cursor,
                         snapshot=replace(cached_after, people=dict(snapshot.people)),
                         memo=runtime.memo, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class WhoIsWho:
+    """A snapshot with everyone's kind decided, and what e-mail addresses could not tell."""
+
+    snapshot: Snapshot
+    #: People an e-mail pattern of clients/team could not judge (no visible e-mail).
+    hidden_emails: int
+    #: People whose e-mail the tracker hides (Jira Cloud), judged or not.
+    without_email: int
+
+    def advice(self, project: str) -> str | None:
+        """What to tell the admin: a warning when patterns cannot judge people, else a note
+        when e-mails are hidden but nothing depends on them, else None."""
+        if self.hidden_emails:
+            return hidden_email_advice(project, self.hidden_emails)
+        if self.without_email:
+            return without_email_note(project, self.without_email)
+        return None
+
+
+def who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str) -> WhoIsWho:
+    """Everyone's kind, with the members of the roles and groups the project names (read
+    through the connector, at most daily). ``forewarn check-config --connect`` can call it
+    on a fetched snapshot to show ``hidden_emails`` and ``advice``."""
+    groups = memberships(runtime.clients, runtime.team)
+    members: dict[Membership, frozenset[str]] = (
+        runtime.connector.members(groups) if groups else {})
+    settings = People(runtime.clients, runtime.team, runtime.bots, (me,), members)
+    people = settings.classify(snapshot)
+    return WhoIsWho(snapshot=people, hidden_emails=settings.hidden_emails(snapshot),
+                    without_email=without_email(people))
+
+
+def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: CycleReport,
+                *, first: bool) -> Snapshot:
+    """``who_is_who``, and on the project's first cycle what e-mail addresses could not tell."""
+    found = who_is_who(runtime, snapshot, me)
+    report.hidden_emails, report.without_email = found.hidden_emails, found.without_email
+    advice = found.advice(runtime.name) if first else None
+    if advice and found.hidden_emails:
+        log.warning("%s", advice)
+        report.warnings.append(advice)
+    elif advice:
+        report.notes.append(advice)
+    return found.snapshot
+
+
+def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,
+                 snapshot: Snapshot, now: datetime, first: bool) -> Plan:
+    """The team digest (``alerts.to: digest``) or the backfill digest, when there is one."""
+    routing = runtime.routing
+    # Alerts per finding: only the first cycle's backfill makes a digest (kept up to date
+    # until what it lists is resolved); with to: digest, the digest holds every finding.
+    backfill = routing.per_finding
+    if backfill and not (any(r.backfilled for r in report.plan.records)
+                         or str(marker_for(runtime.name, backfill=True)) in actual.comments):
+        return Plan()
+    if routing.team_issue is None:
+        if backfill and first:
+            report.warnings.append(
+                f"{runtime.name}: {sum(bool(r.backfilled) for r in report.plan.records)} "
+                "findings were already there; with no team issue (alerts.issue or "
+                "status_issue) to list them in, they are only labelled")
+        return Plan()
+    try:
+        seen = _seen_digest(runtime, actual, snapshot, backfill=backfill, now=now)
+    except TrackerError as error:
+        report.errors.append(f"the team issue {routing.team_issue} cannot be read: {error}")
+        return Plan()
+    notify = tuple(dict.fromkeys([*runtime.notify, *(p for f in report.findings
+                                                     for p in f.notify)]))
+    return Plan(actions=tuple(plan_digest(
+        project=runtime.name, findings=report.findings, records=report.plan.records,
+        issues={issue.key: issue for issue in snapshot.issues}, actual=actual, seen=seen,
+        style=runtime.style, routing=routing, notify=notify, backfill=backfill,
+    )))
+
+
+def _seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
+                 backfill: bool, now: datetime) -> Comment | None:
+    """The digest as the tracker shows it. A team issue outside the project is not in the
+    snapshot: when the state store does not know the digest (a first cycle, a lost
+    database), the tracker is asked, so that it is adopted and never posted twice."""
+    marker = marker_for(runtime.name, backfill=backfill)
+    target = runtime.routing.team_issue
+    assert target is not None
+    seen = Seen.of(snapshot).on(marker, target)
+    if seen is not None or str(marker) in actual.comments \
+            or any(issue.key == target for issue in snapshot.issues):
+        return seen
+    found = runtime.connector.find_comment(target, marker)
+    if found is None:
+        return None
+    return Comment(id=found.id, issue_key=target, author=runtime.connector.whoami(),
+                   created_at=now, body_excerpt=found.body[:500], is_ours=True,
+                   marker=str(marker))
 
 
 def _summary_plan(

@@ -151,7 +151,8 @@ class Publisher:
             comment_id, digest, resolved = action.comment_id, action.body_hash, False
         elif isinstance(action, CreateComment):
             comment_id = self.connector.create_comment(action.target, action.body,
-                                                       marker=action.marker)
+                                                       marker=action.marker,
+                                                       visibility=action.visibility)
             digest, resolved = body_hash(action.body), False
         else:
             comment_id = self._edit(action)
@@ -172,13 +173,14 @@ class Publisher:
             outcome.comments.append(Comment(
                 id=comment_id, issue_key=action.target, author=self.me, created_at=now,
                 updated_at=now, body_excerpt=action.body[:EXCERPT_CHARS], is_ours=True,
-                marker=str(action.marker),
+                marker=str(action.marker), visibility=action.visibility,
             ))
 
     def _edit(self, action: EditComment) -> str:
         """Edit in place; a summary whose comment someone deleted is posted again."""
         try:
-            self.connector.edit_comment(action.target, action.comment_id, action.body)
+            self.connector.edit_comment(action.target, action.comment_id, action.body,
+                                        visibility=action.visibility)
         except RetriableError:
             raise
         except TrackerError:
@@ -189,7 +191,8 @@ class Publisher:
             log.warning("%s: comment %s on %s is gone; posting it again", self.project,
                         action.comment_id, action.target)
             return self.connector.create_comment(action.target, action.body,
-                                                 marker=action.marker)
+                                                 marker=action.marker,
+                                                 visibility=action.visibility)
         return action.comment_id
 
     def _record_summary(self, summary: SummaryRecord, now: datetime) -> None:

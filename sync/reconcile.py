@@ -10,14 +10,22 @@ plans nothing. Rules of the game:
   comment, only silent edits;
 * a comment found in the tracker by its marker but unknown to the state store
   (lost database, lost response) is adopted, never posted again;
-* labels are added while a finding lasts and removed when it ends, and only
-  labels forewarn itself added are ever removed. The state store says which
+* with ``alerts.to: internal`` every comment is written restricted (a Jira role
+  or group, a Service Management internal note); with ``alerts.to: digest`` no
+  finding gets a comment of its own (``sync/digest.py`` lists them all);
+* a first cycle with ``backfill: digest`` writes no alert for the findings it
+  finds already there: they are recorded as backfilled at their severity and
+  listed in one digest; only an escalation past that severity, or a finding
+  that begins later, gets its own alert;
+* labels are added while a finding lasts (unless ``alerts.labels: false``) and
+  removed when it ends, and only labels forewarn itself added are ever
+  removed. The state store says which
   those are; the tracker's label history (who added it last) says it too, so
   a label whose record was lost (a crash right after adding it, a lost
   database) is still removed, and one a person added again is left alone.
 
 ``upsert`` is the one way any comment of forewarn's (an alert, a summary, a
-retrospective) is created, edited or adopted: ``sync/summary/plan.py`` uses it
+retrospective, a digest) is created, edited or adopted: ``sync/summary/plan.py`` uses it
 too.
 """
 
@@ -30,7 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.markers import Level, Marker
-from connectors.model import Change, Comment, Issue, Snapshot
+from connectors.model import PUBLIC, Change, Comment, Issue, Snapshot, Visibility
 from rules import registry
 from rules.base import Finding, Severity
 from sync.actions import (
@@ -54,6 +62,7 @@ from sync.render import (
     parse_evidence,
     resolved_body,
 )
+from sync.routing import Routing
 from sync.store.state import CommentRecord, FindingRecord
 
 
@@ -84,6 +93,10 @@ class Seen:
         """Fingerprints whose alert someone acknowledged by ticking its checkbox."""
         return frozenset(marker.rsplit(":", 1)[0] for marker, c in self.ours.items() if c.acked)
 
+    def fingerprints(self) -> frozenset[str]:
+        """What forewarn's comments in the tracker are about, at whatever level."""
+        return frozenset(marker.rsplit(":", 1)[0] for marker in self.ours)
+
 
 _LEVELS: dict[Severity, Level] = {
     Severity.INFO: "info", Severity.WARNING: "warning", Severity.CRITICAL: "critical"}
@@ -106,6 +119,7 @@ def upsert(
     *, target: str, marker: Marker, kind: CommentKind, render: Callable[[], str],
     record: CommentRecord | None, seen: Comment | None, create: bool = True,
     edit: bool = True, input_hash: str = "", summary: SummaryRecord | None = None,
+    visibility: Visibility = PUBLIC,
 ) -> list[Action]:
     """Create, edit or adopt the one comment that carries ``marker``.
 
@@ -114,6 +128,7 @@ def upsert(
     the tracker shows is adopted (a lost database or a lost response), and edited
     only when its text differs. ``render`` is called only when a body is needed;
     a record rendered from the same ``input_hash`` is not rendered again.
+    ``visibility`` restricts who may read the comment, on creation and on each edit.
     """
     if record is not None and input_hash and record.input_hash == input_hash:
         return []  # rendered from these very inputs before: the body cannot differ
@@ -121,11 +136,12 @@ def upsert(
         if not create:
             return []
         return [CreateComment(target=target, marker=marker, kind=kind, body=render(),
-                              input_hash=input_hash, summary=summary)]
+                              input_hash=input_hash, summary=summary, visibility=visibility)]
     if record is None:
         assert seen is not None
         return _adopt(target=target, marker=marker, kind=kind, render=render, seen=seen,
-                      edit=edit, input_hash=input_hash, summary=summary)
+                      edit=edit, input_hash=input_hash, summary=summary,
+                      visibility=visibility)
     if not edit:
         return []
     body = render()
@@ -139,12 +155,13 @@ def upsert(
                              input_hash=input_hash, summary=summary)]
     return [EditComment(target=record.target, marker=record.marker, kind=kind,
                         comment_id=record.comment_id, body=body, input_hash=input_hash,
-                        summary=summary, repost_if_gone=kind != "alert")]
+                        summary=summary, repost_if_gone=kind != "alert", visibility=visibility)]
 
 
 def _adopt(
     *, target: str, marker: Marker, kind: CommentKind, render: Callable[[], str],
     seen: Comment, edit: bool, input_hash: str, summary: SummaryRecord | None,
+    visibility: Visibility,
 ) -> list[Action]:
     if not edit:
         return [AdoptComment(target=target, marker=marker, kind=kind, comment_id=seen.id,
@@ -160,7 +177,7 @@ def _adopt(
         return [adopt]
     return [adopt, EditComment(target=target, marker=marker, kind=kind, comment_id=seen.id,
                                body=body, input_hash=input_hash, summary=summary,
-                               repost_if_gone=kind != "alert")]
+                               repost_if_gone=kind != "alert", visibility=visibility)]
 
 
 # -- alerts -----------------------------------------------------------------------------------
@@ -169,26 +186,33 @@ def _adopt(
 def plan(
     *, findings: Sequence[Finding], snapshot: Snapshot, actual: Actual, style: Style,
     now: datetime, status_issue: str | None = None, notify: Sequence[str] = (),
-    me: str | None = None,
+    me: str | None = None, routing: Routing | None = None, backfill: bool = False,
 ) -> Plan:
     """The alerts and labels of this run's findings. ``me`` is forewarn's own account
     (the connector's ``whoami()``); with it the tracker's label history decides whose
-    a label is when the state store cannot."""
+    a label is when the state store cannot. ``routing`` says where alerts go;
+    ``backfill`` that this is a first cycle whose findings go to the backfill digest."""
+    routing = routing or Routing()
     issues = {issue.key: issue for issue in snapshot.issues}
     seen = Seen.of(snapshot)
-    alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify)
+    alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify,
+                     visibility=routing.visibility)
+    commented = alerts.commented() if backfill else frozenset()
     records: list[FindingRecord] = []
     desired_labels: dict[tuple[str, str], str] = {}
     active = sorted((f for f in findings if f.severity > Severity.INFO),
                     key=lambda f: f.fingerprint)
     for finding in active:
-        records.append(_record(finding, actual, now))
+        record = _record(finding, actual, now,
+                         backfilled=backfill and finding.fingerprint not in commented)
+        records.append(record)
         target = finding.subject_key if finding.subject_kind == "issue" else status_issue
         if target is None or target not in issues:
             continue
-        if finding.label and finding.subject_kind == "issue":
+        if routing.labels and finding.label and finding.subject_kind == "issue":
             desired_labels[(target, finding.label)] = finding.kind
-        alerts.plan_finding(finding, target)
+        if routing.per_finding:
+            alerts.plan_finding(finding, target, held=record.backfilled)
     alerts.plan_resolutions({finding.fingerprint for finding in active}, snapshot, now)
     # Labels are added before comments and removed after them, so that a budget
     # cut never leaves an alert comment without its label.
@@ -203,11 +227,12 @@ class _Alerts:
     """Plans the comments of findings: new, escalated, edited, adopted, resolved."""
 
     def __init__(self, *, actual: Actual, seen: Seen, style: Style,
-                 notify: Sequence[str]) -> None:
+                 notify: Sequence[str], visibility: Visibility = PUBLIC) -> None:
         self.actual = actual
         self.seen = seen
         self.style = style
         self.notify = notify
+        self.visibility = visibility
         self.acked = seen.acked()
         self.actions: list[Action] = []
         self.open: dict[str, list[CommentRecord]] = defaultdict(list)
@@ -215,7 +240,15 @@ class _Alerts:
             if record.kind == "alert" and not record.resolved:
                 self.open[record.fingerprint].append(record)
 
-    def plan_finding(self, finding: Finding, target: str) -> None:
+    def commented(self) -> frozenset[str]:
+        """Findings that have a comment already, recorded or seen: adopted, not backfilled."""
+        recorded = {record.fingerprint for record in self.actual.comments.values()
+                    if record.kind == "alert"}
+        return frozenset(recorded) | self.seen.fingerprints()
+
+    def plan_finding(self, finding: Finding, target: str, *, held: int = 0) -> None:
+        """Its comment: new, escalated, edited or adopted. ``held`` is the severity the
+        backfill digest listed it at: no comment of its own is created up to there."""
         acked = finding.acked or finding.fingerprint in self.acked
         marker = marker_for(finding)
         record, seen = self._existing(finding, marker, target, acked=acked)
@@ -230,8 +263,9 @@ class _Alerts:
         }
         self.actions += upsert(
             target=target, marker=writing, kind="alert", render=lambda: alert_body(**inputs),
-            record=record, seen=seen, create=finding.comment and not acked,
-            input_hash=alert_key(**inputs),
+            record=record, seen=seen,
+            create=finding.comment and not acked and finding.severity.value > held,
+            input_hash=alert_key(**inputs), visibility=self.visibility,
         )
 
     def _existing(
@@ -265,15 +299,21 @@ class _Alerts:
                     target=record.target, marker=record.marker, kind="alert",
                     comment_id=record.comment_id,
                     body=_resolved(known, record, snapshot, self.style, now), resolved=True,
+                    visibility=self.visibility,
                 ))
 
 
-def _record(finding: Finding, actual: Actual, now: datetime) -> FindingRecord:
+def _record(finding: Finding, actual: Actual, now: datetime, *,
+            backfilled: bool = False) -> FindingRecord:
+    """What the state store keeps of a finding; ``backfilled`` holds its severity when the
+    backfill digest lists it, and stays what it was on every later cycle."""
     previous = actual.findings.get(finding.fingerprint)
+    held = previous.backfilled if previous else (int(finding.severity) if backfilled else 0)
     return FindingRecord(
         fingerprint=finding.fingerprint, rule_id=finding.rule_id, kind=finding.kind,
         cause=finding.cause, subject_key=finding.subject_key, severity=int(finding.severity),
         evidence=dict(finding.evidence), first_seen=previous.first_seen if previous else now,
+        backfilled=held,
     )
 
 
@@ -287,7 +327,7 @@ def _resolved(
         asked = evidence.get("asked_at")
         replies = sorted(
             (c for c in snapshot.comments
-             if c.issue_key == known.subject_key and not c.is_ours
+             if c.issue_key == known.subject_key and not c.is_ours and c.is_public
              and snapshot.person(c.author).kind == "team"
              and (not isinstance(asked, datetime) or c.created_at > asked)),
             key=lambda c: c.created_at,

@@ -336,3 +336,9 @@ def body_hash(body: str) -> str:
 
 def _suffix(style: Style) -> str:
     return "jira" if style.markup == "jira" else "md"
+
+
+def template(name: str, style: Style) -> jinja2.Template:
+    """A packaged template (``sync/templates/<name>.md.j2`` or ``.jira.j2``) for the style's
+    markup: the digest (``sync/digest.py``) renders with the same environment."""
+    return _env.get_template(f"{name}.{_suffix(style)}.j2")

@@ -1,9 +1,12 @@
-"""The bundled demo is what its generator says, and the example config loads."""
+"""The bundled demo is what its generator says, and every example config loads."""
 
 from __future__ import annotations
 
 import json
 import runpy
+from pathlib import Path
+
+import pytest
 
 from config import load_config
 from tests.conftest import EXAMPLES
@@ -20,3 +23,21 @@ def test_example_config_loads() -> None:
     assert [project.name for project in config.projects] == ["demo"]
     assert [rule.kind for rule in config.rules] == [
         "scope_creep", "schedule_slip", "unanswered_feedback"]
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda path: path.name)
+def test_every_example_loads(path: Path, tmp_path: Path) -> None:
+    """What ``forewarn check-config`` checks, on each example (tokens from the environment)."""
+    environ = {"GITHUB_TOKEN": "ghp_example", "JIRA_API_TOKEN": "jira-example"}
+    config = load_config(path, environ=environ, secrets_dir=tmp_path)
+    assert config.projects, path
+
+
+def test_one_example_per_alert_mode_and_backfill() -> None:
+    projects = [project for path in sorted(EXAMPLES.glob("*.yaml"))
+                for project in load_config(path, environ={"GITHUB_TOKEN": "t",
+                                                          "JIRA_API_TOKEN": "t"}).projects]
+    assert {project.alerts.to for project in projects} == {"issue", "internal", "digest"}
+    assert {project.backfill for project in projects} == {"digest", "comment"}
+    assert any(project.alerts.visible_to for project in projects)
+    assert any(project.clients == "customers" for project in projects)

@@ -26,8 +26,12 @@ title), the milestones' ETag and last list, the newest event id seen, the
 login forewarn writes as and a GitHub App's installation id.
 
 Writes: comments carry ``<!-- forewarn:MARKER -->`` and are forewarn's only
-when the author is ``whoami()`` too; a comment creation whose response was
-lost is retried only after looking for its marker. Writes are paced; the
+when the author is ``whoami()`` too. Comments may also go to the issues of
+``team_repos`` (the team digest's issue in a private repository: the same token
+or App installation must be able to write there); labels only to the project's
+own repository. GitHub has no restricted comments: a restricted one is refused.
+A comment creation whose response was lost is retried only after looking for
+its marker. Writes are paced; the
 quota left (``rate_limit``) tells the publisher when to stop writing.
 See docs/github.md for set-up, permissions and request costs.
 """
@@ -40,20 +44,20 @@ import logging
 import re
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment, restriction_refused
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
 from connectors.markers import Marker
-from connectors.model import Change, Comment, Snapshot, now, parse_utc
+from connectors.model import Change, Comment, Membership, Snapshot, Visibility, now, parse_utc
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -138,6 +142,7 @@ class GitHubConnector:
         memo: Memo,
         project: str,
         include_pull_requests: bool = False,
+        team_repos: tuple[str, ...] = (),
         retry: RetryPolicy = DEFAULT_RETRY,
         min_write_interval: float = 1.0,
         clock: Callable[[], datetime] = now,
@@ -149,6 +154,8 @@ class GitHubConnector:
             msg = f"GitHub repository must be 'owner/name', got {repo!r}"
             raise FatalError(msg)
         self.repo = repo
+        #: Other repositories forewarn comments in (the team digest's issue), never labels.
+        self.team_repos = tuple(name for name in team_repos if name.casefold() != repo.casefold())
         self.project = project
         self.memo = memo
         self.include_pull_requests = include_pull_requests
@@ -327,6 +334,14 @@ class GitHubConnector:
             requests=self._http.requests_made - started,
         )
 
+    def members(self, groups: Sequence[Membership]) -> dict[Membership, frozenset[str]]:
+        """GitHub has no project roles or groups here: ``team: members`` is its keyword."""
+        if not groups:
+            return {}
+        msg = (f"GitHub {self.repo}: project roles and groups are Jira's "
+               f"({', '.join(map(str, groups))}); on GitHub write team: members or logins")
+        raise FatalError(msg)
+
     def _since(self, cursor: str | None) -> datetime | None:
         if cursor is None:
             return None
@@ -339,22 +354,30 @@ class GitHubConnector:
     # -- writes -----------------------------------------------------------------------
 
     def _number(self, issue_key: str) -> int:
+        """The number of an issue of the project's own repository (labels go there only)."""
+        return self._issue(issue_key, commentable=False)[1]
+
+    def _issue(self, issue_key: str, *, commentable: bool = True) -> tuple[str, int]:
+        """(repository, number) of an issue of this repository, or of a team repository when
+        it is only commented on."""
         prefix, sep, number = issue_key.rpartition("#")
-        if not sep or prefix.casefold() != self.repo.casefold() or not number.isdigit():
+        allowed = (self.repo, *self.team_repos) if commentable else (self.repo,)
+        repo = next((name for name in allowed if name.casefold() == prefix.casefold()), None)
+        if not sep or repo is None or not number.isdigit():
             msg = f"GitHub {self.repo}: {issue_key!r} is not an issue of this repository"
             raise FatalError(msg)
-        return int(number)
+        return repo, int(number)
 
     def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
         """forewarn's own comment holding the marker; a marker pasted by anyone else is ignored."""
-        return self._find(self._number(issue_key), issue_key, marker, retry=True)
+        return self._find(self._issue(issue_key), issue_key, marker, retry=True)
 
     def _find(
-        self, number: int, issue_key: str, marker: Marker, *, retry: bool
+        self, where: tuple[str, int], issue_key: str, marker: Marker, *, retry: bool
     ) -> RemoteComment | None:
         tag = marker.tag(self.markup)
         me = self.whoami().casefold()
-        path = f"/repos/{self.repo}/issues/{number}/comments"
+        path = f"/repos/{where[0]}/issues/{where[1]}/comments"
         for page in self._http.pages(path, {"per_page": PER_PAGE}, retry=retry):
             for raw in items(page, f"GET {path}", self.repo):
                 if not isinstance(raw, dict):
@@ -371,12 +394,19 @@ class GitHubConnector:
                 return RemoteComment(id=str(raw.get("id")), issue_key=issue_key, body=body)
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+    def _public_only(self, visibility: Visibility | None) -> None:
+        refused = restriction_refused(f"GitHub {self.repo}", visibility)
+        if refused:
+            raise FatalError(refused)
+
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
         """Post once: before any retry, look for the marker in case the first post landed."""
-        number = self._number(issue_key)
+        self._public_only(visibility)
+        where = self._issue(issue_key)
         tag = marker.tag(self.markup)
         text = fit_comment(marker.stamp(body, self.markup), tag)
-        path = f"/repos/{self.repo}/issues/{number}/comments"
+        path = f"/repos/{where[0]}/issues/{where[1]}/comments"
 
         def post() -> str:
             data = self._http.once("POST", path, body={"body": text}).data
@@ -387,7 +417,7 @@ class GitHubConnector:
             return str(ident)
 
         def find() -> str | None:
-            found = self._find(number, issue_key, marker, retry=False)
+            found = self._find(where, issue_key, marker, retry=False)
             return found.id if found is not None else None
 
         try:
@@ -395,14 +425,16 @@ class GitHubConnector:
         except FatalError as error:
             raise CannotPostComment(str(error)) from None
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
-        self._number(issue_key)
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
+        self._public_only(visibility)
+        repo, _ = self._issue(issue_key)
         if not comment_id.isdigit():
             msg = f"GitHub {self.repo}: {comment_id!r} is not a comment id"
             raise FatalError(msg)
         marker = Marker.find(body)
         tag = marker.tag(self.markup) if marker is not None else None
-        path = f"/repos/{self.repo}/issues/comments/{comment_id}"
+        path = f"/repos/{repo}/issues/comments/{comment_id}"
         self._http.call("PATCH", path, body={"body": fit_comment(body, tag)})
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:

@@ -18,14 +18,22 @@ deployment type: jira's Cloud-only methods check it.
 
 Writes: comments carry their ``connectors.markers.Marker`` as an ``{anchor}``
 macro, invisible when rendered); a creation whose response is lost is never
-repeated blindly: the issue's comments are searched for the marker first.
-Labels change through the ``update`` verbs only, never by overwriting the set.
+repeated blindly: the issue's comments are searched for the marker first. A
+restricted comment carries ``visibility`` (a project role or group) on creation
+and on every edit; a Jira Service Management internal note is created through
+the Service Management API (``"public": false``, as Atlassian documents) and
+edited through the platform API with the ``sd.public.comment`` property
+``{"internal": true}`` it keeps the flag in. Labels change
+through the ``update`` verbs only, never by overwriting the set.
+
+Who holds a project role or is in a group (``members``) is
+``connectors/jira/members.py``'s, read at most daily.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -37,12 +45,13 @@ from connectors.errors import CannotPostComment, FatalError, RetriableError, Tra
 from connectors.jira import parse as jp
 from connectors.jira.facts import Deployment, SiteFacts
 from connectors.jira.http import JiraHttp
+from connectors.jira.members import Directory
 from connectors.jira.milestones import MilestoneMode
 from connectors.jira.pages import Getter
 from connectors.jira.parse import validate_label
 from connectors.jira.read import Found, Reader
 from connectors.markers import Marker
-from connectors.model import now, utc
+from connectors.model import Membership, Visibility, now, utc
 from connectors.retry import RetryPolicy
 
 __all__ = ["JiraConnector", "validate_label"]
@@ -110,6 +119,8 @@ class JiraConnector:
         self._reader = Reader(
             self.http, self.facts, site=self.site, project_key=project_key, mode=milestones
         )
+        self._directory = Directory(self.http, memo, site=self.site, project_key=project_key,
+                                    clock=clock)
 
     @property
     def requests_made(self) -> int:
@@ -168,6 +179,10 @@ class JiraConnector:
             requests=self.requests_made - first_request,
         )
 
+    def members(self, groups: Sequence[Membership]) -> dict[Membership, frozenset[str]]:
+        """Who holds each project role or is in each group (person ids), read at most daily."""
+        return self._directory.members(groups)
+
     # --- writes --------------------------------------------------------------
 
     def _find_comment(
@@ -185,14 +200,23 @@ class JiraConnector:
         """forewarn's own comment carrying ``marker``: author is us AND the marker is there."""
         return self._find_comment(issue_key, marker, me=self.whoami())
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
         """Post a wiki-markup comment carrying the marker; never posts twice for one marker."""
         me = self.whoami()
         text = marker.stamp(body, self.markup)
-        path = f"/rest/api/2/issue/{quote(issue_key, safe='')}/comment"
+        key = quote(issue_key, safe="")
+        if visibility is not None and visibility.kind == "internal":
+            # Atlassian documents creating an internal note through Service Management
+            # ("public": false); the platform's jsdPublic is read-only.
+            path = f"/rest/servicedeskapi/request/{key}/comment"
+            payload: dict[str, object] = {"body": text, "public": False}
+        else:
+            path = f"/rest/api/2/issue/{key}/comment"
+            payload = jp.comment_payload(text, visibility)
 
         def post() -> str:
-            response = self.http.send("POST", path, body={"body": text})
+            response = self.http.send("POST", path, body=payload)
             try:
                 return str(response.json()["id"])
             except (ValueError, KeyError, TypeError):
@@ -210,9 +234,11 @@ class JiraConnector:
             msg = f"Jira {self.site}: cannot post a comment on {issue_key}: {err}"
             raise CannotPostComment(msg) from err
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
         issue, ident = quote(issue_key, safe=""), quote(comment_id, safe="")
-        self.http.write("PUT", f"/rest/api/2/issue/{issue}/comment/{ident}", {"body": body})
+        self.http.write("PUT", f"/rest/api/2/issue/{issue}/comment/{ident}",
+                        jp.comment_payload(body, visibility))
 
     def _label(self, issue_key: str, name: str) -> str:
         problem = validate_label(name)

@@ -2,8 +2,10 @@
 
 The deployment type (``/serverInfo``), the Sprint and story-point field ids
 (``/field``), the account (``/myself``: id and time zone), the board whose
-sprints are the project's, and status categories (``/status``). A
-steady-state cycle is then one search plus one milestone listing.
+sprints are the project's, status categories (``/status``) and, on Data
+Center only, whether the project is a Service Management project (``/project``:
+there an internal note is marked only by a comment property). A steady-state
+cycle is then one search plus one milestone listing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import tzinfo
 from typing import Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import Memo
@@ -32,6 +35,9 @@ MEMO_FIELDS = "jira.fields"
 MEMO_MYSELF = "jira.myself"
 MEMO_BOARD = "jira.board"
 MEMO_STATUSES = "jira.statuses"
+MEMO_PROJECT_TYPE = "jira.project_type"
+#: ``projectTypeKey`` of a Jira Service Management project.
+SERVICE_DESK = "service_desk"
 #: Board types that have sprints ("simple" is a team-managed board).
 _SPRINT_BOARDS = ("scrum", "simple")
 
@@ -156,6 +162,15 @@ class SiteFacts:
         """Keep the status categories in the memo when this fetch learnt any."""
         if self.statuses.to_json() != before:
             self.memo.set(MEMO_STATUSES, self.statuses.to_json())
+
+    def service_desk(self) -> bool:
+        """Whether the project is a Service Management project (``projectTypeKey``), once."""
+        kind = self.memo.get(MEMO_PROJECT_TYPE)
+        if not kind:
+            raw = self.http.get_object(f"/rest/api/2/project/{quote(self.project_key, safe='')}")
+            kind = str(raw.get("projectTypeKey") or "unknown")
+            self.memo.set(MEMO_PROJECT_TYPE, kind)
+        return kind == SERVICE_DESK
 
     def board(self) -> int:
         """The board whose sprints are the project's: configured, remembered, or looked up."""

@@ -96,7 +96,7 @@ class JiraHttp:
         if status is None or status == 429 or status >= 500:
             headers = response.headers if response is not None else {}
             return RetriableError(msg, wait_seconds=server_wait(headers, now=self.clock()))
-        return FatalError(msg)
+        return FatalError(msg, status=status)
 
     def get_once(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """A GET without retry (inside an attempt that is itself retried), parsed."""

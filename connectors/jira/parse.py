@@ -12,6 +12,11 @@ bite here:
   flattened to text so that an excerpt can still be shown.
 * A search result embeds its newest comments and changelog entries only, with
   their totals: the connector completes them when the totals say so.
+* A comment is restricted three ways, and each means the client never saw it:
+  ``visibility`` (a project role or group; Cloud and Data Center), ``jsdPublic:
+  false`` (a Jira Service Management internal note, Cloud), or the comment
+  property ``sd.public.comment`` holding ``{"internal": true}`` (how Service
+  Management stores the note; listed with ``expand=properties``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,10 @@ from connectors.jira.values import (
     parse_timestamp,
 )
 from connectors.markers import find_marker, is_acked
-from connectors.model import EXCERPT_CHARS, Comment, Issue, Person, utc
+from connectors.model import EXCERPT_CHARS, PUBLIC, Comment, Issue, Person, Visibility, utc
+
+#: The comment property Jira Service Management keeps an internal note's flag in.
+INTERNAL_PROPERTY = "sd.public.comment"
 
 # --- people and text ---------------------------------------------------------
 
@@ -53,12 +61,29 @@ def person_from(user: object) -> Person | None:
     if pid is None or not isinstance(user, dict):
         return None
     email = user.get("emailAddress")
+    account_type = user.get("accountType")
     return Person(
         id=pid,
         name=str(user.get("displayName") or pid),
-        kind="bot" if user.get("accountType") == "app" else "unknown",
+        kind="bot" if account_type == "app" else "unknown",
         email=email if isinstance(email, str) and email else None,
+        account_type=account_type if isinstance(account_type, str) and account_type else None,
     )
+
+
+def comment_visibility(data: Json) -> Visibility:
+    """Who may read a comment (see the module docstring); public unless Jira says otherwise."""
+    restriction = obj_or_empty(data.get("visibility"))
+    kind, name = restriction.get("type"), restriction.get("value")
+    if kind in ("role", "group") and isinstance(name, str) and name:
+        return Visibility("role" if kind == "role" else "group", name)
+    if data.get("jsdPublic") is False:
+        return Visibility("internal")
+    for prop in list_or_empty(data.get("properties")):
+        if isinstance(prop, dict) and prop.get("key") == INTERNAL_PROPERTY \
+                and obj_or_empty(prop.get("value")).get("internal") is True:
+            return Visibility("internal")
+    return PUBLIC
 
 
 def adf_text(node: object) -> str:
@@ -92,6 +117,20 @@ def body_text(body: object) -> str:
     return ""
 
 
+def comment_payload(body: str, visibility: Visibility | None) -> Json:
+    """A platform comment's POST/PUT body: restricted by ``visibility`` (a role or a group)
+    or, for a Service Management internal note (edited here, created through the Service
+    Management API), by the ``sd.public.comment`` property that keeps its flag."""
+    payload: Json = {"body": body}
+    if visibility is None or visibility.is_public:
+        return payload
+    if visibility.kind == "internal":
+        payload["properties"] = [{"key": INTERNAL_PROPERTY, "value": {"internal": True}}]
+    else:
+        payload["visibility"] = {"type": visibility.kind, "value": visibility.name}
+    return payload
+
+
 def comment_from(raw: object, issue_key: str, *, me: str | None) -> tuple[Comment, Person | None]:
     """One comment; marker and acknowledgement are read only from our own comments."""
     data = need_dict(raw, "comment")
@@ -108,6 +147,7 @@ def comment_from(raw: object, issue_key: str, *, me: str | None) -> tuple[Commen
         is_ours=ours,
         marker=find_marker(text) if ours else None,
         acked=is_acked(text) if ours else False,
+        visibility=comment_visibility(data),
     )
     return comment, author
 
@@ -203,6 +243,18 @@ def embedded_comments(raw: object) -> tuple[list[Any], int]:
     comments = list_or_empty(page.get("comments"))
     total = page.get("total")
     return comments, total if isinstance(total, int) else len(comments)
+
+
+def comments_changed(comments: list[Any], since: datetime | None) -> bool:
+    """Whether any of these comments is new or edited since the cursor (any, without one)."""
+    for raw in comments:
+        if since is None:
+            return True
+        stamp = raw.get("updated") or raw.get("created") if isinstance(raw, dict) else None
+        changed = parse_timestamp(stamp) if isinstance(stamp, str) else None
+        if changed is None or changed >= since:
+            return True
+    return False
 
 
 def embedded_histories(raw: object) -> tuple[list[Any], int]:

@@ -8,6 +8,11 @@ project's versions. jira's own ``enhanced_search_issues`` silently returns
 None unless the client learnt "Cloud" from serverInfo: we call the endpoint
 ourselves. A record that cannot be read is skipped (logged, and listed in the
 fetch's ``skipped``) and the fetch goes on.
+
+Internal notes: Cloud marks them in every comment it sends (``jsdPublic``).
+Data Center keeps the mark only in a comment property, which no search embeds:
+on a Service Management project there, an issue with new comments has its
+comments listed again with ``expand=properties`` (one request per such issue).
 """
 
 from __future__ import annotations
@@ -92,11 +97,22 @@ class Reader:
         for raw in self._search(jql, search_fields(ids, self.mode)):
             self._read_into(found, raw, ids=ids, me=me, since=since)
 
-    def comments(self, issue_ref: str, *, get: Getter | None = None) -> list[Any]:
+    def comments(self, issue_ref: str, *, get: Getter | None = None,
+                 expand: str | None = None) -> list[Any]:
         """All comments of an issue, as Jira sends them; ``get`` replaces the retried GET."""
         path = f"/rest/api/2/issue/{quote(issue_ref, safe='')}/comment"
         fetch = get or self.http.get_object
+        if expand:
+            plain = fetch
+
+            def fetch(path: str, params: dict[str, Any]) -> dict[str, Any]:
+                return plain(path, {**params, "expand": expand})
+
         return pages.start_at_list(fetch, path, "comments", size=PAGE, site=self.site)
+
+    def _notes_unmarked(self) -> bool:
+        """Data Center marks a Service Management internal note only in a property."""
+        return self.facts.deployment == "server" and self.facts.service_desk()
 
     def milestones(self, skipped: list[str]) -> list[Milestone]:
         """The board's sprints or the project's versions, as ``milestones`` says."""
@@ -165,8 +181,11 @@ class Reader:
             since=since,
         )
         raw_comments, count = jp.embedded_comments(raw)
-        if count > len(raw_comments):
-            raw_comments = self.comments(str(data["id"]))
+        if count > len(raw_comments) or (
+            jp.comments_changed(raw_comments, since) and self._notes_unmarked()
+        ):
+            expand = "properties" if self._notes_unmarked() else None
+            raw_comments = self.comments(str(data["id"]), expand=expand)
         comments: list[Comment] = []
         for item in raw_comments:
             comment, author = jp.comment_from(item, issue.key, me=me)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rules.base import Finding, Severity
@@ -117,6 +118,10 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
         console.print(f"[yellow]{report.project}: stopped writing: {outcome.stopped}[/]")
     for reason in report.skipped:
         console.print(f"[yellow]{report.project}: skipped {reason}[/]")
+    for warning in report.warnings:
+        console.print(f"[yellow]{escape(warning)}[/]", highlight=False, soft_wrap=True)
+    for note in report.notes:
+        console.print(f"[dim]{escape(note)}[/]", highlight=False, soft_wrap=True)
     for error in report.errors:
         console.print(f"[red]{report.project}: {error}[/]")
     writes = len(outcome.writes) if outcome else 0

@@ -6,18 +6,21 @@ local-only setup (the demo) never loads PyGithub or jira.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from config import Config, GitHubTracker, JiraTracker, LocalTracker, Project, Settings
+from config.fields import MemberRef, PeopleList
 from config.settings import tracker_token
 from connectors.base import Connector, DictMemo
 from connectors.errors import FatalError
 from connectors.local import LocalConnector
-from connectors.model import now
+from connectors.model import PUBLIC, Membership, Visibility, now
 from rules import registry
+from rules.people import Spec
 from sync.cycle import ProjectRuntime
 from sync.render import Style
+from sync.routing import Routing
 
 
 def build_connector(
@@ -49,7 +52,7 @@ def build_connector(
             app_id=tracker.app_id, private_key=private_key,
             installation_id=tracker.installation_id, base_url=tracker.base_url, memo=memo,
             project=project.name, include_pull_requests=project.include_pull_requests,
-            clock=clock,
+            team_repos=_team_repos(config, project), clock=clock,
         )
     if isinstance(tracker, JiraTracker):
         from connectors.jira.connector import JiraConnector
@@ -72,11 +75,49 @@ def build_connector(
     raise FatalError(msg)
 
 
-def status_issue_key(config: Config, project: Project, ref: int | str | None = None,
-                     ) -> str | None:
-    """``status_issue: 1`` means issue #1 of this project, in the tracker's own key format
-    (``ref``: another issue of the project named the same way, like ``summary.issues``)."""
-    ref = project.status_issue if ref is None else ref
+def status_issue_key(config: Config, project: Project) -> str | None:
+    """``status_issue: 1`` means issue #1 of this project, in the tracker's own key format."""
+    return issue_key(config, project, project.status_issue)
+
+
+def team_issue_key(config: Config, project: Project) -> str | None:
+    """Where the team digest goes: ``alerts.issue``, else the status issue."""
+    return issue_key(config, project, project.alerts.issue) or status_issue_key(config, project)
+
+
+def _team_repos(config: Config, project: Project) -> tuple[str, ...]:
+    """The repository of a team issue outside the project's own (GitHub), for its digest."""
+    key = team_issue_key(config, project)
+    repo = key.rpartition("#")[0] if key else ""
+    return (repo,) if repo and repo != project.repo else ()
+
+
+def routing_for(config: Config, project: Project) -> Routing:
+    """The project's ``alerts`` and ``backfill`` as the cycle uses them."""
+    alerts = project.alerts
+    visibility = PUBLIC
+    if alerts.to != "issue":
+        restricted = alerts.visible_to
+        if restricted is not None:
+            visibility = Visibility(restricted.kind, restricted.name)
+        elif alerts.to == "internal":
+            visibility = Visibility("internal")  # a Service Management internal note
+    return Routing(to=alerts.to, visibility=visibility,
+                   team_issue=team_issue_key(config, project), labels=alerts.labels,
+                   backfill=project.backfill)
+
+
+def people_spec(value: str | PeopleList | Mapping[str, tuple[str, ...]] | None) -> Spec:
+    """``team``/``clients`` for ``rules.people``: roles and groups as Membership records
+    (client organisations pass as they are)."""
+    if value is None or isinstance(value, str | Mapping):
+        return value
+    return tuple(Membership(item.kind, item.name) if isinstance(item, MemberRef) else item
+                 for item in value)
+
+
+def issue_key(config: Config, project: Project, ref: int | str | None) -> str | None:
+    """An issue of the config in the tracker's own key format: a number is this project's."""
     if ref is None:
         return None
     tracker = config.tracker_for(project)
@@ -99,6 +140,7 @@ def build_runtime(
     rules = [(registry.get(options.kind), options) for options in config.rules_for(project)]
     ack_label = next((options.ack_labels[0] for _, options in rules if options.ack_labels),
                      "forewarn-ack")
+    routing = routing_for(config, project)
     return ProjectRuntime(
         name=project.name,
         connector=connector,
@@ -108,15 +150,17 @@ def build_runtime(
             markup=connector.markup, language=config.language_for(project),
             timezone=calendar.timezone, ack_label=ack_label,
             jira_cloud=not isinstance(tracker, JiraTracker) or tracker.is_cloud,
+            audience=routing.audience,
         ),
         memo=memo,
         status_issue=status_issue_key(config, project),
         notify=tuple(project.notify),
-        clients=project.clients,
-        team=project.team,
+        clients=people_spec(project.clients),
+        team=people_spec(project.team),
+        routing=routing,
         bots=tuple(project.bots),
         write_budget=project.write_budget,
         summary=config.summary_for(project),
-        summary_issues={name: status_issue_key(config, project, ref) or str(ref)
+        summary_issues={name: issue_key(config, project, ref) or str(ref)
                         for name, ref in config.summary_for(project).issues.items()},
     )

@@ -85,6 +85,9 @@ findings = Table(
     Column("evidence", Text, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+    # The severity at which the backfill digest listed the finding, 0 if it did not;
+    # added by migration 0005.
+    Column("backfilled", Integer, nullable=False, server_default="0"),
 )
 comments = Table(
     "comments", metadata,
@@ -175,6 +178,9 @@ class FindingRecord:
     severity: int
     evidence: dict[str, Any]
     first_seen: datetime
+    #: The severity at which the first cycle's backfill digest listed it (0: it did not):
+    #: no alert of its own up to that level.
+    backfilled: int = 0
 
 
 class StateStoreUnavailable(Exception):
@@ -299,6 +305,7 @@ class StateStore:
                     cause=row.cause, subject_key=row.subject_key, severity=row.severity,
                     evidence=json.loads(row.evidence),
                     first_seen=_aware(row.first_seen) or datetime.now(UTC),
+                    backfilled=row.backfilled,
                 )
                 for row in rows
             }
@@ -322,6 +329,7 @@ class StateStore:
                             if record.fingerprint in previous else now
                         ),
                         "last_seen": now,
+                        "backfilled": record.backfilled,
                     }
                     for record in current
                 ])

@@ -5,7 +5,9 @@ opens the issue): the first client message of a wait, as in the
 unanswered_feedback rule. It is *answered* by the first team message after
 it. Response time is business time of the project's calendar between the
 two, less the time a ``pause_labels`` label was on the issue. Bots, unknown
-people and forewarn's own comments neither ask nor answer.
+people, forewarn's own comments and restricted comments (a Jira role or group,
+a Service Management internal note: the client never saw them) neither ask
+nor answer, exactly as in the rule.
 
 KPIs over a period (the last 30 days, or a milestone's life) count the
 requests that started in it:
@@ -65,7 +67,7 @@ def requests(snapshot: Snapshot, options: FeedbackOptions | None) -> list[Reques
             # a team message at that same instant answers it, as the rule decides.
             by_issue[issue.key] = [(issue.created_at, 0 if kind == "client" else 1, "", kind)]
     for comment in snapshot.comments:
-        if comment.is_ours or comment.issue_key not in issues:
+        if comment.is_ours or not comment.is_public or comment.issue_key not in issues:
             continue
         kind = kinds.get(comment.author)
         if kind == "client" or kind == "team":

@@ -203,8 +203,23 @@ def test_project_values(values: dict[str, Any], field: str, expected: object) ->
                               "(a GitHub issue number like 1 or a Jira key like BILL-1)"),
         ({"status_issue": "bill-1"}, "not an issue: 'bill-1' "
                                      "(a GitHub issue number like 1 or a Jira key like BILL-1)"),
-        ({"clients": [1, 2]}, 'use "external" or a list of logins, emails, account ids '
-                              'or globs like "*@client.example"'),
+        ({"clients": [1, 2]}, 'use "external" or "customers", or a list of logins, emails, '
+                              'account ids, globs like "*@client.example", {role: NAME} or '
+                              "{group: NAME}"),
+        ({"team": [{"rol": "Developers"}]}, "not a role or group: {rol: Developers} "
+                                            "(write {role: NAME} or {group: NAME})"),
+        ({"team": {"role": "Developers", "group": "acme"}},
+         "not a role or group: {role: Developers, group: acme} "
+         "(write {role: NAME} or {group: NAME})"),
+        ({"alerts": {"to": "digest"}}, "to: digest needs issue: the team issue that holds the "
+                                       "digest (like ACME-1 or acme/portal-internal#1)"),
+        ({"alerts": {"visible_to": {"role": "Developers"}}},
+         "visible_to restricts internal or digest alerts; alerts on the issue (to: issue) are "
+         "public"),
+        ({"alerts": {"to": "digest", "issue": "acme"}},
+         "not an issue: 'acme' (a Jira key like ACME-1, a GitHub issue like "
+         "acme/portal-internal#1, or a number in the project's own repository)"),
+        ({"backfill": "all"}, '"all" is not one of: digest, comment'),
         ({"repo": "acme"}, 'not a repository: "acme" (write owner/name)'),
         ({"jira_project": "bill"}, 'not a Jira project key: "bill" (uppercase, like BILL)'),
         ({"write_budget": -1}, "should be greater than or equal to 0"),

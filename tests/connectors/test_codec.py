@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from connectors import codec
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
+from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, Visibility
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 T = datetime(2026, 3, 2, 10, 30, tzinfo=PARIS_WINTER)  # 09:30 UTC
@@ -45,11 +45,16 @@ CODECS: dict[type, tuple[Callable[[Any], dict[str, Any]], Callable[[Mapping[str,
     [
         CLIENT,
         Person("bob", "Bob", "team", None, "MEMBER"),
+        Person("qm:5a82:72e6", "Example Customer", account_type="customer"),
         ISSUE,
         Issue(key="BILL-7", title="", url="", state="open", created_at=T, author="ana"),
         SPRINT,
         Milestone(key="acme/portal/milestones/1", title="v1"),
         OURS,
+        Comment(id="902", issue_key="BILL-7", author="bruno", created_at=T,
+                visibility=Visibility("role", "Developers")),
+        Comment(id="903", issue_key="BILL-7", author="bruno", created_at=T,
+                visibility=Visibility("internal")),
         JOINED,
         Change("BILL-7", "due_on", T, before="2026-03-20", after=None),
     ],

@@ -12,6 +12,7 @@ from connectors.base import Connector
 from connectors.errors import FatalError
 from connectors.local import LocalConnector
 from connectors.markers import Marker, ack_checkbox
+from connectors.model import Membership, Visibility
 from tests.conftest import Clock
 from tests.markers import markdown_tag
 
@@ -139,3 +140,26 @@ def test_unreadable_file_is_a_fatal_error(tmp_path: Path, clock: Clock, content:
 def test_writing_to_a_missing_issue_fails_clearly(demo_tracker: Path, clock: Clock) -> None:
     with pytest.raises(FatalError, match="no issue demo#999"):
         connector(demo_tracker, clock).add_labels("demo#999", ["x"])
+
+
+def test_roles_groups_and_restricted_comments_live_in_the_file(
+    demo_tracker: Path, clock: Clock
+) -> None:
+    data = json.loads(demo_tracker.read_text(encoding="utf-8"))
+    data["roles"] = {"Developers": ["alice", "bob"]}
+    data["groups"] = {"acme-team": ["alice"]}
+    demo_tracker.write_text(json.dumps(data), encoding="utf-8")
+    local = connector(demo_tracker, clock)
+    developers, team, nobody = (Membership("role", "Developers"),
+                                Membership("group", "acme-team"), Membership("role", "QA"))
+    assert local.members([developers, team, nobody]) == {
+        developers: frozenset({"alice", "bob"}), team: frozenset({"alice"}),
+        nobody: frozenset()}
+    marker = Marker("feedback.0123456789abcdef", "critical")
+    ident = local.create_comment("demo#20", "Waiting.", marker=marker,
+                                 visibility=Visibility("role", "Developers"))
+    (written,) = [c for c in local.fetch(None).snapshot.comments if c.id == ident]
+    assert written.visibility == Visibility("role", "Developers")
+    local.edit_comment("demo#20", ident, "Answered.", visibility=None)
+    (edited,) = [c for c in local.fetch(None).snapshot.comments if c.id == ident]
+    assert edited.is_public

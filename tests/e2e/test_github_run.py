@@ -61,6 +61,7 @@ projects:
     repo: acme/portal
     clients: external
     status_issue: 1
+    backfill: comment
     notify: [alice]
 rules:
   - {{id: scope, kind: scope_creep, threshold: 10%, label: scope-creep}}

@@ -69,6 +69,7 @@ projects:
     milestones: sprint
     clients: ["*@client.example"]
     status_issue: BILL-1
+    backfill: comment
     notify: ["{pm}"]
   - name: releases
     tracker: acme
@@ -76,6 +77,7 @@ projects:
     milestones: version
     clients: ["*@client.example"]
     status_issue: 1
+    backfill: comment
     notify: ["{pm}"]
 rules:
   - {{id: scope, kind: scope_creep, threshold: 10%, label: scope-creep, projects: [billing]}}

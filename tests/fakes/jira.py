@@ -15,7 +15,21 @@ fake answers the requests the Jira connector sends:
   sprint lists (``startAt``/``isLast``), ``/project/KEY/versions`` and
   ``/issue/KEY/changelog`` (oldest first);
 * comments: ``GET``/``POST /issue/{key}/comment``, ``PUT .../comment/{id}``
-  (someone else's: 403), bodies kept as the wiki strings REST v2 takes and gives;
+  (someone else's: 403), bodies kept as the wiki strings REST v2 takes and gives.
+  A comment is restricted as Jira Cloud documents it: ``visibility`` ``{type:
+  role|group, value}`` on a role- or group-restricted one, ``jsdPublic: false`` on
+  a Service Management internal note (``true`` on the others); a POST or PUT
+  restricts with the same ``visibility``, or keeps an internal note internal with
+  the ``sd.public.comment`` property ``{"internal": true}``; ``POST
+  /rest/servicedeskapi/request/{key}/comment`` with ``"public": false`` creates
+  an internal note and answers in the Service Management shape Atlassian
+  documents (``id``, ``body``, ``public``, ``author``, ``created`` as
+  ``{iso8601, jira, friendly, epochMillis}``, ``_links``);
+* people as Cloud shows them: no ``emailAddress`` where the profile hides it,
+  ``accountType`` ``customer`` for a service desk customer;
+* project roles and groups: ``GET /project/{key}/role`` (name -> URL),
+  ``/project/{key}/role/{id}`` (user and group actors) and ``/group/member``
+  (``startAt`` pages), from the World's ``roles`` and ``groups``;
 * labels only through ``PUT /issue/{key}`` with ``{"update": {"labels":
   [{"add"|"remove": name}]}}``: any ``fields`` in that body is refused with a
   400, as forewarn must never overwrite the label set. Label, sprint, version
@@ -51,6 +65,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.base import DictMemo
 from connectors.jira.connector import JiraConnector
+from connectors.model import PUBLIC, Visibility
 from connectors.retry import RetryPolicy
 from tests.connectors.jira.support import EMAIL, TOKEN, interactions
 from tests.fakes.http import FakeServer, Json, Reply
@@ -134,10 +149,14 @@ class FakeJira(FakeServer):
             ("GET", r"/rest/agile/1\.0/board", "_boards"),
             ("GET", r"/rest/agile/1\.0/board/(\d+)/sprint", "_board_sprints"),
             ("GET", r"/rest/api/2/project/([A-Z0-9]+)/versions", "_versions"),
+            ("GET", r"/rest/api/2/project/([A-Z0-9]+)/role", "_roles"),
+            ("GET", r"/rest/api/2/project/([A-Z0-9]+)/role/(\d+)", "_role"),
+            ("GET", r"/rest/api/2/group/member", "_group_members"),
             ("GET", r"/rest/api/2/issue/([^/]+)/changelog", "_changelog"),
             ("GET", r"/rest/api/2/issue/([^/]+)/comment", "_list_comments"),
             ("POST", r"/rest/api/2/issue/([^/]+)/comment", "_create_comment"),
             ("PUT", r"/rest/api/2/issue/([^/]+)/comment/(\d+)", "_edit_comment"),
+            ("POST", r"/rest/servicedeskapi/request/([^/]+)/comment", "_request_comment"),
             ("PUT", r"/rest/api/2/issue/([^/]+)", "_edit_issue"),
         ])
         self.projects = projects
@@ -193,7 +212,10 @@ class FakeJira(FakeServer):
         data: Json = copy.deepcopy(_sam1("SAM1-1")["fields"]["reporter"])
         account = self.account(pid)
         data.update(self=f"{self.site}/rest/api/2/user?accountId={urllib.parse.quote(account)}",
-                    accountId=account, displayName=who.name, emailAddress=who.email)
+                    accountId=account, displayName=who.name, emailAddress=who.email,
+                    accountType=who.account_type)
+        if who.email is None:
+            del data["emailAddress"]  # Cloud leaves it out where the profile hides it
         return data
 
     @staticmethod
@@ -289,7 +311,11 @@ class FakeJira(FakeServer):
         issue = self._issue_id(project, c.number)
         data.update(id=str(ident), self=f"{self.site}/rest/api/2/issue/{issue}/comment/{ident}",
                     author=author, updateAuthor=author, body=c.body, created=self.stamp(c.created),
-                    updated=self.stamp(c.updated))
+                    updated=self.stamp(c.updated), jsdPublic=c.visibility.kind != "internal")
+        data.pop("visibility", None)
+        if c.visibility.kind in ("role", "group"):
+            data["visibility"] = {"type": c.visibility.kind, "value": c.visibility.name,
+                                  "identifier": c.visibility.name}
         return data
 
     def _histories(self, project: str, world: World, number: int) -> list[Json]:
@@ -451,14 +477,22 @@ class FakeJira(FakeServer):
         return self.json(200, {"startAt": start, "maxResults": size, "total": len(every),
                                "comments": every[start : start + size]})
 
-    def _create_comment(self, ref: str, *, body: Any, **_: Any) -> Reply:
-        found = self._locate(ref)
-        if found is None:
+    def _refused(self, ref: str, body: Any) -> Reply | None:
+        """What Jira answers a new comment it will not take: no such issue, no body."""
+        if self._locate(ref) is None:
             return self.error(404, _HIDDEN)
         if not isinstance(body, dict) or not isinstance(body.get("body"), str):
             return self.error(400, "Comment body can not be empty!")
-        project, world, number = found
-        created = world.post(number, world.me, body["body"])
+        return None
+
+    def _create_comment(self, ref: str, *, body: Any, **_: Any) -> Reply:
+        if (refused := self._refused(ref, body)) is not None:
+            return refused
+        project, world, number = self._locate(ref) or ("", self.home, 0)
+        visibility = _restriction(body)
+        if isinstance(visibility, str):
+            return self.json(400, {"errorMessages": [], "errors": {"visibility": visibility}})
+        created = world.post(number, world.me, body["body"], visibility=visibility or PUBLIC)
         return self.json(201, self.comment(project, created.id))
 
     def _edit_comment(self, ref: str, ident: str, *, body: Any, **_: Any) -> Reply:
@@ -469,8 +503,71 @@ class FakeJira(FakeServer):
         project, world, _ = found
         if comment.author != world.me:
             return self.error(403, "You do not have permission to edit this comment")
-        world.edit(comment.id, body["body"])
+        visibility = _restriction(body)
+        if isinstance(visibility, str):
+            return self.json(400, {"errorMessages": [], "errors": {"visibility": visibility}})
+        world.edit(comment.id, body["body"], visibility=visibility)
         return self.json(200, self.comment(project, comment.id))
+
+    def _request_comment(self, ref: str, *, body: Any, **_: Any) -> Reply:
+        if (refused := self._refused(ref, body)) is not None:
+            return refused
+        project, world, number = self._locate(ref) or ("", self.home, 0)
+        internal = body.get("public") is False
+        created = world.post(number, world.me, body["body"],
+                             visibility=Visibility("internal") if internal else PUBLIC)
+        author = self.person(world, world.me)
+        stamp = self.stamp(created.created)
+        return self.json(201, {
+            "id": str(created.id), "body": created.body, "public": not internal,
+            "author": {k: author[k] for k in ("accountId", "displayName", "emailAddress",
+                                              "active", "timeZone") if k in author},
+            "created": {"iso8601": stamp, "jira": stamp, "friendly": "Today",
+                        "epochMillis": int(created.created.timestamp() * 1000)},
+            "_links": {"self": f"{self.site}/rest/servicedeskapi/request/"
+                               f"{self._issue_id(project, number)}/comment/{created.id}"},
+        })
+
+    def _roles(self, project: str, **_: Any) -> Reply:
+        world = self.projects.get(project)
+        if world is None:
+            return self.error(404, f"No project could be found with key '{project}'.")
+        return self.json(200, {name: f"{self.site}/rest/api/2/project/{project}/role/{ident}"
+                               for ident, name in _role_ids(world).items()})
+
+    def _role(self, project: str, ident: str, **_: Any) -> Reply:
+        world = self.projects.get(project)
+        name = _role_ids(world).get(int(ident)) if world is not None else None
+        if world is None or name is None:
+            return self.error(404, "Can not retrieve a role actor for a null project role.")
+        data: Json = recorded("atlassian-docs/project_role_developers.json")
+        actors: list[Json] = []
+        for index, member in enumerate(world.roles[name]):
+            if member.startswith("group:"):
+                group = member.removeprefix("group:")
+                actors.append({"actorGroup": {"name": group, "displayName": group},
+                               "displayName": group, "id": 20_000 + index, "name": group,
+                               "type": "atlassian-group-role-actor"})
+            else:
+                actors.append({"actorUser": {"accountId": self.account(member)},
+                               "displayName": world.find(member).name, "id": 20_000 + index,
+                               "type": "atlassian-user-role-actor"})
+        data.update(self=f"{self.site}/rest/api/2/project/{project}/role/{ident}", name=name,
+                    id=int(ident), actors=actors)
+        data["scope"]["project"].update(key=project, name=f"{project} project")
+        return self.json(200, data)
+
+    def _group_members(self, *, query: dict[str, str], **_: Any) -> Reply:
+        name = query.get("groupname", "")
+        world = next((w for w in self.projects.values() if name in w.groups), None)
+        if world is None:
+            return self.error(404, f"Group '{name}' does not exist.")
+        every = [self.person(world, pid) for pid in world.groups[name]]
+        start, size = int(query.get("startAt", "0")), min(int(query.get("maxResults", "50")), 50)
+        page = every[start : start + size]
+        return self.json(200, {"self": f"{self.site}/rest/api/2/group/member",
+                               "maxResults": size, "startAt": start, "total": len(every),
+                               "isLast": start + size >= len(every), "values": page})
 
     def _edit_issue(self, ref: str, *, body: Any, **_: Any) -> Reply:
         found = self._locate(ref)
@@ -494,6 +591,12 @@ class FakeJira(FakeServer):
 
     # -- what the tests look at ------------------------------------------------------------
 
+    def restricted(self, key: str) -> list[Visibility]:
+        """Who may read each of forewarn's comments on the issue, oldest first."""
+        project, _, number = key.partition("-")
+        world = self.projects[project]
+        return [c.visibility for c in world.comments_on(int(number)) if c.author == world.me]
+
     def comments_on(self, key: str) -> list[Json]:
         project, _, number = key.partition("-")
         world = self.projects[project]
@@ -506,3 +609,24 @@ class FakeJira(FakeServer):
     def label_names(self, key: str) -> list[str]:
         project, _, number = key.partition("-")
         return list(self.projects[project].issues[int(number)].labels)
+
+
+def _role_ids(world: World) -> dict[int, str]:
+    """Role ids as the site numbers them: 10000, 10001, … in the World's order."""
+    return {10_000 + index: name for index, name in enumerate(world.roles)}
+
+
+def _restriction(body: Json) -> Visibility | str | None:
+    """Who a POST or PUT restricts a comment to: Jira's ``visibility`` or the Service
+    Management ``sd.public.comment`` property; a text says what is wrong; None: unsaid."""
+    visibility = body.get("visibility")
+    if isinstance(visibility, dict):
+        kind, value = visibility.get("type"), visibility.get("value")
+        if kind not in ("role", "group") or not isinstance(value, str) or not value:
+            return "Visibility type must be role or group, with a value."
+        return Visibility("role" if kind == "role" else "group", value)
+    for prop in body.get("properties") or []:
+        if isinstance(prop, dict) and prop.get("key") == "sd.public.comment":
+            internal = (prop.get("value") or {}).get("internal") is True
+            return Visibility("internal") if internal else PUBLIC
+    return None

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from connectors.base import FetchResult, Markup, RemoteComment
 from connectors.markers import Marker, find_marker, is_acked
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
+from connectors.model import (
+    Change,
+    Comment,
+    Issue,
+    Membership,
+    Milestone,
+    Person,
+    Snapshot,
+    Visibility,
+)
 from tests.fakes.world import DONE, Event, WComment, World
 
 
@@ -32,10 +43,11 @@ class MemoryConnector:
 
     def fetch(self, cursor: str | None) -> FetchResult:
         world = self.world
-        people = {p.id: Person(id=p.id, name=p.name, association=p.association)
+        people = {p.id: Person(id=p.id, name=p.name, email=p.email, association=p.association)
                   for p in world.people.values()}
         issues = tuple(
-            Issue(key=self.key(i.number), title=i.title, url="", state="open"
+            Issue(key=self.key(i.number), title=i.title,
+                  url=f"https://tracker.example/{self.repo}/issues/{i.number}", state="open"
                   if i.state == "open" else "closed", created_at=i.created, author=i.author,
                   closed_at=i.closed, updated_at=i.updated, labels=tuple(i.labels),
                   milestone_keys=(self._milestone_key(i.milestone),) if i.milestone else ())
@@ -71,7 +83,11 @@ class MemoryConnector:
         return Comment(id=str(c.id), issue_key=self.key(c.number), author=c.author,
                        created_at=c.created, updated_at=c.updated, body_excerpt=c.body[:500],
                        is_ours=ours, marker=find_marker(c.body) if ours else None,
-                       acked=is_acked(c.body) if ours else False)
+                       acked=is_acked(c.body) if ours else False, visibility=c.visibility)
+
+    def members(self, groups: Sequence[Membership]) -> dict[Membership, frozenset[str]]:
+        tables = {"role": self.world.roles, "group": self.world.groups}
+        return {ref: frozenset(tables[ref.kind].get(ref.name, ())) for ref in groups}
 
     requests_made = 0
     rate_limit = None
@@ -83,12 +99,16 @@ class MemoryConnector:
                 return RemoteComment(id=str(c.id), issue_key=issue_key, body=c.body)
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
         body = marker.stamp(body, self.markup)
-        return str(self.world.post(self.number(issue_key), self.world.me, body).id)
+        kept = self.world.post(self.number(issue_key), self.world.me, body,
+                               **({"visibility": visibility} if visibility else {}))
+        return str(kept.id)
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
-        self.world.edit(int(comment_id), body)
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
+        self.world.edit(int(comment_id), body, visibility=visibility)
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         for label in labels:

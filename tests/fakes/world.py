@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from connectors.model import PUBLIC, Visibility
 from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -28,9 +29,12 @@ TO_DO, IN_PROGRESS, DONE = "To Do", "In Progress", "Done"
 class WPerson:
     id: str
     name: str
-    email: str
+    #: None where the tracker hides it (Jira Cloud profile visibility)
+    email: str | None
     #: GitHub's author_association of what the person writes
     association: str = "NONE"
+    #: Jira Cloud's accountType: atlassian, app, or customer (Service Management)
+    account_type: str = "atlassian"
 
 
 @dataclass
@@ -60,6 +64,8 @@ class WComment:
     body: str
     created: datetime
     updated: datetime
+    #: Who may read it: public, a Jira role or group, or a service desk internal note.
+    visibility: Visibility = PUBLIC
 
 
 @dataclass
@@ -112,15 +118,21 @@ class World:
     events: list[Event] = field(default_factory=list)
     catalogue: dict[str, WLabel] = field(default_factory=dict)
     people: dict[str, WPerson] = field(default_factory=dict)
+    #: Jira project roles and groups: name -> the ids of the people in it.
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
     _next_comment: int = 1000
     _next_event: int = 5000
 
     # -- building a scenario ----------------------------------------------------------
 
     def person(self, pid: str, *, association: str = "NONE", name: str | None = None,
-               email: str | None = None) -> WPerson:
-        """Someone with a say in the project (``name`` and ``email`` made up from the id)."""
-        who = WPerson(pid, name or pid.title(), email or f"{pid}@example.com", association)
+               email: str | None = None, hide_email: bool = False,
+               account_type: str = "atlassian") -> WPerson:
+        """Someone with a say in the project (``name`` and ``email`` made up from the id);
+        ``hide_email`` as Jira Cloud does for a profile that keeps it private."""
+        address = None if hide_email else email or f"{pid}@example.com"
+        who = WPerson(pid, name or pid.title(), address, association, account_type)
         self.people[pid] = who
         return who
 
@@ -147,11 +159,13 @@ class World:
             self._event(number, "label", None, label, author, created)
         return item
 
-    def say(self, number: int, author: str, body: str, *, at: datetime | None = None) -> WComment:
-        """A comment, by anyone (forewarn's own writes come through ``post``)."""
+    def say(self, number: int, author: str, body: str, *, at: datetime | None = None,
+            visibility: Visibility = PUBLIC) -> WComment:
+        """A comment, by anyone (forewarn's own writes come through ``post``); a restricted
+        one (``visibility``) only the team sees."""
         when = at or self.clock()
         self._next_comment += 1
-        comment = WComment(self._next_comment, number, author, body, when, when)
+        comment = WComment(self._next_comment, number, author, body, when, when, visibility)
         self.comments[comment.id] = comment
         self._touch(number, when)
         return comment
@@ -177,12 +191,16 @@ class World:
 
     # -- writes (what the servers do on request) ----------------------------------------
 
-    def post(self, number: int, author: str, body: str) -> WComment:
-        return self.say(number, author, body)
+    def post(self, number: int, author: str, body: str, *,
+             visibility: Visibility = PUBLIC) -> WComment:
+        return self.say(number, author, body, visibility=visibility)
 
-    def edit(self, comment_id: int, body: str) -> WComment:
+    def edit(self, comment_id: int, body: str, *, visibility: Visibility | None = None
+             ) -> WComment:
         comment = self.comments[comment_id]
         comment.body = body
+        if visibility is not None:
+            comment.visibility = visibility
         comment.updated = self.clock()
         self._touch(comment.number, comment.updated)
         return comment

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
+from connectors.model import PUBLIC, Change, Comment, Issue, Milestone, Person, Snapshot, Visibility
 from rules.base import DueDateSeen, History, RuleContext
 from rules.calendar import BusinessCalendar
 
@@ -95,6 +95,7 @@ class Factory:
         created_at: datetime,
         *,
         is_ours: bool = False,
+        visibility: Visibility = PUBLIC,
     ) -> Comment:
         return Comment(
             id=comment_id,
@@ -102,6 +103,7 @@ class Factory:
             author=author,
             created_at=created_at,
             is_ours=is_ours,
+            visibility=visibility,
         )
 
     def join(self, issue: int, milestone: int | None, at: datetime,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors.model import Change, Comment, Issue, Snapshot
+from connectors.model import PUBLIC, Change, Comment, Issue, Snapshot, Visibility
 from rules import unanswered_feedback
 from rules.base import Finding, Severity, make_fingerprint
 from rules.calendar import BusinessCalendar
@@ -84,6 +84,35 @@ def test_who_waits(comments: list[tuple[Any, ...]], now: tuple[int, int, int],
     at = mk.at(now[0], now[1], now[2])
     assert level(evaluate(snap, at)) == expected
     assert evaluate(reversed_snapshot(snap), at) == evaluate(snap, at)
+
+
+ROLE = Visibility("role", "Developers")
+GROUP = Visibility("group", "acme-team")
+NOTE = Visibility("internal")
+
+
+# comments (id, author, day, hour, visibility) -> (level, anchor) on Tuesday 17:00
+@pytest.mark.parametrize(
+    ("comments", "expected"),
+    [
+        ([("c1", "tom", 0, 10, ROLE)], ("critical", "issue")),    # the client never saw it
+        ([("c1", "tom", 0, 10, GROUP)], ("critical", "issue")),
+        ([("c1", "tom", 0, 10, NOTE)], ("critical", "issue")),    # a service desk internal note
+        ([("c1", "tom", 0, 10, PUBLIC)], None),                   # a public reply answers
+        ([("c1", "tom", 0, 10, NOTE), ("c2", "tina", 0, 11, PUBLIC)], None),
+        # a restricted comment starts no wait either, whoever wrote it
+        ([("c1", "tom", 0, 10, PUBLIC), ("c2", "carol", 0, 11, NOTE)], None),
+        ([("c1", "tom", 0, 10, PUBLIC), ("c2", "carol", 0, 11, ROLE),
+          ("c3", "carol", 0, 12, PUBLIC)], ("warning", "c3")),      # 14h of 16h
+    ],
+)
+def test_restricted_comments_neither_answer_nor_ask(
+    comments: list[tuple[Any, ...]], expected: tuple[str, str] | None
+) -> None:
+    rows = [mk.comment(cid, 1, who, mk.at(day, hour), visibility=seen)
+            for cid, who, day, hour, seen in comments]
+    snap = snapshot([mk.issue(1, author="carol", created_at=mk.at(0, 9))], rows)
+    assert level(evaluate(snap, mk.at(1, 17))) == expected
 
 
 @pytest.mark.parametrize(

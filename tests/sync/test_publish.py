@@ -17,6 +17,7 @@ import pytest
 from connectors.base import Markup, RateLimit, RemoteComment
 from connectors.errors import FatalError, RetriableError
 from connectors.markers import Marker
+from connectors.model import Visibility
 from sync import actions as act
 from sync.publish import Outcome, Publisher
 from sync.render import body_hash
@@ -51,12 +52,14 @@ class Recording:
         ident = self.found.get(str(marker))
         return RemoteComment(ident, issue_key, "") if ident else None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
-        self._call(f"create {issue_key} {marker}")
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
+        self._call(f"create {issue_key} {marker}{_restricted(visibility)}")
         return f"c{len(self.calls)}"
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
-        self._call(f"edit {issue_key} {comment_id}")
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
+        self._call(f"edit {issue_key} {comment_id}{_restricted(visibility)}")
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         self._call(f"add {issue_key} {','.join(labels)}")
@@ -66,6 +69,10 @@ class Recording:
 
     def ensure_label(self, name: str, *, color: str, description: str) -> None:
         self._call(f"ensure {name}")
+
+
+def _restricted(visibility: Visibility | None) -> str:
+    return f" ({visibility})" if visibility is not None and not visibility.is_public else ""
 
 
 def alert(number: int, level: str = "warning") -> Marker:
@@ -219,3 +226,18 @@ def test_a_deleted_comment_is_posted_again_only_when_the_plan_says_so(
     else:
         assert connector.calls == ["edit p#1 41"]
         assert (record.comment_id, record.body_hash) == ("41", "old")
+
+
+def test_a_restricted_comment_is_created_and_edited_restricted(state: StateStore) -> None:
+    internal = Visibility("role", "Developers")
+    connector = Recording()
+    marker = alert(7)
+    created = publish(act.Plan((act.CreateComment(target="p#7", marker=marker, kind="alert",
+                                                  body="alert 7", visibility=internal),)),
+                      state, connector)
+    assert created.comments[0].visibility == internal  # the cached snapshot knows it too
+    publish(act.Plan((act.EditComment(target="p#7", marker=marker, kind="alert",
+                                      comment_id="c1", body="alert 7 again",
+                                      visibility=internal),)), state, connector)
+    assert connector.calls == [f"create p#7 {marker} (role Developers)",
+                               "edit p#7 c1 (role Developers)"]

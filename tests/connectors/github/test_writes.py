@@ -15,6 +15,7 @@ from connectors.base import RateLimit
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, GitHubConnector
 from connectors.markers import Marker
+from connectors.model import Membership, Visibility
 from tests.connectors.github.support import GitHubReplay
 
 API = "https://api.github.com"
@@ -89,6 +90,48 @@ def test_find_comment_reads_every_page(
 def test_a_key_of_another_repository_is_refused(github_connector: Build, key: str) -> None:
     with pytest.raises(FatalError, match="is not an issue of this repository"):
         github_connector(REPO).find_comment(key, MARKER)
+
+
+def test_a_team_repository_takes_comments_but_never_labels(
+    github_replay: GitHubReplay, github_connector: Build
+) -> None:
+    # The team digest may live in another (private) repository: the recorded POST of
+    # PyGithub/PyGithub#28 stands for it, the project being another repository.
+    name = "pygithub-replaydata/Issue.testCreateComment"
+    post = next(e for e in github_replay.exchanges(name) if e["request"]["method"] == "POST")
+    github_replay.add(post)
+    connector = github_connector("acme/portal", team_repos=("PyGithub/PyGithub",))
+    assert connector.create_comment("PyGithub/PyGithub#28", f"Digest\n{TAG}",
+                                    marker=MARKER) == "5808311"
+    with pytest.raises(FatalError, match="is not an issue of this repository"):
+        connector.add_labels("PyGithub/PyGithub#28", ["scope-creep"])
+    assert len(github_replay.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "visibility", [Visibility("role", "Developers"), Visibility("group", "g"),
+                   Visibility("internal")])
+def test_github_refuses_a_restricted_comment_rather_than_post_it_publicly(
+    github_connector: Build, visibility: Visibility
+) -> None:
+    connector = github_connector(REPO)
+    with pytest.raises(FatalError) as refused:
+        connector.create_comment(f"{REPO}#28", "internal", marker=MARKER, visibility=visibility)
+    assert str(refused.value) == (
+        f"GitHub {REPO} has no restricted comments: a comment visible to {visibility} only "
+        "cannot be written there (use alerts.to: digest on a team issue)")
+    with pytest.raises(FatalError):
+        connector.edit_comment(f"{REPO}#28", "1", "internal", visibility=visibility)
+
+
+def test_github_has_no_roles_or_groups(github_connector: Build) -> None:
+    connector = github_connector(REPO)
+    assert connector.members([]) == {}
+    with pytest.raises(FatalError) as refused:
+        connector.members([Membership("role", "Developers")])
+    assert str(refused.value) == (
+        f"GitHub {REPO}: project roles and groups are Jira's (role Developers); on GitHub "
+        "write team: members or logins")
 
 
 # -- creating and editing comments ----------------------------------------------------------

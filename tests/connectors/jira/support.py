@@ -96,10 +96,13 @@ def warm_memo(
     deployment: str = "cloud",
     fields: str = '{"sprint": null, "story_points": []}',
     me: dict[str, str] | None = None,
+    project_type: str = "software",
 ) -> DictMemo:
-    """A memo as a previous cycle left it: no serverInfo, /field or /myself needed."""
+    """A memo as a previous cycle left it: no serverInfo, /field, /myself (nor, on Data
+    Center, /project) needed."""
     memo = DictMemo()
     memo.set("jira.deployment", deployment)
+    memo.set("jira.project_type", project_type)
     memo.set("jira.fields", fields)
     who = me or {"id": ME_CLOUD["accountId"], "name": "forewarn", "time_zone": "America/Sao_Paulo"}
     memo.set("jira.myself", json.dumps(who))

@@ -23,6 +23,7 @@ from responses import matchers
 from connectors.base import Connector, DictMemo
 from connectors.errors import CannotPostComment, FatalError, RetriableError
 from connectors.markers import Marker
+from connectors.model import PUBLIC, Visibility
 from connectors.retry import RetryPolicy
 from tests.connectors.jira.support import (
     CLOUD,
@@ -127,6 +128,36 @@ def test_a_repeated_page_token_stops_the_loop() -> None:
     assert str(caught.value) == (
         f"Jira {CLOUD}: GET /rest/api/2/search/jql: nextPageToken repeated; stopping a loop"
     )
+
+
+def test_data_center_service_desk_reads_internal_notes_from_comment_properties() -> None:
+    # EE-1 is a real v2 agile bean (DevLake) with its comments embedded. Data Center marks
+    # a Service Management internal note only in the comment property sd.public.comment,
+    # which no search embeds, so on a service desk project the comments of an issue with
+    # new ones are listed again with expand=properties. That listing is jira-ruby's
+    # recorded Data Center one, its second comment given the property in the documented
+    # EntityProperty shape ({key, value}).
+    issue = agile_issues()[0]
+    listing = body("jira-ruby/issue_10002_comment.GET.json")
+    listing["comments"][1]["properties"] = [
+        {"key": "sd.public.comment", "value": {"internal": True}}]
+    memo = warm_memo(deployment="server", fields=SPRINT_FIELDS, project_type="service_desk",
+                     me={"id": "admin", "name": "admin", "time_zone": "Asia/Shanghai"})
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", f"{SERVER}/rest/api/2/search",
+                 json={"startAt": 0, "maxResults": 100, "total": 1, "issues": [issue]})
+        rsps.add("GET", f"{SERVER}/rest/api/2/status", json=STATUSES)
+        rsps.add("GET", f"{SERVER}/rest/api/2/issue/{issue['id']}/comment", json=listing,
+                 match=[matchers.query_param_matcher(
+                     {"startAt": "0", "maxResults": "100", "expand": "properties"})])
+        add_recorded(
+            rsps, "devlake/agile_board_sprints.json", url=f"{SERVER}/rest/agile/1.0/board/8/sprint"
+        )
+        connector = make(url=SERVER, email=None, memo=memo, milestones="sprint", board_id=8)
+        result = connector.fetch(None)
+    assert [(c.id, c.visibility) for c in result.snapshot.comments] == [
+        ("10000", PUBLIC), ("10001", Visibility("internal"))]
+    assert result.requests == 4
 
 
 def test_data_center_classic_search_pages_by_start_at() -> None:
@@ -584,6 +615,61 @@ def test_edit_comment_puts_the_new_body() -> None:
         url = f"{CLOUD}/rest/api/2/issue/BILL-7/comment/10001"
         rsps.add("PUT", url, json={"id": "10001"}, match=[new_body])
         make().edit_comment("BILL-7", "10001", "Answered on 2026-07-29.")
+
+
+RESTRICTED = [
+    # Restricted to a project role or a group: the documented ``visibility`` of a comment.
+    (Visibility("role", "Developers"), {"visibility": {"type": "role", "value": "Developers"}}),
+    (Visibility("group", "acme-team"), {"visibility": {"type": "group", "value": "acme-team"}}),
+    (PUBLIC, {}),
+]
+
+
+@pytest.mark.parametrize(("visibility", "extra"), RESTRICTED)
+def test_a_restricted_comment_is_posted_and_edited_restricted(
+    visibility: Visibility, extra: dict[str, Any]
+) -> None:
+    text = "Scope grew by 2 issues.\n" + jira_tag(MARKER_TEXT)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        add_recorded(rsps, "jira-ruby/issue_10002_comment.POST.json", url=COMMENTS,
+                     match=[matchers.json_params_matcher({"body": text} | extra)])
+        rsps.add("PUT", f"{COMMENTS}/10001", json={"id": "10001"},
+                 match=[matchers.json_params_matcher({"body": "Answered."} | extra)])
+        connector = make(url=RUBY, email=None, memo=ruby_memo())
+        assert connector.create_comment("SAMPLEPROJECT-1", "Scope grew by 2 issues.",
+                                        marker=MARKER, visibility=visibility) == "10001"
+        connector.edit_comment("SAMPLEPROJECT-1", "10001", "Answered.", visibility=visibility)
+
+
+def test_an_internal_note_is_created_through_service_management() -> None:
+    # Atlassian documents creating an internal note with POST /servicedeskapi/request/{key}/
+    # comment and "public": false (jsdPublic is read-only on the platform API). The answer
+    # below is the documented shape of that operation (Service Management REST API, "Add
+    # request comment"), with values in place of its "<string>" placeholders. An edit goes
+    # through the platform API and keeps the note internal with its sd.public.comment
+    # property.
+    text = "Waiting for a reply.\n" + jira_tag(MARKER_TEXT)
+    note = {"id": "10001", "body": text, "public": False,
+            "author": {"name": "forewarn", "key": "forewarn", "emailAddress": EMAIL,
+                       "displayName": "forewarn", "active": True, "timeZone": "UTC",
+                       "_links": {}},
+            "created": {"iso8601": "2026-07-29T12:00:00+0000",
+                        "jira": "2026-07-29T12:00:00.000+0000", "friendly": "Today 12:00",
+                        "epochMillis": 1785326400000},
+            "_links": {"self": f"{RUBY}/rest/servicedeskapi/request/10002/comment/10001"}}
+    internal = {"properties": [{"key": "sd.public.comment", "value": {"internal": True}}]}
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("POST", f"{RUBY}/rest/servicedeskapi/request/SAMPLEPROJECT-1/comment",
+                 json=note, status=201,
+                 match=[matchers.json_params_matcher({"body": text, "public": False})])
+        rsps.add("PUT", f"{COMMENTS}/10001", json={"id": "10001"},
+                 match=[matchers.json_params_matcher({"body": "Answered."} | internal)])
+        connector = make(url=RUBY, email=None, memo=ruby_memo())
+        note_id = connector.create_comment("SAMPLEPROJECT-1", "Waiting for a reply.",
+                                           marker=MARKER, visibility=Visibility("internal"))
+        connector.edit_comment("SAMPLEPROJECT-1", note_id, "Answered.",
+                               visibility=Visibility("internal"))
+    assert note_id == "10001"
 
 
 # --- labels ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from connectors.jira import fields as jf
 from connectors.jira import milestones as jm
 from connectors.jira import parse as jp
 from connectors.jira import values as jv
-from connectors.model import Change, Milestone
+from connectors.model import PUBLIC, Change, Milestone, Visibility
 from tests.connectors.jira.support import body
 from tests.markers import jira_tag
 
@@ -428,6 +428,52 @@ def test_excerpt_is_capped() -> None:
     raw["body"] = "x" * 2000
     comment, _ = jp.comment_from(raw, "K-1", me=None)
     assert len(comment.body_excerpt) == 500
+
+
+DOCUMENTED_COMMENTS = "atlassian-docs/issue_comments_role_visibility.json"
+
+
+def documented_comment(**changes: Any) -> dict[str, Any]:
+    """Atlassian's documented comment (restricted to role Administrators), reshaped: the
+    variants below use only fields the same Comment schema documents (visibility,
+    jsdPublic, properties as {key, value})."""
+    raw: dict[str, Any] = body(DOCUMENTED_COMMENTS)["comments"][0]
+    raw.update(changes)
+    return {key: value for key, value in raw.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, Visibility("role", "Administrators")),  # the documented example as it is
+        ({"visibility": {"type": "group", "value": "acme-team", "identifier": "276f955c"}},
+         Visibility("group", "acme-team")),
+        ({"visibility": None}, PUBLIC),
+        ({"visibility": None, "jsdPublic": True}, PUBLIC),
+        ({"visibility": None, "jsdPublic": False}, Visibility("internal")),
+        ({"visibility": None, "properties": [
+            {"key": "sd.public.comment", "value": {"internal": True}}]}, Visibility("internal")),
+        ({"visibility": None, "properties": [
+            {"key": "sd.public.comment", "value": {"internal": False}}]}, PUBLIC),
+        ({"visibility": None, "properties": [{"key": "other", "value": {"internal": True}}]},
+         PUBLIC),
+        ({"visibility": {"type": "role"}}, PUBLIC),  # no role named: nothing restricts it
+    ],
+)
+def test_comment_visibility(changes: dict[str, Any], expected: Visibility) -> None:
+    comment, _ = jp.comment_from(documented_comment(**changes), "KEY-1", me=None)
+    assert comment.visibility == expected
+    assert comment.is_public is (expected == PUBLIC)
+    assert comment.body_excerpt.startswith("Lorem ipsum dolor sit amet")
+
+
+def test_account_type_is_kept_for_service_management_customers() -> None:
+    raw = documented_comment(visibility=None)
+    raw["author"] = dict(raw["author"], accountType="customer")
+    _, author = jp.comment_from(raw, "KEY-1", me=None)
+    assert author is not None
+    assert (author.id, author.account_type, author.kind) == (
+        "5b10a2844c20165700ede21g", "customer", "unknown")
 
 
 # --- JQL, labels -------------------------------------------------------------

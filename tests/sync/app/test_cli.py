@@ -44,11 +44,11 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str], demo_config: Path) 
     ("edit", "message"),
     [
         (lambda t: t.replace("kind: scope_creep", "kind: scope_crep"),
-         ':17:23: rules[0].kind: no such rule kind: "scope_crep" (did you mean "scope_creep"?)'),
+         ':18:23: rules[0].kind: no such rule kind: "scope_crep" (did you mean "scope_creep"?)'),
         (lambda t: t.replace("    tracker: local", "    tracker: locl"),
          ':11:14: project "demo": no tracker named "locl" (did you mean "local"?)'),
         (lambda t: t.replace("sla: 16h", "sla: soon"),
-         ":19:52: rules[2].sla: not a duration: 'soon' (use a number and a unit: 30m, 16h, "
+         ":20:52: rules[2].sla: not a duration: 'soon' (use a number and a unit: 30m, 16h, "
          "3d, 1w)"),
         (lambda t: t.replace("trackers:", "trackers: [", 1),
          ":7:1: expected ',' or ']', but got '<scalar>' (while parsing a flow sequence at line 5,"

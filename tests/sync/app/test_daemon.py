@@ -20,6 +20,7 @@ from config import load_settings
 from connectors.errors import FatalError
 from connectors.local import LocalConnector
 from connectors.markers import Marker, find_marker
+from connectors.model import Visibility
 from sync.app.daemon import Daemon, DaemonOptions
 from tests.conftest import Clock
 
@@ -123,10 +124,10 @@ def test_a_summary_the_tracker_refused_is_counted_as_failed(
     create = LocalConnector.create_comment
 
     def refuse_summaries(self: LocalConnector, issue_key: str, body: str, *,
-                         marker: Marker) -> str:
+                         marker: Marker, visibility: Visibility | None = None) -> str:
         if marker.subject.startswith("summary."):
             raise FatalError("403 locked issue")
-        return create(self, issue_key, body, marker=marker)
+        return create(self, issue_key, body, marker=marker, visibility=visibility)
 
     monkeypatch.setattr(LocalConnector, "create_comment", refuse_summaries)
     with in_process(demo_config, clock) as daemon:

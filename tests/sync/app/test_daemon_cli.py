@@ -46,7 +46,7 @@ def test_a_bad_config_exits_2_with_its_line(
     demo_config.write_text(demo_config.read_text().replace("sla: 16h", "sla: soon"))
     assert main(["daemon", "-c", str(demo_config)]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"{demo_config}:19:52: rules[2].sla: not a duration: 'soon' (use a number and a "
+        f"{demo_config}:20:52: rules[2].sla: not a duration: 'soon' (use a number and a "
         "unit: 30m, 16h, 3d, 1w)")
 
 

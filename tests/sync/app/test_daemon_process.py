@@ -137,7 +137,7 @@ def test_reload_refuses_a_bad_file_keeps_the_old_config_and_names_the_line(
     demo_config: Path,
 ) -> None:
     good = demo_config.read_text(encoding="utf-8")
-    problem = (f'{demo_config}:17:23: rules[0].kind: no such rule kind: "scope_crep" '
+    problem = (f'{demo_config}:18:23: rules[0].kind: no such rule kind: "scope_crep" '
                '(did you mean "scope_creep"?)')
     with daemon(demo_config, "--interval", "1s") as process:
         process.wait_ready()

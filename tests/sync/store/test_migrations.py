@@ -37,7 +37,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield schema_url
 
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def revision_of(url: str) -> str | None:
@@ -110,7 +110,7 @@ def test_a_pre_alembic_database_is_adopted_with_its_rows(
         store.close()
 
 
-@pytest.mark.parametrize("previous", ["0001", "0002", "0003"])
+@pytest.mark.parametrize("previous", ["0001", "0002", "0003", "0004"])
 def test_upgrade_from_a_previous_revision_keeps_the_data(database_url: str,
                                                          previous: str) -> None:
     engine = create_engine(database_url)
@@ -207,5 +207,26 @@ def test_summary_comments_join_the_comment_ledger(database_url: str) -> None:
                           "retro.e80162f61d32cbec:info": ("retro", "p#1", "502", "h")}
         row = store.summary("p", "2026-W47")
         assert row is not None and row["payload"] == {} and "comment_id" not in row
+    finally:
+        store.close()
+
+
+def test_findings_written_before_backfill_were_not_backfilled(database_url: str) -> None:
+    """0005: ``findings.backfilled`` is 0 for every finding an older forewarn recorded, so each
+    keeps the alert it had."""
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection=connection), "0004")
+        connection.execute(text(
+            "INSERT INTO findings (project, fingerprint, rule_id, kind, cause, subject_key,"
+            " severity, evidence, first_seen, last_seen) VALUES ('p', 'feedback.0123456789abcdef',"
+            " 'feedback', 'unanswered_feedback', 'awaiting_reply', 'p#2', 30, '{}', :now, :now)"),
+            {"now": NOW})
+    engine.dispose()
+    store = StateStore(database_url)
+    try:
+        (record,) = store.findings("p").values()
+        assert (record.fingerprint, record.severity, record.backfilled) == (
+            "feedback.0123456789abcdef", 30, 0)
     finally:
         store.close()
