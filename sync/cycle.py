@@ -22,6 +22,7 @@ from datetime import date, datetime
 
 from config.summary import Summary as SummarySettings
 from connectors.base import Connector, DictMemo
+from connectors.errors import TrackerError
 from connectors.model import Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
@@ -166,6 +167,11 @@ def run_cycle(
     run_id = None if dry_run else store.start_run(runtime.name, now)
     try:
         _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
+    except TrackerError as error:
+        # Expected (a refused token, an unreachable host): its message says it all in one
+        # line, reported by whoever shows the report; the traceback only at DEBUG.
+        log.debug("%s: cycle failed", runtime.name, exc_info=True)
+        report.errors.append(str(error) or type(error).__name__)
     except Exception as error:
         log.exception("%s: cycle failed", runtime.name)
         report.errors.append(str(error) or type(error).__name__)

@@ -144,7 +144,10 @@ class GitHubConnector:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         timeout: int = Consts.DEFAULT_TIMEOUT,
+        credentials: str | None = None,
     ) -> None:
+        """``credentials`` names where the token or App key comes from (a config key, a
+        variable), for the hint of a refused one."""
         if not _REPO_RE.match(repo):
             msg = f"GitHub repository must be 'owner/name', got {repo!r}"
             raise FatalError(msg)
@@ -170,6 +173,10 @@ class GitHubConnector:
             sleep=sleep,
             monotonic=monotonic,
             min_write_interval=min_write_interval,
+            base_url=self.base_url,
+            refused=(f"the token was refused; check {credentials or 'the token'}"
+                     if self._app_auth is None else
+                     f"the GitHub App was refused; check {credentials or 'app_id and its key'}"),
         )
         self._reader = Reader(
             http=self._http,

@@ -10,10 +10,15 @@ here, once:
   when the budget is spent, else at least 60 s as GitHub's docs ask for
   secondary limits: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api);
 * 5xx, dropped connections and timeouts -> retriable;
-* everything else -> fatal.
+* a host that does not resolve or a certificate that does not verify -> fatal
+  (``connectors/network.py``): waiting does not fix a URL;
+* everything else -> fatal; 401 (``CredentialsRefused``) and 404 (``NotFound``)
+  say what to check.
 
-Messages name the repository and the request (method and path), never a
-header: the token lives in the Authorization header only.
+Messages are one line: the repository, what failed, why, and what to check
+(``GitHub acme/portal: 401: the token was refused; check
+FOREWARN_GITHUB_TOKEN``); never a header: the token lives in the
+Authorization header only.
 
 Writes are paced (at least ``min_write_interval`` seconds between mutating
 requests, as GitHub's best-practice guide asks). The quota left is noted from
@@ -35,7 +40,15 @@ import requests
 from github.GithubException import GithubException
 from github.Requester import Requester
 
-from connectors.errors import FatalError, RetriableError, TrackerError
+from connectors.errors import (
+    CredentialsRefused,
+    FatalError,
+    NotFound,
+    RetriableError,
+    TrackerError,
+    Unreachable,
+)
+from connectors.network import no_answer
 from connectors.retry import RetryPolicy, server_wait
 
 log = logging.getLogger(__name__)
@@ -50,6 +63,9 @@ LOST = (
     requests.exceptions.ChunkedEncodingError,
 )
 _RATE_WORDS = ("rate limit", "abuse")
+_ISSUE_PATH = re.compile(r"/repos/[^/]+/[^/]+/issues/(\d+)(?:/|$)")
+_COMMENT_PATH = re.compile(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)$")
+_REPO_PATH = re.compile(r"/(?:repos/[^/]+/[^/]+|repositories/\d+)(?:/|$)")
 #: GitHub's token formats (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) and JSON Web Tokens.
 _CREDENTIAL = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{16,}"
@@ -118,11 +134,6 @@ def _message(data: Any) -> str:
     return ""
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__
-
-
 @dataclass(eq=False, kw_only=True)
 class Transport:
     """Sends requests for one repository and keeps the counters the connector exposes."""
@@ -134,6 +145,10 @@ class Transport:
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
     min_write_interval: float
+    #: The API root, named when it cannot be reached.
+    base_url: str = "https://api.github.com"
+    #: What a 401 means and what to check: "the token was refused; check FOREWARN_GITHUB_TOKEN".
+    refused: str = "the token was refused; check the token"
     requests_made: int = field(default=0, init=False)
     rate_limit_remaining: int | None = field(default=None, init=False)
     rate_limit_reset: int | None = field(default=None, init=False)
@@ -162,7 +177,34 @@ class Transport:
             return RetriableError(text, wait_seconds=SECONDARY_LIMIT_WAIT if wait is None else wait)
         if status >= 500:
             return RetriableError(text, wait_seconds=server_wait(headers, now=self.clock()))
+        if status == 401:
+            return CredentialsRefused(f"GitHub {self.repo}: 401: {self.refused}")
+        if status == 404:
+            return NotFound(f"GitHub {self.repo}: 404: {self._missing(what)}")
+        if status == 403:
+            text += ("; the token may not do this (a fine-grained token needs Issues: "
+                     "read and write on this repository)")
         return FatalError(text)
+
+    def _missing(self, what: str) -> str:
+        """What a 404 most likely means, from the request that got it."""
+        path = what.split(" ", 1)[-1].split("?", 1)[0]
+        if (found := _COMMENT_PATH.search(path)) is not None:
+            return f"comment {found.group(1)} not found (deleted?) ({what})"
+        if (found := _ISSUE_PATH.search(path)) is not None:
+            return (f"issue {self.repo}#{found.group(1)} not found, or the token cannot see it "
+                    f"({what})")
+        if _REPO_PATH.match(path):
+            return (f"repository {self.repo} not found, or the token cannot see it "
+                    "(check repo and the token's access)")
+        return f"{what}: not found"
+
+    def unreachable(self, error: requests.RequestException, what: str) -> TrackerError:
+        """A request without an answer: fatal when waiting cannot help (DNS, TLS)."""
+        found = no_answer(error, self.base_url)
+        check = "check base_url" if "api.github.com" not in found.host else "check the network"
+        msg = f"GitHub {self.repo}: {found}; {check}"
+        return RetriableError(msg) if found.retriable else Unreachable(msg)
 
     def _note(self, headers: Mapping[str, str] | None) -> None:
         if not headers:
@@ -190,10 +232,10 @@ class Transport:
             self._note(headers)
             raise self.error_for(error.status, headers, error.data, raised_by or what) from None
         except LOST as error:
-            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
-            raise RetriableError(msg) from None
+            raise self.unreachable(error, what) from None
         except requests.exceptions.RequestException as error:
-            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
+            found = no_answer(error, self.base_url)
+            msg = f"GitHub {self.repo}: {what}: {found.cause}"
             raise FatalError(msg) from None
 
     # -- requests -------------------------------------------------------------------

@@ -88,7 +88,10 @@ class JiraConnector:
         deployment: Literal["auto", "cloud", "server"] = "auto",
         retry: RetryPolicy = _DEFAULT_RETRY,
         clock: Callable[[], datetime] = now,
+        credentials: str | None = None,
     ) -> None:
+        """``credentials`` names where the e-mail and token come from (config keys, a
+        variable), for the hint of a refused one."""
         self.site = url.rstrip("/")
         if not token:
             msg = f"Jira {self.site}: no API token (Cloud) or personal access token (Data Center)"
@@ -100,8 +103,10 @@ class JiraConnector:
         self.retry = retry
         self.clock = clock
         self._client = _build_client(self.site, email=email, token=token)
+        what = "the e-mail and API token were" if email else "the personal access token was"
         self.http = JiraHttp(
-            self.site, self._client._session, http_errors=(JIRAError,), retry=retry, clock=clock
+            self.site, self._client._session, http_errors=(JIRAError,), retry=retry, clock=clock,
+            refused=f"{what} refused; check {credentials or 'email and token'}",
         )
         self.facts = SiteFacts(
             self.http, memo, site=self.site, project_key=project_key, board_id=board_id,

@@ -7,15 +7,18 @@ error class. Every request goes through ``send`` so that
 * retries happen in one place, ``connectors.retry`` (the library's own
   ResilientSession is built with ``max_retries=0``);
 * failures are classed retriable (429, 5xx, no response) or fatal (other
-  4xx), with messages naming the site and the request (method and path) and
-  never a credential: the library's error text prints the request headers,
-  Authorization included, so it is never shown or chained;
+  4xx; a host that does not resolve, a certificate that does not verify), in
+  one line naming the site, the cause and what to check (a refused token, an
+  unknown project), and never a credential: the library's error text prints
+  the request headers, Authorization included, so it is never shown or
+  chained;
 * ``requests_made`` counts every HTTP request, retries included.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
@@ -23,15 +26,28 @@ from typing import Any
 
 import requests
 
-from connectors.errors import FatalError, RetriableError, TrackerError
+from connectors.errors import (
+    CredentialsRefused,
+    FatalError,
+    NotFound,
+    RetriableError,
+    TrackerError,
+    Unreachable,
+)
 from connectors.jira.pages import as_object
 from connectors.jira.parse import error_detail
+from connectors.network import no_answer
 from connectors.retry import RetryPolicy, server_wait
 
 _NO_RESPONSE = (
     requests.ConnectionError,
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
+)
+#: How Jira says a project key is unknown: the search (400) and project resources (404).
+_UNKNOWN_PROJECT = re.compile(
+    r"value '([^']+)' does not exist for the field 'project'"
+    r"|No project could be found with key '([^']+)'"
 )
 
 
@@ -47,6 +63,8 @@ class JiraHttp:
     http_errors: tuple[type[Exception], ...]
     retry: RetryPolicy
     clock: Callable[[], datetime]
+    #: What a 401 means and what to check ("the API token was refused; check …").
+    refused: str = "the credentials were refused; check the e-mail and token"
     requests_made: int = field(default=0, init=False)
 
     def send(
@@ -72,11 +90,12 @@ class JiraHttp:
             # ``from None``: the library's error text holds the request headers.
             raise self.error(what, status, getattr(err, "response", None)) from None
         except _NO_RESPONSE as err:
-            msg = f"Jira {self.site}: {what}: no response ({type(err).__name__})"
-            raise RetriableError(msg) from err
+            found = no_answer(err, self.site)
+            msg = f"Jira {self.site}: {found}; check url"
+            raise (RetriableError(msg) if found.retriable else Unreachable(msg)) from None
         except requests.RequestException as err:
-            msg = f"Jira {self.site}: {what}: {type(err).__name__}"
-            raise FatalError(msg) from err
+            msg = f"Jira {self.site}: {what}: {no_answer(err, self.site).cause}"
+            raise FatalError(msg) from None
         if not response.ok:  # a plain session does not raise
             raise self.error(what, response.status_code, response)
         return response
@@ -91,11 +110,18 @@ class JiraHttp:
             except ValueError:
                 detail = ""
         msg = f"Jira {self.site}: {what} -> HTTP {status}" + (f": {detail}" if detail else "")
-        if status == 401:
-            msg += " (check the account e-mail and API token, or the personal access token)"
         if status is None or status == 429 or status >= 500:
             headers = response.headers if response is not None else {}
             return RetriableError(msg, wait_seconds=server_wait(headers, now=self.clock()))
+        if status == 401:
+            return CredentialsRefused(f"Jira {self.site}: 401: {self.refused}")
+        unknown = _UNKNOWN_PROJECT.search(detail) if status in (400, 404) else None
+        if unknown is not None:
+            key = unknown.group(1) or unknown.group(2)
+            return NotFound(f"Jira {self.site}: project {key} not found, or the account cannot "
+                            "browse it (check jira_project and the Browse projects permission)")
+        if status == 404:
+            return NotFound(msg)
         return FatalError(msg)
 
     def get_once(self, path: str, params: dict[str, Any] | None = None) -> Any:

@@ -20,7 +20,7 @@ from config import Config, ConfigError, Settings, effective_state_url, load_conf
 from config.model import redact_url
 from connectors.errors import TrackerError
 from connectors.model import now
-from sync.app.output import print_cycle
+from sync.app.output import print_cycle, print_failure
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.store.state import StateStore, StateStoreUnavailable
@@ -107,10 +107,11 @@ def _cycles(
             except TrackerError as error:
                 report = CycleReport(project=name, started_at=clock(), dry_run=dry_run,
                                      errors=[str(error)])
+                print_failure(console, report)
             else:
                 report = run_cycle(runtime, store, clock=clock, dry_run=dry_run,
                                    summary=summary)
-                print_cycle(console, report, runtime.style) if console else None
+                print_cycle(console, report, runtime.style)
                 if then is not None:
                     then(runtime, store, report)
             reports.append(report)
@@ -128,9 +129,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     clock = _parse_now(args.now)
     reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
                       console=console, summary=args.summary)
-    for report in reports:
-        if report.errors and not report.snapshot:
-            console.print(f"[red]{report.project}: {'; '.join(report.errors)}[/]")
     return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILED
 
 

@@ -49,7 +49,7 @@ def build_connector(
             app_id=tracker.app_id, private_key=private_key,
             installation_id=tracker.installation_id, base_url=tracker.base_url, memo=memo,
             project=project.name, include_pull_requests=project.include_pull_requests,
-            clock=clock,
+            clock=clock, credentials=credentials_hint(project.tracker, tracker),
         )
     if isinstance(tracker, JiraTracker):
         from connectors.jira.connector import JiraConnector
@@ -67,9 +67,21 @@ def build_connector(
             token=token.get_secret_value(), memo=memo, project=project.name,
             milestones="sprint" if milestones == "sprint" else "version",
             board_id=project.board, deployment=tracker.deployment, clock=clock,
+            credentials=credentials_hint(project.tracker, tracker),
         )
     msg = f"project {project.name}: unsupported tracker"
     raise FatalError(msg)
+
+
+def credentials_hint(name: str, tracker: GitHubTracker | JiraTracker) -> str:
+    """Where a tracker's credentials come from, for the hint of a refused one:
+    ``trackers.gh.token``, ``FOREWARN_GITHUB_TOKEN``, ``trackers.acme.email and …``."""
+    if isinstance(tracker, GitHubTracker):
+        if tracker.uses_app:
+            return f"trackers.{name}.app_id and its private key"
+        return f"trackers.{name}.token" if tracker.token else "FOREWARN_GITHUB_TOKEN"
+    token = f"trackers.{name}.token" if tracker.token else "FOREWARN_JIRA_API_TOKEN"
+    return f"trackers.{name}.email and {token}" if tracker.email else token
 
 
 def status_issue_key(config: Config, project: Project) -> str | None:
