@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from connectors.markers import Marker
+from rules.base import Finding
 from sync.store.state import FindingRecord
 
 #: What a comment of forewarn's is: one per finding level, one per summary period,
@@ -150,6 +151,9 @@ class Plan:
 
     actions: tuple[Action, ...] = ()
     records: tuple[FindingRecord, ...] = ()
+    #: Findings whose alert has nowhere to go (a milestone alert without a status issue
+    #: in the tracker): never dropped silently, the run reports them and fails.
+    undelivered: tuple[Finding, ...] = ()
 
     @property
     def writes(self) -> tuple[Action, ...]:
@@ -165,4 +169,5 @@ class Plan:
         )
 
     def __add__(self, other: Plan) -> Plan:
-        return Plan(self.actions + other.actions, self.records + other.records)
+        return Plan(self.actions + other.actions, self.records + other.records,
+                    self.undelivered + other.undelivered)

@@ -213,6 +213,8 @@ def _cycle(
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
                            notify=runtime.notify, me=me)
+    if (problem := undelivered_problem(report.plan, runtime.status_issue, people)) is not None:
+        report.errors.append(problem)
     if summary:
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     if report.dry_run:
@@ -235,6 +237,21 @@ def _cycle(
     store.save_progress(runtime.name, cursor=fetched.cursor,
                         snapshot=replace(cached_after, people=dict(snapshot.people)),
                         memo=runtime.memo, now=now)
+
+
+def undelivered_problem(plan: Plan, status_issue: str | None, snapshot: Snapshot) -> str | None:
+    """Which alerts had nowhere to go, and why: a run that drops them must say so and fail."""
+    if not plan.undelivered:
+        return None
+    titles = {milestone.key: milestone.title for milestone in snapshot.milestones}
+    where = ("no status_issue is set" if status_issue is None
+             else f"status_issue {status_issue} was not found in the tracker")
+    alerts = "; ".join(
+        f'{item.rule_id} ({item.cause}) on "{titles.get(item.subject_key, item.subject_key)}"'
+        for item in plan.undelivered)
+    count = len(plan.undelivered)
+    noun = "milestone alert had" if count == 1 else "milestone alerts had"
+    return f"{count} {noun} nowhere to go ({where}): {alerts}"
 
 
 def _summary_plan(

@@ -178,6 +178,7 @@ def plan(
     seen = Seen.of(snapshot)
     alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify)
     records: list[FindingRecord] = []
+    undelivered: list[Finding] = []
     desired_labels: dict[tuple[str, str], str] = {}
     active = sorted((f for f in findings if f.severity > Severity.INFO),
                     key=lambda f: f.fingerprint)
@@ -185,6 +186,8 @@ def plan(
         records.append(_record(finding, actual, now))
         target = finding.subject_key if finding.subject_kind == "issue" else status_issue
         if target is None or target not in issues:
+            if finding.comment and finding.subject_kind == "milestone":
+                undelivered.append(finding)
             continue
         if finding.label and finding.subject_kind == "issue":
             desired_labels[(target, finding.label)] = finding.kind
@@ -196,7 +199,8 @@ def plan(
                                _last_added_by(snapshot.changes) if me else {}, me)
     first: list[Action] = [a for a in labelling if isinstance(a, EnsureLabel | AddLabel)]
     last: list[Action] = [a for a in labelling if not isinstance(a, EnsureLabel | AddLabel)]
-    return Plan(actions=tuple(first + alerts.actions + last), records=tuple(records))
+    return Plan(actions=tuple(first + alerts.actions + last), records=tuple(records),
+                undelivered=tuple(undelivered))
 
 
 class _Alerts:

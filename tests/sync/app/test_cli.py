@@ -135,3 +135,17 @@ def test_unreachable_state_store_is_one_line_without_password(
     assert len(err.strip().splitlines()) == 1
     assert "s3cret-pw" not in err
     assert "Traceback" not in err
+
+
+def test_milestone_alerts_without_a_status_issue_fail_the_run_and_say_which(
+    capsys: pytest.CaptureFixture[str], demo_config: Path, demo_tracker: Path
+) -> None:
+    demo_config.write_text(demo_config.read_text().replace("status_issue: 1", "status_issue: 99"))
+    code, out, _ = run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)
+    assert code == 1
+    (line,) = [text for text in out.splitlines() if "nowhere to go" in text]
+    assert line == (
+        "demo: 4 milestone alerts had nowhere to go (status_issue demo#99 was not found in the "
+        'tracker): scope (growth) on "v1.0 — Client portal launch"; slip (schedule) on "Beta '
+        'feedback round"; slip (schedule) on "v1.0 — Client portal launch"; slip (moved) on '
+        '"v1.1 — Reporting"')
