@@ -80,6 +80,11 @@ def people(keyword: str) -> Any:
             return value
         if isinstance(value, str):
             return (value,)
+        if isinstance(value, list | tuple) and keyword in value:
+            # [external] would be a login named "external": every client silently lost.
+            msg = (f'write {keyword} on its own, without brackets: inside a list it reads as '
+                   f'a login named "{keyword}"')
+            raise ValueError(msg)
         if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
             return tuple(value)
         msg = (

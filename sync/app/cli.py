@@ -16,8 +16,17 @@ from typing import TypeAlias
 
 from rich.console import Console
 
-from config import Config, ConfigError, Settings, effective_state_url, load_config, load_settings
+from config import (
+    Config,
+    ConfigError,
+    Problem,
+    Settings,
+    effective_state_url,
+    load_config,
+    load_settings,
+)
 from config.model import redact_url
+from config.settings import default_tokens
 from connectors.errors import TrackerError
 from connectors.model import now
 from sync.app.output import print_cycle, print_failure
@@ -59,11 +68,21 @@ def examples_dir() -> Path:
     raise UsageError(msg)
 
 
+def _load(path: Path, settings: Settings) -> Config:
+    """The config, checked against the settings too (a tracker without any token is a
+    problem); what it will not do is said on stderr, one line each."""
+
+    def warn(problem: Problem) -> None:
+        print(problem, file=sys.stderr)
+
+    return load_config(path, default_tokens=default_tokens(settings), warn=warn)
+
+
 # -- commands ---------------------------------------------------------------------------
 
 
 def cmd_check_config(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     rules = sum(len(config.rules_for(project)) for project in config.projects)
     console.print(f"{args.config}: OK ({len(config.projects)} projects, {len(config.rules)} "
                   f"rules, {rules} rule applications)", highlight=False)
@@ -124,7 +143,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     if not args.once:
         msg = "run needs --once (use `forewarn daemon` for scheduled cycles)"
         raise UsageError(msg)
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     dry_run = args.dry_run or settings.dry_run
     clock = _parse_now(args.now)
     reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
@@ -136,7 +155,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
     from sync.summary.model import ProjectSummary
     from sync.summary.report import render_report, summarize, unavailable_summary
 
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     clock = _parse_now(args.now)
     summaries: dict[str, ProjectSummary] = {}
 

@@ -149,3 +149,36 @@ def test_milestone_alerts_without_a_status_issue_fail_the_run_and_say_which(
         'tracker): scope (growth) on "v1.0 — Client portal launch"; slip (schedule) on "Beta '
         'feedback round"; slip (schedule) on "v1.0 — Client portal launch"; slip (moved) on '
         '"v1.1 — Reporting"')
+
+
+def test_check_config_refuses_a_tracker_without_any_token(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("FOREWARN_GITHUB_TOKEN", "FOREWARN_JIRA_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FOREWARN_SECRETS_DIR", str(tmp_path / "no-secrets"))
+    config = tmp_path / "forewarn.yaml"
+    config.write_text("version: 1\ntrackers:\n  gh: {kind: github}\nprojects:\n"
+                      "  - {name: portal, tracker: gh, repo: acme/portal, status_issue: 1}\n")
+    code, out, err = run(capsys, "check-config", "-c", str(config))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f'{config}:3:7: tracker "gh" has no token: add token: ${{GITHUB_TOKEN}} (read from the '
+        "environment or /run/secrets), or set FOREWARN_GITHUB_TOKEN"]
+    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", "ghp_fromTheEnvironment0123456789")
+    code, out, err = run(capsys, "check-config", "-c", str(config))
+    assert (code, err) == (0, "")
+    assert out.startswith(f"{config}: OK")
+
+
+def test_check_config_warns_of_a_summary_with_nowhere_to_go(
+    capsys: pytest.CaptureFixture[str], demo_config: Path
+) -> None:
+    demo_config.write_text(demo_config.read_text().replace("status_issue: 1",
+                                                           "rules: [feedback]"))
+    code, out, err = run(capsys, "check-config", "-c", str(demo_config))
+    assert code == 0
+    assert err.splitlines() == [
+        f'{demo_config}:10:5: warning: project "demo" has no status_issue: its summary is only '
+        "shown by forewarn report (set status_issue, or summary.to: none)"]
+    assert out.startswith(f"{demo_config}: OK")
