@@ -96,6 +96,28 @@ def people(keyword: str) -> Any:
     return BeforeValidator(check)
 
 
+_KINDS = ("milestone", "sprint", "version")
+
+
+def milestone_kinds(value: Any) -> Any:
+    """``sprint``, or several kinds as a list (``[sprint, version]``), each once; one
+    message whatever is wrong, rather than one per shape it is not."""
+    if value is None or value in _KINDS:
+        return value
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    wrong = next((item for item in items if item not in _KINDS), None)
+    twice = next((item for item in items if items.count(item) > 1), None)
+    if items and wrong is None and twice is None:
+        return tuple(items)
+    if not items or wrong is not None:
+        shown = f'"{wrong}" is not' if isinstance(wrong, str) else "not"
+        msg = (f"{shown} a kind of milestone: write milestone, sprint or version, or "
+               "several, like [sprint, version]")
+    else:
+        msg = f"list each kind of milestone once ({twice} is there twice)"
+    raise ValueError(msg)
+
+
 def issue_ref(value: Any) -> Any:
     """A GitHub issue number (``12``, ``"#12"``) or a Jira key (``BILL-1``)."""
     if value is None:

@@ -37,7 +37,7 @@ from connectors.errors import CannotPostComment, FatalError, RetriableError, Tra
 from connectors.jira import parse as jp
 from connectors.jira.facts import Deployment, SiteFacts
 from connectors.jira.http import JiraHttp
-from connectors.jira.milestones import MilestoneMode
+from connectors.jira.milestones import MilestoneMode, reads
 from connectors.jira.pages import Getter
 from connectors.jira.parse import validate_label
 from connectors.jira.read import Found, Reader
@@ -83,8 +83,8 @@ class JiraConnector:
         token: str,
         memo: Memo,
         project: str,
-        milestones: Literal["sprint", "version"] = "version",
-        board_id: int | None = None,
+        milestones: MilestoneMode = "version",
+        boards: tuple[int, ...] = (),
         deployment: Literal["auto", "cloud", "server"] = "auto",
         retry: RetryPolicy = _DEFAULT_RETRY,
         clock: Callable[[], datetime] = now,
@@ -109,8 +109,8 @@ class JiraConnector:
             refused=f"{what} refused; check {credentials or 'email and token'}",
         )
         self.facts = SiteFacts(
-            self.http, memo, site=self.site, project_key=project_key, board_id=board_id,
-            deployment_setting=deployment, on_deployment=self._tell_client,
+            self.http, memo, site=self.site, project_key=project_key, board_ids=tuple(boards),
+            deployment_setting=deployment, on_deployment=self._tell_client, clock=clock,
         )
         self._reader = Reader(
             self.http, self.facts, site=self.site, project_key=project_key, mode=milestones
@@ -154,7 +154,7 @@ class JiraConnector:
         fetched_at = utc(self.clock())
         since = self._cursor(cursor)
         self.facts.deployment  # noqa: B018 - learnt first: the search endpoint depends on it
-        ids = self.facts.field_ids(need_sprint=self.milestones == "sprint")
+        ids = self.facts.field_ids(need_sprint=reads(self.milestones, "sprint"))
         me = self.whoami()
         zone = self.facts.zone()
         # JQL compares to the minute, in the account's zone: reach back a little.

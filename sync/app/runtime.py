@@ -61,12 +61,12 @@ def build_connector(
         if project.jira_project is None:
             msg = f"project {project.name}: a Jira tracker needs jira_project"
             raise FatalError(msg)
-        milestones = config.milestones_for(project)
+        kinds = tuple(kind for kind in config.milestones_for(project) if kind != "milestone")
         return JiraConnector(
             project.jira_project, url=tracker.url, email=tracker.email,
             token=token.get_secret_value(), memo=memo, project=project.name,
-            milestones="sprint" if milestones == "sprint" else "version",
-            board_id=project.board, deployment=tracker.deployment, clock=clock,
+            milestones=kinds[0] if len(kinds) == 1 else kinds,
+            boards=project.board_ids, deployment=tracker.deployment, clock=clock,
             credentials=credentials_hint(project.tracker, tracker),
         )
     msg = f"project {project.name}: unsupported tracker"

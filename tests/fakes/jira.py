@@ -124,7 +124,8 @@ class FakeJira(FakeServer):
     CONTENT_TYPE = "application/json;charset=UTF-8"
 
     def __init__(self, projects: dict[str, World], *, site: str = SITE, email: str = EMAIL,
-                 token: str = TOKEN, boards: dict[str, int] | None = None) -> None:
+                 token: str = TOKEN, boards: dict[str, int | tuple[int, ...]] | None = None,
+                 ) -> None:
         super().__init__(site, [
             ("GET", r"/rest/api/2/serverInfo", "_server_info"),
             ("GET", r"/rest/api/2/field", "_fields"),
@@ -144,8 +145,9 @@ class FakeJira(FakeServer):
         self.site = site
         self.email = email
         self.token = token
-        #: project key -> its scrum board (whose sprints are the project's sprints)
-        self.boards = boards or {}
+        #: project key -> its scrum boards (a sprint belongs to its ``board``, else the first)
+        self.boards = {key: (value,) if isinstance(value, int) else value
+                       for key, value in (boards or {}).items()}
         # The account's zone: JQL dates are read in it, timestamps are written in it.
         self.zone = ZoneInfo(_sam1("SAM1-1")["fields"]["reporter"]["timeZone"])
         self.home = next(iter(projects.values()))  # forewarn's account is the first world's me
@@ -210,11 +212,14 @@ class FakeJira(FakeServer):
         end = datetime.combine(m.due, start.timetz()) if m.due else None
         data.update(id=m.number, name=m.title, self=f"{self.site}/rest/agile/1.0/sprint/{m.number}",
                     state="closed" if m.state == "closed" else "active", startDate=_utc(start),
-                    endDate=_utc(end) if end else None, originBoardId=self.boards[project])
+                    endDate=_utc(end) if end else None, originBoardId=self.board_of(project, m))
         data.pop("completeDate", None)
         if m.closed is not None:
             data["completeDate"] = _utc(m.closed)
         return data
+
+    def board_of(self, project: str, m: WMilestone) -> int:
+        return m.board if m.board is not None else self.boards[project][0]
 
     def version(self, m: WMilestone) -> Json:
         data: Json = recorded("jira-ruby/version_10000.GET.json")
@@ -270,7 +275,8 @@ class FakeJira(FakeServer):
     def _sprint_value(self, project: str, m: WMilestone) -> Json:
         value: Json = copy.deepcopy(_agile_issue("K5-2")["fields"][SPRINT_FIELD][0])
         sprint = self.sprint(project, m)
-        value.update(id=m.number, name=m.title, state=sprint["state"], boardId=self.boards[project],
+        value.update(id=m.number, name=m.title, state=sprint["state"],
+                     boardId=self.board_of(project, m),
                      startDate=sprint["startDate"], endDate=sprint["endDate"])
         return value
 
@@ -409,20 +415,25 @@ class FakeJira(FakeServer):
             page["isLast"] = True
         return self.json(200, page)
 
+    def board(self, ident: int) -> Json:
+        """A board as the agile API lists it (Atlassian's documented shape)."""
+        project = next(key for key, ids in self.boards.items() if ident in ids)
+        name = f"{project} board" + (f" {ident}" if self.boards[project][0] != ident else "")
+        return {"id": ident, "self": f"{self.site}/rest/agile/1.0/board/{ident}",
+                "name": name, "type": "scrum"}
+
     def _boards(self, *, query: dict[str, str], **_: Any) -> Reply:
         project = query.get("projectKeyOrId", "")
-        values = [{"id": board, "self": f"{self.site}/rest/agile/1.0/board/{board}",
-                   "name": f"{project} board", "type": "scrum"}
-                  for key, board in self.boards.items() if key == project]
+        values = [self.board(ident) for ident in self.boards.get(project, ())]
         return self.json(200, {"maxResults": 50, "startAt": 0, "total": len(values),
                                "isLast": True, "values": values})
 
     def _board_sprints(self, board: str, *, query: dict[str, str], **_: Any) -> Reply:
-        project = next((key for key, b in self.boards.items() if b == int(board)), None)
+        project = next((key for key, ids in self.boards.items() if int(board) in ids), None)
         if project is None:
             return self.error(404, f"Board {board} does not exist")
         every = [self.sprint(project, m) for m in self.projects[project].milestones.values()
-                 if m.kind == "sprint"]
+                 if m.kind == "sprint" and self.board_of(project, m) == int(board)]
         start, size = int(query.get("startAt", "0")), min(int(query.get("maxResults", "50")), 50)
         return self.json(200, {"maxResults": size, "startAt": start,
                                "isLast": start + size >= len(every),
