@@ -16,7 +16,10 @@ from typing import Protocol, runtime_checkable
 from connectors.markers import Marker, Markup
 from connectors.model import Snapshot
 
-__all__ = ["Connector", "DictMemo", "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment"]
+__all__ = [
+    "Connector", "DictMemo", "FetchProgress", "FetchResult", "Markup", "Memo", "RateLimit",
+    "RemoteComment",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,15 @@ class RemoteComment:
     id: str
     issue_key: str
     body: str
+
+
+class FetchProgress(Protocol):
+    """Told after each page a fetch reads, so a long first sync is not silent: which
+    listing (``issues``, ``comments``, ``sprints``…), how many of its pages are read,
+    and how many it has when the tracker says (GitHub's ``Link: rel="last"``).
+    Connectors call it and never print."""
+
+    def __call__(self, listing: str, pages: int, total: int | None) -> None: ...
 
 
 class Memo(Protocol):
@@ -95,7 +107,10 @@ class Connector(Protocol):
         """The person id forewarn writes as; its comments are never client feedback."""
         ...
 
-    def fetch(self, cursor: str | None) -> FetchResult: ...
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
+        """What changed since ``cursor`` (everything without one); ``progress`` hears each
+        page read."""
+        ...
 
     def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
         """forewarn's own comment on the issue that carries this marker, if any: its author

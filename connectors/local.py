@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import FetchResult, Markup, RateLimit, RemoteComment
+from connectors.base import FetchProgress, FetchResult, Markup, RateLimit, RemoteComment
 from connectors.codec import (
     change_from,
     dt,
@@ -113,8 +113,10 @@ class LocalConnector:
     def whoami(self) -> str:
         return str(self._load().get("me", "forewarn"))
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         data = self._load()
+        if progress is not None:
+            progress("tracker file", 1, 1)
         me = str(data.get("me", "forewarn"))
         since = dt(cursor) if cursor else None
         skipped: list[str] = []

@@ -31,6 +31,7 @@ from rules.people import classify
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, with_writes
+from sync.progress import CycleProgress
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
@@ -63,6 +64,8 @@ class ProjectRuntime:
     stop: Callable[[], str | None] | None = None
     #: The project's ``summary`` settings (schedule, language, destination, templates).
     summary: SummarySettings = field(default_factory=SummarySettings)
+    #: Hears the pages read and the writes done (a live display, log lines); None: silence.
+    progress: CycleProgress | None = None
 
     @property
     def seed(self) -> int:
@@ -194,7 +197,9 @@ def _cycle(
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
-    fetched = runtime.connector.fetch(cursor)
+    progress = runtime.progress
+    fetched = runtime.connector.fetch(cursor, progress=None if progress is None else (
+        lambda listing, pages, total: progress.read(runtime.name, listing, pages, total)))
     report.requests = fetched.requests
     report.skipped = list(fetched.skipped)
     snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
@@ -220,7 +225,9 @@ def _cycle(
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
-                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop)
+                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
+                          progress=None if progress is None else (
+                              lambda done, planned: progress.wrote(runtime.name, done, planned)))
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()

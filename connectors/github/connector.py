@@ -47,7 +47,7 @@ from typing import Any
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import FetchProgress, FetchResult, Markup, Memo, RateLimit, RemoteComment
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
@@ -299,7 +299,14 @@ class GitHubConnector:
 
     # -- reads ------------------------------------------------------------------------
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
+        self._http.on_page = progress
+        try:
+            return self._fetch(cursor)
+        finally:
+            self._http.on_page = None
+
+    def _fetch(self, cursor: str | None) -> FetchResult:
         started = self._http.requests_made
         self._labels = None  # a new cycle reads the label catalogue again, once
         since = self._since(cursor)

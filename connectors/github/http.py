@@ -40,6 +40,7 @@ import requests
 from github.GithubException import GithubException
 from github.Requester import Requester
 
+from connectors.base import FetchProgress
 from connectors.errors import (
     CredentialsRefused,
     FatalError,
@@ -111,8 +112,8 @@ def describe_request(method: str, url: str, params: Mapping[str, Any] | None = N
     return f"{method} {path}?{query}" if query else f"{method} {path}"
 
 
-def next_link(headers: Mapping[str, str]) -> str | None:
-    """The ``rel="next"`` URL of a Link header.
+def next_link(headers: Mapping[str, str], rel: str = "next") -> str | None:
+    """The ``rel="next"`` (or another ``rel``) URL of a Link header.
 
     Followed as given: after page 1 GitHub's links switch to ``/repositories/{id}/...``
     (octokit ``paginate-issues``), and its docs say not to build page URLs by hand.
@@ -121,9 +122,16 @@ def next_link(headers: Mapping[str, str]) -> str | None:
     if not value:
         return None
     for link in requests.utils.parse_header_links(value):
-        if link.get("rel") == "next" and link.get("url"):
+        if link.get("rel") == rel and link.get("url"):
             return link["url"]
     return None
+
+
+def last_page(headers: Mapping[str, str]) -> int | None:
+    """How many pages a list has, from its ``rel="last"`` link (None on the last page)."""
+    url = next_link(headers, "last")
+    pages = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("page") if url else None
+    return int(pages[0]) if pages and pages[0].isdigit() else None
 
 
 def _message(data: Any) -> str:
@@ -150,6 +158,8 @@ class Transport:
     #: What a 401 means and what to check: "the token was refused; check FOREWARN_GITHUB_TOKEN".
     refused: str = "the token was refused; check the token"
     requests_made: int = field(default=0, init=False)
+    #: Hears each page of a list while a fetch runs.
+    on_page: FetchProgress | None = field(default=None, init=False)
     rate_limit_remaining: int | None = field(default=None, init=False)
     rate_limit_reset: int | None = field(default=None, init=False)
     _last_write: float | None = field(default=None, init=False)
@@ -326,10 +336,17 @@ class Transport:
         url: str | None = path
         query: Mapping[str, Any] | None = params
         seen: set[str] = set()
+        listing = path.rstrip("/").rsplit("/", 1)[-1]  # issues, comments, events, …
+        total: int | None = None
         while url is not None:
             response = send("GET", url, params=query, headers=headers, accept=accept)
-            yield response
             following = next_link(response.headers)
+            if self.on_page is not None:
+                done = len(seen) + 1
+                total = total or last_page(response.headers) or (
+                    done if following is None else None)
+                self.on_page(listing, done, total)
+            yield response
             if following is not None and following in seen:
                 again = describe_request("GET", following)
                 msg = f"GitHub {self.repo}: pagination loops back to {again}"

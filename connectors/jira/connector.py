@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from jira import JIRA, JIRAError
 
-from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import FetchProgress, FetchResult, Markup, Memo, RateLimit, RemoteComment
 from connectors.errors import CannotPostComment, FatalError, RetriableError, TrackerError
 from connectors.jira import parse as jp
 from connectors.jira.facts import Deployment, SiteFacts
@@ -147,9 +147,16 @@ class JiraConnector:
             log.warning("Jira %s: unreadable cursor %r: doing a full sync", self.site, cursor)
         return since
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         """Issues updated since the cursor (all without one), their changes and comments,
         and all milestones. The new cursor is the newest ``updated`` seen, ISO UTC."""
+        self.http.reading(progress)
+        try:
+            return self._fetch(cursor)
+        finally:
+            self.http.reading(None)
+
+    def _fetch(self, cursor: str | None) -> FetchResult:
         first_request = self.requests_made
         fetched_at = utc(self.clock())
         since = self._cursor(cursor)

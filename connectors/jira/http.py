@@ -26,6 +26,7 @@ from typing import Any
 
 import requests
 
+from connectors.base import FetchProgress
 from connectors.errors import (
     CredentialsRefused,
     FatalError,
@@ -51,6 +52,16 @@ _UNKNOWN_PROJECT = re.compile(
 )
 
 
+#: What each read is part of, for progress: the last path segment that says it.
+_LISTINGS = {"jql": "issues", "search": "issues", "sprint": "sprints", "versions": "versions",
+             "changelog": "changelogs", "comment": "comments"}
+
+
+def _listing(path: str) -> str:
+    """``/rest/api/2/search/jql`` -> ``issues``; what a fetch learns once -> ``site``."""
+    return _LISTINGS.get(path.rstrip("/").rsplit("/", 1)[-1], "site")
+
+
 @dataclass(eq=False)
 class JiraHttp:
     """Requests to one Jira site through an authenticated session."""
@@ -66,6 +77,9 @@ class JiraHttp:
     #: What a 401 means and what to check ("the API token was refused; check …").
     refused: str = "the credentials were refused; check the e-mail and token"
     requests_made: int = field(default=0, init=False)
+    #: Hears each read while a fetch runs, by listing (``issues``, ``sprints``, …).
+    on_page: FetchProgress | None = field(default=None, init=False)
+    _pages: dict[str, int] = field(default_factory=dict, init=False)
 
     def send(
         self,
@@ -98,7 +112,16 @@ class JiraHttp:
             raise FatalError(msg) from None
         if not response.ok:  # a plain session does not raise
             raise self.error(what, response.status_code, response)
+        if self.on_page is not None and method == "GET":
+            listing = _listing(path)
+            self._pages[listing] = self._pages.get(listing, 0) + 1
+            self.on_page(listing, self._pages[listing], None)
         return response
+
+    def reading(self, progress: FetchProgress | None) -> None:
+        """Tell ``progress`` of each read from now on (None: stop telling)."""
+        self.on_page = progress
+        self._pages = {}
 
     def error(
         self, what: str, status: int | None, response: requests.Response | None

@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeAlias
@@ -29,9 +30,12 @@ from config.model import redact_url
 from config.settings import default_tokens
 from connectors.errors import TrackerError
 from connectors.model import now
-from sync.app.output import print_cycle, print_failure
+from sync.app.output import line, print_cycle, print_failure
+from sync.app.preview import print_bodies
+from sync.app.progress import LiveProgress
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
+from sync.progress import CycleProgress, LineProgress
 from sync.store.state import StateStore, StateStoreUnavailable
 
 log = logging.getLogger("forewarn")
@@ -111,9 +115,10 @@ Then = Callable[[ProjectRuntime, StateStore, CycleReport], None]
 def _cycles(
     config: Config, settings: Settings, *, project: str | None, dry_run: bool,
     clock: Callable[[], datetime], console: Console, then: Then | None = None,
-    summary: bool = False,
+    summary: bool = False, progress: CycleProgress | None = None,
 ) -> list[CycleReport]:
-    """One cycle per project; ``then`` runs after each, while the state store is open."""
+    """One cycle per project; ``then`` runs after each, while the state store is open;
+    ``progress`` hears pages read and writes done (None: nothing is shown)."""
     url = effective_state_url(settings, config)
     log.debug("state store %s", redact_url(url))
     store = StateStore(url)
@@ -128,8 +133,11 @@ def _cycles(
                                      errors=[str(error)])
                 print_failure(console, report)
             else:
+                runtime.progress = progress
                 report = run_cycle(runtime, store, clock=clock, dry_run=dry_run,
                                    summary=summary)
+                if isinstance(progress, LiveProgress):
+                    progress.finish(name)
                 print_cycle(console, report, runtime.style)
                 if then is not None:
                     then(runtime, store, report)
@@ -146,8 +154,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     config = _load(args.config, settings)
     dry_run = args.dry_run or settings.dry_run
     clock = _parse_now(args.now)
-    reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
-                      console=console, summary=args.summary)
+    show = dry_run if args.show_bodies is None else args.show_bodies
+
+    def bodies(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+        print_bodies(console, report, runtime.connector)
+
+    with ExitStack() as stack:
+        progress: CycleProgress = (
+            stack.enter_context(LiveProgress(console)) if console.is_terminal
+            else LineProgress(emit=lambda text: line(console, text)))
+        reports = _cycles(config, settings, project=args.project, dry_run=dry_run,
+                          clock=clock, console=console, summary=args.summary,
+                          progress=progress, then=bodies if show else None)
     return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILED
 
 
@@ -308,7 +326,11 @@ def _add_check_config(commands: Commands) -> None:
 def _add_run(commands: Commands) -> None:
     run = _with_config(commands.add_parser("run", help="one cycle: fetch, evaluate, write alerts"))
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
-    run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the plan and what each comment would say; write nothing")
+    run.add_argument("--show-bodies", action=argparse.BooleanOptionalAction, default=None,
+                     help="print the body of each comment created and the diff of each edit "
+                          "(the default with --dry-run; --no-show-bodies for the plan only)")
     run.add_argument("--project", help="only this project")
     run.add_argument("--now", help="evaluate as of this ISO time (replays, audits)")
     run.add_argument("--summary", action="store_true",

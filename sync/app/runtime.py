@@ -17,6 +17,7 @@ from connectors.local import LocalConnector
 from connectors.model import now
 from rules import registry
 from sync.cycle import ProjectRuntime
+from sync.progress import log_progress
 from sync.render import Style
 
 
@@ -127,4 +128,5 @@ def build_runtime(
         bots=tuple(project.bots),
         write_budget=project.write_budget,
         summary=config.summary_for(project),
+        progress=log_progress(),
     )

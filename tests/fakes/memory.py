@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.base import FetchResult, Markup, RemoteComment
+from connectors.base import FetchProgress, FetchResult, Markup, RemoteComment
 from connectors.markers import Marker, find_marker, is_acked
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 from tests.fakes.world import DONE, Event, WComment, World
@@ -30,7 +30,7 @@ class MemoryConnector:
     def whoami(self) -> str:
         return self.world.me
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         world = self.world
         people = {p.id: Person(id=p.id, name=p.name, association=p.association)
                   for p in world.people.values()}

@@ -219,3 +219,13 @@ def test_a_deleted_comment_is_posted_again_only_when_the_plan_says_so(
     else:
         assert connector.calls == ["edit p#1 41"]
         assert (record.comment_id, record.body_hash) == ("41", "old")
+
+
+def test_progress_hears_each_write_of_those_planned(state: StateStore) -> None:
+    heard: list[tuple[int, int]] = []
+    connector = Recording(fail={"add p#2 scope-creep": FatalError("400 refused")})
+    publisher = Publisher(connector, state, "p", budget=50, clock=lambda: NOW, me="forewarn",
+                          progress=lambda done, planned: heard.append((done, planned)))
+    publisher.execute(PLAN)
+    # The failed label is not a write done; the five that were are told as they happen.
+    assert heard == [(0, 6), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6)]
