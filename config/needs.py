@@ -71,6 +71,7 @@ def need_problems(data: Mapping[str, Any], *, default_tokens: Collection[str] | 
         problems += token_problems(data, default_tokens)
     problems += status_issue_problems(data)
     problems += label_problems(data)
+    problems += email_problems(data)
     problems += overlap_problems(data)
     return problems
 
@@ -161,6 +162,23 @@ def label_problems(data: Mapping[str, Any]) -> Problems:
                 problems.append((("rules", index, *loc), (
                     f'rule "{rule["id"]}": label "{label}" cannot be used on Jira (project '
                     f'"{users[0]}"): {why}')))
+    return problems
+
+
+def email_problems(data: Mapping[str, Any]) -> Problems:
+    """E-mail patterns on GitHub: its API shows nobody's e-mail address on issues and
+    comments, so such a pattern places no one (every client silently missed)."""
+    problems: Problems = []
+    for index, project in _projects(data):
+        if _tracker(data, project).get("kind") != "github":
+            continue
+        for key, keyword in (("clients", "clients: external"), ("team", "team: members")):
+            for position, pattern in enumerate(_sequence(project.get(key))):
+                if isinstance(pattern, str) and "@" in pattern[1:]:
+                    problems.append((("projects", index, key, position), (
+                        f'project "{project["name"]}": "{pattern}" in {key} is an e-mail '
+                        "pattern, but GitHub shows no one's e-mail address on issues: list "
+                        f"GitHub logins, or write {keyword}")))
     return problems
 
 

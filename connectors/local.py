@@ -21,7 +21,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import FetchProgress, FetchResult, Markup, RateLimit, RemoteComment
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    Check,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    RateLimit,
+    RemoteComment,
+)
 from connectors.codec import (
     change_from,
     dt,
@@ -169,6 +178,23 @@ class LocalConnector:
             marker=find_marker(body) if ours else None,
             acked=is_acked(body) if ours else False,
         )
+
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        """The file can be read and written, and holds each target issue."""
+        try:
+            data = self._load()
+        except FatalError as error:
+            return AccessReport((Check("tracker file", False, str(error), "check path"),))
+        checks = [Check("tracker file", True, f"{self.path} read as {data.get('me', 'forewarn')}")]
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            checks = [Check("tracker file", False, f"{self.path} cannot be written",
+                            "make it and its folder writable")]
+        keys = {issue.get("key") for issue in data.get("issues", []) if isinstance(issue, dict)}
+        for name, key, option in request.targets:
+            checks.append(Check(name, True, f"{key} found") if key in keys else
+                          Check(name, False, f"{key} is not in {self.path.name}",
+                                f"fix {option}"))
+        return AccessReport(tuple(checks), identity=f"local:{self.path.resolve()}")
 
     # -- writes ---------------------------------------------------------------
 

@@ -47,8 +47,18 @@ from typing import Any
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import FetchProgress, FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    Memo,
+    RateLimit,
+    RemoteComment,
+)
 from connectors.errors import CannotPostComment, FatalError
+from connectors.github.access import RepositoryAccess
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
@@ -296,6 +306,11 @@ class GitHubConnector:
             msg = f"GitHub {self.repo}: cannot tell which account forewarn writes as"
             raise FatalError(msg)
         return login
+
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        """What forewarn may do on the repository, asked with GETs only (see access.py)."""
+        app = self._app_auth is not None
+        return RepositoryAccess(self._http, self.repo, self.whoami, app).run(request)
 
     # -- reads ------------------------------------------------------------------------
 

@@ -32,9 +32,19 @@ from urllib.parse import quote
 
 from jira import JIRA, JIRAError
 
-from connectors.base import FetchProgress, FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    Memo,
+    RateLimit,
+    RemoteComment,
+)
 from connectors.errors import CannotPostComment, FatalError, RetriableError, TrackerError
 from connectors.jira import parse as jp
+from connectors.jira.access import ProjectAccess
 from connectors.jira.facts import Deployment, SiteFacts
 from connectors.jira.http import JiraHttp
 from connectors.jira.milestones import MilestoneMode, reads
@@ -138,6 +148,11 @@ class JiraConnector:
     def whoami(self) -> str:
         """The account forewarn writes as: accountId on Cloud, user name on Data Center."""
         return self.facts.myself()["id"]
+
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        """What forewarn may do in the project, asked with GETs only (see access.py)."""
+        return ProjectAccess(self.http, self.facts, self.project_key, self.milestones).run(
+            request)
 
     # --- reads ---------------------------------------------------------------
 

@@ -88,12 +88,17 @@ def _load(path: Path, settings: Settings) -> Config:
 def cmd_check_config(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     config = _load(args.config, settings)
     rules = sum(len(config.rules_for(project)) for project in config.projects)
-    console.print(f"{args.config}: OK ({len(config.projects)} projects, {len(config.rules)} "
-                  f"rules, {rules} rule applications)", highlight=False)
+    line(console, f"{args.config}: OK ({len(config.projects)} projects, {len(config.rules)} "
+                  f"rules, {rules} rule applications)")
     if args.schema:
         from config.schema import config_json_schema
 
         print(json.dumps(config_json_schema(), indent=2))
+    if args.connect:
+        from sync.app.connect import check_projects, print_checks
+
+        if not print_checks(console, check_projects(config, settings)):
+            return EXIT_USAGE
     return EXIT_OK
 
 
@@ -320,6 +325,10 @@ def _add_check_config(commands: Commands) -> None:
         commands.add_parser("check-config", help="validate the config; exit 2 on problems"))
     check.add_argument("--schema", action="store_true",
                        help="also print the config's JSON Schema (for editors)")
+    check.add_argument("--connect", action="store_true",
+                       help="also ask each tracker what forewarn may do there (credentials, "
+                            "project, status issue, labels, boards, e-mails, quota), without "
+                            "writing; one ✓/✗ line each, exit 2 on any ✗")
     check.set_defaults(func=cmd_check_config)
 
 

@@ -58,6 +58,16 @@ projects:
              '(project "billing"): Jira labels cannot contain spaces (write on-hold)'],
         ),
         (
+            TRACKERS + "  - {name: portal, tracker: gh, repo: a/b,\n"
+            '     clients: [bob, "*@client.example"], team: ["*@acme.example"]}\n',
+            ['forewarn.yaml:7:21: project "portal": "*@client.example" in clients is an e-mail '
+             "pattern, but GitHub shows no one's e-mail address on issues: list GitHub logins, "
+             "or write clients: external",
+             'forewarn.yaml:7:49: project "portal": "*@acme.example" in team is an e-mail '
+             "pattern, but GitHub shows no one's e-mail address on issues: list GitHub logins, "
+             "or write team: members"],
+        ),
+        (
             TRACKERS + "  - {name: sprints, tracker: acme, jira_project: BILL, status_issue: 1}\n"
             "  - {name: versions, tracker: acme, jira_project: BILL, status_issue: 2}\n",
             ['forewarn.yaml:7:51: project "versions" watches BILL on https://acme.atlassian.net '

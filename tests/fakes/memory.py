@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from connectors.base import FetchProgress, FetchResult, Markup, RemoteComment
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    Check,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    RemoteComment,
+)
 from connectors.markers import Marker, find_marker, is_acked
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 from tests.fakes.world import DONE, Event, WComment, World
@@ -29,6 +37,11 @@ class MemoryConnector:
 
     def whoami(self) -> str:
         return self.world.me
+
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        keys = {self.key(number) for number in self.world.issues}
+        return AccessReport(tuple(Check(name, key in keys, key) for name, key, _ in
+                                  request.targets), identity=f"memory:{self.project}")
 
     def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         world = self.world
