@@ -131,6 +131,13 @@ def _credentials(
     return None, app, f"app:{app_id}"
 
 
+def _refused(app: bool, credentials: str | None) -> str:
+    """What a 401 means here, and where to look: ``check FOREWARN_GITHUB_TOKEN``."""
+    if app:
+        return f"the GitHub App was refused; check {credentials or 'app_id and its key'}"
+    return f"the token was refused; check {credentials or 'the token'}"
+
+
 class GitHubConnector:
     """One GitHub repository (``owner/name``); authenticate with a token or as a GitHub App."""
 
@@ -183,10 +190,7 @@ class GitHubConnector:
             sleep=sleep,
             monotonic=monotonic,
             min_write_interval=min_write_interval,
-            base_url=self.base_url,
-            refused=(f"the token was refused; check {credentials or 'the token'}"
-                     if self._app_auth is None else
-                     f"the GitHub App was refused; check {credentials or 'app_id and its key'}"),
+            base_url=self.base_url, refused=_refused(self._app_auth is not None, credentials),
         )
         self._reader = Reader(
             http=self._http,
