@@ -233,7 +233,8 @@ class _Loader:
             checked["rules"] = [option for option in options if option is not None]
         for loc, message in reference_problems(data):
             self._at(loc, message, prefix=False)
-        for loc, message in need_problems(data, default_tokens=self.default_tokens):
+        for loc, message in need_problems(data, default_tokens=self.default_tokens,
+                                          failed=self.variables.poisoned):
             self._at(loc, message, prefix=False)
         try:
             return Config.model_validate(checked, context=context)

@@ -63,12 +63,16 @@ def _tracker(data: Mapping[str, Any], project: Mapping[str, Any]) -> Mapping[str
     return _mapping(_mapping(data.get("trackers")).get(project.get("tracker")))
 
 
-def need_problems(data: Mapping[str, Any], *, default_tokens: Collection[str] | None) -> Problems:
+def need_problems(
+    data: Mapping[str, Any], *, default_tokens: Collection[str] | None,
+    failed: Collection[Loc] = (),
+) -> Problems:
     """Every need a project has that the file does not meet; tokens only when
-    ``default_tokens`` (the tracker kinds the settings give a token for) is known."""
+    ``default_tokens`` (the tracker kinds the settings give a token for) is known.
+    ``failed`` are values whose ``${VAR}`` could not be read (already reported)."""
     problems: Problems = []
     if default_tokens is not None:
-        problems += token_problems(data, default_tokens)
+        problems += token_problems(data, default_tokens, failed=failed)
     problems += status_issue_problems(data)
     problems += label_problems(data)
     problems += email_problems(data)
@@ -76,14 +80,16 @@ def need_problems(data: Mapping[str, Any], *, default_tokens: Collection[str] | 
     return problems
 
 
-def token_problems(data: Mapping[str, Any], default_tokens: Collection[str]) -> Problems:
+def token_problems(data: Mapping[str, Any], default_tokens: Collection[str], *,
+                   failed: Collection[Loc] = ()) -> Problems:
     """A tracker that a project uses and that has no token anywhere: every request would be
     refused, so it is an error now rather than a 401 later."""
     used = {project.get("tracker") for _, project in _projects(data)}
     problems: Problems = []
     for name, tracker in _mapping(data.get("trackers")).items():
         kind = _mapping(tracker).get("kind")
-        if name not in used or kind not in TOKEN_VARIABLES or kind in default_tokens:
+        if name not in used or kind not in TOKEN_VARIABLES or kind in default_tokens \
+                or ("trackers", name, "token") in failed:
             continue
         if _mapping(tracker).get("token") or _mapping(tracker).get("app_id") is not None:
             continue
@@ -212,9 +218,10 @@ def overlap_problems(data: Mapping[str, Any]) -> Problems:
         if identity not in first:
             first[identity] = str(project["name"])
             continue
-        better = ("boards: [12, 15] watches several boards, milestones: [sprint, version] "
-                  "both kinds" if identity[0] == "jira" else
-                  "one forewarn project per repository")
+        better = {"jira": "boards: [12, 15] watches several boards, milestones: [sprint, "
+                          "version] both kinds",
+                  "github": "one forewarn project per repository"}.get(
+                      identity[0], "one forewarn project per tracker file")
         problems.append((("projects", index, key), (
             f'project "{project["name"]}" watches {shown} like project "{first[identity]}": '
             "the two would remove each other's labels and rewrite each other's comments; "

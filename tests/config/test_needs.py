@@ -76,6 +76,13 @@ projects:
              "boards, milestones: [sprint, version] both kinds)"],
         ),
         (
+            "version: 1\ntrackers:\n  file: {kind: local, path: tracker.json}\nprojects:\n"
+            "  - {name: a, tracker: file}\n  - {name: b, tracker: file}\n",
+            ['forewarn.yaml:6:24: project "b" watches tracker.json like project "a": the two '
+             "would remove each other's labels and rewrite each other's comments; make them "
+             "one project (one forewarn project per tracker file)"],
+        ),
+        (
             TRACKERS + "  - {name: portal, tracker: gh, repo: Acme/Portal}\n"
             "  - {name: portal-zh, tracker: gh, repo: acme/portal, language: zh-CN}\n",
             ['forewarn.yaml:7:42: project "portal-zh" watches acme/portal like project '
@@ -162,3 +169,12 @@ def test_a_tracker_without_any_token(
     else:
         load_config(path, environ={}, default_tokens=defaults)
     load_config(path, environ={})  # without the settings' view, nothing to say
+
+
+def test_an_unset_token_variable_is_one_problem_not_two(write: Write) -> None:
+    path = write("version: 1\ntrackers:\n  gh: {kind: github, token: ${NOPE_TOKEN}}\n"
+                 "projects:\n  - {name: portal, tracker: gh, repo: a/b, status_issue: 1}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={}, default_tokens=())
+    assert [str(problem) for problem in caught.value.problems] == [
+        "forewarn.yaml:3:29: trackers.gh.token: environment variable NOPE_TOKEN is not set"]
