@@ -58,8 +58,12 @@ _LISTINGS = {"jql": "issues", "search": "issues", "sprint": "sprints", "versions
 
 
 def _listing(path: str) -> str:
-    """``/rest/api/2/search/jql`` -> ``issues``; what a fetch learns once -> ``site``."""
-    return _LISTINGS.get(path.rstrip("/").rsplit("/", 1)[-1], "site")
+    """``/rest/api/2/search/jql`` -> ``issues``; an issue read again whole (Data Center's
+    changelog) -> ``changelogs``; what a fetch learns once -> ``site``."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if last in _LISTINGS:
+        return _LISTINGS[last]
+    return "changelogs" if "/issue/" in path else "site"
 
 
 @dataclass(eq=False)

@@ -25,14 +25,15 @@ CONTEXT = 2
 
 
 def print_bodies(console: Console, report: CycleReport, connector: Connector) -> None:
-    """Every comment body the plan would create, and every edit as a diff."""
+    """Every comment body the plan would create, and every edit as a diff (after a real
+    run the edit is made already: its new body then)."""
     for action in report.plan.actions:
         if isinstance(action, CreateComment):
             _rule(console, f"new {action.describe()}")
             console.out(action.body.rstrip(), highlight=False)
         elif isinstance(action, EditComment):
             _rule(console, action.describe())
-            now = _current(connector, action)
+            now = _current(connector, action) if report.dry_run else None
             if now is None:
                 console.out(action.body.rstrip(), highlight=False)
             else:
