@@ -70,7 +70,7 @@ class Tracker:
     def whoami(self) -> str:
         return ME
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: object = None) -> FetchResult:
         snapshot = dataclasses.replace(self.snapshot, fetched_at=self.clock(),
                                        issues=tuple(self.issues.values()),
                                        comments=tuple(self.comments),

@@ -12,7 +12,9 @@ Cycles measured:
 1. initial sync with an empty memo (deployment, fields, account, board learnt);
 2. steady state, nothing changed, in a *new* connector restored from the memo
    (a one-shot ``forewarn run --once``) and in the same connector (the daemon);
-3. after 50 issues changed.
+3. after 50 issues changed;
+4. steady state on a project whose sprints live on three boards (one sprint
+   listing per board).
 
 Run: ``.venv/bin/python benchmarks/jira_requests.py``. No network is used.
 """
@@ -215,18 +217,19 @@ class Site:
 
     def sprints(self, request: Any) -> tuple[int, dict[str, str], str]:
         self.calls["board/{id}/sprint"] += 1
+        board = int(urlsplit(request.url).path.split("/")[-2])
         params = self._params(request)
         start, size = int(params["startAt"]), int(params["maxResults"])
         every = [
             {
                 "id": s,
                 "name": f"Sprint {s}",
-                "state": "closed" if s < SPRINTS else "active",
+                "state": "closed" if s % 1000 < SPRINTS else "active",
                 "startDate": "2026-01-01T09:00:00.000Z",
                 "endDate": "2026-01-15T17:00:00.000Z",
-                "originBoardId": 1,
+                "originBoardId": board,
             }
-            for s in range(1, SPRINTS + 1)
+            for s in range(board * 1000 + 1, board * 1000 + SPRINTS + 1)
         ]
         page = {
             "startAt": start,
@@ -248,7 +251,7 @@ class Site:
         for pattern, handler in [
             (r"/rest/api/2/search/jql.*", self.search),
             (r"/rest/api/2/issue/\d+/changelog.*", self.changelog),
-            (r"/rest/agile/1.0/board/1/sprint.*", self.sprints),
+            (r"/rest/agile/1.0/board/\d+/sprint.*", self.sprints),
         ]:
             rsps.add_callback("GET", re.compile(api + pattern), callback=handler)
         fields = [
@@ -288,7 +291,8 @@ class Site:
         rsps.add_callback("GET", board, callback=self.fixed("board", boards))
 
 
-def connector(memo: DictMemo, clock: Callable[[], datetime]) -> JiraConnector:
+def connector(memo: DictMemo, clock: Callable[[], datetime],
+              boards: tuple[int, ...] = ()) -> JiraConnector:
     return JiraConnector(
         "BENCH",
         url=SITE,
@@ -297,6 +301,7 @@ def connector(memo: DictMemo, clock: Callable[[], datetime]) -> JiraConnector:
         memo=memo,
         project="bench",
         milestones="sprint",
+        boards=boards,
         retry=RetryPolicy(attempts=1, scale=0),
         clock=clock,
     )
@@ -350,6 +355,8 @@ def main() -> list[dict[str, Any]]:
         site.touch(50, NOW + timedelta(minutes=12))
         now[0] = NOW + timedelta(minutes=15)
         rows.append(measure(site, "after 50 issues changed", one_shot))
+        rows.append(measure(site, "same, sprints on three boards", lambda: connector(
+            DictMemo(memo), lambda: now[0], boards=(1, 2, 3)).fetch(cursor)))
     width = max(len(r["cycle"]) for r in rows)
     print(
         f"Jira connector, synthetic Cloud project: {ISSUES} issues, {SPRINTS} sprints, "

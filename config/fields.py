@@ -131,6 +131,12 @@ def people(*keywords: str) -> Any:
     def check(value: Any) -> Any:
         if value is None or value in keywords:
             return value
+        if isinstance(value, list | tuple) and any(item in keywords for item in value):
+            # [external] would be a login named "external": every client silently lost.
+            word = next(item for item in value if item in keywords)
+            msg = (f'write {word} on its own, without brackets: inside a list it reads as '
+                   f'a login named "{word}"')
+            raise ValueError(msg)
         if isinstance(value, str) or _names_a_member(value):
             return (_member_ref(value),)
         if isinstance(value, list | tuple) and all(isinstance(i, str | dict) for i in value):
@@ -177,6 +183,28 @@ def people_schema(*keywords: str, organisations: bool = False) -> dict[str, Any]
         forms.append({"type": "object", "additionalProperties": patterns,
                       "description": "client organisation -> its people's patterns"})
     return {"anyOf": [*forms, {"type": "null"}]}
+
+
+_KINDS = ("milestone", "sprint", "version")
+
+
+def milestone_kinds(value: Any) -> Any:
+    """``sprint``, or several kinds as a list (``[sprint, version]``), each once; one
+    message whatever is wrong, rather than one per shape it is not."""
+    if value is None or value in _KINDS:
+        return value
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    wrong = next((item for item in items if item not in _KINDS), None)
+    twice = next((item for item in items if items.count(item) > 1), None)
+    if items and wrong is None and twice is None:
+        return tuple(items)
+    if not items or wrong is not None:
+        shown = f'"{wrong}" is not' if isinstance(wrong, str) else "not"
+        msg = (f"{shown} a kind of milestone: write milestone, sprint or version, or "
+               "several, like [sprint, version]")
+    else:
+        msg = f"list each kind of milestone once ({twice} is there twice)"
+    raise ValueError(msg)
 
 
 def issue_ref(value: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,6 +29,7 @@ from config.interpolation import (
     reserved_at,
 )
 from config.model import Config
+from config.needs import need_problems, warnings
 from config.pydantic_errors import show_value, validation_problems
 from config.references import reference_problems
 from config.yaml_positions import (
@@ -81,16 +82,26 @@ def load_config(
     *,
     environ: Mapping[str, str] | None = None,
     secrets_dir: Path | None = None,
+    default_tokens: Collection[str] | None = None,
+    warn: Callable[[Problem], None] | None = None,
 ) -> Config:
     """The validated config in ``path``, or ConfigError with every problem found.
 
     ``environ`` defaults to the process environment; ``secrets_dir`` to
-    ``$FOREWARN_SECRETS_DIR`` or ``/run/secrets``.
+    ``$FOREWARN_SECRETS_DIR`` or ``/run/secrets``. ``default_tokens`` names the tracker
+    kinds the settings hold a token for (``config.settings.default_tokens``): when given,
+    a tracker without any token is a problem. ``warn`` hears what will not happen
+    although the config loads (a summary with nowhere to go).
     """
     env = os.environ if environ is None else environ
     if secrets_dir is None:
         secrets_dir = Path(env.get(SECRETS_DIR_VARIABLE) or DEFAULT_SECRETS_DIR)
-    return _Loader(Path(path), env, secrets_dir).load()
+    loader = _Loader(Path(path), env, secrets_dir, default_tokens=default_tokens)
+    config = loader.load()
+    for problem in loader.warnings():
+        if warn is not None:
+            warn(problem)
+    return config
 
 
 def format_loc(loc: Iterable[str | int]) -> str:
@@ -107,8 +118,10 @@ def format_loc(loc: Iterable[str | int]) -> str:
 
 
 class _Loader:
-    def __init__(self, path: Path, environ: Mapping[str, str], secrets_dir: Path) -> None:
+    def __init__(self, path: Path, environ: Mapping[str, str], secrets_dir: Path, *,
+                 default_tokens: Collection[str] | None = None) -> None:
         self.path = path
+        self.default_tokens = default_tokens
         self.file = str(path)
         self.problems: list[Problem] = []
         self.positions = Positions()
@@ -220,11 +233,22 @@ class _Loader:
             checked["rules"] = [option for option in options if option is not None]
         for loc, message in reference_problems(data):
             self._at(loc, message, prefix=False)
+        for loc, message in need_problems(data, default_tokens=self.default_tokens,
+                                          failed=self.variables.poisoned):
+            self._at(loc, message, prefix=False)
         try:
             return Config.model_validate(checked, context=context)
         except ValidationError as exc:
             self._pydantic(exc, Config, ())
             return None
+
+    def warnings(self) -> list[Problem]:
+        """What the loaded config will not do, each at its value (after a successful load)."""
+        found: list[Problem] = []
+        for loc, message in warnings(self._data):
+            mark = self.positions.values.get(loc) or self._nearest(loc)
+            found.append(Problem(self.file, mark[0] + 1, mark[1] + 1, f"warning: {message}"))
+        return found
 
     def _rule(self, item: Any, loc: Loc, context: dict[str, Any]) -> RuleOptions | None:
         """One rule entry, validated by the Options model of its kind."""

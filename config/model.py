@@ -34,6 +34,7 @@ from config.fields import (
     Names,
     PeopleList,
     issue_ref,
+    milestone_kinds,
     people,
     people_schema,
 )
@@ -54,10 +55,21 @@ class Project(FrozenModel):
     tracker: str = Field(description="A key of trackers.")
     repo: str | None = Field(default=None, description="owner/name; GitHub trackers.")
     jira_project: str | None = Field(default=None, description="Project key; Jira trackers.")
-    milestones: MilestoneKind | None = Field(
-        default=None, description="GitHub: milestone. Jira: sprint or version (the default)."
+    milestones: Annotated[
+        MilestoneKind | tuple[MilestoneKind, ...] | None, BeforeValidator(milestone_kinds)
+    ] = Field(
+        default=None,
+        description="GitHub: milestone. Jira: sprint, version (the default), or both: "
+                    "[sprint, version].",
     )
-    board: int | None = Field(default=None, gt=0, description="Jira board id, for sprints.")
+    board: int | None = Field(
+        default=None, gt=0, description="Jira: one board id; the same as boards: [id]."
+    )
+    boards: tuple[Annotated[int, Field(gt=0)], ...] | None = Field(
+        default=None,
+        description="Jira boards whose sprints are the project's; default: every Scrum board "
+                    "of the project.",
+    )
     calendar: str = Field(
         default=DEFAULT_CALENDAR_NAME, description="A key of calendars; default: UTC Mon-Fri 9-18."
     )
@@ -113,6 +125,28 @@ class Project(FrozenModel):
             msg = f'not a Jira project key: "{value}" (uppercase, like BILL)'
             raise ValueError(msg)
         return value
+
+    @field_validator("boards")
+    @classmethod
+    def _some_boards(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and (not value or len(set(value)) != len(value)):
+            msg = "list each board once, like [12, 15] (leave boards out for every board)"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_boards(self) -> Self:
+        if self.board is not None and self.boards is not None:
+            msg = "give boards: [...] or board, not both"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def board_ids(self) -> tuple[int, ...]:
+        """The boards named (``board: 12`` is ``boards: [12]``); empty means every board."""
+        if self.boards is not None:
+            return self.boards
+        return (self.board,) if self.board is not None else ()
 
     @field_validator("every")
     @classmethod
@@ -204,11 +238,13 @@ class Config(FrozenModel):
     def language_for(self, project: Project) -> Language:
         return project.language or self.summary_for(project).language
 
-    def milestones_for(self, project: Project) -> MilestoneKind:
-        """What a milestone is in this project: GitHub milestones, Jira versions unless sprints."""
-        if project.milestones is not None:
-            return project.milestones
-        return "version" if self.tracker_for(project).kind == "jira" else "milestone"
+    def milestones_for(self, project: Project) -> tuple[MilestoneKind, ...]:
+        """What a milestone is in this project: GitHub milestones; Jira versions, sprints, or
+        both."""
+        kinds = project.milestones
+        if kinds is not None:
+            return (kinds,) if isinstance(kinds, str) else kinds
+        return ("version",) if self.tracker_for(project).kind == "jira" else ("milestone",)
 
     def rules_for(self, project: Project) -> tuple[RuleOptions, ...]:
         """Enabled rules that apply: scoped to the project (or to all), and chosen by it."""

@@ -172,13 +172,18 @@ def _tracker_kind(project: Mapping[str, Any], known: _Known, add: _Add) -> Any:
     return known.kinds[tracker]
 
 
+def _kinds(value: Any) -> list[Any]:
+    """``milestones`` as a list: one kind or several."""
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def _github_keys(project: Mapping[str, Any], add: _Add) -> None:
     if project.get("repo") is None:
         add(None, "a GitHub project needs repo (owner/name)")
-    for key in ("jira_project", "board"):
+    for key in ("jira_project", "board", "boards"):
         if project.get(key) is not None:
             add(key, f"{key} is for Jira projects")
-    if project.get("milestones") not in (None, "milestone"):
+    if project.get("milestones") is not None and _kinds(project["milestones"]) != ["milestone"]:
         add("milestones", "GitHub has milestones only")
     status = project.get("status_issue")
     if isinstance(status, str) and not status.strip().lstrip("#").isdigit():
@@ -190,8 +195,12 @@ def _jira_keys(project: Mapping[str, Any], add: _Add) -> None:
         add(None, "a Jira project needs jira_project (a key like BILL)")
     if project.get("repo") is not None:
         add("repo", "repo is for GitHub projects")
-    if project.get("milestones") == "milestone":
+    kinds = _kinds(project.get("milestones") or "version")
+    if "milestone" in kinds:
         add("milestones", "Jira tracks milestones as sprint or version")
+    for key in ("board", "boards"):
+        if project.get(key) is not None and "sprint" not in kinds:
+            add(key, f"{key} names the boards whose sprints count: add milestones: sprint")
 
 
 def _rule_references(project: Mapping[str, Any], known: _Known) -> Iterator[tuple[int, str]]:

@@ -108,6 +108,13 @@ def effective_state_url(settings: Settings, config: Config | None = None) -> str
     return DEFAULT_STATE_URL
 
 
+def default_tokens(settings: Settings) -> frozenset[str]:
+    """The tracker kinds the settings hold a token for (``load_config(default_tokens=…)``)."""
+    given = {"github": settings.github_token, "jira": settings.jira_api_token}
+    return frozenset(kind for kind, token in given.items()
+                     if token is not None and token.get_secret_value().strip())
+
+
 def tracker_token(
     tracker: GitHubTracker | JiraTracker | LocalTracker, settings: Settings
 ) -> SecretStr | None:

@@ -15,6 +15,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from config.fields import ConfigPath, FrozenModel, Secret
 
+JIRA_LABEL_LIMIT = 255
+
 
 class GitHubTracker(FrozenModel):
     """github.com or GitHub Enterprise, with a token or as a GitHub App."""
@@ -113,6 +115,19 @@ def jira_is_cloud(url: str, deployment: str = "auto") -> bool:
         host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0]
         return host.endswith((".atlassian.net", ".jira.com"))
     return deployment == "cloud"
+
+
+def jira_label_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a Jira label (a space splits it; at most 255 characters).
+
+    The connector refuses such a label before any request; the config refuses it at
+    start-up, so the mistake is found before a run, not as failed writes.
+    """
+    if any(char.isspace() for char in name):
+        return f"Jira labels cannot contain spaces (write {'-'.join(name.split())})"
+    if len(name) > JIRA_LABEL_LIMIT:
+        return f"Jira labels hold at most {JIRA_LABEL_LIMIT} characters"
+    return None
 
 
 class LocalTracker(FrozenModel):

@@ -26,8 +26,8 @@ from connectors.markers import Marker, Markup
 from connectors.model import Membership, Snapshot, Visibility
 
 __all__ = [
-    "Connector", "DictMemo", "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment",
-    "restriction_refused",
+    "AccessReport", "AccessRequest", "Check", "Connector", "DictMemo", "FetchProgress",
+    "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment", "restriction_refused",
 ]
 
 
@@ -63,6 +63,53 @@ class RemoteComment:
     id: str
     issue_key: str
     body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of ``forewarn check-config --connect``: what was checked, whether it holds,
+    what was found, and what to do when it does not hold."""
+
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRequest:
+    """What a project will ask of its tracker, for ``Connector.check_access``."""
+
+    #: Issues forewarn writes to besides the findings' own, each with what it is for and
+    #: the config key that names it: ``("status issue", "acme/portal#1", "status_issue")``.
+    targets: tuple[tuple[str, str, str], ...] = ()
+    #: Labels forewarn puts on issues.
+    labels: tuple[str, ...] = ()
+    #: Whether clients or team are told apart by e-mail address (patterns like *@x.com).
+    emails: bool = False
+    #: Below this many requests left forewarn stops writing (``sync.publish``).
+    floor: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AccessReport:
+    """The checks, in order; ``identity`` names the tracker project as the tracker knows it
+    (a repository id, a Jira project id on its site), so two projects on one are found
+    even when the config spells it two ways; ``facts`` are what was learnt on the way
+    (``deployment``)."""
+
+    checks: tuple[Check, ...]
+    identity: str | None = None
+    facts: tuple[tuple[str, str], ...] = ()
+
+
+class FetchProgress(Protocol):
+    """Told after each page a fetch reads, so a long first sync is not silent: which
+    listing (``issues``, ``comments``, ``sprints``…), how many of its pages are read,
+    and how many it has when the tracker says (GitHub's ``Link: rel="last"``).
+    Connectors call it and never print."""
+
+    def __call__(self, listing: str, pages: int, total: int | None) -> None: ...
 
 
 class Memo(Protocol):
@@ -115,7 +162,10 @@ class Connector(Protocol):
         """The person id forewarn writes as; its comments are never client feedback."""
         ...
 
-    def fetch(self, cursor: str | None) -> FetchResult: ...
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
+        """What changed since ``cursor`` (everything without one); ``progress`` hears each
+        page read."""
+        ...
 
     def members(self, groups: Sequence[Membership]) -> dict[Membership, frozenset[str]]:
         """The person ids holding each Jira project role or in each group; read at most once
@@ -147,4 +197,10 @@ class Connector(Protocol):
 
     def ensure_label(self, name: str, *, color: str, description: str) -> None:
         """Create the label if it does not exist (a no-op where labels are free text)."""
+        ...
+
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        """What forewarn may do here, without writing anything: the credentials, the
+        project, each target issue and whether it may be commented on, labels, boards,
+        e-mail visibility, the quota left (``check-config --connect``)."""
         ...

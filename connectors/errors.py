@@ -1,4 +1,9 @@
-"""Connector errors, classed by what the caller should do about them."""
+"""Connector errors, classed by what the caller should do about them.
+
+A message is one line that says what failed, why, and what to check
+(``GitHub acme/portal: 401: the token was refused; check FOREWARN_GITHUB_TOKEN``):
+the CLI prints it as it is, once per project.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,19 @@ class FatalError(TrackerError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class CredentialsRefused(FatalError):
+    """The tracker refused the token (401): nothing else can work until it is fixed."""
+
+
+class NotFound(FatalError):
+    """The repository, project, issue or board is not there, or the account cannot see it."""
+
+
+class Unreachable(FatalError):
+    """The tracker's host cannot be reached for a reason waiting will not fix (its name
+    does not resolve, its certificate does not verify)."""
 
 
 class CannotPostComment(TrackerError):

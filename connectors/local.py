@@ -23,7 +23,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import FetchResult, Markup, RateLimit, RemoteComment
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    Check,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    RateLimit,
+    RemoteComment,
+)
 from connectors.codec import (
     change_from,
     dt,
@@ -116,8 +125,10 @@ class LocalConnector:
     def whoami(self) -> str:
         return str(self._load().get("me", "forewarn"))
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         data = self._load()
+        if progress is not None:
+            progress("tracker file", 1, 1)
         me = str(data.get("me", "forewarn"))
         since = dt(cursor) if cursor else None
         skipped: list[str] = []
@@ -181,6 +192,23 @@ class LocalConnector:
             ids = table.get(ref.name) if isinstance(table, dict) else None
             found[ref] = frozenset(map(str, ids)) if isinstance(ids, list) else frozenset()
         return found
+
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        """The file can be read and written, and holds each target issue."""
+        try:
+            data = self._load()
+        except FatalError as error:
+            return AccessReport((Check("tracker file", False, str(error), "check path"),))
+        checks = [Check("tracker file", True, f"{self.path} read as {data.get('me', 'forewarn')}")]
+        if not os.access(self.path, os.W_OK) or not os.access(self.path.parent, os.W_OK):
+            checks = [Check("tracker file", False, f"{self.path} cannot be written",
+                            "make it and its folder writable")]
+        keys = {issue.get("key") for issue in data.get("issues", []) if isinstance(issue, dict)}
+        for name, key, option in request.targets:
+            checks.append(Check(name, True, f"{key} found") if key in keys else
+                          Check(name, False, f"{key} is not in {self.path.name}",
+                                f"fix {option}"))
+        return AccessReport(tuple(checks), identity=f"local:{self.path.resolve()}")
 
     # -- writes ---------------------------------------------------------------
 

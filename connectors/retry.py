@@ -24,6 +24,8 @@ from connectors.errors import RetriableError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: Seconds of waiting before a retry that deserve a warning (a rate limit, a long backoff).
+LONG_WAIT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +92,18 @@ class RetryPolicy:
             retry=tenacity.retry_if_exception_type(RetriableError),
             sleep=self.sleep,
             reraise=True,
-            before_sleep=lambda state: log.warning(
-                "%s failed (%s); attempt %d of %d",
-                what,
-                state.outcome.exception() if state.outcome else "?",
-                state.attempt_number,
-                self.attempts,
-            ),
+            before_sleep=lambda state: self._tell(state, what),
         )
         return retrying(func)
+
+    def _tell(self, state: tenacity.RetryCallState, what: str) -> None:
+        """A retry is routine (INFO); a long wait is worth a WARNING, or a run looks hung.
+        The failure itself is reported once, by whoever gets the last error."""
+        wait = state.next_action.sleep if state.next_action else 0.0
+        level = logging.WARNING if wait >= LONG_WAIT else logging.INFO
+        log.log(level, "%s failed (%s); attempt %d of %d, next in %.0f s", what,
+                state.outcome.exception() if state.outcome else "?", state.attempt_number,
+                self.attempts, wait)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -9,7 +9,7 @@ from typing import Protocol, cast
 
 from connectors.model import Snapshot
 from rules import schedule_slip, scope_creep, unanswered_feedback
-from rules.base import Finding, Messages, RuleContext
+from rules.base import Finding, Messages, RuleContext, SubjectKind
 from rules.options import RuleOptions
 
 
@@ -22,6 +22,8 @@ class Rule(Protocol):
     #: The colour (hex, no ``#``) and description of the rule's label when forewarn creates it.
     LABEL_COLOR: str
     LABEL_DESCRIPTION: str
+    #: What its findings are about; a milestone's alerts go to the project's status issue.
+    SUBJECTS: tuple[SubjectKind, ...]
 
     def evaluate(
         self, snapshot: Snapshot, ctx: RuleContext, options: RuleOptions
@@ -54,6 +56,12 @@ def get(kind: str) -> Rule:
     except KeyError:
         msg = f'no such rule kind: "{kind}"{suggest(kind, sorted(RULES))}'
         raise NoSuchRule(msg) from None
+
+
+def posts_to_status_issue(kind: str) -> bool:
+    """Whether a rule of ``kind`` raises milestone alerts (which need a status issue)."""
+    rule = RULES.get(ALIASES.get(kind, kind))
+    return rule is not None and "milestone" in rule.SUBJECTS
 
 
 def label_style(kind: str) -> tuple[str, str]:

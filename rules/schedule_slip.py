@@ -87,13 +87,15 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from connectors.model import Issue, Milestone, Snapshot
-from rules.base import Finding, Messages, RuleContext, Severity
+from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.options import Duration, Label, RuleOptions
 
 KIND = "schedule_slip"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
 LABEL_COLOR = "d93f0b"
 LABEL_DESCRIPTION = "forewarn: due date passed or at risk"
+#: What its findings are about: a milestone's go to the project's status issue.
+SUBJECTS: tuple[SubjectKind, ...] = ("issue", "milestone")
 WEEK = timedelta(weeks=1)
 #: A forecast stops looking this many weeks ahead (about 10 years).
 HORIZON_WEEKS = 520

@@ -69,13 +69,15 @@ from typing import Any
 from pydantic import Field
 
 from connectors.model import Change, Issue, Milestone, Snapshot
-from rules.base import Finding, Messages, RuleContext, Severity
+from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.options import Duration, Label, Percent, RuleOptions
 
 KIND = "scope_creep"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
 LABEL_COLOR = "fbca04"
 LABEL_DESCRIPTION = "forewarn: added to a milestone after its scope was baselined"
+#: What its findings are about: a milestone's go to the project's status issue.
+SUBJECTS: tuple[SubjectKind, ...] = ("issue", "milestone")
 
 
 class Options(RuleOptions):

@@ -71,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
-from rules.base import Finding, Messages, RuleContext, Severity
+from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, sla_field
 
@@ -79,6 +79,8 @@ KIND = "unanswered_feedback"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
 LABEL_COLOR = "5319e7"
 LABEL_DESCRIPTION = "forewarn: client feedback awaiting a reply"
+#: What its findings are about: a milestone's go to the project's status issue.
+SUBJECTS: tuple[SubjectKind, ...] = ("issue",)
 #: The fingerprint anchor when the issue itself is the unanswered message.
 ISSUE_ANCHOR = "issue"
 

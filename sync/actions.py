@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from connectors.markers import Marker
 from connectors.model import PUBLIC, Visibility
+from rules.base import Finding
 from sync.store.state import FindingRecord
 
 #: What a comment of forewarn's is: one per finding level, one per summary period,
@@ -161,6 +162,9 @@ class Plan:
 
     actions: tuple[Action, ...] = ()
     records: tuple[FindingRecord, ...] = ()
+    #: Findings whose alert has nowhere to go (a milestone alert without a status issue
+    #: in the tracker): never dropped silently, the run reports them and fails.
+    undelivered: tuple[Finding, ...] = ()
 
     @property
     def writes(self) -> tuple[Action, ...]:
@@ -176,4 +180,5 @@ class Plan:
         )
 
     def __add__(self, other: Plan) -> Plan:
-        return Plan(self.actions + other.actions, self.records + other.records)
+        return Plan(self.actions + other.actions, self.records + other.records,
+                    self.undelivered + other.undelivered)

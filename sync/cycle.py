@@ -41,6 +41,7 @@ from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, with_writes
 from sync.digest import marker_for, plan_digest
+from sync.progress import CycleProgress
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
@@ -78,6 +79,8 @@ class ProjectRuntime:
     summary: SummarySettings = field(default_factory=SummarySettings)
     #: Client organisation -> the issue key its client edition of the summary goes on.
     summary_issues: Mapping[str, str] = field(default_factory=dict)
+    #: Hears the pages read and the writes done (a live display, log lines); None: silence.
+    progress: CycleProgress | None = None
 
     @property
     def seed(self) -> int:
@@ -190,6 +193,11 @@ def run_cycle(
     run_id = None if dry_run else store.start_run(runtime.name, now)
     try:
         _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
+    except TrackerError as error:
+        # Expected (a refused token, an unreachable host): its message says it all in one
+        # line, reported by whoever shows the report; the traceback only at DEBUG.
+        log.debug("%s: cycle failed", runtime.name, exc_info=True)
+        report.errors.append(str(error) or type(error).__name__)
     except Exception as error:
         log.exception("%s: cycle failed", runtime.name)
         report.errors.append(str(error) or type(error).__name__)
@@ -212,7 +220,9 @@ def _cycle(
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
-    fetched = runtime.connector.fetch(cursor)
+    progress = runtime.progress
+    fetched = runtime.connector.fetch(cursor, progress=None if progress is None else (
+        lambda listing, pages, total: progress.read(runtime.name, listing, pages, total)))
     report.requests = fetched.requests
     report.skipped = list(fetched.skipped)
     snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
@@ -234,12 +244,16 @@ def _cycle(
                            backfill=backfill)
         report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
                                     first=cached is None)
+    if (problem := undelivered_problem(report.plan, runtime.status_issue, people)) is not None:
+        report.errors.append(problem)
     if summary:
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
-                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop)
+                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
+                          progress=None if progress is None else (
+                              lambda done, planned: progress.wrote(runtime.name, done, planned)))
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()
@@ -354,6 +368,21 @@ def _seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
     return Comment(id=found.id, issue_key=target, author=runtime.connector.whoami(),
                    created_at=now, body_excerpt=found.body[:500], is_ours=True,
                    marker=str(marker))
+
+
+def undelivered_problem(plan: Plan, status_issue: str | None, snapshot: Snapshot) -> str | None:
+    """Which alerts had nowhere to go, and why: a run that drops them must say so and fail."""
+    if not plan.undelivered:
+        return None
+    titles = {milestone.key: milestone.title for milestone in snapshot.milestones}
+    where = ("no status_issue is set" if status_issue is None
+             else f"status_issue {status_issue} was not found in the tracker")
+    alerts = "; ".join(
+        f'{item.rule_id} ({item.cause}) on "{titles.get(item.subject_key, item.subject_key)}"'
+        for item in plan.undelivered)
+    count = len(plan.undelivered)
+    noun = "milestone alert had" if count == 1 else "milestone alerts had"
+    return f"{count} {noun} nowhere to go ({where}): {alerts}"
 
 
 def _summary_plan(

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 #: Below this many requests left in the tracker's quota, forewarn stops writing (reads
 #: go on, so the next cycle can still see what changed).
 RATE_LIMIT_FLOOR = 100
+#: Told ``(done, planned)`` tracker writes: (0, planned) before the first, then after each.
+WriteProgress = Callable[[int, int], None]
 
 
 @dataclass
@@ -81,9 +83,13 @@ class Publisher:
     #: writing there: the write in flight has finished and been recorded, the rest waits.
     stop: Callable[[], str | None] | None = None
     floor: int = RATE_LIMIT_FLOOR
+    progress: WriteProgress | None = None
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()
+        planned = len(plan.writes)
+        if self.progress is not None and planned:
+            self.progress(0, planned)
         for action in plan.actions:
             if outcome.stopped:
                 outcome.deferred.append(action)
@@ -107,6 +113,8 @@ class Publisher:
                 log.error("%s: %s failed: %s", self.project, action.describe(), error)
                 continue
             outcome.done.append(action)
+            if self.progress is not None and isinstance(action, WRITES):
+                self.progress(len(outcome.writes), planned)
         return outcome
 
     def _why_stop(self, outcome: Outcome) -> str | None:

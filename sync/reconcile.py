@@ -199,6 +199,7 @@ def plan(
                      visibility=routing.visibility)
     commented = alerts.commented() if backfill else frozenset()
     records: list[FindingRecord] = []
+    undelivered: list[Finding] = []
     desired_labels: dict[tuple[str, str], str] = {}
     active = sorted((f for f in findings if f.severity > Severity.INFO),
                     key=lambda f: f.fingerprint)
@@ -208,6 +209,10 @@ def plan(
         records.append(record)
         target = finding.subject_key if finding.subject_kind == "issue" else status_issue
         if target is None or target not in issues:
+            # A milestone alert of its own needs the status issue; a digest lists it anyway.
+            if (finding.comment and finding.subject_kind == "milestone"
+                    and routing.per_finding and not record.backfilled):
+                undelivered.append(finding)
             continue
         if routing.labels and finding.label and finding.subject_kind == "issue":
             desired_labels[(target, finding.label)] = finding.kind
@@ -220,7 +225,8 @@ def plan(
                                _last_added_by(snapshot.changes) if me else {}, me)
     first: list[Action] = [a for a in labelling if isinstance(a, EnsureLabel | AddLabel)]
     last: list[Action] = [a for a in labelling if not isinstance(a, EnsureLabel | AddLabel)]
-    return Plan(actions=tuple(first + alerts.actions + last), records=tuple(records))
+    return Plan(actions=tuple(first + alerts.actions + last), records=tuple(records),
+                undelivered=tuple(undelivered))
 
 
 class _Alerts:

@@ -57,10 +57,14 @@ def demo_config(tmp_path: Path, demo_tracker: Path) -> Path:
 
 
 @pytest.fixture
-def two_project_config(demo_config: Path) -> Path:
-    """The demo config with a second project on the same tracker (reports of several)."""
+def two_project_config(demo_config: Path, demo_tracker: Path) -> Path:
+    """The demo config with a second project on a tracker of its own (reports of several;
+    two projects on one tracker project are refused)."""
+    shutil.copy(demo_tracker, demo_tracker.with_name("portal-tracker.json"))
     text_ = demo_config.read_text(encoding="utf-8")
-    second = ("  - {name: portal, tracker: local, calendar: shanghai, clients: external, "
+    text_ = text_.replace("trackers:\n",
+                          "trackers:\n  portal: {kind: local, path: portal-tracker.json}\n", 1)
+    second = ("  - {name: portal, tracker: portal, calendar: shanghai, clients: external, "
               "status_issue: 1}\n")
     demo_config.write_text(text_.replace("rules:\n", second + "rules:\n", 1), encoding="utf-8")
     return demo_config

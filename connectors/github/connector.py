@@ -51,8 +51,19 @@ from typing import Any
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment, restriction_refused
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    Memo,
+    RateLimit,
+    RemoteComment,
+    restriction_refused,
+)
 from connectors.errors import CannotPostComment, FatalError
+from connectors.github.access import RepositoryAccess
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
@@ -125,6 +136,13 @@ def _credentials(
     return None, app, f"app:{app_id}"
 
 
+def _refused(app: bool, credentials: str | None) -> str:
+    """What a 401 means here, and where to look: ``check FOREWARN_GITHUB_TOKEN``."""
+    if app:
+        return f"the GitHub App was refused; check {credentials or 'app_id and its key'}"
+    return f"the token was refused; check {credentials or 'the token'}"
+
+
 class GitHubConnector:
     """One GitHub repository (``owner/name``); authenticate with a token or as a GitHub App."""
 
@@ -149,7 +167,10 @@ class GitHubConnector:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         timeout: int = Consts.DEFAULT_TIMEOUT,
+        credentials: str | None = None,
     ) -> None:
+        """``credentials`` names where the token or App key comes from (a config key, a
+        variable), for the hint of a refused one."""
         if not _REPO_RE.match(repo):
             msg = f"GitHub repository must be 'owner/name', got {repo!r}"
             raise FatalError(msg)
@@ -177,6 +198,7 @@ class GitHubConnector:
             sleep=sleep,
             monotonic=monotonic,
             min_write_interval=min_write_interval,
+            base_url=self.base_url, refused=_refused(self._app_auth is not None, credentials),
         )
         self._reader = Reader(
             http=self._http,
@@ -297,9 +319,21 @@ class GitHubConnector:
             raise FatalError(msg)
         return login
 
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        """What forewarn may do on the repository, asked with GETs only (see access.py)."""
+        app = self._app_auth is not None
+        return RepositoryAccess(self._http, self.repo, self.whoami, app).run(request)
+
     # -- reads ------------------------------------------------------------------------
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
+        self._http.on_page = progress
+        try:
+            return self._fetch(cursor)
+        finally:
+            self._http.on_page = None
+
+    def _fetch(self, cursor: str | None) -> FetchResult:
         started = self._http.requests_made
         self._labels = None  # a new cycle reads the label catalogue again, once
         since = self._since(cursor)

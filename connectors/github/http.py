@@ -10,10 +10,15 @@ here, once:
   when the budget is spent, else at least 60 s as GitHub's docs ask for
   secondary limits: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api);
 * 5xx, dropped connections and timeouts -> retriable;
-* everything else -> fatal.
+* a host that does not resolve or a certificate that does not verify -> fatal
+  (``connectors/network.py``): waiting does not fix a URL;
+* everything else -> fatal; 401 (``CredentialsRefused``) and 404 (``NotFound``)
+  say what to check.
 
-Messages name the repository and the request (method and path), never a
-header: the token lives in the Authorization header only.
+Messages are one line: the repository, what failed, why, and what to check
+(``GitHub acme/portal: 401: the token was refused; check
+FOREWARN_GITHUB_TOKEN``); never a header: the token lives in the
+Authorization header only.
 
 Writes are paced (at least ``min_write_interval`` seconds between mutating
 requests, as GitHub's best-practice guide asks). The quota left is noted from
@@ -35,7 +40,16 @@ import requests
 from github.GithubException import GithubException
 from github.Requester import Requester
 
-from connectors.errors import FatalError, RetriableError, TrackerError
+from connectors.base import FetchProgress
+from connectors.errors import (
+    CredentialsRefused,
+    FatalError,
+    NotFound,
+    RetriableError,
+    TrackerError,
+    Unreachable,
+)
+from connectors.network import no_answer
 from connectors.retry import RetryPolicy, server_wait
 
 log = logging.getLogger(__name__)
@@ -50,6 +64,9 @@ LOST = (
     requests.exceptions.ChunkedEncodingError,
 )
 _RATE_WORDS = ("rate limit", "abuse")
+_ISSUE_PATH = re.compile(r"/repos/[^/]+/[^/]+/issues/(\d+)(?:/|$)")
+_COMMENT_PATH = re.compile(r"/repos/[^/]+/[^/]+/issues/comments/(\d+)$")
+_REPO_PATH = re.compile(r"/(?:repos/[^/]+/[^/]+|repositories/\d+)(?:/|$)")
 #: GitHub's token formats (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) and JSON Web Tokens.
 _CREDENTIAL = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{16,}"
@@ -95,8 +112,8 @@ def describe_request(method: str, url: str, params: Mapping[str, Any] | None = N
     return f"{method} {path}?{query}" if query else f"{method} {path}"
 
 
-def next_link(headers: Mapping[str, str]) -> str | None:
-    """The ``rel="next"`` URL of a Link header.
+def next_link(headers: Mapping[str, str], rel: str = "next") -> str | None:
+    """The ``rel="next"`` (or another ``rel``) URL of a Link header.
 
     Followed as given: after page 1 GitHub's links switch to ``/repositories/{id}/...``
     (octokit ``paginate-issues``), and its docs say not to build page URLs by hand.
@@ -105,9 +122,16 @@ def next_link(headers: Mapping[str, str]) -> str | None:
     if not value:
         return None
     for link in requests.utils.parse_header_links(value):
-        if link.get("rel") == "next" and link.get("url"):
+        if link.get("rel") == rel and link.get("url"):
             return link["url"]
     return None
+
+
+def last_page(headers: Mapping[str, str]) -> int | None:
+    """How many pages a list has, from its ``rel="last"`` link (None on the last page)."""
+    url = next_link(headers, "last")
+    pages = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("page") if url else None
+    return int(pages[0]) if pages and pages[0].isdigit() else None
 
 
 def _message(data: Any) -> str:
@@ -116,11 +140,6 @@ def _message(data: Any) -> str:
         if isinstance(message, str):
             return message.strip()[:300]
     return ""
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__
 
 
 @dataclass(eq=False, kw_only=True)
@@ -134,7 +153,13 @@ class Transport:
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
     min_write_interval: float
+    #: The API root, named when it cannot be reached.
+    base_url: str = "https://api.github.com"
+    #: What a 401 means and what to check: "the token was refused; check FOREWARN_GITHUB_TOKEN".
+    refused: str = "the token was refused; check the token"
     requests_made: int = field(default=0, init=False)
+    #: Hears each page of a list while a fetch runs.
+    on_page: FetchProgress | None = field(default=None, init=False)
     rate_limit_remaining: int | None = field(default=None, init=False)
     rate_limit_reset: int | None = field(default=None, init=False)
     _last_write: float | None = field(default=None, init=False)
@@ -162,7 +187,34 @@ class Transport:
             return RetriableError(text, wait_seconds=SECONDARY_LIMIT_WAIT if wait is None else wait)
         if status >= 500:
             return RetriableError(text, wait_seconds=server_wait(headers, now=self.clock()))
+        if status == 401:
+            return CredentialsRefused(f"GitHub {self.repo}: 401: {self.refused}")
+        if status == 404:
+            return NotFound(f"GitHub {self.repo}: 404: {self._missing(what)}")
+        if status == 403:
+            text += ("; the token may not do this (a fine-grained token needs Issues: "
+                     "read and write on this repository)")
         return FatalError(text)
+
+    def _missing(self, what: str) -> str:
+        """What a 404 most likely means, from the request that got it."""
+        path = what.split(" ", 1)[-1].split("?", 1)[0]
+        if (found := _COMMENT_PATH.search(path)) is not None:
+            return f"comment {found.group(1)} not found (deleted?) ({what})"
+        if (found := _ISSUE_PATH.search(path)) is not None:
+            return (f"issue {self.repo}#{found.group(1)} not found, or the token cannot see it "
+                    f"({what})")
+        if _REPO_PATH.match(path):
+            return (f"repository {self.repo} not found, or the token cannot see it "
+                    "(check repo and the token's access)")
+        return f"{what}: not found"
+
+    def unreachable(self, error: requests.RequestException, what: str) -> TrackerError:
+        """A request without an answer: fatal when waiting cannot help (DNS, TLS)."""
+        found = no_answer(error, self.base_url)
+        check = "check base_url" if "api.github.com" not in found.host else "check the network"
+        msg = f"GitHub {self.repo}: {found}; {check}"
+        return RetriableError(msg) if found.retriable else Unreachable(msg)
 
     def _note(self, headers: Mapping[str, str] | None) -> None:
         if not headers:
@@ -190,10 +242,10 @@ class Transport:
             self._note(headers)
             raise self.error_for(error.status, headers, error.data, raised_by or what) from None
         except LOST as error:
-            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
-            raise RetriableError(msg) from None
+            raise self.unreachable(error, what) from None
         except requests.exceptions.RequestException as error:
-            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
+            found = no_answer(error, self.base_url)
+            msg = f"GitHub {self.repo}: {what}: {found.cause}"
             raise FatalError(msg) from None
 
     # -- requests -------------------------------------------------------------------
@@ -284,10 +336,17 @@ class Transport:
         url: str | None = path
         query: Mapping[str, Any] | None = params
         seen: set[str] = set()
+        listing = path.rstrip("/").rsplit("/", 1)[-1]  # issues, comments, events, …
+        total: int | None = None
         while url is not None:
             response = send("GET", url, params=query, headers=headers, accept=accept)
-            yield response
             following = next_link(response.headers)
+            if self.on_page is not None:
+                done = len(seen) + 1
+                total = total or last_page(response.headers) or (
+                    done if following is None else None)
+                self.on_page(listing, done, total)
+            yield response
             if following is not None and following in seen:
                 again = describe_request("GET", following)
                 msg = f"GitHub {self.repo}: pagination loops back to {again}"

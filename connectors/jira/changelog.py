@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.jira.fields import FieldIds
-from connectors.jira.milestones import MilestoneMode, sprint_key, version_key
+from connectors.jira.milestones import MilestoneMode, reads, sprint_key, version_key
 from connectors.jira.parse import person_from
 from connectors.jira.values import list_or_empty, need_dict, need_timestamp, parse_day
 from connectors.model import Change, ChangeField, Person
@@ -99,12 +99,12 @@ def _item_changes(
     out: list[tuple[ChangeField, str | None, str | None]] = []
     name = item.get("fieldId") or item.get("field")
     if _is_sprint_item(item, ids):
-        if mode == "sprint":
+        if reads(mode, "sprint"):
             before, after = split_ids(item.get("from")), split_ids(item.get("to"))
             out.extend(("milestone", sprint_key(s), None) for s in before if s not in after)
             out.extend(("milestone", None, sprint_key(s)) for s in after if s not in before)
     elif name == "fixVersions" or item.get("field") == "Fix Version":
-        if mode == "version":
+        if reads(mode, "version"):
             if item.get("from"):
                 out.append(("milestone", version_key(item["from"]), None))
             if item.get("to"):

@@ -40,13 +40,23 @@ from urllib.parse import quote
 
 from jira import JIRA, JIRAError
 
-from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    Memo,
+    RateLimit,
+    RemoteComment,
+)
 from connectors.errors import CannotPostComment, FatalError, RetriableError, TrackerError
 from connectors.jira import parse as jp
+from connectors.jira.access import ProjectAccess
 from connectors.jira.facts import Deployment, SiteFacts
 from connectors.jira.http import JiraHttp
 from connectors.jira.members import Directory
-from connectors.jira.milestones import MilestoneMode
+from connectors.jira.milestones import MilestoneMode, reads
 from connectors.jira.pages import Getter
 from connectors.jira.parse import validate_label
 from connectors.jira.read import Found, Reader
@@ -92,12 +102,15 @@ class JiraConnector:
         token: str,
         memo: Memo,
         project: str,
-        milestones: Literal["sprint", "version"] = "version",
-        board_id: int | None = None,
+        milestones: MilestoneMode = "version",
+        boards: tuple[int, ...] = (),
         deployment: Literal["auto", "cloud", "server"] = "auto",
         retry: RetryPolicy = _DEFAULT_RETRY,
         clock: Callable[[], datetime] = now,
+        credentials: str | None = None,
     ) -> None:
+        """``credentials`` names where the e-mail and token come from (config keys, a
+        variable), for the hint of a refused one."""
         self.site = url.rstrip("/")
         if not token:
             msg = f"Jira {self.site}: no API token (Cloud) or personal access token (Data Center)"
@@ -109,12 +122,14 @@ class JiraConnector:
         self.retry = retry
         self.clock = clock
         self._client = _build_client(self.site, email=email, token=token)
+        what = "the e-mail and API token were" if email else "the personal access token was"
         self.http = JiraHttp(
-            self.site, self._client._session, http_errors=(JIRAError,), retry=retry, clock=clock
+            self.site, self._client._session, http_errors=(JIRAError,), retry=retry, clock=clock,
+            refused=f"{what} refused; check {credentials or 'email and token'}",
         )
         self.facts = SiteFacts(
-            self.http, memo, site=self.site, project_key=project_key, board_id=board_id,
-            deployment_setting=deployment, on_deployment=self._tell_client,
+            self.http, memo, site=self.site, project_key=project_key, board_ids=tuple(boards),
+            deployment_setting=deployment, on_deployment=self._tell_client, clock=clock,
         )
         self._reader = Reader(
             self.http, self.facts, site=self.site, project_key=project_key, mode=milestones
@@ -145,6 +160,11 @@ class JiraConnector:
         """The account forewarn writes as: accountId on Cloud, user name on Data Center."""
         return self.facts.myself()["id"]
 
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        """What forewarn may do in the project, asked with GETs only (see access.py)."""
+        return ProjectAccess(self.http, self.facts, self.project_key, self.milestones).run(
+            request)
+
     # --- reads ---------------------------------------------------------------
 
     def _cursor(self, cursor: str | None) -> datetime | None:
@@ -153,14 +173,21 @@ class JiraConnector:
             log.warning("Jira %s: unreadable cursor %r: doing a full sync", self.site, cursor)
         return since
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         """Issues updated since the cursor (all without one), their changes and comments,
         and all milestones. The new cursor is the newest ``updated`` seen, ISO UTC."""
+        self.http.reading(progress)
+        try:
+            return self._fetch(cursor)
+        finally:
+            self.http.reading(None)
+
+    def _fetch(self, cursor: str | None) -> FetchResult:
         first_request = self.requests_made
         fetched_at = utc(self.clock())
         since = self._cursor(cursor)
         self.facts.deployment  # noqa: B018 - learnt first: the search endpoint depends on it
-        ids = self.facts.field_ids(need_sprint=self.milestones == "sprint")
+        ids = self.facts.field_ids(need_sprint=reads(self.milestones, "sprint"))
         me = self.whoami()
         zone = self.facts.zone()
         # JQL compares to the minute, in the account's zone: reach back a little.

@@ -1,11 +1,12 @@
 """What the Jira connector learns once and keeps in its Memo, so that no cycle asks twice.
 
 The deployment type (``/serverInfo``), the Sprint and story-point field ids
-(``/field``), the account (``/myself``: id and time zone), the board whose
-sprints are the project's, status categories (``/status``) and, on Data
-Center only, whether the project is a Service Management project (``/project``:
-there an internal note is marked only by a comment property). A steady-state
-cycle is then one search plus one milestone listing.
+(``/field``), the account (``/myself``: id and time zone), the boards whose
+sprints are the project's (looked up again once a day, so a new board is
+seen), status categories (``/status``) and, on Data Center only, whether the
+project is a Service Management project (``/project``: there an internal note
+is marked only by a comment property). A steady-state cycle is then one search
+plus one milestone listing per board (or the versions listing).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +25,9 @@ from connectors.errors import FatalError, TrackerError
 from connectors.jira.changelog import StatusBook
 from connectors.jira.fields import SPRINT_SCHEMA, FieldIds, discover_fields
 from connectors.jira.http import JiraHttp
+from connectors.jira.pages import start_at_list
 from connectors.jira.parse import memo_json, person_id
+from connectors.model import now, parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +36,17 @@ Deployment = Literal["cloud", "server"]
 MEMO_DEPLOYMENT = "jira.deployment"
 MEMO_FIELDS = "jira.fields"
 MEMO_MYSELF = "jira.myself"
-MEMO_BOARD = "jira.board"
+MEMO_BOARDS = "jira.boards"
 MEMO_STATUSES = "jira.statuses"
 MEMO_PROJECT_TYPE = "jira.project_type"
 #: ``projectTypeKey`` of a Jira Service Management project.
 SERVICE_DESK = "service_desk"
 #: Board types that have sprints ("simple" is a team-managed board).
 _SPRINT_BOARDS = ("scrum", "simple")
+#: How long the boards found for a project are trusted before they are looked up again.
+BOARDS_FRESH = timedelta(days=1)
+#: Agile lists (boards, sprints) cap at 50 per page.
+AGILE_PAGE = 50
 
 
 @dataclass(eq=False)
@@ -51,9 +58,11 @@ class SiteFacts:
     _: KW_ONLY
     site: str
     project_key: str
-    board_id: int | None
+    #: The boards the config names; empty: every Scrum board of the project.
+    board_ids: tuple[int, ...]
     deployment_setting: Literal["auto", "cloud", "server"]
     on_deployment: Callable[[Deployment], None]
+    clock: Callable[[], datetime] = now
     _deployment: Deployment | None = field(default=None, init=False)
     _ids: FieldIds | None = field(default=None, init=False)
     _fields_fresh: bool = field(default=False, init=False)
@@ -172,38 +181,43 @@ class SiteFacts:
             self.memo.set(MEMO_PROJECT_TYPE, kind)
         return kind == SERVICE_DESK
 
-    def board(self) -> int:
-        """The board whose sprints are the project's: configured, remembered, or looked up."""
-        if self.board_id is not None:
-            return self.board_id
-        cached = self.memo.get(MEMO_BOARD)
-        if cached and cached.isdigit():
-            self.board_id = int(cached)
-            return self.board_id
-        page = self.http.get_object("/rest/agile/1.0/board", {"projectKeyOrId": self.project_key})
-        boards = [
-            b
-            for b in page.get("values") or []
-            if isinstance(b, dict)
-            and isinstance(b.get("id"), int)
-            and b.get("type") in _SPRINT_BOARDS
-        ]
-        if not boards:
+    def boards(self) -> tuple[int, ...]:
+        """The boards whose sprints are the project's: the ones configured, else every
+        Scrum (or team-managed) board of the project, as remembered for a day."""
+        if self.board_ids:
+            return self.board_ids
+        cached = memo_json(self.memo.get(MEMO_BOARDS))
+        if isinstance(cached, dict) and self._fresh(cached.get("at")):
+            ids = cached.get("ids")
+            if isinstance(ids, list) and ids and all(isinstance(i, int) for i in ids):
+                return tuple(ids)
+        found = self.find_boards()
+        if not found:
             msg = (
-                f"Jira {self.site}: project {self.project_key} has no Scrum board"
-                " (needed for 'milestones: sprint'); set board_id or use 'milestones: version'"
+                f"Jira {self.site}: project {self.project_key} has no Scrum board (needed for "
+                "milestones: sprint): use milestones: version, or name boards: [id, ...]"
             )
             raise FatalError(msg)
-        board = int(boards[0]["id"])
-        if len(boards) > 1:
-            log.warning(
-                "Jira %s: project %s has %d sprint boards; using %d (%s); set board_id to choose",
-                self.site,
-                self.project_key,
-                len(boards),
-                board,
-                boards[0].get("name", ""),
-            )
-        self.board_id = board
-        self.memo.set(MEMO_BOARD, str(board))
-        return board
+        if len(found) > 1:
+            log.info("Jira %s: project %s: reading the sprints of %d boards: %s (boards: "
+                     "[...] to choose)", self.site, self.project_key, len(found),
+                     ", ".join(f"{ident} ({name})" for ident, name in found))
+        ids = [ident for ident, _ in found]
+        self.memo.set(MEMO_BOARDS, json.dumps({"ids": ids, "at": self.clock().isoformat()}))
+        return tuple(ids)
+
+    def find_boards(self) -> list[tuple[int, str]]:
+        """(id, name) of every board with sprints that Jira relates to the project."""
+        listing = start_at_list(
+            lambda path, params: self.http.get_object(
+                path, {**params, "projectKeyOrId": self.project_key}),
+            "/rest/agile/1.0/board", "values", size=AGILE_PAGE, site=self.site)
+        return [(int(b["id"]), str(b.get("name") or b["id"])) for b in listing
+                if isinstance(b, dict) and isinstance(b.get("id"), int)
+                and b.get("type") in _SPRINT_BOARDS]
+
+    def _fresh(self, at: object) -> bool:
+        try:
+            return isinstance(at, str) and self.clock() - parse_utc(at) < BOARDS_FRESH
+        except ValueError:
+            return False

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from connectors.jira.milestones import MilestoneMode
+from connectors.jira.milestones import MilestoneMode, reads
 from connectors.jira.values import list_or_empty, obj_or_empty
 
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
@@ -77,7 +77,7 @@ def discover_fields(fields: object) -> FieldIds:
 
 def search_fields(ids: FieldIds, mode: MilestoneMode) -> list[str]:
     wanted = list(BASE_FIELDS)
-    if mode == "sprint" and ids.sprint:
+    if reads(mode, "sprint") and ids.sprint:
         wanted.append(ids.sprint)
     wanted.extend(ids.story_points)
     return wanted

@@ -1,7 +1,8 @@
 """Jira's milestones: a board's sprints or a project's fix versions, as Milestone records.
 
-A project's config says which (``milestones: sprint`` or ``version``). Keys
-carry the id, never the name: names change, and changelogs give names of the time.
+A project's config says which (``milestones: sprint``, ``version``, or both:
+``[sprint, version]``). Keys carry the id, never the name: names change, and
+changelogs give names of the time.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from typing import Literal
 from connectors.jira.values import local_day, midnight_utc, need_dict, parse_day, parse_timestamp
 from connectors.model import Milestone
 
-MilestoneMode = Literal["sprint", "version"]
+JiraMilestone = Literal["sprint", "version"]
+#: What a project's milestones are: sprints, versions, or both (``("sprint", "version")``).
+MilestoneMode = JiraMilestone | tuple[JiraMilestone, ...]
+
+
+def reads(mode: MilestoneMode, kind: JiraMilestone) -> bool:
+    """Whether a project in ``mode`` reads milestones of ``kind``."""
+    return mode == kind if isinstance(mode, str) else kind in mode
 
 
 def sprint_key(sprint_id: object) -> str:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from connectors.jira.fields import FieldIds, sprint_ids
-from connectors.jira.milestones import MilestoneMode, sprint_key, version_key
+from connectors.jira.milestones import MilestoneMode, reads, sprint_key, version_key
 from connectors.jira.values import (
     Json,
     list_or_empty,
@@ -206,13 +206,13 @@ def _closed_at(fields: Json) -> datetime | None:
 
 
 def _milestone_keys(fields: Json, ids: FieldIds, *, mode: MilestoneMode) -> list[str]:
-    if mode == "sprint":
-        return [sprint_key(s) for s in sprint_ids(fields.get(ids.sprint))] if ids.sprint else []
-    return [
-        version_key(v["id"])
-        for v in list_or_empty(fields.get("fixVersions"))
-        if isinstance(v, dict) and v.get("id") is not None
-    ]
+    keys: list[str] = []
+    if reads(mode, "sprint") and ids.sprint:
+        keys += [sprint_key(s) for s in sprint_ids(fields.get(ids.sprint))]
+    if reads(mode, "version"):
+        keys += [version_key(v["id"]) for v in list_or_empty(fields.get("fixVersions"))
+                 if isinstance(v, dict) and v.get("id") is not None]
+    return keys
 
 
 def _story_points(fields: Json, ids: FieldIds) -> float | None:

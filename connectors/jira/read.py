@@ -31,7 +31,12 @@ from connectors.jira import parse as jp
 from connectors.jira.facts import SiteFacts
 from connectors.jira.fields import FieldIds, search_fields
 from connectors.jira.http import JiraHttp
-from connectors.jira.milestones import MilestoneMode, sprint_milestone, version_milestone
+from connectors.jira.milestones import (
+    MilestoneMode,
+    reads,
+    sprint_milestone,
+    version_milestone,
+)
 from connectors.jira.pages import Getter
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 
@@ -115,19 +120,35 @@ class Reader:
         return self.facts.deployment == "server" and self.facts.service_desk()
 
     def milestones(self, skipped: list[str]) -> list[Milestone]:
-        """The board's sprints or the project's versions, as ``milestones`` says."""
-        if self.mode == "sprint":
-            board = self.facts.board()
-            zone = self.facts.zone()
+        """The boards' sprints and/or the project's versions, as ``milestones`` says."""
+        found: list[Milestone] = []
+        if reads(self.mode, "sprint"):
+            found += self._sprints(skipped)
+        if reads(self.mode, "version"):
+            found += self._versions(skipped)
+        return found
+
+    def _sprints(self, skipped: list[str]) -> list[Milestone]:
+        """The sprints of every board of the project: one listing per board."""
+        boards = self.facts.boards()
+        zone = self.facts.zone()
+        seen: dict[object, Any] = {}
+        for board in boards:
             path = f"/rest/agile/1.0/board/{board}/sprint"
             listing = pages.start_at_list(
                 self.http.get_object, path, "values", size=AGILE_PAGE, site=self.site
             )
-            # A board lists sprints of other boards that share its issues: not ours.
-            ours = [raw for raw in listing
-                    if not isinstance(raw, dict) or raw.get("originBoardId") in (None, board)]
-            return self._parse_each(ours, "sprint", skipped,
-                                    lambda raw: sprint_milestone(raw, zone=zone))
+            for raw in listing:
+                # A board lists the sprints of other boards that share its issues: a
+                # sprint is ours when one of our boards made it (each kept once).
+                origin = raw.get("originBoardId") if isinstance(raw, dict) else None
+                if origin is None or origin in boards:
+                    ident = raw.get("id") if isinstance(raw, dict) else id(raw)
+                    seen.setdefault(ident, raw)
+        return self._parse_each(list(seen.values()), "sprint", skipped,
+                                lambda raw: sprint_milestone(raw, zone=zone))
+
+    def _versions(self, skipped: list[str]) -> list[Milestone]:
         path = f"/rest/api/2/project/{quote(self.project_key, safe='')}/versions"
         versions = self.http.get(path)
         if not isinstance(versions, list):

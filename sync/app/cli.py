@@ -10,19 +10,32 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeAlias
 
 from rich.console import Console
 
-from config import Config, ConfigError, Settings, effective_state_url, load_config, load_settings
+from config import (
+    Config,
+    ConfigError,
+    Problem,
+    Settings,
+    effective_state_url,
+    load_config,
+    load_settings,
+)
 from config.model import redact_url
+from config.settings import default_tokens
 from connectors.errors import TrackerError
 from connectors.model import now
-from sync.app.output import print_cycle
+from sync.app.output import line, print_cycle, print_failure
+from sync.app.preview import print_bodies
+from sync.app.progress import LiveProgress
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
+from sync.progress import CycleProgress, LineProgress
 from sync.store.state import StateStore, StateStoreUnavailable
 
 log = logging.getLogger("forewarn")
@@ -59,18 +72,33 @@ def examples_dir() -> Path:
     raise UsageError(msg)
 
 
+def _load(path: Path, settings: Settings) -> Config:
+    """The config, checked against the settings too (a tracker without any token is a
+    problem); what it will not do is said on stderr, one line each."""
+
+    def warn(problem: Problem) -> None:
+        print(problem, file=sys.stderr)
+
+    return load_config(path, default_tokens=default_tokens(settings), warn=warn)
+
+
 # -- commands ---------------------------------------------------------------------------
 
 
 def cmd_check_config(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     rules = sum(len(config.rules_for(project)) for project in config.projects)
-    console.print(f"{args.config}: OK ({len(config.projects)} projects, {len(config.rules)} "
-                  f"rules, {rules} rule applications)", highlight=False)
+    line(console, f"{args.config}: OK ({len(config.projects)} projects, {len(config.rules)} "
+                  f"rules, {rules} rule applications)")
     if args.schema:
         from config.schema import config_json_schema
 
         print(json.dumps(config_json_schema(), indent=2))
+    if args.connect:
+        from sync.app.connect import check_projects, print_checks
+
+        if not print_checks(console, check_projects(config, settings)):
+            return EXIT_USAGE
     return EXIT_OK
 
 
@@ -92,9 +120,10 @@ Then = Callable[[ProjectRuntime, StateStore, CycleReport], None]
 def _cycles(
     config: Config, settings: Settings, *, project: str | None, dry_run: bool,
     clock: Callable[[], datetime], console: Console, then: Then | None = None,
-    summary: bool = False,
+    summary: bool = False, progress: CycleProgress | None = None,
 ) -> list[CycleReport]:
-    """One cycle per project; ``then`` runs after each, while the state store is open."""
+    """One cycle per project; ``then`` runs after each, while the state store is open;
+    ``progress`` hears pages read and writes done (None: nothing is shown)."""
     url = effective_state_url(settings, config)
     log.debug("state store %s", redact_url(url))
     store = StateStore(url)
@@ -107,10 +136,14 @@ def _cycles(
             except TrackerError as error:
                 report = CycleReport(project=name, started_at=clock(), dry_run=dry_run,
                                      errors=[str(error)])
+                print_failure(console, report)
             else:
+                runtime.progress = progress
                 report = run_cycle(runtime, store, clock=clock, dry_run=dry_run,
                                    summary=summary)
-                print_cycle(console, report, runtime.style) if console else None
+                if isinstance(progress, LiveProgress):
+                    progress.finish(name)
+                print_cycle(console, report, runtime.style)
                 if then is not None:
                     then(runtime, store, report)
             reports.append(report)
@@ -123,14 +156,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     if not args.once:
         msg = "run needs --once (use `forewarn daemon` for scheduled cycles)"
         raise UsageError(msg)
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     dry_run = args.dry_run or settings.dry_run
     clock = _parse_now(args.now)
-    reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
-                      console=console, summary=args.summary)
-    for report in reports:
-        if report.errors and not report.snapshot:
-            console.print(f"[red]{report.project}: {'; '.join(report.errors)}[/]")
+    show = dry_run if args.show_bodies is None else args.show_bodies
+
+    def bodies(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
+        print_bodies(console, report, runtime.connector)
+
+    with ExitStack() as stack:
+        progress: CycleProgress = (
+            stack.enter_context(LiveProgress(console)) if console.is_terminal
+            else LineProgress(emit=lambda text: line(console, text)))
+        reports = _cycles(config, settings, project=args.project, dry_run=dry_run,
+                          clock=clock, console=console, summary=args.summary,
+                          progress=progress, then=bodies if show else None)
     return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILED
 
 
@@ -139,7 +179,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
     from sync.summary.model import ProjectSummary
     from sync.summary.report import render_report, summarize, unavailable_summary
 
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     clock = _parse_now(args.now)
     summaries: dict[str, ProjectSummary] = {}
     markups: dict[str, Markup] = {}
@@ -295,13 +335,21 @@ def _add_check_config(commands: Commands) -> None:
         commands.add_parser("check-config", help="validate the config; exit 2 on problems"))
     check.add_argument("--schema", action="store_true",
                        help="also print the config's JSON Schema (for editors)")
+    check.add_argument("--connect", action="store_true",
+                       help="also ask each tracker what forewarn may do there (credentials, "
+                            "project, status issue, labels, boards, e-mails, quota), without "
+                            "writing; one ✓/✗ line each, exit 2 on any ✗")
     check.set_defaults(func=cmd_check_config)
 
 
 def _add_run(commands: Commands) -> None:
     run = _with_config(commands.add_parser("run", help="one cycle: fetch, evaluate, write alerts"))
     run.add_argument("--once", action="store_true", help="run one cycle and exit")
-    run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the plan and what each comment would say; write nothing")
+    run.add_argument("--show-bodies", action=argparse.BooleanOptionalAction, default=None,
+                     help="print the body of each comment created and the diff of each edit "
+                          "(the default with --dry-run; --no-show-bodies for the plan only)")
     run.add_argument("--project", help="only this project")
     run.add_argument("--now", help="evaluate as of this ISO time (replays, audits)")
     run.add_argument("--summary", action="store_true",

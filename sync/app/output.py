@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from rules.base import Finding, Severity
 from sync.actions import WRITES
@@ -92,21 +93,37 @@ def plan_table(report: CycleReport, title: str) -> Table:
     table.add_column("result")
     outcome = report.outcome
     done = {id(action) for action in outcome.done} if outcome else set()
-    failed = {id(action): why for action, why in outcome.failed} if outcome else {}
+    failed = {id(action) for action, _ in outcome.failed} if outcome else set()
     for number, action in enumerate(report.plan.actions, start=1):
         if report.dry_run:
             result = "[cyan]would do[/]"
         elif id(action) in done:
             result = "[green]done[/]" if isinstance(action, WRITES) else "[green]recorded[/]"
         elif id(action) in failed:
-            result = f"[red]failed: {failed[id(action)]}[/]"
+            result = "[red]failed (below)[/]"
         else:
             result = "[yellow]deferred[/]"
         table.add_row(str(number), action.describe(), result)
     return table
 
 
+def line(console: Console, text: str, style: str = "") -> None:
+    """One message, one line: never wrapped, never read as rich markup (tracker text may
+    hold brackets)."""
+    console.print(Text(text, style=style), soft_wrap=True)
+
+
+def print_failure(console: Console, report: CycleReport) -> None:
+    """A project whose fetch failed: its errors, one line each, and nothing that reads like
+    a result (no empty table, no "up to date")."""
+    for error in report.errors or ["the cycle failed"]:
+        line(console, f"{report.project}: {error}", "red")
+
+
 def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
+    if report.snapshot is None:
+        print_failure(console, report)
+        return
     console.print(findings_table(report.findings, style, f"Findings in {report.project}"))
     if report.plan.actions:
         verb = "Planned" if report.dry_run else "Writes to the tracker"
@@ -115,15 +132,17 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
         console.print(f"{report.project}: nothing to write (the tracker is up to date).")
     outcome = report.outcome
     if outcome and outcome.stopped:
-        console.print(f"[yellow]{report.project}: stopped writing: {outcome.stopped}[/]")
+        line(console, f"{report.project}: stopped writing: {outcome.stopped}", "yellow")
+    for action, why in outcome.failed if outcome else ():
+        line(console, f"{report.project}: {action.describe()} failed: {why}", "red")
     for reason in report.skipped:
-        console.print(f"[yellow]{report.project}: skipped {reason}[/]")
+        line(console, f"{report.project}: skipped {reason}", "yellow")
     for warning in report.warnings:
         console.print(f"[yellow]{escape(warning)}[/]", highlight=False, soft_wrap=True)
     for note in report.notes:
         console.print(f"[dim]{escape(note)}[/]", highlight=False, soft_wrap=True)
     for error in report.errors:
-        console.print(f"[red]{report.project}: {error}[/]")
+        line(console, f"{report.project}: {error}", "red")
     writes = len(outcome.writes) if outcome else 0
     console.print(
         f"{report.project}: {len(report.findings)} findings, {len(report.plan.writes)} writes "

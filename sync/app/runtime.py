@@ -19,6 +19,7 @@ from connectors.model import PUBLIC, Membership, Visibility, now
 from rules import registry
 from rules.people import Spec
 from sync.cycle import ProjectRuntime
+from sync.progress import log_progress
 from sync.render import Style
 from sync.routing import Routing
 
@@ -53,6 +54,7 @@ def build_connector(
             installation_id=tracker.installation_id, base_url=tracker.base_url, memo=memo,
             project=project.name, include_pull_requests=project.include_pull_requests,
             team_repos=_team_repos(config, project), clock=clock,
+            credentials=credentials_hint(project.tracker, tracker),
         )
     if isinstance(tracker, JiraTracker):
         from connectors.jira.connector import JiraConnector
@@ -64,15 +66,27 @@ def build_connector(
         if project.jira_project is None:
             msg = f"project {project.name}: a Jira tracker needs jira_project"
             raise FatalError(msg)
-        milestones = config.milestones_for(project)
+        kinds = tuple(kind for kind in config.milestones_for(project) if kind != "milestone")
         return JiraConnector(
             project.jira_project, url=tracker.url, email=tracker.email,
             token=token.get_secret_value(), memo=memo, project=project.name,
-            milestones="sprint" if milestones == "sprint" else "version",
-            board_id=project.board, deployment=tracker.deployment, clock=clock,
+            milestones=kinds[0] if len(kinds) == 1 else kinds,
+            boards=project.board_ids, deployment=tracker.deployment, clock=clock,
+            credentials=credentials_hint(project.tracker, tracker),
         )
     msg = f"project {project.name}: unsupported tracker"
     raise FatalError(msg)
+
+
+def credentials_hint(name: str, tracker: GitHubTracker | JiraTracker) -> str:
+    """Where a tracker's credentials come from, for the hint of a refused one:
+    ``trackers.gh.token``, ``FOREWARN_GITHUB_TOKEN``, ``trackers.acme.email and …``."""
+    if isinstance(tracker, GitHubTracker):
+        if tracker.uses_app:
+            return f"trackers.{name}.app_id and its private key"
+        return f"trackers.{name}.token" if tracker.token else "FOREWARN_GITHUB_TOKEN"
+    token = f"trackers.{name}.token" if tracker.token else "FOREWARN_JIRA_API_TOKEN"
+    return f"trackers.{name}.email and {token}" if tracker.email else token
 
 
 def status_issue_key(config: Config, project: Project) -> str | None:
@@ -163,4 +177,5 @@ def build_runtime(
         summary=config.summary_for(project),
         summary_issues={name: issue_key(config, project, ref) or str(ref)
                         for name, ref in config.summary_for(project).issues.items()},
+        progress=log_progress(),
     )

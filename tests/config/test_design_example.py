@@ -64,12 +64,12 @@ def test_design_example_loads(tmp_path: Path) -> None:
     assert (portal.name, portal.repo, portal.clients, portal.status_issue) == (
         "portal", "acme/portal", "external", 1,
     )
-    assert config.milestones_for(portal) == "milestone"
+    assert config.milestones_for(portal) == ("milestone",)
     assert config.calendar_for(portal) is shanghai
     assert (billing.jira_project, billing.clients, billing.status_issue) == (
         "BILL", ("*@client.example",), "BILL-1",
     )
-    assert config.milestones_for(billing) == "sprint"
+    assert config.milestones_for(billing) == ("sprint",)
     assert config.calendar_for(billing).timezone == "UTC"
     assert portal.every == timedelta(minutes=15)
 

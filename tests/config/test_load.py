@@ -254,7 +254,7 @@ def test_wrong_values(problems: Problems, text: str, expected: str) -> None:
         ),
         (
             HEADER + "projects:\n  - {name: portal, tracker: gh, repo: a/b, rules: [scope]}\n"
-            "  - {name: billing, tracker: gh, repo: a/c}\n"
+            "  - {name: billing, tracker: gh, repo: a/c, status_issue: 1}\n"
             "rules:\n  - {id: scope, kind: scope_creep, projects: [billing]}\n",
             'forewarn.yaml:5:52: project "portal": rule "scope" is limited to projects: billing',
         ),

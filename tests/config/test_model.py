@@ -190,6 +190,11 @@ def test_percentage_problems(problems: Problems, threshold: str, message: str) -
         ({"team": ["alice"]}, "team", ("alice",)),
         ({"bots": "renovate[bot]"}, "bots", ("renovate[bot]",)),
         ({"notify": ["alice", "bob"]}, "notify", ("alice", "bob")),
+        ({"milestones": ["sprint", "version"]}, "milestones", ("sprint", "version")),
+        ({"milestones": "sprint"}, "milestones", "sprint"),
+        ({"boards": [12, 15]}, "board_ids", (12, 15)),
+        ({"board": 12}, "board_ids", (12,)),  # the one-board spelling of boards: [12]
+        ({}, "board_ids", ()),  # every board of the project
     ],
 )
 def test_project_values(values: dict[str, Any], field: str, expected: object) -> None:
@@ -224,7 +229,13 @@ def test_project_values(values: dict[str, Any], field: str, expected: object) ->
         ({"jira_project": "bill"}, 'not a Jira project key: "bill" (uppercase, like BILL)'),
         ({"write_budget": -1}, "should be greater than or equal to 0"),
         ({"board": 0}, "should be greater than 0"),
-        ({"milestones": "epic"}, '"epic" is not one of: milestone, sprint, version'),
+        ({"milestones": "epic"}, '"epic" is not a kind of milestone: write milestone, sprint '
+                                 "or version, or several, like [sprint, version]"),
+        ({"milestones": ["sprint", "sprint"]},
+         "list each kind of milestone once (sprint is there twice)"),
+        ({"boards": []}, "list each board once, like [12, 15] (leave boards out for every "
+                         "board)"),
+        ({"board": 12, "boards": [15]}, "give boards: [...] or board, not both"),
     ],
 )
 def test_project_problems(values: dict[str, Any], message: str) -> None:
@@ -313,8 +324,8 @@ def test_per_project_defaults() -> None:
     assert (config.language_for(portal), config.language_for(billing)) == ("en", "zh-CN")
     assert config.summary_for(portal) is config.summary
     assert config.summary_for(billing).weekday == 4
-    assert config.milestones_for(portal) == "milestone"
-    assert config.milestones_for(billing) == "version"
+    assert config.milestones_for(portal) == ("milestone",)
+    assert config.milestones_for(billing) == ("version",)
     assert config.calendar_for(portal) == Calendar()
     with pytest.raises(KeyError, match='no project named "portl" \\(did you mean "portal"\\?\\)'):
         config.project("portl")

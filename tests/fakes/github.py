@@ -17,7 +17,12 @@ behaviour depends on it:
   ``POST /labels`` answers 422 ``already_exists`` for a name taken in any case,
   ``DELETE /issues/{n}/labels/{name}`` answers 404 when the label is not on it,
   ``PATCH`` of someone else's comment answers 403;
-* every answer carries ``Date`` and ``X-RateLimit-*`` (a fault's headers win).
+* every answer carries ``Date`` and ``X-RateLimit-*`` (a fault's headers win);
+* ``GET /repos/{o}/{r}`` gives the repository with the account's ``permissions``
+  (``role`` says which), ``GET /repos/{o}/{r}/issues/{n}`` one issue, and
+  ``GET /user`` the token's scopes in ``X-OAuth-Scopes`` (``scopes``; None: a
+  fine-grained token, which sends none); with ``token`` set, any other token is
+  answered 401 ``Bad credentials``.
 
 Every payload is a copy of a recorded one (tests/fixtures/github/, see
 SOURCES.md there) with ids, numbers, titles, dates, people, associations,
@@ -26,7 +31,9 @@ comment of PyGithub's ``PaginatedList.testCustomPerPageIteration``, a
 milestone of github3.py's ``Repository_milestones``, one event of each kind
 from PyGithub's ``IssueEvent.setUp``, octokit's label catalogue and created
 label, the 422 of octokit's ``errors`` scenario (code changed to
-``already_exists``), PyGithub's ``GET /user``, 404 and 5xx. The 403 and 404 of
+``already_exists``), PyGithub's ``GET /user``, 404, 401 and 5xx, and the
+repository of PyGithub's ``Milestone.setUp`` (its ``X-OAuth-Scopes`` header,
+``read:discussion, repo``, is the raw recording's). The 403 and 404 of
 a label have no recording: they carry GitHub's documented ``message``.
 """
 
@@ -104,6 +111,8 @@ class FakeGitHub(FakeServer):
     #: ``{repo}`` stands for the repository's path, by name or (``Link`` pages) by id.
     ROUTES: ClassVar[list[Route]] = [
         ("GET", r"/user", "_whoami"),
+        ("GET", r"{repo}", "_repository"),
+        ("GET", r"{repo}/issues/(\d+)", "_get_issue"),
         ("GET", r"{repo}/milestones", "_list_milestones"),
         ("GET", r"{repo}/issues", "_list_issues"),
         ("GET", r"{repo}/issues/comments", "_list_comments"),
@@ -124,6 +133,12 @@ class FakeGitHub(FakeServer):
         self.repo = repo
         self.repo_id = repo_id
         self.rate_remaining = 5000
+        #: The account's role on the repository: pull, triage, push, maintain or admin.
+        self.role = "push"
+        #: What ``X-OAuth-Scopes`` says (None: a fine-grained token, no header).
+        self.scopes: str | None = "read:discussion, repo"
+        #: The only token accepted (None: any).
+        self.token: str | None = None
         # A new repository comes with GitHub's default labels (octokit's recorded catalogue).
         for label in recorded("octokit-fixtures/labels.raw-fixture", 1):
             world.create_label(label["name"], color=label["color"],
@@ -296,8 +311,36 @@ class FakeGitHub(FakeServer):
         value = query.get("since")
         return parse_stamp(value) if value else None
 
+    def dispatch(self, method: str, path: str, query: dict[str, str], body: Any,
+                 headers: Mapping[str, str]) -> Reply:
+        if self.token is not None and headers.get("Authorization") != f"token {self.token}":
+            bad = "pygithub-replaydata/SpecificExceptions.testBadCredentials"
+            return self.json(401, recorded(bad, 0))
+        return super().dispatch(method, path, query, body, headers)
+
+    def repository(self) -> Json:
+        """The repository as ``GET /repos/{o}/{r}`` shows it to this account."""
+        data: Json = _rehome(recorded("pygithub-replaydata/Milestone.setUp", 0),
+                             ("PyGithub/PyGithub", self.repo))
+        roles = ("pull", "triage", "push", "maintain", "admin")
+        rank = roles.index(self.role)
+        data.update(id=self.repo_id, name=self.repo.split("/")[1], full_name=self.repo,
+                    permissions={role: roles.index(role) <= rank for role in roles})
+        return data
+
     def _whoami(self, **_: Any) -> Reply:
-        return self.json(200, self.me())
+        status, headers, body = self.json(200, self.me())
+        if self.scopes is not None:
+            headers["X-OAuth-Scopes"] = self.scopes
+        return status, headers, body
+
+    def _repository(self, **_: Any) -> Reply:
+        return self.json(200, self.repository())
+
+    def _get_issue(self, number: str, **_: Any) -> Reply:
+        if int(number) not in self.world.issues:
+            return self.not_found()
+        return self.json(200, self.issue(int(number)))
 
     def _list_milestones(self, *, query: dict[str, str], headers: Mapping[str, str], **_: Any
                          ) -> Reply:

@@ -35,7 +35,13 @@ fake answers the requests the Jira connector sends:
   400, as forewarn must never overwrite the label set. Label, sprint, version
   and status changes are changelog entries (``labels`` items hold the
   space-separated sets);
-* every request must carry the basic auth of the configured e-mail and token.
+* every request must carry the basic auth of the configured e-mail and token;
+* for ``check-config --connect``: ``GET /project/{key}``, ``GET /issue/{key}``,
+  ``GET /mypermissions`` (every permission granted but those in ``denied``),
+  ``GET /agile/1.0/board/{id}`` and ``GET /user/assignable/search`` (the
+  project's people; those in ``hidden_emails`` show none, as Cloud's profile
+  visibility does). ``base_url`` is the site's own URL as serverInfo says it
+  (a second host name for one site keeps the first's).
 
 Payloads are copies of recorded ones (tests/fixtures/jira/, see SOURCES.md
 there) with ids, keys, names, dates, people and values changed: issues,
@@ -47,7 +53,11 @@ embedded sprints and fix versions from DevLake's agile issues, board sprints
 from DevLake's sprint list, versions from jira-ruby's ``version/10000``.
 ``serverInfo``, the board list, page envelopes and the ``labels`` changelog
 item have no recording: they follow Atlassian's documented shapes (the
-``labels`` item is the recorded Fix Version item with its field renamed).
+``labels`` item is the recorded Fix Version item with its field renamed);
+so do a project (``GET /project/{key}``: ``id``, ``key``, ``name``,
+``projectTypeKey``) and ``mypermissions`` (``{"permissions": {KEY: {id, key,
+name, type, description, havePermission}}}``, the example of Atlassian's REST v2
+reference); a user of the assignable search is a recorded person.
 """
 
 from __future__ import annotations
@@ -139,7 +149,8 @@ class FakeJira(FakeServer):
     CONTENT_TYPE = "application/json;charset=UTF-8"
 
     def __init__(self, projects: dict[str, World], *, site: str = SITE, email: str = EMAIL,
-                 token: str = TOKEN, boards: dict[str, int] | None = None) -> None:
+                 token: str = TOKEN, boards: dict[str, int | tuple[int, ...]] | None = None,
+                 ) -> None:
         super().__init__(site, [
             ("GET", r"/rest/api/2/serverInfo", "_server_info"),
             ("GET", r"/rest/api/2/field", "_fields"),
@@ -152,22 +163,33 @@ class FakeJira(FakeServer):
             ("GET", r"/rest/api/2/project/([A-Z0-9]+)/role", "_roles"),
             ("GET", r"/rest/api/2/project/([A-Z0-9]+)/role/(\d+)", "_role"),
             ("GET", r"/rest/api/2/group/member", "_group_members"),
+            ("GET", r"/rest/api/2/project/([A-Z0-9]+)", "_project"),
+            ("GET", r"/rest/api/2/mypermissions", "_my_permissions"),
+            ("GET", r"/rest/api/2/user/assignable/search", "_assignable"),
+            ("GET", r"/rest/agile/1\.0/board/(\d+)", "_board"),
             ("GET", r"/rest/api/2/issue/([^/]+)/changelog", "_changelog"),
             ("GET", r"/rest/api/2/issue/([^/]+)/comment", "_list_comments"),
             ("POST", r"/rest/api/2/issue/([^/]+)/comment", "_create_comment"),
             ("PUT", r"/rest/api/2/issue/([^/]+)/comment/(\d+)", "_edit_comment"),
             ("POST", r"/rest/servicedeskapi/request/([^/]+)/comment", "_request_comment"),
             ("PUT", r"/rest/api/2/issue/([^/]+)", "_edit_issue"),
+            ("GET", r"/rest/api/2/issue/([^/]+)", "_get_issue"),
         ])
         self.projects = projects
         self.site = site
         self.email = email
         self.token = token
-        #: project key -> its scrum board (whose sprints are the project's sprints)
-        self.boards = boards or {}
+        #: project key -> its scrum boards (a sprint belongs to its ``board``, else the first)
+        self.boards = {key: (value,) if isinstance(value, int) else value
+                       for key, value in (boards or {}).items()}
         # The account's zone: JQL dates are read in it, timestamps are written in it.
         self.zone = ZoneInfo(_sam1("SAM1-1")["fields"]["reporter"]["timeZone"])
         self.home = next(iter(projects.values()))  # forewarn's account is the first world's me
+        self.base_url = site
+        #: Permissions (mypermissions keys) the account lacks, project-wide.
+        self.denied: set[str] = set()
+        #: People whose e-mail address Jira hides.
+        self.hidden_emails: set[str] = set()
 
     @staticmethod
     def account(person: str) -> str:
@@ -232,11 +254,14 @@ class FakeJira(FakeServer):
         end = datetime.combine(m.due, start.timetz()) if m.due else None
         data.update(id=m.number, name=m.title, self=f"{self.site}/rest/agile/1.0/sprint/{m.number}",
                     state="closed" if m.state == "closed" else "active", startDate=_utc(start),
-                    endDate=_utc(end) if end else None, originBoardId=self.boards[project])
+                    endDate=_utc(end) if end else None, originBoardId=self.board_of(project, m))
         data.pop("completeDate", None)
         if m.closed is not None:
             data["completeDate"] = _utc(m.closed)
         return data
+
+    def board_of(self, project: str, m: WMilestone) -> int:
+        return m.board if m.board is not None else self.boards[project][0]
 
     def version(self, m: WMilestone) -> Json:
         data: Json = recorded("jira-ruby/version_10000.GET.json")
@@ -292,7 +317,8 @@ class FakeJira(FakeServer):
     def _sprint_value(self, project: str, m: WMilestone) -> Json:
         value: Json = copy.deepcopy(_agile_issue("K5-2")["fields"][SPRINT_FIELD][0])
         sprint = self.sprint(project, m)
-        value.update(id=m.number, name=m.title, state=sprint["state"], boardId=self.boards[project],
+        value.update(id=m.number, name=m.title, state=sprint["state"],
+                     boardId=self.board_of(project, m),
                      startDate=sprint["startDate"], endDate=sprint["endDate"])
         return value
 
@@ -377,7 +403,7 @@ class FakeJira(FakeServer):
 
     def _server_info(self, **_: Any) -> Reply:
         # Atlassian's documented serverInfo shape (no recording exists).
-        return self.json(200, {"baseUrl": self.site, "version": "1001.0.0-SNAPSHOT",
+        return self.json(200, {"baseUrl": self.base_url, "version": "1001.0.0-SNAPSHOT",
                                "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
                                "buildNumber": 100285, "serverTitle": "Jira"})
 
@@ -435,20 +461,25 @@ class FakeJira(FakeServer):
             page["isLast"] = True
         return self.json(200, page)
 
+    def board(self, ident: int) -> Json:
+        """A board as the agile API lists it (Atlassian's documented shape)."""
+        project = next(key for key, ids in self.boards.items() if ident in ids)
+        name = f"{project} board" + (f" {ident}" if self.boards[project][0] != ident else "")
+        return {"id": ident, "self": f"{self.site}/rest/agile/1.0/board/{ident}",
+                "name": name, "type": "scrum"}
+
     def _boards(self, *, query: dict[str, str], **_: Any) -> Reply:
         project = query.get("projectKeyOrId", "")
-        values = [{"id": board, "self": f"{self.site}/rest/agile/1.0/board/{board}",
-                   "name": f"{project} board", "type": "scrum"}
-                  for key, board in self.boards.items() if key == project]
+        values = [self.board(ident) for ident in self.boards.get(project, ())]
         return self.json(200, {"maxResults": 50, "startAt": 0, "total": len(values),
                                "isLast": True, "values": values})
 
     def _board_sprints(self, board: str, *, query: dict[str, str], **_: Any) -> Reply:
-        project = next((key for key, b in self.boards.items() if b == int(board)), None)
+        project = next((key for key, ids in self.boards.items() if int(board) in ids), None)
         if project is None:
             return self.error(404, f"Board {board} does not exist")
         every = [self.sprint(project, m) for m in self.projects[project].milestones.values()
-                 if m.kind == "sprint"]
+                 if m.kind == "sprint" and self.board_of(project, m) == int(board)]
         start, size = int(query.get("startAt", "0")), min(int(query.get("maxResults", "50")), 50)
         return self.json(200, {"maxResults": size, "startAt": start,
                                "isLast": start + size >= len(every),
@@ -588,6 +619,52 @@ class FakeJira(FakeServer):
             else:
                 world.remove_label(number, verb["remove"], world.me)
         return 204, {}, ""
+
+    def _project(self, key: str, **_: Any) -> Reply:
+        if key not in self.projects:
+            return self.error(404, f"No project could be found with key '{key}'.")
+        ident = 10_000 + list(self.projects).index(key)
+        return self.json(200, {"self": f"{self.site}/rest/api/2/project/{ident}",
+                               "id": str(ident), "key": key, "name": f"{key} project",
+                               "projectTypeKey": "software"})
+
+    def _my_permissions(self, *, query: dict[str, str], **_: Any) -> Reply:
+        issue = query.get("issueKey")
+        if issue is not None and self._locate(issue) is None:
+            return self.error(404, _HIDDEN)
+        found = {key: {"id": str(10 + n), "key": key, "name": key.replace("_", " ").title(),
+                       "type": "PROJECT", "description": f"Ability to {key.lower()}.",
+                       "havePermission": key not in self.denied}
+                 for n, key in enumerate(query.get("permissions", "").split(",")) if key}
+        return self.json(200, {"permissions": found})
+
+    def _assignable(self, *, query: dict[str, str], **_: Any) -> Reply:
+        world = self.projects.get(query.get("project", ""))
+        if world is None:
+            return self.error(404, f"No project could be found with key '{query.get('project')}'.")
+        people = []
+        for pid in world.people:
+            person = self.person(world, pid)
+            if pid in self.hidden_emails:
+                person["emailAddress"] = None
+            people.append(person)
+        return self.json(200, people)
+
+    def _board(self, ident: str, **_: Any) -> Reply:
+        if not any(int(ident) in ids for ids in self.boards.values()):
+            return self.error(404, "Board does not exist or you do not have permission to see it.")
+        return self.json(200, self.board(int(ident)))
+
+    def _get_issue(self, ref: str, *, query: dict[str, str], **_: Any) -> Reply:
+        found = self._locate(ref)
+        if found is None:
+            return self.error(404, _HIDDEN)
+        project, _, number = found
+        data = self.issue(number, project)
+        wanted = query.get("fields", "").split(",")
+        data["fields"] = {k: v for k, v in data["fields"].items() if k in wanted}
+        data.pop("changelog", None)
+        return self.json(200, data)
 
     # -- what the tests look at ------------------------------------------------------------
 

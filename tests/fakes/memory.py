@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from connectors.base import FetchResult, Markup, RemoteComment
+from connectors.base import (
+    AccessReport,
+    AccessRequest,
+    Check,
+    FetchProgress,
+    FetchResult,
+    Markup,
+    RemoteComment,
+)
 from connectors.markers import Marker, find_marker, is_acked
 from connectors.model import (
     Change,
@@ -41,7 +49,12 @@ class MemoryConnector:
     def whoami(self) -> str:
         return self.world.me
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def check_access(self, request: AccessRequest) -> AccessReport:
+        keys = {self.key(number) for number in self.world.issues}
+        return AccessReport(tuple(Check(name, key in keys, key) for name, key, _ in
+                                  request.targets), identity=f"memory:{self.project}")
+
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         world = self.world
         people = {p.id: Person(id=p.id, name=p.name, email=p.email, association=p.association)
                   for p in world.people.values()}

@@ -81,6 +81,8 @@ class WMilestone:
     closed: datetime | None = None
     kind: str = "milestone"
     updated: datetime | None = None
+    #: A sprint's board (Jira); None: the project's first board.
+    board: int | None = None
 
 
 @dataclass
@@ -141,8 +143,9 @@ class World:
 
     def milestone(self, number: int, title: str, *, created: datetime,
                   start: datetime | None = None, due: date | None = None, state: str = "open",
-                  closed: datetime | None = None, kind: str = "milestone") -> WMilestone:
-        item = WMilestone(number, title, created, start, due, state, closed, kind)
+                  closed: datetime | None = None, kind: str = "milestone",
+                  board: int | None = None) -> WMilestone:
+        item = WMilestone(number, title, created, start, due, state, closed, kind, board=board)
         self.milestones[number] = item
         return item
 

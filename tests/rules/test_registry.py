@@ -111,3 +111,13 @@ def test_which_findings_carry_the_label(
     finding = options.finding(subject, "growth", severity=Severity.INFO, evidence={},
                               labelled=labelled, comment=False)
     assert (finding.label, finding.comment, finding.acked) == (label, False, False)
+
+
+@pytest.mark.parametrize(("kind", "needs"), [
+    ("scope_creep", True), ("schedule_slip", True), ("unanswered_feedback", False),
+    ("no_such_kind", False),
+])
+def test_which_rules_need_a_status_issue(kind: str, needs: bool) -> None:
+    assert registry.posts_to_status_issue(kind) is needs
+    if kind in registry.RULES:  # every rule says what its findings are about
+        assert set(registry.RULES[kind].SUBJECTS) <= {"issue", "milestone"}

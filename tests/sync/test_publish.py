@@ -241,3 +241,11 @@ def test_a_restricted_comment_is_created_and_edited_restricted(state: StateStore
                                       visibility=internal),)), state, connector)
     assert connector.calls == [f"create p#7 {marker} (role Developers)",
                                "edit p#7 c1 (role Developers)"]
+def test_progress_hears_each_write_of_those_planned(state: StateStore) -> None:
+    heard: list[tuple[int, int]] = []
+    connector = Recording(fail={"add p#2 scope-creep": FatalError("400 refused")})
+    publisher = Publisher(connector, state, "p", budget=50, clock=lambda: NOW, me="forewarn",
+                          progress=lambda done, planned: heard.append((done, planned)))
+    publisher.execute(PLAN)
+    # The failed label is not a write done; the five that were are told as they happen.
+    assert heard == [(0, 6), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6)]

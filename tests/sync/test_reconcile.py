@@ -197,9 +197,23 @@ def test_milestone_findings_go_to_the_status_issue_without_labels() -> None:
                        status_issue="p#100")
     assert kinds(with_status) == ["CreateComment"]
     assert with_status.actions[0].target == "p#100"  # type: ignore[union-attr]
+    assert with_status.undelivered == ()
     without = plan(findings=[growth], snapshot=snap, actual=Actual(), style=STYLE, now=NOW)
     assert without.actions == ()
     assert [r.fingerprint for r in without.records] == [growth.fingerprint]
+    assert without.undelivered == (growth,)  # never dropped in silence: the run reports it
+
+
+@pytest.mark.parametrize("status_issue", [None, "p#404"])
+def test_milestone_alerts_with_nowhere_to_go_are_undelivered(status_issue: str | None) -> None:
+    overdue = finding("p/milestones/1", cause="overdue", subject_kind="milestone", label=None)
+    quiet = finding("p/milestones/1", cause="moved", subject_kind="milestone", label=None,
+                    comment=False)
+    on_issue = finding("p#1")
+    result = plan(findings=[overdue, quiet, on_issue], snapshot=snapshot(issue("p#1")),
+                  actual=Actual(), style=STYLE, now=NOW, status_issue=status_issue)
+    assert result.undelivered == (overdue,)
+    assert [a.target for a in result.actions if isinstance(a, act.CreateComment)] == ["p#1"]
 
 
 def test_info_and_label_only_findings() -> None:

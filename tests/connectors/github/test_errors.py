@@ -13,10 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from responses import matchers
 
 from connectors.base import DictMemo
-from connectors.errors import FatalError, RetriableError
+from connectors.errors import CredentialsRefused, FatalError, NotFound, RetriableError, Unreachable
 from connectors.github.connector import GitHubConnector
 from connectors.retry import RetryPolicy
 from tests.connectors.github.support import GITHUB_NOW, GITHUB_TOKEN, GitHubReplay
+from tests.connectors.network import dns_failure, refused_connection
 
 API = "https://api.github.com"
 Build = Callable[..., GitHubConnector]
@@ -155,38 +156,71 @@ def test_retries_are_bounded(github_replay: GitHubReplay, github_connector: Buil
 
 
 @pytest.mark.parametrize(
-    ("name", "index", "url", "message"),
+    ("name", "index", "error", "message"),
     [
         (
             "pygithub-replaydata/SpecificExceptions.testBadCredentials",
             0,
-            MILESTONES_URL,
-            f"GitHub {REPO}: {MILESTONES_WHAT} failed: HTTP 401 Bad credentials",
+            CredentialsRefused,
+            f"GitHub {REPO}: 401: the token was refused; check FOREWARN_GITHUB_TOKEN",
         ),
         (
             "pygithub-replaydata/Exceptions.testUnknownObject",
             1,
-            MILESTONES_URL,
-            f"GitHub {REPO}: {MILESTONES_WHAT} failed: HTTP 404 Not Found",
+            NotFound,
+            f"GitHub {REPO}: 404: repository {REPO} not found, or the token cannot see it "
+            "(check repo and the token's access)",
         ),
     ],
 )
-def test_client_errors_are_fatal_at_once(
+def test_client_errors_are_fatal_at_once_and_say_what_to_check(
     github_replay: GitHubReplay,
     github_connector: Build,
     name: str,
     index: int,
-    url: str,
+    error: type[FatalError],
     message: str,
 ) -> None:
-    github_replay.add(github_replay.exchange(name, index), url=url)
-    connector = github_connector(REPO)
+    github_replay.add(github_replay.exchange(name, index), url=MILESTONES_URL)
+    connector = github_connector(REPO, credentials="FOREWARN_GITHUB_TOKEN")
 
-    with pytest.raises(FatalError) as raised:
+    with pytest.raises(error) as raised:
         connector.fetch(None)
 
     assert str(raised.value) == message
     assert connector.requests_made == 1
+
+
+def test_a_host_that_does_not_resolve_is_not_retried(
+    github_replay: GitHubReplay, waits: Build, github_sleeps: list[float]
+) -> None:
+    url = "https://github.acme.invalid/api/v3/repos/PyGithub/PyGithub/milestones?state=all&per_page=100"
+    github_replay.add_error("GET", url, dns_failure("github.acme.invalid"))
+    connector = waits(REPO, base_url="https://github.acme.invalid/api/v3")
+
+    with pytest.raises(Unreachable) as raised:
+        connector.fetch(None)
+
+    assert str(raised.value) == (
+        f"GitHub {REPO}: cannot reach github.acme.invalid: the host name does not resolve (DNS);"
+        " check base_url")
+    assert github_sleeps == []
+    assert connector.requests_made == 1
+
+
+def test_a_refused_connection_is_retried_then_named_with_its_cause(
+    github_replay: GitHubReplay, github_connector: Build
+) -> None:
+    for _ in range(5):
+        github_replay.add_error("GET", MILESTONES_URL, refused_connection("api.github.com"))
+    connector = github_connector(REPO)
+
+    with pytest.raises(RetriableError) as raised:
+        connector.fetch(None)
+
+    assert str(raised.value) == (
+        f"GitHub {REPO}: cannot reach api.github.com: connection refused; check the network")
+    assert connector.requests_made == 5
 
 
 def test_whoami_with_bad_credentials_is_fatal(
@@ -196,10 +230,11 @@ def test_whoami_with_bad_credentials_is_fatal(
         github_replay.exchange("pygithub-replaydata/SpecificExceptions.testBadCredentials", 0)
     )
 
-    with pytest.raises(
-        FatalError, match=r"^GitHub PyGithub/PyGithub: GET /user failed: HTTP 401 Bad credentials$"
-    ):
-        github_connector(REPO).whoami()
+    with pytest.raises(CredentialsRefused) as raised:
+        github_connector(REPO, credentials="trackers.gh.token").whoami()
+
+    assert str(raised.value) == (
+        "GitHub PyGithub/PyGithub: 401: the token was refused; check trackers.gh.token")
 
 
 def test_whoami_is_asked_once_and_kept_in_the_memo(

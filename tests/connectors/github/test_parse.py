@@ -7,7 +7,13 @@ from typing import Any, NoReturn
 
 import pytest
 
-from connectors.errors import FatalError, RecordSkipped, RetriableError
+from connectors.errors import (
+    CredentialsRefused,
+    FatalError,
+    NotFound,
+    RecordSkipped,
+    RetriableError,
+)
 from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, fit_comment
 from connectors.github.http import Transport, describe_request, next_link
 from connectors.github.parse import (
@@ -251,6 +257,11 @@ SECONDARY = (
 )
 
 
+GENERIC = "generic"
+ACCESS = ("; the token may not do this (a fine-grained token needs Issues: read and write on "
+          "this repository)")
+
+
 @pytest.mark.parametrize(
     ("status", "headers", "message", "kind", "wait"),
     [
@@ -280,8 +291,6 @@ SECONDARY = (
         ),
         (500, {}, "", RetriableError, None),
         (503, {"retry-after": "12"}, "", RetriableError, 12.0),
-        (401, {}, "Bad credentials", FatalError, None),
-        (404, {}, "Not Found", FatalError, None),
         (422, {}, "Validation Failed", FatalError, None),
     ],
 )
@@ -293,4 +302,31 @@ def test_error_classes(
     assert getattr(error, "wait_seconds", None) == wait
     assert str(error) == f"GitHub o/r: GET /x failed: HTTP {status}" + (
         f" {message}" if message else ""
-    )
+    ) + (ACCESS if kind is FatalError and status == 403 else "")
+
+
+@pytest.mark.parametrize(
+    ("status", "what", "kind", "text"),
+    [
+        (401, "GET /repos/o/r/issues?state=all", CredentialsRefused,
+         "401: the token was refused; check the token"),
+        (404, "GET /repos/o/r/milestones?state=all", NotFound,
+         "404: repository o/r not found, or the token cannot see it (check repo and the "
+         "token's access)"),
+        (404, "GET /repositories/515435940/issues?page=2", NotFound,
+         "404: repository o/r not found, or the token cannot see it (check repo and the "
+         "token's access)"),
+        (404, "POST /repos/o/r/issues/12/comments", NotFound,
+         "404: issue o/r#12 not found, or the token cannot see it "
+         "(POST /repos/o/r/issues/12/comments)"),
+        (404, "PATCH /repos/o/r/issues/comments/77", NotFound,
+         "404: comment 77 not found (deleted?) (PATCH /repos/o/r/issues/comments/77)"),
+        (404, "GET /app", NotFound, "404: GET /app: not found"),
+    ],
+)
+def test_refusals_say_what_to_check(
+    status: int, what: str, kind: type[Exception], text: str
+) -> None:
+    error = transport().error_for(status, {}, {"message": "whatever"}, what)
+    assert type(error) is kind
+    assert str(error) == f"GitHub o/r: {text}"

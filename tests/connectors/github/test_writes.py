@@ -236,7 +236,8 @@ def test_a_refused_comment_is_cannot_post_comment(
         github_connector(REPO).create_comment(f"{REPO}#99999", TAG, marker=MARKER)
 
     assert str(raised.value) == (
-        f"GitHub {REPO}: POST /repos/{REPO}/issues/99999/comments failed: HTTP 404 Not Found"
+        f"GitHub {REPO}: 404: issue {REPO}#99999 not found, or the token cannot see it "
+        f"(POST /repos/{REPO}/issues/99999/comments)"
     )
     assert len(github_replay.calls) == 1
 

@@ -12,7 +12,7 @@ import base64
 import copy
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from tests.connectors.jira.support import (
     CLOUD,
     EMAIL,
     ME_CLOUD,
+    NOW,
     SERVER,
     TOKEN,
     add_recorded,
@@ -153,7 +154,7 @@ def test_data_center_service_desk_reads_internal_notes_from_comment_properties()
         add_recorded(
             rsps, "devlake/agile_board_sprints.json", url=f"{SERVER}/rest/agile/1.0/board/8/sprint"
         )
-        connector = make(url=SERVER, email=None, memo=memo, milestones="sprint", board_id=8)
+        connector = make(url=SERVER, email=None, memo=memo, milestones="sprint", boards=(8,))
         result = connector.fetch(None)
     assert [(c.id, c.visibility) for c in result.snapshot.comments] == [
         ("10000", PUBLIC), ("10001", Visibility("internal"))]
@@ -186,7 +187,7 @@ def test_data_center_classic_search_pages_by_start_at() -> None:
         add_recorded(
             rsps, "devlake/agile_board_sprints.json", url=f"{SERVER}/rest/agile/1.0/board/8/sprint"
         )
-        connector = make(url=SERVER, email=None, memo=memo, milestones="sprint", board_id=8)
+        connector = make(url=SERVER, email=None, memo=memo, milestones="sprint", boards=(8,))
         result = connector.fetch(None)
         auth = {call.request.headers["Authorization"] for call in rsps.calls}
     assert auth == {f"Bearer {TOKEN}"}  # a Data Center personal access token
@@ -348,7 +349,7 @@ def test_a_capped_changelog_is_completed_for_that_issue_only() -> None:
         )
         rsps.add("GET", f"{CLOUD}/rest/api/2/status", json=STATUSES)
         board = warm_memo(fields=SPRINT_FIELDS)
-        board.set("jira.board", "8")
+        board.set("jira.boards", json.dumps({"ids": [8], "at": NOW.isoformat()}))
         rsps.add(
             "GET", f"{CLOUD}/rest/agile/1.0/board/8/sprint", json={"isLast": True, "values": []}
         )
@@ -377,7 +378,7 @@ def test_only_the_missing_changelog_entries_are_paged() -> None:
         sprints = f"{CLOUD}/rest/agile/1.0/board/8/sprint"
         rsps.add("GET", sprints, json={"isLast": True, "values": []})
         memo = warm_memo(fields=SPRINT_FIELDS)
-        result = make(memo=memo, milestones="sprint", board_id=8).fetch(None)
+        result = make(memo=memo, milestones="sprint", boards=(8,)).fetch(None)
     moves = [(c.before, c.after) for c in result.snapshot.changes if c.field == "milestone"]
     assert moves == [(None, "sprint:38"), ("sprint:60", None)]  # oldest fetched, newest embedded
     assert result.requests == 5  # search, three one-entry pages, sprints
@@ -437,24 +438,95 @@ def test_a_malformed_issue_is_skipped_with_a_warning(caplog: pytest.LogCaptureFi
 # --- milestones --------------------------------------------------------------
 
 
-def test_board_found_by_project_then_remembered() -> None:
+#: The boards Jira relates to BILL: Atlassian's documented board shape (GET
+#: /rest/agile/1.0/board, jira-software-agile.extract.json's getAllBoards); not recorded.
+BOARDS = {"maxResults": 50, "startAt": 0, "isLast": True, "values": [
+    {"id": 13, "name": "Emma board", "type": "kanban"},
+    {"id": 8, "name": "EE board", "type": "scrum"}]}  # fmt: skip
+BOARDS_QUERY = {"projectKeyOrId": "BILL", "startAt": "0", "maxResults": "50"}
+SPRINTS = "devlake/agile_board_sprints.json"
+
+
+def test_every_scrum_board_is_found_by_project_then_remembered_for_a_day() -> None:
     memo = warm_memo(fields=SPRINT_FIELDS)
-    boards = {"maxResults": 50, "startAt": 0, "isLast": True, "values": [
-        {"id": 13, "name": "Emma board", "type": "kanban"},
-        {"id": 8, "name": "EE board", "type": "scrum"}]}  # fmt: skip  # spec shape, not recorded
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
-        rsps.add("GET", f"{CLOUD}/rest/agile/1.0/board", json=boards,
-                 match=[matchers.query_param_matcher({"projectKeyOrId": "BILL"})])  # fmt: skip
-        add_recorded(
-            rsps, "devlake/agile_board_sprints.json", url=f"{CLOUD}/rest/agile/1.0/board/8/sprint"
-        )
+        rsps.add("GET", f"{CLOUD}/rest/agile/1.0/board", json=BOARDS,
+                 match=[matchers.query_param_matcher(BOARDS_QUERY)])  # fmt: skip
+        add_recorded(rsps, SPRINTS, url=f"{CLOUD}/rest/agile/1.0/board/8/sprint")
         result = make(memo=memo, milestones="sprint").fetch(None)
         assert query(rsps.calls[2]) == {"startAt": "0", "maxResults": "50"}
-    assert memo["jira.board"] == "8"
+    assert json.loads(memo["jira.boards"]) == {"ids": [8], "at": NOW.isoformat()}
     keys = [m.key for m in result.snapshot.milestones]
     assert keys[:3] == ["sprint:7", "sprint:9", "sprint:17"]  # 15 is board 13's
     assert all(m.kind == "sprint" for m in result.snapshot.milestones)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
+        add_recorded(rsps, SPRINTS, url=f"{CLOUD}/rest/agile/1.0/board/8/sprint")
+        assert make(memo=memo, milestones="sprint").fetch(None).requests == 2
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
+        rsps.add("GET", f"{CLOUD}/rest/agile/1.0/board", json=BOARDS)
+        add_recorded(rsps, SPRINTS, url=f"{CLOUD}/rest/agile/1.0/board/8/sprint")
+        a_day_later = make(memo=memo, milestones="sprint", clock=lambda: NOW + timedelta(days=1))
+        assert a_day_later.fetch(None).requests == 3  # a board added since would be seen
+
+
+def two_scrum_boards() -> dict[str, Any]:
+    both = copy.deepcopy(BOARDS)
+    both["values"][0]["type"] = "scrum"
+    return both
+
+
+def test_the_sprints_of_every_board_count_each_once() -> None:
+    # Board 8's recorded list holds sprint 15 of board 13 (shared issues); board 13 lists it too.
+    board_13 = {"isLast": True, "values": [
+        s for s in body(SPRINTS)["values"] if s["originBoardId"] == 13]}  # fmt: skip
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
+        rsps.add("GET", f"{CLOUD}/rest/agile/1.0/board", json=two_scrum_boards())
+        rsps.add("GET", f"{CLOUD}/rest/agile/1.0/board/13/sprint", json=board_13)
+        add_recorded(rsps, SPRINTS, url=f"{CLOUD}/rest/agile/1.0/board/8/sprint")
+        result = make(memo=warm_memo(fields=SPRINT_FIELDS), milestones="sprint").fetch(None)
+    keys = [m.key for m in result.snapshot.milestones]
+    assert len(keys) == 30 and keys.count("sprint:15") == 1
+    assert result.requests == 4  # search, boards (once a day), one sprint list per board
+
+
+def test_boards_named_in_the_config_are_not_looked_up() -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
+        add_recorded(rsps, SPRINTS, url=f"{CLOUD}/rest/agile/1.0/board/8/sprint")
+        result = make(memo=warm_memo(fields=SPRINT_FIELDS), milestones="sprint",
+                      boards=(8,)).fetch(None)
+    assert "sprint:15" not in [m.key for m in result.snapshot.milestones]
+    assert result.requests == 2
+
+
+def test_a_project_without_a_scrum_board_says_what_to_do() -> None:
+    kanban = copy.deepcopy(BOARDS)
+    kanban["values"] = kanban["values"][:1]
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
+        rsps.add("GET", f"{CLOUD}/rest/agile/1.0/board", json=kanban)
+        with pytest.raises(FatalError) as raised:
+            make(memo=warm_memo(fields=SPRINT_FIELDS), milestones="sprint").fetch(None)
+    assert str(raised.value) == (
+        f"Jira {CLOUD}: project BILL has no Scrum board (needed for milestones: sprint): use "
+        "milestones: version, or name boards: [id, ...]")
+
+
+def test_sprints_and_versions_together() -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
+        add_recorded(rsps, SPRINTS, url=f"{CLOUD}/rest/agile/1.0/board/8/sprint")
+        # The project's versions list holds version objects like the recorded one.
+        rsps.add("GET", f"{CLOUD}/rest/api/2/project/BILL/versions",
+                 json=[body("jira-ruby/version_10000.GET.json")])
+        result = make(memo=warm_memo(fields=SPRINT_FIELDS), milestones=("sprint", "version"),
+                      boards=(8,)).fetch(None)
+    kinds = {m.kind for m in result.snapshot.milestones}
+    assert kinds == {"sprint", "version"}
 
 
 def test_go_jira_sprints_with_future_sprints() -> None:
@@ -471,7 +543,7 @@ def test_go_jira_sprints_with_future_sprints() -> None:
         )
         add_recorded(rsps, "go-jira/sprints.json")
         result = make(
-            url="https://jira.com", email=None, memo=memo, milestones="sprint", board_id=734
+            url="https://jira.com", email=None, memo=memo, milestones="sprint", boards=(734,)
         ).fetch(None)
     by_key = {m.key: m for m in result.snapshot.milestones}
     assert list(by_key) == [
@@ -757,9 +829,7 @@ def test_no_credential_in_logs_errors_or_repr(caplog: pytest.LogCaptureFixture) 
         with pytest.raises(RetriableError) as unavailable:
             connector.find_comment("BILL-7", MARKER)
     assert str(denied.value) == (
-        f"Jira {CLOUD}: GET /rest/api/2/search/jql -> HTTP 401: Client must be authenticated to"
-        " access this resource. (check the account e-mail and API token,"
-        " or the personal access token)"
+        f"Jira {CLOUD}: 401: the e-mail and API token were refused; check email and token"
     )
     assert denied.value.__cause__ is None and denied.value.__suppress_context__
     texts = [caplog.text, str(denied.value), str(unavailable.value), repr(connector)]

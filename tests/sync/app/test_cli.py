@@ -135,3 +135,142 @@ def test_unreachable_state_store_is_one_line_without_password(
     assert len(err.strip().splitlines()) == 1
     assert "s3cret-pw" not in err
     assert "Traceback" not in err
+
+
+def test_milestone_alerts_without_a_status_issue_fail_the_run_and_say_which(
+    capsys: pytest.CaptureFixture[str], demo_config: Path, demo_tracker: Path
+) -> None:
+    demo_config.write_text(demo_config.read_text().replace("status_issue: 1", "status_issue: 99"))
+    code, out, _ = run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)
+    assert code == 1
+    (line,) = [text for text in out.splitlines() if "nowhere to go" in text]
+    assert line == (
+        "demo: 4 milestone alerts had nowhere to go (status_issue demo#99 was not found in the "
+        'tracker): scope (growth) on "v1.0 — Client portal launch"; slip (schedule) on "Beta '
+        'feedback round"; slip (schedule) on "v1.0 — Client portal launch"; slip (moved) on '
+        '"v1.1 — Reporting"')
+
+
+def test_check_config_refuses_a_tracker_without_any_token(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("FOREWARN_GITHUB_TOKEN", "FOREWARN_JIRA_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FOREWARN_SECRETS_DIR", str(tmp_path / "no-secrets"))
+    config = tmp_path / "forewarn.yaml"
+    config.write_text("version: 1\ntrackers:\n  gh: {kind: github}\nprojects:\n"
+                      "  - {name: portal, tracker: gh, repo: acme/portal, status_issue: 1}\n")
+    code, out, err = run(capsys, "check-config", "-c", str(config))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f'{config}:3:7: tracker "gh" has no token: add token: ${{GITHUB_TOKEN}} (read from the '
+        "environment or /run/secrets), or set FOREWARN_GITHUB_TOKEN"]
+    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", "ghp_fromTheEnvironment0123456789")
+    code, out, err = run(capsys, "check-config", "-c", str(config))
+    assert (code, err) == (0, "")
+    assert out.startswith(f"{config}: OK")
+
+
+def test_check_config_warns_of_a_summary_with_nowhere_to_go(
+    capsys: pytest.CaptureFixture[str], demo_config: Path
+) -> None:
+    demo_config.write_text(demo_config.read_text().replace("status_issue: 1",
+                                                           "rules: [feedback]"))
+    code, out, err = run(capsys, "check-config", "-c", str(demo_config))
+    assert code == 0
+    assert err.splitlines() == [
+        f'{demo_config}:10:5: warning: project "demo" has no status_issue: its summary is only '
+        "shown by forewarn report (set status_issue, or summary.to: none)"]
+    assert out.startswith(f"{demo_config}: OK")
+
+
+def test_a_run_without_a_terminal_prints_a_line_every_ten_writes(
+    capsys: pytest.CaptureFixture[str], demo_config: Path
+) -> None:
+    code, out, _ = run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)
+    assert code == 0
+    assert [text for text in out.splitlines() if "writes done" in text] == [
+        "demo: 10 of 16 writes done", "demo: 16 of 16 writes done"]
+
+
+def test_a_run_on_a_terminal_shows_a_live_display_and_leaves_the_tables(
+    demo_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    screen = io.StringIO()
+    monkeypatch.setattr("sync.app.cli.Console", lambda **_: Console(
+        file=screen, force_terminal=True, width=100, color_system=None))
+    assert main(["run", "--once", "-c", str(demo_config), "--now", DEMO_NOW]) == 0
+    text = screen.getvalue()
+    assert "demo: writing" in text  # the live line, erased at the end
+    assert "writes done" not in text  # no log-style lines on a terminal
+    assert "16 writes planned, 16 done" in text
+
+
+def _shown(out: str, header: str) -> list[str]:
+    """The lines a dry run printed under ``header``, up to the next one."""
+    lines = out.splitlines()
+    start = lines.index(header) + 1
+    end = next((n for n in range(start, len(lines)) if lines[n].startswith("── ")), len(lines))
+    return lines[start:end]
+
+
+def _body(tracker: Path, key: str) -> list[str]:
+    (comment,) = [c for c in json.loads(tracker.read_text())["comments"]
+                  if c["issue_key"] == key and c["author"] == "forewarn"]
+    return str(comment["body"]).splitlines()
+
+
+def test_dry_run_shows_each_new_comment_and_the_diff_of_each_edit(
+    capsys: pytest.CaptureFixture[str], demo_config: Path, demo_tracker: Path
+) -> None:
+    code, out, _ = run(capsys, "run", "--once", "--dry-run", "-c", str(demo_config),
+                       "--now", DEMO_NOW)
+    assert code == 0
+    assert len([text for text in out.splitlines() if text.startswith("── new comment on ")]) == 8
+    header = "── new comment on demo#20 (feedback.b4af8a4ee6db181f:critical)"
+    shown = _shown(out, header)
+    code, out, _ = run(capsys, "run", "--once", "--dry-run", "--no-show-bodies", "-c",
+                       str(demo_config), "--now", DEMO_NOW)
+    assert "── " not in out
+
+    assert run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)[0] == 0
+    assert shown == _body(demo_tracker, "demo#20")  # what the dry run showed is what is posted
+    tracker = json.loads(demo_tracker.read_text())
+    tracker["comments"].append({"id": "9001", "issue_key": "demo#20", "author": "bob",
+                                "created_at": "2026-11-25T07:00:00Z",
+                                "updated_at": "2026-11-25T07:00:00Z", "body": "Fixed in 1.0.3"})
+    next(i for i in tracker["issues"] if i["key"] == "demo#20")["updated_at"] = \
+        "2026-11-25T07:00:00Z"
+    demo_tracker.write_text(json.dumps(tracker))
+    before = _body(demo_tracker, "demo#20")
+    code, out, _ = run(capsys, "run", "--once", "--dry-run", "-c", str(demo_config),
+                       "--now", DEMO_NOW)
+    diff = _shown(out, "── resolve comment 5 on demo#20 (feedback.b4af8a4ee6db181f:critical)")
+    assert diff[:2] == ["--- now", "+++ after the edit"]
+    assert _body(demo_tracker, "demo#20") == before  # a dry run
+    run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)
+    after = _body(demo_tracker, "demo#20")
+    # One hunk (the alert is short): the lines it had, kept or removed, then what it says.
+    assert diff[2].startswith("@@ ")
+    assert [text[1:] for text in diff[3:] if text[:1] in " -"] == before
+    assert [text[1:] for text in diff[3:] if text[:1] in " +"] == after
+
+
+def test_connect_on_the_demo_names_a_missing_status_issue(
+    capsys: pytest.CaptureFixture[str], demo_config: Path, demo_tracker: Path
+) -> None:
+    code, out, _ = run(capsys, "check-config", "--connect", "-c", str(demo_config))
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "demo: local tracker demo-tracker.json",
+        f"  ✓ tracker file: {demo_tracker} read as forewarn",
+        "  ✓ status issue: demo#1 found"]
+    demo_config.write_text(demo_config.read_text().replace("status_issue: 1", "status_issue: 99"))
+    code, out, _ = run(capsys, "check-config", "--connect", "-c", str(demo_config))
+    assert code == 2
+    assert out.splitlines()[-1] == (
+        "  ✗ status issue: demo#99 is not in demo-tracker.json; fix status_issue")

@@ -143,7 +143,9 @@ def add_project(config: Path, name: str, tracker_file: str) -> None:
     text = config.read_text(encoding="utf-8")
     text = text.replace("trackers:\n",
                         f"trackers:\n  {name}: {{kind: local, path: {tracker_file}}}\n")
-    text = text.replace("rules:\n", f"  - {{name: {name}, tracker: {name}}}\nrules:\n")
+    # Issue-level rules only: milestone alerts would need a status issue of its own.
+    text = text.replace("rules:\n",
+                        f"  - {{name: {name}, tracker: {name}, rules: [feedback]}}\nrules:\n")
     config.write_text(text, encoding="utf-8")
 
 
@@ -187,15 +189,16 @@ def test_a_reload_rebuilds_only_the_changed_projects(
         other_runtime = daemon.slots["other"].runtime
         assert demo_runtime is not None and other_runtime is not None
         text = demo_config.read_text(encoding="utf-8")
-        demo_config.write_text(text.replace("{name: other, tracker: other}",
-                                            "{name: other, tracker: other, write_budget: 3}"),
+        demo_config.write_text(text.replace("{name: other, tracker: other,",
+                                            "{name: other, tracker: other, write_budget: 3,"),
                                encoding="utf-8")
         assert daemon.reload("test")
         settle(daemon)
         # The unchanged project keeps its connector (a Jira client lives as long as the daemon).
         assert daemon.slots["demo"].runtime is demo_runtime
         assert daemon.slots["other"].runtime is not other_runtime
-        demo_config.write_text(text.replace("  - {name: other, tracker: other}\n", ""),
+        demo_config.write_text(text.replace(
+            "  - {name: other, tracker: other, rules: [feedback]}\n", ""),
                                encoding="utf-8")
         assert daemon.reload("test")
         daemon._reap()

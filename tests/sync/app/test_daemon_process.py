@@ -53,7 +53,8 @@ def add_stuck_project(config: Path) -> Path:
     os.mkfifo(fifo)
     text = config.read_text(encoding="utf-8")
     text = text.replace("trackers:\n", "trackers:\n  stuck: {kind: local, path: stuck.json}\n")
-    text = text.replace("rules:\n", "  - {name: stuck, tracker: stuck}\nrules:\n")
+    text = text.replace("rules:\n",
+                        "  - {name: stuck, tracker: stuck, rules: [feedback]}\nrules:\n")
     config.write_text(text, encoding="utf-8")
     return fifo
 

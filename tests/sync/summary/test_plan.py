@@ -157,7 +157,8 @@ def test_dry_run_plans_the_summary_and_writes_nothing_anywhere(
 
 @pytest.mark.parametrize("edit", [
     lambda t: t.replace("to: status_issue", "to: none"),
-    lambda t: t.replace("    status_issue: 1\n", ""),
+    # Without a status issue only issue-level rules may run (milestone alerts need one).
+    lambda t: t.replace("    status_issue: 1\n", "    rules: [feedback]\n"),
 ], ids=["to-none", "no-status-issue"])
 def test_a_summary_that_goes_nowhere_is_recorded_not_posted(
     demo_config: Path, demo_tracker: Path, state: StateStore, clock: Clock, edit  # type: ignore[no-untyped-def]
