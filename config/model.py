@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from config.calendars import DEFAULT_CALENDAR, DEFAULT_CALENDAR_NAME, Calendar
+from config.channels import ChannelEntry
 from config.fields import (
     FrozenModel,
     Language,
@@ -77,6 +78,10 @@ class Project(FrozenModel):
     )
     write_budget: int = Field(default=50, ge=0, description="Most writes in one cycle.")
     summary: Summary | None = Field(default=None, description="Overrides the global summary.")
+    notify_channels: Names = Field(
+        default=(), description="Channels (keys of channels) this project's alerts go to."
+    )
+    notify_budget: int = Field(default=20, ge=0, description="Most notifications in one cycle.")
 
     @field_validator("repo")
     @classmethod
@@ -140,6 +145,9 @@ class Config(FrozenModel):
     projects: tuple[Project, ...] = ()
     rules: RuleList = ()
     summary: Summary = Field(default_factory=Summary)
+    channels: dict[str, ChannelEntry] = Field(
+        default_factory=dict, description="Notification channels: name -> Apprise URL."
+    )
 
     @field_validator("version", mode="before")
     @classmethod

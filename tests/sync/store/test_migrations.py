@@ -37,7 +37,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield schema_url
 
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def revision_of(url: str) -> str | None:
@@ -110,7 +110,7 @@ def test_a_pre_alembic_database_is_adopted_with_its_rows(
         store.close()
 
 
-@pytest.mark.parametrize("previous", ["0001", "0002", "0003"])
+@pytest.mark.parametrize("previous", ["0001", "0002", "0003", "0004"])
 def test_upgrade_from_a_previous_revision_keeps_the_data(database_url: str,
                                                          previous: str) -> None:
     engine = create_engine(database_url)
