@@ -14,7 +14,9 @@ Projects (``notify_channels: [pm]``) and rules (``notify_channels: [team]``) nam
 the channels their findings go to. A URL holds credentials: it is a secret
 (``SecretStr``: never in a repr, a dump or a log), written with ``${VAR}`` or
 read from ``/run/secrets``. Its form is checked when the file is loaded, with
-Apprise's own parser, and a problem never quotes it.
+Apprise's own parser (a known service, a URL it can take apart);
+``check-config --connect`` also asks the service whether it takes the values
+(a token's shape, an address), sending nothing. A problem never quotes a URL.
 """
 
 from __future__ import annotations
@@ -54,9 +56,11 @@ def quiet_apprise() -> Iterator[None]:
         logger.disabled = previous
 
 
-def url_problem(url: str) -> str | None:
-    """Why Apprise cannot use ``url`` (None when it can). The message never quotes the URL."""
-    import apprise
+def form_problem(url: str) -> str | None:
+    """Why ``url`` is no Apprise URL (None when its form is one), by Apprise's own parser:
+    a known service and a URL it can take apart. Whether the service accepts the values
+    (a token's shape, an address) is :func:`service_problem`'s. Never quotes the URL."""
+    from apprise import plugins
     from apprise.manager_plugins import NotificationManager
 
     match = _SCHEMA_RE.match(url)
@@ -65,15 +69,28 @@ def url_problem(url: str) -> str | None:
     schema = match.group(1).lower()
     schemas = sorted(NotificationManager().schemas())  # type: ignore[no-untyped-call]
     with quiet_apprise():
-        try:
-            plugin = apprise.Apprise.instantiate(url, suppress_exceptions=False)
-        except Exception as error:  # a plugin refusing its arguments raises anything
-            return f"Apprise rejects this {schema}:// URL: {mask(str(error), url)}"
-    if plugin is not None:
+        parsed = plugins.url_to_dict(url)  # type: ignore[no-untyped-call]
+    if parsed is not None:
         return None
     if schema not in schemas:
         return f'no notification service "{schema}://"{suggest(schema, schemas)}'
     return f"Apprise cannot parse this {schema}:// URL (see its page on appriseit.com)"
+
+
+def service_problem(url: str) -> str | None:
+    """Why the service refuses the values of ``url`` (None when it takes them): what
+    ``check-config --connect`` reports. Sends nothing; never quotes a credential."""
+    import apprise
+
+    problem = form_problem(url)
+    if problem:
+        return problem
+    with quiet_apprise():
+        try:
+            plugin = apprise.Apprise.instantiate(url, suppress_exceptions=False)
+        except Exception as error:  # a plugin refusing its arguments raises anything
+            return mask(str(error), url)
+    return None if plugin is not None else "Apprise cannot use this URL"
 
 
 def secret_parts(url: str) -> list[str]:
@@ -98,7 +115,7 @@ def mask(text: str, url: str) -> str:
 
 
 def _apprise_url(value: SecretStr) -> SecretStr:
-    problem = url_problem(value.get_secret_value())
+    problem = form_problem(value.get_secret_value())
     if problem:
         raise ValueError(problem)
     return value
