@@ -30,6 +30,7 @@ from rules.people import classify
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, with_writes
+from sync.notify.plan import NotifySettings, notification_plan, notifier_for
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
@@ -62,6 +63,8 @@ class ProjectRuntime:
     stop: Callable[[], str | None] | None = None
     #: The project's ``summary`` settings (schedule, language, destination, templates).
     summary: SummarySettings = field(default_factory=SummarySettings)
+    #: Its notification channels (sync/notify/); None when it names none.
+    notifications: NotifySettings | None = None
 
     @property
     def seed(self) -> int:
@@ -209,10 +212,13 @@ def _cycle(
                            notify=runtime.notify, me=me)
     if summary:
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
+    # Last in the plan: the tracker's writes go first, whatever a channel does.
+    report.plan += notification_plan(runtime, store, report, now=now)
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
-                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop)
+                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
+                          notifier=notifier_for(runtime, store, clock))
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()

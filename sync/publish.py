@@ -19,19 +19,23 @@ from connectors.base import Connector
 from connectors.errors import RetriableError, TrackerError
 from connectors.model import EXCERPT_CHARS, Comment
 from sync.actions import (
+    SENDS,
     WRITES,
     Action,
     AddLabel,
     AdoptComment,
     CreateComment,
     EditComment,
+    EnrolChannel,
     EnsureLabel,
     ForgetLabel,
+    Notify,
     Plan,
     RecordSummary,
     RemoveLabel,
     SummaryRecord,
 )
+from sync.notify.send import DONE, Notifier
 from sync.render import body_hash
 from sync.store.state import CommentRecord, StateStore
 
@@ -52,6 +56,8 @@ class Outcome:
     added_labels: list[tuple[str, str]] = field(default_factory=list)
     removed_labels: list[tuple[str, str]] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    #: (channel, result) of each notification action (sync/notify/send.py).
+    notifications: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def writes(self) -> tuple[Action, ...]:
@@ -81,10 +87,16 @@ class Publisher:
     #: writing there: the write in flight has finished and been recorded, the rest waits.
     stop: Callable[[], str | None] | None = None
     floor: int = RATE_LIMIT_FLOOR
+    #: Sends the plan's notifications (None: the project names no channel).
+    notifier: Notifier | None = None
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()
         for action in plan.actions:
+            if isinstance(action, (*SENDS, EnrolChannel)):
+                # Not held up by the tracker's budget or quota, only by a stop request.
+                self._notify(action, outcome)
+                continue
             if outcome.stopped:
                 outcome.deferred.append(action)
                 continue
@@ -108,6 +120,14 @@ class Publisher:
                 continue
             outcome.done.append(action)
         return outcome
+
+    def _notify(self, action: Notify | EnrolChannel, outcome: Outcome) -> None:
+        if self.notifier is None:
+            outcome.deferred.append(action)
+            return
+        result = self.notifier.carry_out(action, stop=self.stop() if self.stop else None)
+        outcome.notifications.append((action.channel, result))
+        (outcome.done if result in DONE else outcome.deferred).append(action)
 
     def _why_stop(self, outcome: Outcome) -> str | None:
         reason = self.stop() if self.stop is not None else None

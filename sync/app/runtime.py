@@ -17,6 +17,7 @@ from connectors.local import LocalConnector
 from connectors.model import now
 from rules import registry
 from sync.cycle import ProjectRuntime
+from sync.notify.plan import settings_for
 from sync.render import Style
 
 
@@ -115,4 +116,8 @@ def build_runtime(
         bots=tuple(project.bots),
         write_budget=project.write_budget,
         summary=config.summary_for(project),
+        notifications=settings_for(
+            config.channels, project_channels=project.notify_channels,
+            rule_channels={options.id: options.notify_channels for _, options in rules},
+            budget=project.notify_budget),
     )
