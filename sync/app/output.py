@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rules.base import Finding, Severity
-from sync.actions import WRITES
+from sync.actions import SENDS, WRITES, Notify
 from sync.cycle import CycleReport
 from sync.render import Style, headline
 
@@ -49,12 +50,13 @@ def plan_table(report: CycleReport, title: str) -> Table:
         if report.dry_run:
             result = "[cyan]would do[/]"
         elif id(action) in done:
-            result = "[green]done[/]" if isinstance(action, WRITES) else "[green]recorded[/]"
+            sent = isinstance(action, (*WRITES, *SENDS))
+            result = "[green]done[/]" if sent else "[green]recorded[/]"
         elif id(action) in failed:
             result = f"[red]failed: {failed[id(action)]}[/]"
         else:
             result = "[yellow]deferred[/]"
-        table.add_row(str(number), action.describe(), result)
+        table.add_row(str(number), escape(action.describe()), result)
     return table
 
 
@@ -68,14 +70,23 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
     outcome = report.outcome
     if outcome and outcome.stopped:
         console.print(f"[yellow]{report.project}: stopped writing: {outcome.stopped}[/]")
+    if report.dry_run:
+        for action in report.plan.actions:
+            if isinstance(action, Notify):
+                console.rule(escape(f"would send to {action.channel}: {action.subject}"),
+                             style="cyan")
+                console.out(action.body.rstrip("\n"), highlight=False)
     for reason in report.skipped:
         console.print(f"[yellow]{report.project}: skipped {reason}[/]")
     for error in report.errors:
         console.print(f"[red]{report.project}: {error}[/]")
     writes = len(outcome.writes) if outcome else 0
+    sends = sum(isinstance(action, Notify) for action in report.plan.actions)
+    also = f", {sends} notifications planned" if sends else ""
     console.print(
         f"{report.project}: {len(report.findings)} findings, {len(report.plan.writes)} writes "
-        f"planned, {writes} done, {report.requests} tracker requests, {report.seconds:.2f} s"
+        f"planned, {writes} done{also}, {report.requests} tracker requests, "
+        f"{report.seconds:.2f} s"
     )
 
 
