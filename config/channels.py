@@ -109,7 +109,8 @@ def secret_parts(url: str) -> list[str]:
 
 def mask(text: str, url: str) -> str:
     """``text`` with every credential-like part of ``url`` shown as ``***``."""
-    for piece in sorted(secret_parts(url), key=len, reverse=True):
+    pieces = [piece for piece in secret_parts(url) if piece != url]  # its parts say enough
+    for piece in sorted(pieces, key=len, reverse=True):
         text = text.replace(piece, "***")
     return text
 
