@@ -100,7 +100,9 @@ def secret_parts(url: str) -> list[str]:
         parts = urlsplit(url)
     except ValueError:
         return [url]
-    pieces = [url, parts.username or "", parts.password or ""]
+    # Some services keep a token where a host would be (slack://TOKEN_A/…).
+    host = parts.netloc.rpartition("@")[2].partition(":")[0]
+    pieces = [url, parts.username or "", parts.password or "", host]
     pieces += parts.path.split("/")
     pieces += [value for pair in parts.query.split("&") for value in pair.split("=")[1:]]
     pieces += [unquote(piece) for piece in pieces]

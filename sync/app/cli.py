@@ -230,7 +230,10 @@ def cmd_notify(args: argparse.Namespace, settings: Settings, console: Console) -
     config = load_config(args.config)
     name = args.test
     if name not in config.channels:
-        msg = f'no channel named "{name}"{suggest(name, list(config.channels))}'
+        known = list(config.channels)
+        hint = suggest(name, known) or (f" (defined: {', '.join(known)})" if known
+                                        else " (no channels are defined)")
+        msg = f'no channel named "{name}"{hint}'
         raise UsageError(msg)
     url = config.channels[name].url.get_secret_value()
     problem = service_problem(url)

@@ -108,8 +108,9 @@ def describe_url(url: str) -> str:
             plugin = None
     if plugin is None:
         return "not a usable Apprise URL"
+    # Apprise's privacy form: passwords and tokens shortened (T...2), the host kept.
     shown = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
-    return f"{plugin.service_name} ({mask(shown, url)})"
+    return f"{plugin.service_name} ({shown})"
 
 
 def _send_once(url: str, *, subject: str, body: str, timeout: float) -> tuple[Delivered, str]:

@@ -135,3 +135,34 @@ def test_unreachable_state_store_is_one_line_without_password(
     assert len(err.strip().splitlines()) == 1
     assert "s3cret-pw" not in err
     assert "Traceback" not in err
+
+
+# -- forewarn notify --test -------------------------------------------------------------
+
+
+def _with_channel(config: Path, url: str) -> Path:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("summary: {", f'channels:\n  pm: "{url}"\nsummary: {{', 1),
+                      encoding="utf-8")
+    return config
+
+
+def test_notify_test_sends_one_message(demo_config: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.fakes.channels import smtp_receiver
+
+    with smtp_receiver() as smtp:
+        config = _with_channel(demo_config, smtp.url())
+        assert main(["notify", "--test", "pm", "-c", str(config), "--language", "zh-CN"]) == 0
+    assert [m["subject"] for m in smtp.messages] == ["forewarn：测试消息"]
+    assert smtp.texts()[0].startswith("这是 forewarn 发往通道 pm 的测试消息。")
+    out = capsys.readouterr().out
+    assert out.startswith("✓ channel pm: sent a test message to E-Mail (mailto://127.0.0.1:")
+
+
+def test_notify_test_of_an_unknown_channel_is_a_usage_error(
+    demo_config: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = _with_channel(demo_config, "json://127.0.0.1:9/hook")
+    assert main(["notify", "--test", "mp", "-c", str(config)]) == 2
+    assert capsys.readouterr().err == 'forewarn: no channel named "mp" (defined: pm)\n'
