@@ -1,4 +1,4 @@
-"""The notification ledger: a claim is all or nothing, and only a refused message is claimed again."""
+"""The notification ledger: a claim is all or nothing; only a refused message is claimed again."""
 
 from __future__ import annotations
 
