@@ -13,6 +13,9 @@ the project, in this order:
 * **Reminders** (event ``reminder``, team channels): the points of
   ``rules/reminders.py`` due now; key ``remind.<fingerprint>.<point>``. Points
   that came due together go as one message named by the latest.
+* **The expectation summary** (event ``summary``, not on by default): the
+  period's summary, once per period, when the cycle posts it (``--summary``,
+  the daemon at ``summary.every``); key ``summary.<period>``.
 * **The channel digest** (event ``digest`` with a ``digest`` schedule): once
   per period (a local day, or an ISO week), at the first cycle at or after the
   set time; key ``digest.<period>``. Every open finding routed to the channel
@@ -46,8 +49,10 @@ from sync.notify.render import (
     waiting_line,
 )
 from sync.notify.send import Notifier
+from sync.notify.text import text
 from sync.render import Style
 from sync.store.notifications import ENROLLED, NotificationLedger, SentRecord
+from sync.summary.render import render_summary
 
 if TYPE_CHECKING:
     from connectors.model import Snapshot
@@ -89,6 +94,9 @@ class Context:
     timezone: str
     now: datetime
     ledger: Ledger = field(default_factory=dict)
+    #: The period of the expectation summary this cycle posted, and its Markdown (rendered
+    #: only when a channel still needs it).
+    summary: tuple[str, Callable[[], str]] | None = None
 
 
 def alert_key(finding: Finding) -> str:
@@ -127,6 +135,8 @@ def _for_channel(name: str, channel: Channel, settings: NotifySettings,
             actions += _alerts(name, [f for f in findings if not f.acked], ctx, style)
         if "reminder" in channel.events:
             actions += _reminders(name, reminders, ctx, style)
+    if "summary" in channel.events and ctx.summary is not None:
+        actions += _summary(name, ctx, style)
     if "digest" in channel.events and channel.digest is not None:
         waits = [(rule, wait) for rule, wait in ctx.waits if name in settings.routes(rule)]
         actions += _digest(name, channel.digest.every, findings, waits, ctx, style)
@@ -163,6 +173,17 @@ def _reminders(channel: str, reminders: Sequence[tuple[Due, str]], ctx: Context,
         message = reminder_message(due, kind, project=ctx.project, style=style)
         actions.append(_notify(channel, "reminder", [keys[-1], *pending], message))
     return actions
+
+
+def _summary(channel: str, ctx: Context, style: Style) -> list[Action]:
+    """The period's expectation summary, once per period, as the status issue shows it."""
+    assert ctx.summary is not None
+    period, render = ctx.summary
+    key = f"summary.{period}"
+    if _settled(ctx, channel, key):
+        return []
+    subject = text(style.language, "subject.summary").format(project=ctx.project, period=period)
+    return [_notify(channel, "summary", [key], Message(subject, render()))]
 
 
 def _notify(channel: str, kind: Any, keys: Sequence[str], message: Message,
@@ -267,11 +288,14 @@ def notification_plan(
     ctx = RuleContext(now=now, calendar=runtime.calendar, history=report.history,
                       seed=runtime.seed)
     reminders, waits = _reminders_and_waits(runtime, snapshot, ctx, report.findings)
+    summary = report.summary
+    posted = None if summary is None else (
+        summary.period, lambda: render_summary(summary, "md"))
     return plan_notifications(settings, Context(
         project=runtime.name, findings=report.findings, reminders=reminders, waits=waits,
         urls={issue.key: issue.url for issue in snapshot.issues if issue.url},
         style=runtime.style, timezone=runtime.calendar.timezone, now=now,
-        ledger=NotificationLedger(store).records(runtime.name),
+        ledger=NotificationLedger(store).records(runtime.name), summary=posted,
     ))
 
 

@@ -17,6 +17,7 @@ TEXT: dict[str, dict[str, str]] = {
         "subject.digest.daily": "[{project}] daily digest, {period}",
         "subject.digest.weekly": "[{project}] weekly digest, {period}",
         "subject.test": "forewarn: test message",
+        "subject.summary": "[{project}] expectation summary, {period}",
         "alert.new": "New alert in {project}:",
         "alerts.new": "{count} new alerts in {project}:",
         "reminder.reply": (
@@ -51,6 +52,7 @@ TEXT: dict[str, dict[str, str]] = {
         "subject.digest.daily": "[{project}] 每日摘要，{period}",
         "subject.digest.weekly": "[{project}] 每周摘要，{period}",
         "subject.test": "forewarn：测试消息",
+        "subject.summary": "[{project}] 期望管理摘要，{period}",
         "alert.new": "{project} 有新的提醒：",
         "alerts.new": "{project} 有 {count} 条新的提醒：",
         "reminder.reply": (

@@ -136,3 +136,22 @@ def test_a_failing_channel_leaves_the_tracker_writes_untouched(
     assert 'forewarn_notifications_total{channel="team",outcome="failed"} 1.0' in text
     assert 'forewarn_notifications_total{channel="team",outcome="unknown"} 1.0' in text
     assert "forewarn_writes_deferred_total{" not in text  # no tracker write waited
+
+
+def test_the_expectation_summary_goes_to_a_channel_once_a_period(
+    demo_config: Path, store: StateStore, clock: Clock, http: HttpReceiver,
+) -> None:
+    config = with_channel(demo_config, http.url())
+    text = config.read_text(encoding="utf-8").replace(
+        'digest: {every: "daily 09:00"}}', 'events: [summary]}')
+    config.write_text(text, encoding="utf-8")
+    for _ in range(2):
+        loaded = load_config(config)
+        runtime = build_runtime(loaded, loaded.project("demo"), settings=load_settings(),
+                                clock=clock)
+        report = run_cycle(runtime, store, clock=clock, summary=True)
+        assert report.ok, report.errors
+        clock.advance(minutes=15)
+    [summary] = http.received
+    assert summary.body["title"] == "[demo] expectation summary, 2026-W48"
+    assert summary.body["message"].startswith("## 📋 Expectation summary: demo\n")  # no marker
