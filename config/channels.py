@@ -168,4 +168,11 @@ class Channel(FrozenModel):
         return [value] if isinstance(value, str) else value
 
 
-ChannelEntry = Annotated[Channel, BeforeValidator(_shorthand)]
+ChannelEntry = Annotated[
+    Channel,
+    BeforeValidator(_shorthand),
+    Field(json_schema_extra={"anyOf": [
+        {"type": "string", "description": "An Apprise URL (the channel with its defaults)."},
+        {"$ref": "#/$defs/Channel"},
+    ]}),
+]

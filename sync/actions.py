@@ -176,8 +176,8 @@ class EnrolChannel:
     keys: tuple[str, ...]
 
     def describe(self) -> str:
-        return f"enrol channel {self.channel} ({len(self.keys)} open alerts and reminders " \
-               "listed in its digest, not sent one by one)"
+        return (f"enrol channel {self.channel} ({len(self.keys)} open alerts and reminders "
+                "recorded, not sent: only what starts later is)")
 
 
 Action = (

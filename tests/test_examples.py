@@ -20,3 +20,10 @@ def test_example_config_loads() -> None:
     assert [project.name for project in config.projects] == ["demo"]
     assert [rule.kind for rule in config.rules] == [
         "scope_creep", "schedule_slip", "unanswered_feedback"]
+
+
+def test_notifications_example_loads_without_any_secret_set() -> None:
+    config = load_config(EXAMPLES / "notifications.yaml", environ={})
+    assert list(config.channels) == ["pm", "team", "support"]
+    assert config.projects[0].notify_channels == ("pm", "team")
+    assert [rule.notify_channels for rule in config.rules] == [(), (), ("support",)]
