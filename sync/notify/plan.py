@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from config.channels import Channel
 from rules.base import Finding, RuleContext, Severity
-from rules.reminders import Due, milestone_reminders, reply_reminders
+from rules.reminders import Due, in_business_hours, milestone_reminders, reply_reminders
 from sync.actions import Action, EnrolChannel, Notify, Plan
 from sync.notify.channels import Channels
 from sync.notify.render import (
@@ -285,9 +285,13 @@ def notification_plan(
     snapshot = report.snapshot
     if settings is None or not settings.channels or snapshot is None:
         return Plan()
+    ledger = NotificationLedger(store).records(runtime.name)
     ctx = RuleContext(now=now, calendar=runtime.calendar, history=report.history,
                       seed=runtime.seed)
-    reminders, waits = _reminders_and_waits(runtime, snapshot, ctx, report.findings)
+    digest_due = any(_digest_due(name, channel, runtime.calendar.timezone, now, ledger)
+                     for name, channel in settings.channels.items())
+    reminders, waits = _reminders_and_waits(runtime, snapshot, ctx, report.findings,
+                                            digest_due=digest_due)
     summary = report.summary
     posted = None if summary is None else (
         summary.period, lambda: render_summary(summary, "md"))
@@ -295,22 +299,35 @@ def notification_plan(
         project=runtime.name, findings=report.findings, reminders=reminders, waits=waits,
         urls={issue.key: issue.url for issue in snapshot.issues if issue.url},
         style=runtime.style, timezone=runtime.calendar.timezone, now=now,
-        ledger=NotificationLedger(store).records(runtime.name), summary=posted,
+        ledger=ledger, summary=posted,
     ))
+
+
+def _digest_due(name: str, channel: Channel, timezone: str, now: datetime,
+                ledger: Ledger) -> bool:
+    """A digest this channel sends in this cycle: its time has come and it is not sent."""
+    if channel.digest is None or "digest" not in channel.events:
+        return False
+    period, slot = digest_period(channel.digest.every, timezone, now)
+    record = ledger.get((name, f"digest.{period}"))
+    return now >= slot and (record is None or not record.settled)
 
 
 def _reminders_and_waits(
     runtime: ProjectRuntime, snapshot: Snapshot, ctx: RuleContext, findings: Sequence[Finding],
+    *, digest_due: bool,
 ) -> tuple[list[tuple[Due, str]], list[tuple[str, Waiting]]]:
+    """Reminders due now, and the waits a digest due now lists. Waits cost a pass of the
+    feedback rule: it is made only for a rule with reminders in business hours, or for a
+    digest due now."""
     from rules import schedule_slip, unanswered_feedback
 
     reminders: list[tuple[Due, str]] = []
     waits: list[tuple[str, Waiting]] = []
-    settings = runtime.notifications
-    digests = settings is not None and any(
-        channel.digest is not None for channel in settings.channels.values())
+    open_now = in_business_hours(ctx.calendar, ctx.now)
     for _, options in runtime.rules:
-        if isinstance(options, unanswered_feedback.Options) and (options.remind or digests):
+        if isinstance(options, unanswered_feedback.Options) and (
+                digest_due or (options.remind and open_now)):
             found = [wait for wait in unanswered_feedback.waiting(snapshot, ctx, options)
                      if not options.is_acked(wait.issue)]
             waits += [(options.id, wait) for wait in found]
