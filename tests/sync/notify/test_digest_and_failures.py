@@ -155,3 +155,36 @@ def test_the_expectation_summary_goes_to_a_channel_once_a_period(
     [summary] = http.received
     assert summary.body["title"] == "[demo] expectation summary, 2026-W48"
     assert summary.body["message"].startswith("## 📋 Expectation summary: demo\n")  # no marker
+
+
+def test_a_dry_run_prints_the_messages_and_sends_and_records_nothing(
+    demo_config: Path, http: HttpReceiver,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sync.app.cli import main
+    from sync.store.notifications import NotificationLedger
+
+    config = with_channel(demo_config, http.url())
+    assert main(["run", "--once", "--dry-run", "-c", str(config),
+                 "--now", "2026-11-25T01:05:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert "would send to team: [demo] daily digest, 2026-11-25" in out
+    assert "**Breached (3)**" in out
+    assert http.received == []
+    state = StateStore(load_config(config).state or "")
+    try:
+        assert NotificationLedger(state).records("demo") == {}
+    finally:
+        state.close()
+
+
+def test_tracker_text_cannot_ping_a_channel_or_inject_markup(
+    demo_config: Path, store: StateStore, clock: Clock, http: HttpReceiver,
+) -> None:
+    # demo#14's title is "Single sign-on with Okta <script>alert(1)</script> @everyone".
+    config = with_channel(demo_config, http.url())
+    clock.now = NINE.replace(minute=5)
+    cycle(config, store, clock)
+    body = http.received[0].body["message"]
+    assert "Okta" in body
+    assert "<script>" not in body and "@everyone" not in body and "<!" not in body
