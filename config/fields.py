@@ -30,7 +30,7 @@ Language = Literal["en", "zh-CN"]
 MilestoneKind = Literal["milestone", "sprint", "version"]
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-_NAME_RE = re.compile(NAME_PATTERN)
+NAME_RE = _NAME_RE = re.compile(NAME_PATTERN)
 _JIRA_ISSUE_RE = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 _GITHUB_ISSUE_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#[1-9][0-9]*$")
 

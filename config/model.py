@@ -26,6 +26,7 @@ from pydantic import (
 
 from config.alerts import Alerts, Backfill
 from config.calendars import DEFAULT_CALENDAR, DEFAULT_CALENDAR_NAME, Calendar
+from config.channels import ChannelEntry
 from config.fields import (
     FrozenModel,
     Language,
@@ -109,6 +110,10 @@ class Project(FrozenModel):
                     "comment (labels stay); comment gives each its own alert.",
     )
     summary: Summary | None = Field(default=None, description="Overrides the global summary.")
+    notify_channels: Names = Field(
+        default=(), description="Channels (keys of channels) this project's alerts go to."
+    )
+    notify_budget: int = Field(default=20, ge=0, description="Most notifications in one cycle.")
 
     @field_validator("repo")
     @classmethod
@@ -194,6 +199,9 @@ class Config(FrozenModel):
     projects: tuple[Project, ...] = ()
     rules: RuleList = ()
     summary: Summary = Field(default_factory=Summary)
+    channels: dict[str, ChannelEntry] = Field(
+        default_factory=dict, description="Notification channels: name -> Apprise URL."
+    )
 
     @field_validator("version", mode="before")
     @classmethod

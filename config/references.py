@@ -15,7 +15,7 @@ from typing import Any
 
 from config.audience_checks import audience_problems
 from config.calendars import DEFAULT_CALENDAR_NAME
-from config.fields import Loc
+from config.fields import NAME_RE, Loc
 from rules.registry import suggest
 
 _NOUNS = {
@@ -23,6 +23,7 @@ _NOUNS = {
     "calendar": ("calendar named", "calendars"),
     "project": ("project named", "projects"),
     "rule": ("rule with id", "rules"),
+    "channel": ("channel named", "channels"),
 }
 
 
@@ -87,7 +88,32 @@ def reference_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             if isinstance(name, str) and name not in names:
                 message = f"{owner}: " + _missing_ref("project", name, list(names))
                 add((("rules", index, "projects", position), message))
+    problems.extend(_channel_references(data, projects, rules))
     return problems
+
+
+def _channel_references(
+    data: Mapping[str, Any], projects: Sequence[Any], rules: Sequence[Any]
+) -> Iterator[tuple[Loc, str]]:
+    """Channel names are names; ``notify_channels`` of projects and rules name channels."""
+    channels = [str(name) for name in _mapping(data.get("channels"))]
+    for name in channels:
+        if not NAME_RE.match(name):
+            yield ("channels", name), (f'not a valid channel name: "{name}" (use lowercase '
+                                       "letters, digits, - and _)")
+    for section, items in (("projects", projects), ("rules", rules)):
+        for index, item in enumerate(items):
+            label = _mapping(item).get("name" if section == "projects" else "id")
+            owner = (f'{section[:-1]} "{label}"' if isinstance(label, str)
+                     else f"{section}[{index}]")
+            listed = _mapping(item).get("notify_channels")
+            names = [listed] if isinstance(listed, str) else _sequence(listed)
+            for position, name in enumerate(names):
+                if isinstance(name, str) and name not in channels:
+                    loc: Loc = (section, index, "notify_channels")
+                    if not isinstance(listed, str):
+                        loc = (*loc, position)
+                    yield loc, f"{owner}: " + _missing_ref("channel", name, channels)
 
 
 def _mapping(value: Any) -> Mapping[Any, Any]:

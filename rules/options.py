@@ -165,6 +165,9 @@ class RuleOptions(BaseModel):
     exempt_labels: LabelList = ()
     notify: tuple[str, ...] = Field(default=(), description="Logins or account ids to mention.")
     projects: tuple[str, ...] = Field(default=(), description="Project names; empty means all.")
+    notify_channels: Annotated[tuple[str, ...], BeforeValidator(_labels)] = Field(
+        default=(), description="Channels this rule's findings also go to (keys of channels)."
+    )
 
     def folded(self, names: tuple[str, ...]) -> frozenset[str]:
         return frozenset(name.casefold() for name in names)

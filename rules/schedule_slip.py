@@ -20,6 +20,8 @@ Options (with defaults)::
         only_labels: []
         exempt_labels: []
         notify: []
+        notify_channels: []       # channels its alerts and reminders also go to
+        remind: []                # working days before an at-risk due date: [3d, 1d]
 
 Semantics, for each **open** milestone with a due date; *today* is the
 project calendar's date at ``now`` (its time zone), and a milestone's
@@ -89,6 +91,7 @@ from pydantic import Field, field_validator
 from connectors.model import Issue, Milestone, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.options import Duration, Label, RuleOptions
+from rules.reminders import WorkingDays
 
 KIND = "schedule_slip"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -114,6 +117,9 @@ class Options(RuleOptions):
         default=True, description="Also report open issues past their own due date."
     )
     label: Label | None = Field(default="schedule-risk", description="Put on overdue issues.")
+    remind: WorkingDays = Field(
+        default=(), description="Working days before an at-risk milestone's due date: [3d, 1d]."
+    )
 
     @field_validator("window")
     @classmethod

@@ -18,6 +18,8 @@ Options (with defaults)::
         only_labels: []
         exempt_labels: []
         notify: []
+        notify_channels: []       # channels its alerts and reminders also go to
+        remind: []                # reminders before the deadline: [50%, 2h] (rules/reminders.py)
 
 Semantics, for each **open**, in-scope issue:
 
@@ -65,15 +67,17 @@ notifications). ``approved_labels`` do not apply to this rule.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
-from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
+from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind, make_fingerprint
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, sla_field
+from rules.reminders import ReplyPoints
 
 KIND = "unanswered_feedback"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -83,6 +87,8 @@ LABEL_DESCRIPTION = "forewarn: client feedback awaiting a reply"
 SUBJECTS: tuple[SubjectKind, ...] = ("issue",)
 #: The fingerprint anchor when the issue itself is the unanswered message.
 ISSUE_ANCHOR = "issue"
+#: The one cause of this rule's findings.
+CAUSE = "awaiting_reply"
 
 if TYPE_CHECKING:
     Sla = SlaTable
@@ -100,6 +106,9 @@ class Options(RuleOptions):
         default=0.5, gt=0, lt=1, description="Share of the SLA after which a warning appears."
     )
     label: Label | None = Field(default="awaiting-reply", description="Put on a waiting issue.")
+    remind: ReplyPoints = Field(
+        default=(), description="Reminders before the deadline: 50% of the SLA, 2h left."
+    )
 
 
 #: Texts per cause, audience and language (sync/render.py; docs/rules.md, "Message texts").
@@ -131,6 +140,33 @@ MESSAGES: Messages = {
 
 def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Finding]:
     """Findings for every open issue whose client waits for a reply (see the module docstring)."""
+    day_hours = ctx.calendar.day_hours
+    findings = [finding for wait in waiting(snapshot, ctx, options)
+                if (finding := _finding(options, wait, day_hours)) is not None]
+    findings.sort(key=lambda finding: finding.fingerprint)
+    return findings
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A client waiting for a reply, whether or not it is a finding yet: what reminders
+    before the deadline are planned from (rules/reminders.py)."""
+
+    issue: Issue
+    asked_at: datetime
+    anchor: str
+    client: str
+    assignees: tuple[str, ...]
+    sla: timedelta
+    elapsed: timedelta
+    #: When the SLA is (or was) reached, pauses included.
+    deadline: datetime
+    #: The fingerprint its finding has (or will have).
+    fingerprint: str
+
+
+def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Waiting]:
+    """Every open, in-scope, unpaused issue whose client waits for a reply, however long."""
     if not options.enabled or (options.projects and snapshot.project not in options.projects):
         return []
     team = _people_of_kind(snapshot, "team")
@@ -143,23 +179,20 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
         return []
     pauses = _pause_changes(snapshot.changes, anchors, paused)
     names = _Names(snapshot)
-    findings: list[Finding] = []
+    waits: list[Waiting] = []
     for key, (asked_at, anchor_id, author) in anchors.items():
         changes = pauses.get(key)
-        finding = _finding(
-            options,
-            ctx,
-            issue=records[key][0],
-            asked_at=asked_at,
-            anchor_id=anchor_id,
-            author=author,
-            pauses=_intervals(changes, paused) if changes else [],
-            names=names,
-        )
-        if finding is not None:
-            findings.append(finding)
-    findings.sort(key=lambda finding: finding.fingerprint)
-    return findings
+        issue = records[key][0]
+        intervals = _intervals(changes, paused) if changes else []
+        sla = options.sla.for_issue(issue) if options.sla.entries else options.sla.default
+        waits.append(Waiting(
+            issue=issue, asked_at=asked_at, anchor=anchor_id, client=names[author],
+            assignees=tuple(names[person_id] for person_id in issue.assignees), sla=sla,
+            elapsed=_elapsed(ctx, asked_at, intervals),
+            deadline=_deadline(ctx.calendar, asked_at, sla, intervals),
+            fingerprint=make_fingerprint(options.id, CAUSE, issue.key, anchor_id),
+        ))
+    return waits
 
 
 # -- who waits, step by step ----------------------------------------------------------
@@ -312,42 +345,37 @@ def _intervals(
     return intervals
 
 
-def _finding(
-    options: Options,
-    ctx: RuleContext,
-    *,
-    issue: Issue,
-    asked_at: datetime,
-    anchor_id: str,
-    author: str,
-    pauses: list[tuple[datetime, datetime]],
-    names: _Names,
-) -> Finding | None:
-    calendar = ctx.calendar
-    now = ctx.now
-    sla = options.sla.for_issue(issue) if options.sla.entries else options.sla.default
+def _elapsed(
+    ctx: RuleContext, asked_at: datetime, pauses: list[tuple[datetime, datetime]]
+) -> timedelta:
+    """Business time since ``asked_at``, less the business time spent paused."""
+    calendar, now = ctx.calendar, ctx.now
     elapsed = calendar.business_time(asked_at, now)
     for start, end in pauses:
         if end > asked_at and start < now:
             elapsed -= calendar.business_time(max(start, asked_at), min(end, now))
-    if elapsed >= sla:
+    return elapsed
+
+
+def _finding(options: Options, wait: Waiting, day_hours: float) -> Finding | None:
+    if wait.elapsed >= wait.sla:
         severity = Severity.CRITICAL
-    elif elapsed >= sla * options.warn_at:
+    elif wait.elapsed >= wait.sla * options.warn_at:
         severity = Severity.WARNING
     else:
         return None
     evidence = {
-        "title": issue.title,
-        "asked_at": asked_at,
-        "client": names[author],
-        "sla_hours": round(sla.total_seconds() / 3600, 2),
-        "day_hours": calendar.day_hours,
-        "deadline": _deadline(calendar, asked_at, sla, pauses),
-        "elapsed_hours": round(elapsed.total_seconds() / 3600, 1),
-        "assignees": [names[person_id] for person_id in issue.assignees],
+        "title": wait.issue.title,
+        "asked_at": wait.asked_at,
+        "client": wait.client,
+        "sla_hours": round(wait.sla.total_seconds() / 3600, 2),
+        "day_hours": day_hours,
+        "deadline": wait.deadline,
+        "elapsed_hours": round(wait.elapsed.total_seconds() / 3600, 1),
+        "assignees": list(wait.assignees),
     }
-    return options.finding(issue, "awaiting_reply", severity=severity, evidence=evidence,
-                           anchor=anchor_id, comment=severity is Severity.CRITICAL)
+    return options.finding(wait.issue, CAUSE, severity=severity, evidence=evidence,
+                           anchor=wait.anchor, comment=severity is Severity.CRITICAL)
 
 
 def _deadline(

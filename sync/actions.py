@@ -147,13 +147,60 @@ class RecordSummary:
         return f"record summary {self.summary.period}"
 
 
+#: What a notification is: a finding's alert, a reminder before a deadline, the channel
+#: digest, the period's expectation summary (sync/notify/).
+NotifyKind = Literal["alert", "reminder", "digest", "summary"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notify:
+    """One message to a notification channel (an Apprise URL), sent at most once.
+
+    ``key`` names it in the notification ledger; ``covers`` are further keys the
+    same message stands for (earlier reminder points it replaces, alerts folded
+    into one message), settled with it. ``payload`` is kept with the key (what a
+    digest listed). Never counted against the tracker's write budget: channels
+    have their own (``notify_budget``).
+    """
+
+    channel: str
+    key: str
+    kind: NotifyKind
+    subject: str
+    body: str
+    covers: tuple[str, ...] = ()
+    payload: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key, *self.covers)
+
+    def describe(self) -> str:
+        return f"notify {self.channel}: {self.kind} {self.key} ({self.subject})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnrolChannel:
+    """State-only: a channel's first cycle for a project records what is already open (it
+    goes in the digest) instead of sending one message per finding."""
+
+    channel: str
+    keys: tuple[str, ...]
+
+    def describe(self) -> str:
+        return (f"enrol channel {self.channel} ({len(self.keys)} open alerts and reminders "
+                "recorded, not sent: only what starts later is)")
+
+
 Action = (
     CreateComment | EditComment | AdoptComment | EnsureLabel | AddLabel | RemoveLabel
-    | ForgetLabel | RecordSummary
+    | ForgetLabel | RecordSummary | Notify | EnrolChannel
 )
 #: The actions that send a request to the tracker (the others only touch the state store).
 WRITES = (CreateComment, EditComment, EnsureLabel, AddLabel, RemoveLabel)
 COMMENTS = (CreateComment, EditComment, AdoptComment)
+#: The actions that send a message to a notification channel (not the tracker).
+SENDS = (Notify,)
 
 
 @dataclass(frozen=True, slots=True)

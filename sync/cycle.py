@@ -41,6 +41,7 @@ from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, with_writes
 from sync.digest import marker_for, plan_digest
+from sync.notify.plan import NotifySettings, notification_plan, notifier_for
 from sync.progress import CycleProgress
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
@@ -81,6 +82,8 @@ class ProjectRuntime:
     summary_issues: Mapping[str, str] = field(default_factory=dict)
     #: Hears the pages read and the writes done (a live display, log lines); None: silence.
     progress: CycleProgress | None = None
+    #: Its notification channels (sync/notify/); None when it names none.
+    notifications: NotifySettings | None = None
 
     @property
     def seed(self) -> int:
@@ -248,12 +251,15 @@ def _cycle(
         report.errors.append(problem)
     if summary:
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
+    # Last in the plan: the tracker's writes go first, whatever a channel does.
+    report.plan += notification_plan(runtime, store, report, now=now)
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
                           budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
                           progress=None if progress is None else (
-                              lambda done, planned: progress.wrote(runtime.name, done, planned)))
+                              lambda done, planned: progress.wrote(runtime.name, done, planned)),
+                          notifier=notifier_for(runtime, store, clock))
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()

@@ -19,19 +19,23 @@ from connectors.base import Connector
 from connectors.errors import RetriableError, TrackerError
 from connectors.model import EXCERPT_CHARS, Comment
 from sync.actions import (
+    SENDS,
     WRITES,
     Action,
     AddLabel,
     AdoptComment,
     CreateComment,
     EditComment,
+    EnrolChannel,
     EnsureLabel,
     ForgetLabel,
+    Notify,
     Plan,
     RecordSummary,
     RemoveLabel,
     SummaryRecord,
 )
+from sync.notify.send import DONE, Notifier
 from sync.render import body_hash
 from sync.store.state import CommentRecord, StateStore
 
@@ -54,6 +58,8 @@ class Outcome:
     added_labels: list[tuple[str, str]] = field(default_factory=list)
     removed_labels: list[tuple[str, str]] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
+    #: (channel, result) of each notification action (sync/notify/send.py).
+    notifications: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def writes(self) -> tuple[Action, ...]:
@@ -84,6 +90,8 @@ class Publisher:
     stop: Callable[[], str | None] | None = None
     floor: int = RATE_LIMIT_FLOOR
     progress: WriteProgress | None = None
+    #: Sends the plan's notifications (None: the project names no channel).
+    notifier: Notifier | None = None
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()
@@ -91,6 +99,10 @@ class Publisher:
         if self.progress is not None and planned:
             self.progress(0, planned)
         for action in plan.actions:
+            if isinstance(action, (*SENDS, EnrolChannel)):
+                # Not held up by the tracker's budget or quota, only by a stop request.
+                self._notify(action, outcome)
+                continue
             if outcome.stopped:
                 outcome.deferred.append(action)
                 continue
@@ -116,6 +128,14 @@ class Publisher:
             if self.progress is not None and isinstance(action, WRITES):
                 self.progress(len(outcome.writes), planned)
         return outcome
+
+    def _notify(self, action: Notify | EnrolChannel, outcome: Outcome) -> None:
+        if self.notifier is None:
+            outcome.deferred.append(action)
+            return
+        result = self.notifier.carry_out(action, stop=self.stop() if self.stop else None)
+        outcome.notifications.append((action.channel, result))
+        (outcome.done if result in DONE else outcome.deferred).append(action)
 
     def _why_stop(self, outcome: Outcome) -> str | None:
         reason = self.stop() if self.stop is not None else None

@@ -221,6 +221,13 @@ def headline(
     return style.text("unknown_finding", kind=kind, cause=cause, subject=style.escape(subject))
 
 
+def fill(template: str, values: Mapping[str, Any], style: Style) -> str:
+    """``template`` with ``values`` formatted and escaped as in a rule's message (dates in the
+    style's zone, tracker text made inert): for texts that are not a rule's, like a
+    notification's (sync/notify/render.py)."""
+    return template.format_map(_Evidence({key: _Value(raw, style) for key, raw in values.items()}))
+
+
 def message(kind: str, cause: str, evidence: Mapping[str, Any], style: Style) -> Text | None:
     """The rule's text for this cause, status, audience and language (English if missing).
 

@@ -41,3 +41,9 @@ def test_one_example_per_alert_mode_and_backfill() -> None:
     assert {project.backfill for project in projects} == {"digest", "comment"}
     assert any(project.alerts.visible_to for project in projects)
     assert any(project.clients == "customers" for project in projects)
+
+def test_notifications_example_loads_without_any_secret_set() -> None:
+    config = load_config(EXAMPLES / "notifications.yaml", environ={})
+    assert list(config.channels) == ["pm", "team", "support"]
+    assert config.projects[0].notify_channels == ("pm", "team")
+    assert [rule.notify_channels for rule in config.rules] == [(), (), ("support",)]

@@ -270,6 +270,44 @@ def _summary_bodies(report: CycleReport, language: str = "en") -> list[str]:
     return texts
 
 
+def cmd_notify(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """``forewarn notify --test CHANNEL``: one test message, sent now (nothing recorded)."""
+    from config.channels import service_problem
+    from rules.registry import suggest
+    from sync.notify.channels import Channels, describe_url
+    from sync.notify.render import test_message
+
+    config = load_config(args.config)
+    name = args.test
+    if name not in config.channels:
+        known = list(config.channels)
+        hint = suggest(name, known) or (f" (defined: {', '.join(known)})" if known
+                                        else " (no channels are defined)")
+        msg = f'no channel named "{name}"{hint}'
+        raise UsageError(msg)
+    url = config.channels[name].url.get_secret_value()
+    problem = service_problem(url)
+    if problem:
+        console.print(f"✗ channel {name}: {problem}", highlight=False)
+        return EXIT_FAILED
+    language = args.language or next(
+        (config.language_for(p) for p in config.projects if name in p.notify_channels),
+        config.summary.language)
+    message = test_message(name, language)
+    where = describe_url(url)
+    if args.dry_run:
+        console.print(f"would send to {name}, {where}: {message.subject}", highlight=False)
+        console.out(message.body.rstrip("\n"), highlight=False)
+        return EXIT_OK
+    delivery = Channels({name: url}).send(name, subject=message.subject, body=message.body)
+    if delivery.outcome == "sent":
+        console.print(f"✓ channel {name}: sent a test message to {where}", highlight=False)
+        return EXIT_OK
+    what = "no answer (it may still arrive)" if delivery.outcome == "unknown" else "failed"
+    console.print(f"✗ channel {name}: {what}: {delivery.detail}", highlight=False)
+    return EXIT_FAILED
+
+
 def _duration(option: str, text: str | None) -> timedelta | None:
     if text is None:
         return None
@@ -317,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(commands)
     _add_demo(commands)
     _add_daemon(commands)
+    _add_notify(commands)
     return parser
 
 
@@ -397,6 +436,17 @@ def _add_daemon(commands: Commands) -> None:
     daemon.add_argument("--dry-run", action="store_true",
                         help="plan and log, write nothing to trackers")
     daemon.set_defaults(func=cmd_daemon)
+
+
+def _add_notify(commands: Commands) -> None:
+    notify = _with_config(commands.add_parser(
+        "notify", help="notification channels: send a test message to one"))
+    notify.add_argument("--test", metavar="CHANNEL", required=True,
+                        help="send one test message to this channel (a key of channels)")
+    notify.add_argument("--language", choices=("en", "zh-CN"),
+                        help="the message's language (default: the project's that names it)")
+    notify.add_argument("--dry-run", action="store_true", help="print the message, send nothing")
+    notify.set_defaults(func=cmd_notify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

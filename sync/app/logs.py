@@ -9,7 +9,8 @@ format is ``TIME LEVEL LOGGER: MESSAGE``.
 Every line goes through :class:`Redactor` first: the secrets known to the
 process (tracker tokens, App keys, the database password) are replaced by
 ``***`` wherever they appear, even inside a vendor library's message or a
-traceback, and database URLs lose their password.
+traceback, and database URLs lose their password; so are the notification
+channels' URLs and their credential-like parts.
 
 PyGithub adds a handler of its own to the ``github`` logger when it is
 imported, so its records would print twice and skip the JSON format;
@@ -29,6 +30,7 @@ from typing import Any, Literal, TextIO
 from sqlalchemy.engine import make_url
 
 from config import Config, Settings
+from config.channels import secret_parts
 from config.model import redact_url
 
 #: Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -69,6 +71,8 @@ def secrets_to_hide(config: Config | None, settings: Settings, url: str) -> list
             value = getattr(tracker, name, None)
             if value is not None:
                 found.append(value.get_secret_value())
+    for channel in (config.channels.values() if config else ()):
+        found += secret_parts(channel.url.get_secret_value())
     with suppress(Exception):
         password = make_url(url).password
         if password:

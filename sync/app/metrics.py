@@ -15,7 +15,12 @@ Counters (``_total``):
 * ``forewarn_api_requests_total{tracker}`` — HTTP requests to the tracker
   (the config's tracker name);
 * ``forewarn_summaries_total{project, status}`` — summaries, ``ok``/``failed``;
-* ``forewarn_config_reloads_total{result}`` — ``ok`` or ``refused``.
+* ``forewarn_config_reloads_total{result}`` — ``ok`` or ``refused``;
+* ``forewarn_notifications_total{channel, outcome}`` — notification actions by
+  how they ended: ``sent``, ``failed`` (the channel refused it or was out of
+  reach: tried again next cycle), ``unknown`` (no answer: may have arrived, not
+  sent again), ``deferred`` (budget, a channel failing this cycle, shutdown),
+  ``claimed`` (another replica had it), ``enrolled`` (a channel's first cycle).
 
 Gauges: ``forewarn_findings{project, rule, severity}`` (the latest cycle's
 findings), ``forewarn_rate_limit_remaining{tracker}`` (GitHub),
@@ -42,7 +47,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from sync.actions import WRITES
+from sync.actions import SENDS, WRITES, EnrolChannel
 from sync.cycle import CycleReport
 
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -90,6 +95,9 @@ class Metrics:
                                  ["project", "status"], registry=r)
         self.reloads = Counter("forewarn_config_reloads", "Config reloads, by result.",
                                ["result"], registry=r)
+        self.notifications = Counter(
+            "forewarn_notifications", "Notifications to channels, by channel and outcome.",
+            ["channel", "outcome"], registry=r)
         self._finding_series: dict[str, set[tuple[str, str]]] = {}
 
     def observe_cycle(self, report: CycleReport, *, tracker: str, requests: int,
@@ -112,8 +120,11 @@ class Metrics:
                     self.writes.labels(project, action_name(action)).inc()
             if outcome.failed:
                 self.write_failures.labels(project).inc(len(outcome.failed))
-            if outcome.deferred:
-                self.writes_deferred.labels(project).inc(len(outcome.deferred))
+            deferred = [a for a in outcome.deferred if not isinstance(a, (*SENDS, EnrolChannel))]
+            if deferred:
+                self.writes_deferred.labels(project).inc(len(deferred))
+            for channel, result in outcome.notifications:
+                self.notifications.labels(channel, result).inc()
         if requests > 0:
             self.api_requests.labels(tracker).inc(requests)
         if rate_limit_remaining is not None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rules.base import Finding, Severity
-from sync.actions import WRITES
+from sync.actions import SENDS, WRITES, Notify
 from sync.cycle import CycleReport
 from sync.render import Style, headline
 
@@ -98,12 +98,13 @@ def plan_table(report: CycleReport, title: str) -> Table:
         if report.dry_run:
             result = "[cyan]would do[/]"
         elif id(action) in done:
-            result = "[green]done[/]" if isinstance(action, WRITES) else "[green]recorded[/]"
+            sent = isinstance(action, (*WRITES, *SENDS))
+            result = "[green]done[/]" if sent else "[green]recorded[/]"
         elif id(action) in failed:
             result = "[red]failed (below)[/]"
         else:
             result = "[yellow]deferred[/]"
-        table.add_row(str(number), action.describe(), result)
+        table.add_row(str(number), escape(action.describe()), result)
     return table
 
 
@@ -135,6 +136,12 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
         line(console, f"{report.project}: stopped writing: {outcome.stopped}", "yellow")
     for action, why in outcome.failed if outcome else ():
         line(console, f"{report.project}: {action.describe()} failed: {why}", "red")
+    if report.dry_run:
+        for action in report.plan.actions:
+            if isinstance(action, Notify):
+                console.rule(escape(f"would send to {action.channel}: {action.subject}"),
+                             style="cyan")
+                console.out(action.body.rstrip("\n"), highlight=False)
     for reason in report.skipped:
         line(console, f"{report.project}: skipped {reason}", "yellow")
     for warning in report.warnings:
@@ -144,9 +151,12 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
     for error in report.errors:
         line(console, f"{report.project}: {error}", "red")
     writes = len(outcome.writes) if outcome else 0
+    sends = sum(isinstance(action, Notify) for action in report.plan.actions)
+    also = f", {sends} notifications planned" if sends else ""
     console.print(
         f"{report.project}: {len(report.findings)} findings, {len(report.plan.writes)} writes "
-        f"planned, {writes} done, {report.requests} tracker requests, {report.seconds:.2f} s"
+        f"planned, {writes} done{also}, {report.requests} tracker requests, "
+        f"{report.seconds:.2f} s"
     )
 
 

@@ -19,6 +19,7 @@ from connectors.model import PUBLIC, Membership, Visibility, now
 from rules import registry
 from rules.people import Spec
 from sync.cycle import ProjectRuntime
+from sync.notify.plan import settings_for
 from sync.progress import log_progress
 from sync.render import Style
 from sync.routing import Routing
@@ -178,4 +179,8 @@ def build_runtime(
         summary_issues={name: issue_key(config, project, ref) or str(ref)
                         for name, ref in config.summary_for(project).issues.items()},
         progress=log_progress(),
+        notifications=settings_for(
+            config.channels, project_channels=project.notify_channels,
+            rule_channels={options.id: options.notify_channels for _, options in rules},
+            budget=project.notify_budget),
     )

@@ -141,6 +141,24 @@ leases = Table(
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+#: What forewarn sent to notification channels, one row per message key and channel
+#: (sync/store/notifications.py); added by migration 0005.
+notifications = Table(
+    "notifications", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("channel", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    # intent (claimed, being sent), sent, failed (refused: sent again), unknown (may have
+    # arrived: never sent again), baseline (open when the channel was enrolled)
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("error", Text),
+    # What a channel digest listed: the next one says what was resolved since.
+    Column("payload", Text),
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -63,6 +63,7 @@ class MemoryConnector:
                   url=f"https://tracker.example/{self.repo}/issues/{i.number}", state="open"
                   if i.state == "open" else "closed", created_at=i.created, author=i.author,
                   closed_at=i.closed, updated_at=i.updated, labels=tuple(i.labels),
+                  assignees=tuple(i.assignees),
                   milestone_keys=(self._milestone_key(i.milestone),) if i.milestone else ())
             for i in world.issues.values()
         )

@@ -274,3 +274,33 @@ def test_connect_on_the_demo_names_a_missing_status_issue(
     assert code == 2
     assert out.splitlines()[-1] == (
         "  ✗ status issue: demo#99 is not in demo-tracker.json; fix status_issue")
+
+# -- forewarn notify --test -------------------------------------------------------------
+
+
+def _with_channel(config: Path, url: str) -> Path:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("summary: {", f'channels:\n  pm: "{url}"\nsummary: {{', 1),
+                      encoding="utf-8")
+    return config
+
+
+def test_notify_test_sends_one_message(demo_config: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.fakes.channels import smtp_receiver
+
+    with smtp_receiver() as smtp:
+        config = _with_channel(demo_config, smtp.url())
+        assert main(["notify", "--test", "pm", "-c", str(config), "--language", "zh-CN"]) == 0
+    assert [m["subject"] for m in smtp.messages] == ["forewarn：测试消息"]
+    assert smtp.texts()[0].startswith("这是 forewarn 发往通道 pm 的测试消息。")
+    out = capsys.readouterr().out
+    assert out.startswith("✓ channel pm: sent a test message to E-Mail (mailto://127.0.0.1:")
+
+
+def test_notify_test_of_an_unknown_channel_is_a_usage_error(
+    demo_config: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = _with_channel(demo_config, "json://127.0.0.1:9/hook")
+    assert main(["notify", "--test", "mp", "-c", str(config)]) == 2
+    assert capsys.readouterr().err == 'forewarn: no channel named "mp" (defined: pm)\n'

@@ -37,7 +37,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield schema_url
 
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def revision_of(url: str) -> str | None:
