@@ -40,7 +40,8 @@ REMINDER = {
            "Nov 25, 2026, 16:00 (UTC+8), 11.9 business hours from now: answer the client before "
            "then. Assignees: Alice."),
     "zh-CN": ("⏰ Carol 仍在等待对“Login fails on Safari”的答复。"
-              "应于 2026年11月25日 16:00 UTC+8 前答复，距今还有 11.9 个工作小时：请在此之前答复客户。负责人：Alice。"),
+              "应于 2026年11月25日 16:00 UTC+8 前答复，距今还有 11.9 个工作小时："
+              "请在此之前答复客户。负责人：Alice。"),
 }
 
 
