@@ -10,7 +10,17 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, parse_utc, utc
+from connectors.model import (
+    Change,
+    Comment,
+    Issue,
+    Milestone,
+    Person,
+    Snapshot,
+    StatusCategory,
+    parse_utc,
+    utc,
+)
 
 T = TypeVar("T")
 
@@ -109,7 +119,30 @@ def issue_from(data: Mapping[str, Any]) -> Issue:
         due_on=day(data.get("due_on")),
         estimate=float(estimate) if estimate is not None else None,
         priority=_opt_str(data.get("priority")),
+        blocked_by=_strings(data.get("blocked_by")),
+        open_blockers=_count(data.get("open_blockers")),
+        flagged=bool(data.get("flagged", False)),
+        status_category=_status_category(data.get("status_category")),
     )
+
+
+def _count(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"expected a count, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _status_category(value: Any) -> StatusCategory | None:
+    if value is None:
+        return None
+    if value not in ("new", "indeterminate", "done"):
+        msg = f"unknown status category {value!r}"
+        raise ValueError(msg)
+    category: StatusCategory = value
+    return category
 
 
 def issue_to(issue: Issue) -> dict[str, Any]:
@@ -120,6 +153,8 @@ def issue_to(issue: Issue) -> dict[str, Any]:
         "assignees": list(issue.assignees), "labels": list(issue.labels),
         "milestone_keys": list(issue.milestone_keys), "due_on": iso(issue.due_on),
         "estimate": issue.estimate, "priority": issue.priority,
+        "blocked_by": list(issue.blocked_by), "open_blockers": issue.open_blockers,
+        "flagged": issue.flagged, "status_category": issue.status_category,
     }
 
 
