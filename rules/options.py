@@ -119,7 +119,7 @@ class SlaTable(BaseModel):
         priority = (issue.priority or "").casefold()
         tier = (organisation or "").casefold()
         for key, value in self.entries:
-            if key in labels or key == priority or key == tier:
+            if key in labels or key in (priority, tier):
                 return value
         return self.default
 

@@ -10,8 +10,9 @@ Options (with defaults)::
     rules:
       - id: feedback              # part of every fingerprint
         kind: unanswered_feedback
-        sla: 16h                  # or a table: {p1: 4h, bug: 8h, default: 16h}
+        sla: 16h                  # or a table: {gold: 4h, p1: 4h, bug: 8h, default: 16h}
         warn_at: 0.5              # warn once this share of the SLA has passed
+        escalate: []              # e.g. [{at: 1, notify: [assignees]}, {at: 2, notify: [pm]}]
         label: awaiting-reply     # on the issue while it waits past warn_at
         pause_labels: [waiting-on-client]
         ack_labels: [forewarn-ack]
@@ -35,8 +36,13 @@ Semantics, for each **open**, in-scope issue:
   the issue spent carrying a ``pause_labels`` label (from the label history;
   a pause whose start predates the history counts from the anchor). An issue
   that carries a pause label now is not reported at all.
-* The SLA is ``sla``, or the first entry of an SLA table whose key is one of
-  the issue's labels or its priority (``default`` otherwise).
+* The SLA is ``sla``, or the first entry of an SLA table (in the order written)
+  whose key is the client organisation of the client who asked (a key of the
+  project's ``clients`` mapping), one of the issue's labels or its priority
+  (``default`` otherwise). It is looked up every cycle: a tier that changes
+  mid-wait applies to the whole wait, and the deadline moves with it.
+* Business time runs in the calendar of the asking client's organisation
+  (``client_calendars``), else in the project's.
 * Elapsed ≥ SLA → **breach**: CRITICAL, an alert comment, the label.
   Elapsed ≥ ``warn_at`` × SLA → **warning**: WARNING, the label only. Both
   are cause ``awaiting_reply`` with one fingerprint, so the breach is an
@@ -44,14 +50,22 @@ Semantics, for each **open**, in-scope issue:
   reached, pauses included.
 * A team reply resolves it: the finding disappears (the sync layer removes the
   label and edits the alert to say it was answered).
+* **Escalation** (``escalate``): each step names a multiple of the SLA and who
+  is told (logins or account ids, or ``assignees``). A step at ``1`` is the
+  breach alert itself: its people are mentioned in it. Any other step becomes,
+  once elapsed ≥ ``at`` × SLA, a finding of its own (cause ``escalated``, one
+  fingerprint per step, team audience only) whose comment mentions the step's
+  people: each step notifies once, through the same comments, markers and
+  state as every alert, so neither a restart nor a lost database repeats it.
 
 Findings:
 
-=============== ======= ================== ============== =====
-cause           subject severity           comment        label
-=============== ======= ================== ============== =====
-awaiting_reply  issue   warning / critical breach only    yes
-=============== ======= ================== ============== =====
+=============== ======= ================== ==================== =====
+cause           subject severity           comment              label
+=============== ======= ================== ==================== =====
+awaiting_reply  issue   warning / critical breach only          yes
+escalated       issue   critical           team audience only   no
+=============== ======= ================== ==================== =====
 
 Controls: ``only_labels``/``exempt_labels`` choose the issues;
 ``pause_labels`` stop the clock; an SLA table picks the SLA by label or
@@ -62,15 +76,17 @@ notifications). ``approved_labels`` do not apply to this rule.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, sla_field
+from rules.people import mentionable, organisation_index
 
 KIND = "unanswered_feedback"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -78,6 +94,8 @@ LABEL_COLOR = "5319e7"
 LABEL_DESCRIPTION = "forewarn: client feedback awaiting a reply"
 #: The fingerprint anchor when the issue itself is the unanswered message.
 ISSUE_ANCHOR = "issue"
+#: In an escalation step's ``notify``: the issue's assignees.
+ASSIGNEES = "assignees"
 
 if TYPE_CHECKING:
     Sla = SlaTable
@@ -85,16 +103,38 @@ else:
     Sla = sla_field("16h")
 
 
+class Step(BaseModel):
+    """One escalation step: at ``at`` × the SLA, ``notify`` these people (once)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float = Field(gt=0, le=100, description="A multiple of the SLA: 1 is the breach.")
+    notify: tuple[str, ...] = Field(
+        min_length=1, description='Logins or account ids to mention, or "assignees".')
+
+
 class Options(RuleOptions):
     rule_kind = KIND
     sla: Sla = Field(
         default=SlaTable(entries=(), default=timedelta(hours=16)),
-        description="Business time a client may wait: 16h, or {p1: 4h, bug: 8h, default: 16h}.",
+        description="Business time a client may wait: 16h, or a table by client organisation, "
+                    "label or priority: {gold: 4h, p1: 4h, bug: 8h, default: 16h}.",
     )
     warn_at: float = Field(
         default=0.5, gt=0, lt=1, description="Share of the SLA after which a warning appears."
     )
     label: Label | None = Field(default="awaiting-reply", description="Put on a waiting issue.")
+    escalate: tuple[Step, ...] = Field(
+        default=(), description="Who is told at which multiple of the SLA, each step once.")
+
+    @field_validator("escalate")
+    @classmethod
+    def _steps_in_order(cls, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        multiples = [step.at for step in steps]
+        if multiples != sorted(set(multiples)):
+            msg = f"escalation steps must rise, each multiple once: {multiples}"
+            raise ValueError(msg)
+        return steps
 
 
 #: Texts per cause, audience and language (sync/render.py; docs/rules.md, "Message texts").
@@ -121,6 +161,24 @@ MESSAGES: Messages = {
             ),
         },
     },
+    "escalated": {
+        "team": {
+            "en": (
+                "{client} asked on {asked_at} about “{title}” and is still waiting for a reply.",
+                "The reply time agreed with the client is {sla_hours:working_hours}; "
+                "{multiple}× that passed on {deadline}.",
+                "Escalated to {escalated_to}.",
+                "Assigned to {assignees}.",
+            ),
+            "zh-CN": (
+                "{client} 于 {asked_at} 就“{title}”提出的问题仍在等待答复。",
+                "与客户约定的响应时限为 {sla_hours:working_hours}，其 {multiple} 倍已于 "
+                "{deadline} 到期。",
+                "已升级至 {escalated_to}。",
+                "负责人：{assignees}。",
+            ),
+        },
+    },
 }
 
 
@@ -138,21 +196,18 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
         return []
     pauses = _pause_changes(snapshot.changes, anchors, paused)
     names = _Names(snapshot)
+    orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     findings: list[Finding] = []
     for key, (asked_at, anchor_id, author) in anchors.items():
         changes = pauses.get(key)
-        finding = _finding(
+        findings += _findings(
             options,
             ctx,
-            issue=records[key][0],
-            asked_at=asked_at,
-            anchor_id=anchor_id,
-            author=author,
+            _Wait(issue=records[key][0], asked_at=asked_at, anchor_id=anchor_id, author=author,
+                  organisation=orgs.get(author)),
             pauses=_intervals(changes, paused) if changes else [],
             names=names,
         )
-        if finding is not None:
-            findings.append(finding)
     findings.sort(key=lambda finding: finding.fingerprint)
     return findings
 
@@ -306,20 +361,31 @@ def _intervals(
     return intervals
 
 
-def _finding(
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    """One client message waiting for a reply."""
+
+    issue: Issue
+    asked_at: datetime
+    anchor_id: str
+    author: str
+    organisation: str | None
+
+
+def _findings(
     options: Options,
     ctx: RuleContext,
+    wait: _Wait,
     *,
-    issue: Issue,
-    asked_at: datetime,
-    anchor_id: str,
-    author: str,
     pauses: list[tuple[datetime, datetime]],
     names: _Names,
-) -> Finding | None:
-    calendar = ctx.calendar
+) -> list[Finding]:
+    """The wait's finding, if any, and the escalation steps it has reached."""
+    issue, asked_at = wait.issue, wait.asked_at
+    calendar = ctx.calendar_of(wait.organisation)
     now = ctx.now
-    sla = options.sla.for_issue(issue) if options.sla.entries else options.sla.default
+    sla = (options.sla.for_issue(issue, wait.organisation) if options.sla.entries
+           else options.sla.default)
     elapsed = calendar.business_time(asked_at, now)
     for start, end in pauses:
         if end > asked_at and start < now:
@@ -329,19 +395,43 @@ def _finding(
     elif elapsed >= sla * options.warn_at:
         severity = Severity.WARNING
     else:
-        return None
+        return []
     evidence = {
         "title": issue.title,
         "asked_at": asked_at,
-        "client": names[author],
+        "client": names[wait.author],
         "sla_hours": round(sla.total_seconds() / 3600, 2),
         "day_hours": calendar.day_hours,
         "deadline": _deadline(calendar, asked_at, sla, pauses),
         "elapsed_hours": round(elapsed.total_seconds() / 3600, 1),
         "assignees": [names[person_id] for person_id in issue.assignees],
     }
-    return options.finding(issue, "awaiting_reply", severity=severity, evidence=evidence,
-                           anchor=anchor_id, comment=severity is Severity.CRITICAL)
+    breach_notify = tuple(person for step in options.escalate if step.at == 1
+                          for person in _people(step, issue))
+    found = [options.finding(issue, "awaiting_reply", severity=severity, evidence=evidence,
+                             anchor=wait.anchor_id, comment=severity is Severity.CRITICAL,
+                             notify=(*options.notify, *breach_notify))]
+    for step in options.escalate:
+        if step.at == 1 or elapsed < sla * step.at:
+            continue
+        people = _people(step, issue)
+        found.append(options.finding(
+            issue, "escalated", severity=Severity.CRITICAL if step.at > 1 else Severity.WARNING,
+            anchor=f"{wait.anchor_id}@{step.at:g}", labelled=False, team_only=True,
+            notify=people,
+            evidence={**evidence, "multiple": step.at,
+                      "deadline": _deadline(calendar, asked_at, sla * step.at, pauses),
+                      "escalated_to": [names[person] for person in people]},
+        ))
+    return found
+
+
+def _people(step: Step, issue: Issue) -> tuple[str, ...]:
+    """The step's people, ``assignees`` replaced by the issue's (those that can be mentioned)."""
+    people: list[str] = []
+    for person in step.notify:
+        people.extend(mentionable(issue.assignees) if person == ASSIGNEES else (person,))
+    return tuple(dict.fromkeys(people))
 
 
 def _deadline(
