@@ -64,6 +64,8 @@ class ProjectRuntime:
     summary: SummarySettings = field(default_factory=SummarySettings)
     #: Client organisation -> the issue key its client edition of the summary goes on.
     summary_issues: Mapping[str, str] = field(default_factory=dict)
+    #: Client organisation -> the calendar its waits are counted in (``client_calendars``).
+    client_calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -200,7 +202,10 @@ def _cycle(
     report.snapshot = people
     history = history_for(snapshot, store.due_date_history(runtime.name), now)
     report.history = history
-    ctx = RuleContext(now=now, calendar=runtime.calendar, history=history, seed=runtime.seed)
+    ctx = RuleContext(now=now, calendar=runtime.calendar, history=history, seed=runtime.seed,
+                      status_issue=runtime.status_issue,
+                      organisations=runtime.clients if isinstance(runtime.clients, Mapping)
+                      else {}, client_calendars=runtime.client_calendars)
     actual = Actual(comments=store.comments(runtime.name),
                     labels=frozenset(store.labels(runtime.name)),
                     findings=store.findings(runtime.name))

@@ -119,4 +119,6 @@ def build_runtime(
         summary=config.summary_for(project),
         summary_issues={name: status_issue_key(config, project, ref) or str(ref)
                         for name, ref in config.summary_for(project).issues.items()},
+        client_calendars={name: calendar.business_calendar()
+                          for name, calendar in config.client_calendars_for(project).items()},
     )

@@ -344,5 +344,5 @@ def test_a_broken_dependencies_summary_skips_the_issue() -> None:
 
     raw = github_exchange(WILDCARD, 0)["response"]["body"][0]
     raw["issue_dependencies_summary"] = {"blocked_by": "two"}
-    with pytest.raises(RecordSkipped, match="issue_dependencies_summary.blocked_by"):
+    with pytest.raises(RecordSkipped, match=r"issue_dependencies_summary\.blocked_by"):
         parse_issue(raw, "PyGithub/PyGithub")
