@@ -23,21 +23,21 @@ def test_demo_shows_every_rule_and_exits_0(capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     for kind in ("scope_creep", "schedule_slip", "unanswered_feedback"):
         assert f"({kind})" in out
-    assert "16 writes planned, 16 done" in out
-    assert "demo: 10 findings, 0 writes" in out  # the second cycle
+    assert "21 writes planned, 21 done" in out
+    assert "demo: 15 findings, 0 writes" in out  # the second cycle
 
 
 def test_demo_dir_keeps_the_tracker(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, _ = run(capsys, "demo", "--dir", str(tmp_path / "out"))
     assert code == 0
     data = json.loads((tmp_path / "out" / "demo-tracker.json").read_text())
-    assert sum(c["author"] == "forewarn" for c in data["comments"]) == 8
+    assert sum(c["author"] == "forewarn" for c in data["comments"]) == 9
 
 
 def test_check_config_ok(capsys: pytest.CaptureFixture[str], demo_config: Path) -> None:
     code, out, _ = run(capsys, "check-config", "-c", str(demo_config))
     assert code == 0
-    assert out.strip() == f"{demo_config}: OK (1 projects, 3 rules, 3 rule applications)"
+    assert out.strip() == f"{demo_config}: OK (1 projects, 6 rules, 6 rule applications)"
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_run_dry_run_prints_the_plan_and_writes_nothing(
     code, out, _ = run(capsys, "run", "--once", "--dry-run", "-c", str(demo_config),
                        "--now", DEMO_NOW)
     assert code == 0
-    assert "would do" in out and "16 writes planned, 0 done" in out
+    assert "would do" in out and "21 writes planned, 0 done" in out
     assert demo_tracker.read_text() == before
 
 
@@ -105,7 +105,7 @@ def test_report_json_writes_nothing(capsys: pytest.CaptureFixture[str], demo_con
     (project,) = json.loads(out)
     assert project["project"] == "demo"
     assert {f["kind"] for f in project["risks"]} == {
-        "scope_creep", "schedule_slip", "unanswered_feedback"}
+        "scope_creep", "schedule_slip", "unanswered_feedback", "risk", "follow_up", "cadence"}
     assert demo_tracker.read_text() == before
 
 
