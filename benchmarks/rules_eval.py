@@ -11,9 +11,9 @@ paused, acknowledged, exempt); 500 people (team, clients, bots, forewarn). A
 client is answered on most issues; some wait. People are classified as the sync
 layer does before rules run (``rules.people.classify``), then timed:
 
-* **evaluate**: the three rules exactly as ``examples/forewarn.yaml`` configures
+* **evaluate**: the six rules exactly as ``examples/forewarn.yaml`` configures
   them (Shanghai business calendar with China's holidays), the same call the
-  cycle makes;
+  cycle makes, and each rule alone (``per_rule_s``);
 * **plan, empty state**: ``sync.reconcile.plan`` with nothing written yet (every
   alert rendered and planned);
 * **plan, populated state**: the same after that plan was recorded as done: every
@@ -127,6 +127,11 @@ def generate(issues_count: int, *, seed: int = 7) -> Snapshot:
             due_on=(created + timedelta(days=rng.uniform(5, 90))).date()
             if rng.random() < 0.1 else None,
             priority=rng.choice((None, None, "P1", "P2")),
+            # The risk rule's inputs: one issue in twenty blocked by another, one in fifty
+            # flagged, one in three carrying a tracker's count of open blockers.
+            blocked_by=(f"p#{rng.randint(1, issues_count)}",) if rng.random() < 0.05 else (),
+            open_blockers=rng.choice((None, None, 0, 1)) if rng.random() < 0.33 else None,
+            flagged=rng.random() < 0.02,
         ))
         # About ten messages, client and team taking turns; on 6% of the issues the
         # client has the last word (awaiting a reply, for a while or for long).
@@ -255,7 +260,8 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     generated = time.perf_counter() - started
     rules, calendar = example_rules()
     snapshot = classify(raw, clients="external", team=None, self_ids=[ME])
-    ctx = RuleContext(now=NOW, calendar=calendar, history=history(snapshot), seed=1)
+    ctx = RuleContext(now=NOW, calendar=calendar, history=history(snapshot), seed=1,
+                      status_issue="p#1")
     style = Style(markup="markdown", timezone="Asia/Shanghai")
 
     # As the cycle does (sync.cycle.frozen_for_gc): the loaded snapshot is frozen for the GC.
@@ -264,6 +270,12 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             runs, lambda: evaluate(snapshot, ctx, rules))
     again = evaluate(snapshot, ctx, rules)
     assert again == findings, "evaluation is not deterministic"
+    per_rule: dict[str, float] = {}
+    with frozen_for_gc():
+        for rule, options in rules:
+            per_rule[options.kind] = round(timed(
+                runs, lambda rule=rule, options=options: rule.evaluate(snapshot, ctx, options))[0],
+                3)
 
     def plan_on(snap: Snapshot, actual: Actual) -> Plan:
         return plan(findings=findings, snapshot=snap, actual=actual, style=style, now=NOW,
@@ -287,6 +299,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
         "evaluate_full_gc_s": round(evaluate_gc, 3), "plan_empty_s": round(empty_s, 3),
         "plan_populated_s": round(populated_s, 3), "findings": len(findings),
         "planned_writes": len(first.writes), "causes": causes, "runs": runs,
+        "per_rule_s": per_rule,
     }
 
 
@@ -326,6 +339,7 @@ def main() -> None:
           + ", ".join(f"{r['generate_s']} s" for r in rows) + ")")
     for r in rows:
         print(f"{r['issues']:,} issues: {json.dumps(r['causes'], sort_keys=True)}")
+        print(f"{r['issues']:,} issues, evaluate per rule (s): {json.dumps(r['per_rule_s'])}")
 
 
 if __name__ == "__main__":

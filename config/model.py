@@ -85,6 +85,10 @@ class Project(FrozenModel):
                     'its patterns: {initech: ["*@initech.example"]}.',
         json_schema_extra=people_schema("external", "customers", organisations=True),
     )
+    client_calendars: dict[str, str] = Field(
+        default_factory=dict,
+        description="Client organisation -> a key of calendars: its waits are counted in its "
+                    "own time zone, hours and public holidays ({initech: berlin}).")
     team: Annotated[Literal["members"] | PeopleList | None, people("members")] = Field(
         default=None,
         description='"members" (GitHub MEMBER/OWNER/COLLABORATOR), or logins, emails, account '
@@ -239,6 +243,11 @@ class Config(FrozenModel):
 
     def calendar_for(self, project: Project) -> Calendar:
         return self.calendars.get(project.calendar, DEFAULT_CALENDAR)
+
+    def client_calendars_for(self, project: Project) -> dict[str, Calendar]:
+        """Each client organisation's own calendar, where the project names one."""
+        return {organisation: self.calendars.get(name, DEFAULT_CALENDAR)
+                for organisation, name in project.client_calendars.items()}
 
     def summary_for(self, project: Project) -> Summary:
         return project.summary or self.summary

@@ -156,6 +156,7 @@ def _project_problems(
     calendars = [*known.calendars, DEFAULT_CALENDAR_NAME]
     if isinstance(calendar, str) and calendar not in calendars:
         add("calendar", _missing_ref("calendar", calendar, calendars))
+    _client_calendars(project, calendars, add)
     if kind == "github":
         _github_keys(project, add)
     elif kind == "jira":
@@ -167,6 +168,23 @@ def _project_problems(
     for keys, message in audience_problems(project, kind, tracker):
         problems.append(((*loc, *keys), f"{owner}: {message}"))
     return problems
+
+
+def _client_calendars(project: Mapping[str, Any], calendars: Sequence[str], add: _Add) -> None:
+    """Each entry names an organisation of ``clients`` and a calendar that exists."""
+    chosen = _mapping(project.get("client_calendars"))
+    if not chosen:
+        return
+    clients = project.get("clients")
+    organisations = [str(name) for name in clients] if isinstance(clients, Mapping) else []
+    for organisation, calendar in chosen.items():
+        if organisation not in organisations:
+            listed = ", ".join(organisations) if organisations else "none: clients is no mapping"
+            add("client_calendars", f'client_calendars names "{organisation}", which is not an '
+                                    f"organisation of clients ({listed})")
+        if isinstance(calendar, str) and calendar not in calendars:
+            add("client_calendars", f'organisation "{organisation}": '
+                                    + _missing_ref("calendar", calendar, calendars))
 
 
 def _edition_issues(project: Mapping[str, Any], known: _Known, add: _Add) -> None:

@@ -18,6 +18,7 @@ from connectors.model import (
     Milestone,
     Person,
     Snapshot,
+    StatusCategory,
     Visibility,
     parse_utc,
     utc,
@@ -124,7 +125,30 @@ def issue_from(data: Mapping[str, Any]) -> Issue:
         due_on=day(data.get("due_on")),
         estimate=float(estimate) if estimate is not None else None,
         priority=_opt_str(data.get("priority")),
+        blocked_by=_strings(data.get("blocked_by")),
+        open_blockers=_count(data.get("open_blockers")),
+        flagged=bool(data.get("flagged", False)),
+        status_category=_status_category(data.get("status_category")),
     )
+
+
+def _count(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"expected a count, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _status_category(value: Any) -> StatusCategory | None:
+    if value is None:
+        return None
+    if value not in ("new", "indeterminate", "done"):
+        msg = f"unknown status category {value!r}"
+        raise ValueError(msg)
+    category: StatusCategory = value
+    return category
 
 
 def issue_to(issue: Issue) -> dict[str, Any]:
@@ -135,6 +159,8 @@ def issue_to(issue: Issue) -> dict[str, Any]:
         "assignees": list(issue.assignees), "labels": list(issue.labels),
         "milestone_keys": list(issue.milestone_keys), "due_on": iso(issue.due_on),
         "estimate": issue.estimate, "priority": issue.priority,
+        "blocked_by": list(issue.blocked_by), "open_blockers": issue.open_blockers,
+        "flagged": issue.flagged, "status_category": issue.status_category,
     }
 
 

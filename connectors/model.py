@@ -14,6 +14,8 @@ from typing import Literal
 
 PersonKind = Literal["team", "client", "bot", "unknown"]
 IssueState = Literal["open", "closed"]
+#: Jira's status categories (``statusCategory.key``): to do, in progress, done.
+StatusCategory = Literal["new", "indeterminate", "done"]
 MilestoneKind = Literal["milestone", "sprint", "version"]
 ChangeField = Literal["milestone", "due_on", "label", "state", "title"]
 #: Who may read a comment: anyone who sees the issue (``public``), a Jira project
@@ -97,6 +99,12 @@ PUBLIC = Visibility()
 
 @dataclass(frozen=True, slots=True)
 class Issue:
+    """An issue. ``blocked_by`` holds the keys of the issues that blocked it and were not
+    done when it was read (Jira "is blocked by" links); ``open_blockers`` is the count a
+    tracker keeps itself (GitHub ``issue_dependencies_summary.blocked_by``), None where
+    it keeps none; ``flagged`` is Jira's Flagged (Impediment); ``status_category`` is
+    Jira's, None on trackers without one."""
+
     key: str
     title: str
     url: str
@@ -111,6 +119,10 @@ class Issue:
     due_on: date | None = None
     estimate: float | None = None
     priority: str | None = None
+    blocked_by: tuple[str, ...] = ()
+    open_blockers: int | None = None
+    flagged: bool = False
+    status_category: StatusCategory | None = None
 
     @property
     def is_open(self) -> bool:

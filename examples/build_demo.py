@@ -41,7 +41,7 @@ changes: list[dict[str, Any]] = []
 def issue(number: int, title: str, *, author: str = "alice", created: str,
           milestone_no: int | None = None, joined: str | None = None, closed: str | None = None,
           labels: tuple[str, ...] = (), due_on: str | None = None,
-          assignees: tuple[str, ...] = ("bob",)) -> None:
+          assignees: tuple[str, ...] = ("bob",), blocked_by: tuple[int, ...] = ()) -> None:
     updated = max(filter(None, [created, joined, closed]))
     issues.append({
         "key": key(number), "title": title, "url": f"{URL}/{number}",
@@ -50,6 +50,7 @@ def issue(number: int, title: str, *, author: str = "alice", created: str,
         "author": author, "assignees": list(assignees), "labels": list(labels),
         "milestone_keys": [milestone(milestone_no)] if milestone_no else [],
         "due_on": due_on, "estimate": None, "priority": None,
+        "blocked_by": [key(n) for n in blocked_by],
     })
     if milestone_no and joined:
         changes.append({"issue_key": key(number), "field": "milestone", "at": at(joined),
@@ -87,7 +88,8 @@ baseline = [
 ]
 for n, (title, closed) in enumerate(baseline, start=2):
     issue(n, title, created="2026-09-28T10:00", milestone_no=1, joined="2026-10-01T11:00",
-          closed=closed)
+          closed=closed,
+          blocked_by=(6,) if n == 7 else ())  # a risk: WeChat Pay waits on Alipay (#6)
 issue(12, "Export invoices to PDF", created="2026-10-20T10:00", milestone_no=1,
       joined="2026-10-20T10:05")                      # creep: joined after the baseline
 issue(13, "Dark mode", created="2026-11-02T10:00", milestone_no=1, joined="2026-11-02T10:05",
@@ -133,6 +135,11 @@ issue(22, "Where do I change my password?", author="carol", created="2026-11-23T
       assignees=("alice",))
 comment(4, 22, "alice", "2026-11-23T11:00",
         "Under Account settings, see the Security tab.")  # answered
+issue(23, "Can we get a CSV export of payments?", author="dave", created="2026-11-16T10:00")
+comment(5, 23, "bob", "2026-11-17T10:00",
+        "We will check with the payments team and update you by Friday.")  # then silence:
+#                                                          a follow-up is owed
+# The status issue (#1) has had no summary nor status comment: the cadence rule fires.
 
 data = {
     "format": 1,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum
@@ -49,7 +49,9 @@ class Finding:
     ``cause`` names the message in the rule's ``MESSAGES`` catalogue and
     ``evidence`` fills it; ``comment`` says whether this level deserves an
     alert comment (a warning may be label-only); ``label`` is applied to the
-    subject issue while the finding lasts.
+    subject issue while the finding lasts. A ``team_only`` finding is written for
+    the team alone: where the client reads the alerts (a public comment) it gets
+    its label and no comment.
     """
 
     rule_id: str
@@ -64,6 +66,7 @@ class Finding:
     comment: bool = True
     acked: bool = False
     notify: tuple[str, ...] = ()
+    team_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +92,15 @@ class RuleContext:
     calendar: BusinessCalendar
     history: History = field(default_factory=History)
     seed: int = 0
+    #: The issue the project's summaries and milestone alerts go to (``cadence`` watches it).
+    status_issue: str | None = None
+    #: Client organisation -> the patterns of its people (the project's ``clients`` mapping).
+    organisations: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: Client organisation -> the calendar its waits are counted in (``client_calendars``).
+    client_calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+
+    def calendar_of(self, organisation: str | None) -> BusinessCalendar:
+        """The calendar of a client organisation, else the project's."""
+        if organisation is None:
+            return self.calendar
+        return self.client_calendars.get(organisation, self.calendar)

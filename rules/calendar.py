@@ -247,6 +247,14 @@ class BusinessCalendar:
             low = self._cumulative(start)
         return timedelta(seconds=max(0.0, high[2] - low[2]))
 
+    def working_days(self, start: datetime, end: datetime) -> float:
+        """Business time between two instants in working days of this calendar's length.
+
+        "5 working days without activity" is 45 business hours with 9-hour days:
+        holidays, weekends and nights do not count, a DST change counts as it ran.
+        """
+        return self.business_time(start, end).total_seconds() / 3600 / self.day_hours
+
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant when ``amount`` of business time has passed since ``start`` (UTC).
 

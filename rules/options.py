@@ -99,10 +99,14 @@ LabelList = Annotated[tuple[Label, ...], BeforeValidator(_labels)]
 
 
 class SlaTable(BaseModel):
-    """An SLA: one duration, or a table by label or priority where the first match wins.
+    """An SLA: one duration, or a table by client organisation, label or priority where
+    the first match wins.
 
-    ``{p1: 4h, bug: 8h, default: 16h}``: an issue with priority ``P1`` gets
-    4 business hours, a ``bug`` 8, anything else 16.
+    ``{initech: 4h, p1: 4h, bug: 8h, default: 16h}``: a client of the organisation
+    ``initech`` gets 4 business hours, then an issue with priority ``P1`` 4, a ``bug``
+    8, anything else 16. Entries are tried in the order written; an entry matches
+    when its key is the organisation of the client who asked, one of the issue's
+    labels or its priority (case-insensitive).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -110,11 +114,12 @@ class SlaTable(BaseModel):
     entries: tuple[tuple[str, timedelta], ...]
     default: timedelta
 
-    def for_issue(self, issue: Issue) -> timedelta:
+    def for_issue(self, issue: Issue, organisation: str | None = None) -> timedelta:
         labels = {label.casefold() for label in issue.labels}
         priority = (issue.priority or "").casefold()
+        tier = (organisation or "").casefold()
         for key, value in self.entries:
-            if key in labels or key == priority:
+            if key in labels or key in (priority, tier):
                 return value
         return self.default
 
@@ -191,13 +196,16 @@ class RuleOptions(BaseModel):
         anchor: str = "",
         comment: bool = True,
         labelled: bool = True,
+        team_only: bool = False,
+        notify: tuple[str, ...] | None = None,
     ) -> Finding:
         """A finding of this rule: the rule names what is its own, the options the rest.
 
         Like a linter filling in a rule's problem: rule id, kind, fingerprint,
         notify. An issue carries the rule's ``label`` (unless ``labelled`` is
         False) and is acknowledged by an ``ack_labels`` label; a milestone has
-        no label and is acknowledged only by the checkbox in its alert.
+        no label and is acknowledged only by the checkbox in its alert. ``notify``
+        replaces the rule's ``notify`` (an escalation step names its own people).
         """
         issue = subject if isinstance(subject, Issue) else None
         return Finding(
@@ -212,5 +220,6 @@ class RuleOptions(BaseModel):
             label=self.label if issue is not None and labelled else None,
             comment=comment,
             acked=issue is not None and bool(issue.labels) and self.is_acked(issue),
-            notify=self.notify,
+            notify=self.notify if notify is None else notify,
+            team_only=team_only,
         )

@@ -74,6 +74,8 @@ CUSTOMER_ACCOUNT = "customer"
 #: GitHub author_association values that mean "works on this repository".
 INSIDE_ASSOCIATIONS = frozenset({"MEMBER", "OWNER", "COLLABORATOR"})
 _GLOB_CHARS = frozenset("*?[")
+#: Tracker ids that are safe to mention as they are (GitHub logins, Jira account ids).
+_MENTIONABLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")
 
 #: Client organisations, each with its people's patterns (``clients: {initech: [...]}``).
 Organisations = Mapping[str, Sequence[str]]
@@ -157,6 +159,34 @@ def organisation_of(person: Person, organisations: Organisations) -> str | None:
         if level and (best is None or level > best[0]):
             best = (level, name)
     return best[1] if best else None
+
+
+def organisation_index(people: Mapping[str, Person],
+                       organisations: Organisations) -> dict[str, str]:
+    """Person id -> client organisation, for the clients an organisation claims.
+
+    ``organisation_of`` for everyone at once: each organisation's patterns are
+    compiled once, not once per person (rules ask it per message).
+    """
+    compiled = [(name, _Patterns(patterns)) for name, patterns in organisations.items()]
+    found: dict[str, str] = {}
+    for person_id, person in people.items():
+        if person.kind != "client":
+            continue
+        best: tuple[int, str] | None = None
+        for name, patterns in compiled:
+            level = patterns.level(person)
+            if level and (best is None or level > best[0]):
+                best = (level, name)
+        if best is not None:
+            found[person_id] = best[1]
+    return found
+
+
+def mentionable(ids: Iterable[str]) -> tuple[str, ...]:
+    """Tracker ids (assignees) that can be mentioned as they are; any other is left out:
+    a mention is written unescaped, so nothing read from a tracker gets there unchecked."""
+    return tuple(pid for pid in ids if _MENTIONABLE.match(pid))
 
 
 def _by_association(person: Person) -> PersonKind | None:

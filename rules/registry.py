@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Protocol, cast
 
 from connectors.model import Snapshot
-from rules import schedule_slip, scope_creep, unanswered_feedback
+from rules import cadence, follow_up, risk, schedule_slip, scope_creep, unanswered_feedback
 from rules.base import Finding, Messages, RuleContext, SubjectKind
 from rules.options import RuleOptions
 
@@ -30,7 +30,8 @@ class Rule(Protocol):
     ) -> Sequence[Finding]: ...
 
 
-_MODULES: tuple[ModuleType, ...] = (scope_creep, schedule_slip, unanswered_feedback)
+_MODULES: tuple[ModuleType, ...] = (scope_creep, schedule_slip, unanswered_feedback, risk,
+                                    follow_up, cadence)
 RULES: dict[str, Rule] = {module.KIND: cast(Rule, module) for module in _MODULES}
 #: Old names that keep working after a rename (none yet).
 ALIASES: dict[str, str] = {}

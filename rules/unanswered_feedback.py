@@ -10,8 +10,9 @@ Options (with defaults)::
     rules:
       - id: feedback              # part of every fingerprint
         kind: unanswered_feedback
-        sla: 16h                  # or a table: {p1: 4h, bug: 8h, default: 16h}
+        sla: 16h                  # or a table: {gold: 4h, p1: 4h, bug: 8h, default: 16h}
         warn_at: 0.5              # warn once this share of the SLA has passed
+        escalate: []              # e.g. [{at: 1, notify: [assignees]}, {at: 2, notify: [pm]}]
         label: awaiting-reply     # on the issue while it waits past warn_at
         pause_labels: [waiting-on-client]
         ack_labels: [forewarn-ack]
@@ -40,8 +41,13 @@ Semantics, for each **open**, in-scope issue:
   the issue spent carrying a ``pause_labels`` label (from the label history;
   a pause whose start predates the history counts from the anchor). An issue
   that carries a pause label now is not reported at all.
-* The SLA is ``sla``, or the first entry of an SLA table whose key is one of
-  the issue's labels or its priority (``default`` otherwise).
+* The SLA is ``sla``, or the first entry of an SLA table (in the order written)
+  whose key is the client organisation of the client who asked (a key of the
+  project's ``clients`` mapping), one of the issue's labels or its priority
+  (``default`` otherwise). It is looked up every cycle: a tier that changes
+  mid-wait applies to the whole wait, and the deadline moves with it.
+* Business time runs in the calendar of the asking client's organisation
+  (``client_calendars``), else in the project's.
 * Elapsed ≥ SLA → **breach**: CRITICAL, an alert comment, the label.
   Elapsed ≥ ``warn_at`` × SLA → **warning**: WARNING, the label only. Both
   are cause ``awaiting_reply`` with one fingerprint, so the breach is an
@@ -49,14 +55,22 @@ Semantics, for each **open**, in-scope issue:
   reached, pauses included.
 * A team reply resolves it: the finding disappears (the sync layer removes the
   label and edits the alert to say it was answered).
+* **Escalation** (``escalate``): each step names a multiple of the SLA and who
+  is told (logins or account ids, or ``assignees``). A step at ``1`` is the
+  breach alert itself: its people are mentioned in it. Any other step becomes,
+  once elapsed ≥ ``at`` × SLA, a finding of its own (cause ``escalated``, one
+  fingerprint per step, team audience only) whose comment mentions the step's
+  people: each step notifies once, through the same comments, markers and
+  state as every alert, so neither a restart nor a lost database repeats it.
 
 Findings:
 
-=============== ======= ================== ============== =====
-cause           subject severity           comment        label
-=============== ======= ================== ============== =====
-awaiting_reply  issue   warning / critical breach only    yes
-=============== ======= ================== ============== =====
+=============== ======= ================== ==================== =====
+cause           subject severity           comment              label
+=============== ======= ================== ==================== =====
+awaiting_reply  issue   warning / critical breach only          yes
+escalated       issue   critical           team audience only   no
+=============== ======= ================== ==================== =====
 
 Controls: ``only_labels``/``exempt_labels`` choose the issues;
 ``pause_labels`` stop the clock; an SLA table picks the SLA by label or
@@ -66,17 +80,18 @@ notifications). ``approved_labels`` do not apply to this rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind, make_fingerprint
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, sla_field
+from rules.people import mentionable, organisation_index
 from rules.reminders import ReplyPoints
 
 KIND = "unanswered_feedback"
@@ -89,6 +104,8 @@ SUBJECTS: tuple[SubjectKind, ...] = ("issue",)
 ISSUE_ANCHOR = "issue"
 #: The one cause of this rule's findings.
 CAUSE = "awaiting_reply"
+#: In an escalation step's ``notify``: the issue's assignees.
+ASSIGNEES = "assignees"
 
 if TYPE_CHECKING:
     Sla = SlaTable
@@ -96,11 +113,22 @@ else:
     Sla = sla_field("16h")
 
 
+class Step(BaseModel):
+    """One escalation step: at ``at`` × the SLA, ``notify`` these people (once)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float = Field(gt=0, le=100, description="A multiple of the SLA: 1 is the breach.")
+    notify: tuple[str, ...] = Field(
+        min_length=1, description='Logins or account ids to mention, or "assignees".')
+
+
 class Options(RuleOptions):
     rule_kind = KIND
     sla: Sla = Field(
         default=SlaTable(entries=(), default=timedelta(hours=16)),
-        description="Business time a client may wait: 16h, or {p1: 4h, bug: 8h, default: 16h}.",
+        description="Business time a client may wait: 16h, or a table by client organisation, "
+                    "label or priority: {gold: 4h, p1: 4h, bug: 8h, default: 16h}.",
     )
     warn_at: float = Field(
         default=0.5, gt=0, lt=1, description="Share of the SLA after which a warning appears."
@@ -109,6 +137,17 @@ class Options(RuleOptions):
     remind: ReplyPoints = Field(
         default=(), description="Reminders before the deadline: 50% of the SLA, 2h left."
     )
+    escalate: tuple[Step, ...] = Field(
+        default=(), description="Who is told at which multiple of the SLA, each step once.")
+
+    @field_validator("escalate")
+    @classmethod
+    def _steps_in_order(cls, steps: tuple[Step, ...]) -> tuple[Step, ...]:
+        multiples = [step.at for step in steps]
+        if multiples != sorted(set(multiples)):
+            msg = f"escalation steps must rise, each multiple once: {multiples}"
+            raise ValueError(msg)
+        return steps
 
 
 #: Texts per cause, audience and language (sync/render.py; docs/rules.md, "Message texts").
@@ -135,14 +174,31 @@ MESSAGES: Messages = {
             ),
         },
     },
+    "escalated": {
+        "team": {
+            "en": (
+                "{client} asked on {asked_at} about “{title}” and is still waiting for a reply.",
+                "The reply time agreed with the client is {sla_hours:working_hours}; "
+                "{multiple}× that passed on {deadline}.",
+                "Escalated to {escalated_to}.",
+                "Assigned to {assignees}.",
+            ),
+            "zh-CN": (
+                "{client} 于 {asked_at} 就“{title}”提出的问题仍在等待答复。",
+                "与客户约定的响应时限为 {sla_hours:working_hours}，其 {multiple} 倍已于 "
+                "{deadline} 到期。",
+                "已升级至 {escalated_to}。",
+                "负责人：{assignees}。",
+            ),
+        },
+    },
 }
 
 
 def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Finding]:
     """Findings for every open issue whose client waits for a reply (see the module docstring)."""
-    day_hours = ctx.calendar.day_hours
     findings = [finding for wait in waiting(snapshot, ctx, options)
-                if (finding := _finding(options, wait, day_hours)) is not None]
+                for finding in _findings(options, wait)]
     findings.sort(key=lambda finding: finding.fingerprint)
     return findings
 
@@ -163,6 +219,13 @@ class Waiting:
     deadline: datetime
     #: The fingerprint its finding has (or will have).
     fingerprint: str
+    #: The client organisation of whoever asked, and the calendar their wait is counted in.
+    organisation: str | None = None
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar, compare=False)
+    #: The periods a pause label stopped the clock.
+    pauses: tuple[tuple[datetime, datetime], ...] = ()
+    #: Display names by person id (for escalation steps).
+    names: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Waiting]:
@@ -179,18 +242,23 @@ def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Wait
         return []
     pauses = _pause_changes(snapshot.changes, anchors, paused)
     names = _Names(snapshot)
+    orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     waits: list[Waiting] = []
     for key, (asked_at, anchor_id, author) in anchors.items():
         changes = pauses.get(key)
         issue = records[key][0]
-        intervals = _intervals(changes, paused) if changes else []
-        sla = options.sla.for_issue(issue) if options.sla.entries else options.sla.default
+        intervals = tuple(_intervals(changes, paused)) if changes else ()
+        organisation = orgs.get(author)
+        calendar = ctx.calendar_of(organisation)
+        sla = (options.sla.for_issue(issue, organisation) if options.sla.entries
+               else options.sla.default)
         waits.append(Waiting(
             issue=issue, asked_at=asked_at, anchor=anchor_id, client=names[author],
             assignees=tuple(names[person_id] for person_id in issue.assignees), sla=sla,
-            elapsed=_elapsed(ctx, asked_at, intervals),
-            deadline=_deadline(ctx.calendar, asked_at, sla, intervals),
+            elapsed=_elapsed(calendar, ctx.now, asked_at, intervals),
+            deadline=_deadline(calendar, asked_at, sla, intervals),
             fingerprint=make_fingerprint(options.id, CAUSE, issue.key, anchor_id),
+            organisation=organisation, calendar=calendar, pauses=intervals, names=names,
         ))
     return waits
 
@@ -346,10 +414,10 @@ def _intervals(
 
 
 def _elapsed(
-    ctx: RuleContext, asked_at: datetime, pauses: list[tuple[datetime, datetime]]
+    calendar: BusinessCalendar, now: datetime, asked_at: datetime,
+    pauses: Sequence[tuple[datetime, datetime]],
 ) -> timedelta:
     """Business time since ``asked_at``, less the business time spent paused."""
-    calendar, now = ctx.calendar, ctx.now
     elapsed = calendar.business_time(asked_at, now)
     for start, end in pauses:
         if end > asked_at and start < now:
@@ -357,32 +425,59 @@ def _elapsed(
     return elapsed
 
 
-def _finding(options: Options, wait: Waiting, day_hours: float) -> Finding | None:
+def _findings(options: Options, wait: Waiting) -> list[Finding]:
+    """The wait's finding, if it is one yet, and the escalation steps it has reached."""
     if wait.elapsed >= wait.sla:
         severity = Severity.CRITICAL
     elif wait.elapsed >= wait.sla * options.warn_at:
         severity = Severity.WARNING
     else:
-        return None
+        return []
+    issue, calendar = wait.issue, wait.calendar
     evidence = {
-        "title": wait.issue.title,
+        "title": issue.title,
         "asked_at": wait.asked_at,
         "client": wait.client,
         "sla_hours": round(wait.sla.total_seconds() / 3600, 2),
-        "day_hours": day_hours,
+        "day_hours": calendar.day_hours,
         "deadline": wait.deadline,
         "elapsed_hours": round(wait.elapsed.total_seconds() / 3600, 1),
         "assignees": list(wait.assignees),
     }
-    return options.finding(wait.issue, CAUSE, severity=severity, evidence=evidence,
-                           anchor=wait.anchor, comment=severity is Severity.CRITICAL)
+    breach_notify = tuple(person for step in options.escalate if step.at == 1
+                          for person in _people(step, issue))
+    found = [options.finding(issue, CAUSE, severity=severity, evidence=evidence,
+                             anchor=wait.anchor, comment=severity is Severity.CRITICAL,
+                             notify=(*options.notify, *breach_notify))]
+    for step in options.escalate:
+        if step.at == 1 or wait.elapsed < wait.sla * step.at:
+            continue
+        people = _people(step, issue)
+        found.append(options.finding(
+            issue, "escalated", severity=Severity.CRITICAL if step.at > 1 else Severity.WARNING,
+            anchor=f"{wait.anchor}@{step.at:g}", labelled=False, team_only=True,
+            notify=people,
+            evidence={**evidence, "multiple": step.at,
+                      "deadline": _deadline(calendar, wait.asked_at, wait.sla * step.at,
+                                            wait.pauses),
+                      "escalated_to": [wait.names[person] for person in people]},
+        ))
+    return found
+
+
+def _people(step: Step, issue: Issue) -> tuple[str, ...]:
+    """The step's people, ``assignees`` replaced by the issue's (those that can be mentioned)."""
+    people: list[str] = []
+    for person in step.notify:
+        people.extend(mentionable(issue.assignees) if person == ASSIGNEES else (person,))
+    return tuple(dict.fromkeys(people))
 
 
 def _deadline(
     calendar: BusinessCalendar,
     asked_at: datetime,
     sla: timedelta,
-    pauses: list[tuple[datetime, datetime]],
+    pauses: Sequence[tuple[datetime, datetime]],
 ) -> datetime:
     """When ``sla`` of unpaused business time has passed since ``asked_at``."""
     moment = asked_at

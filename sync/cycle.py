@@ -84,6 +84,8 @@ class ProjectRuntime:
     progress: CycleProgress | None = None
     #: Its notification channels (sync/notify/); None when it names none.
     notifications: NotifySettings | None = None
+    #: Client organisation -> the calendar its waits are counted in (``client_calendars``).
+    client_calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -234,7 +236,10 @@ def _cycle(
     report.snapshot = people
     history = history_for(snapshot, store.due_date_history(runtime.name), now)
     report.history = history
-    ctx = RuleContext(now=now, calendar=runtime.calendar, history=history, seed=runtime.seed)
+    ctx = RuleContext(now=now, calendar=runtime.calendar, history=history, seed=runtime.seed,
+                      status_issue=runtime.status_issue,
+                      organisations=runtime.clients if isinstance(runtime.clients, Mapping)
+                      else {}, client_calendars=runtime.client_calendars)
     actual = Actual(comments=store.comments(runtime.name),
                     labels=frozenset(store.labels(runtime.name)),
                     findings=store.findings(runtime.name))

@@ -8,6 +8,8 @@ plans nothing. Rules of the game:
   later evidence changes edit the newest comment silently;
 * an acknowledged finding (ack label, or the ticked checkbox) gets no new
   comment, only silent edits;
+* a finding for the team alone (``team_only``: a reminder, an escalation) gets
+  a comment only where the team reads the alerts; on a public one, its label;
 * a comment found in the tracker by its marker but unknown to the state store
   (lost database, lost response) is adopted, never posted again;
 * with ``alerts.to: internal`` every comment is written restricted (a Jira role
@@ -270,7 +272,8 @@ class _Alerts:
         self.actions += upsert(
             target=target, marker=writing, kind="alert", render=lambda: alert_body(**inputs),
             record=record, seen=seen,
-            create=finding.comment and not acked and finding.severity.value > held,
+            create=finding.comment and not acked and finding.severity.value > held
+            and (not finding.team_only or self.style.audience == "team"),
             input_hash=alert_key(**inputs), visibility=self.visibility,
         )
 

@@ -60,6 +60,8 @@ NOUNS: dict[str, dict[str, dict[str, str]]] = {
     "working_day": {"en": {"one": "{n} working day", "other": "{n} working days"},
                     "zh-CN": {"other": "{n} 个工作日"}},
     "more": {"en": {"other": "{n} more"}, "zh-CN": {"other": "另外 {n} 项"}},
+    "accepted_risk": {"en": {"one": "{n} accepted risk", "other": "{n} accepted risks"},
+                      "zh-CN": {"other": "{n} 个已接受的风险"}},
 }
 #: Sentences of one message join with a space in English, with nothing in Chinese.
 SENTENCE_GAP = {"en": " ", "zh-CN": ""}

@@ -22,7 +22,7 @@ def test_example_config_loads() -> None:
     config = load_config(EXAMPLES / "forewarn.yaml")
     assert [project.name for project in config.projects] == ["demo"]
     assert [rule.kind for rule in config.rules] == [
-        "scope_creep", "schedule_slip", "unanswered_feedback"]
+        "scope_creep", "schedule_slip", "unanswered_feedback", "risk", "follow_up", "cadence"]
 
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda path: path.name)

@@ -16,6 +16,12 @@ Quirks handled here, with the recordings that show them
 * ``milestoned``/``demilestoned`` events name the milestone by title only;
   ``TitleHistory`` maps a title back to a milestone number, renames included.
 * A comment on a pull request has an ``html_url`` under ``/pull/``.
+* ``issue_dependencies_summary`` (issue dependencies, GA 2025) counts blockers only:
+  ``blocked_by`` the open ones (GitHub recounts as they close), ``total_blocked_by``
+  all of them (PyGithub ``Repository.testGetIssuesWithTypeWildcard``, 2025-09-19).
+  Which issues block costs one ``GET …/issues/{n}/dependencies/blocked_by`` per
+  blocked issue: forewarn reads the count, at no extra request. Older payloads and
+  GitHub Enterprise Server before dependencies have no such key: no count (None).
 """
 
 from __future__ import annotations
@@ -267,8 +273,23 @@ def parse_issue(raw: Any, repo: str) -> ParsedIssue:
         assignees=tuple(p.id for p in assignees),
         labels=tuple(labels),
         milestone_keys=milestones,
+        open_blockers=_open_blockers(data),
     )
     return ParsedIssue(issue=issue, people=(author, *assignees))
+
+
+def _open_blockers(data: Mapping[str, Any]) -> int | None:
+    """``issue_dependencies_summary.blocked_by``: how many open issues block this one."""
+    summary = data.get("issue_dependencies_summary")
+    if summary is None:
+        return None
+    count = _obj(summary, "issue_dependencies_summary").get("blocked_by")
+    if count is None:
+        return None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        msg = f"field 'issue_dependencies_summary.blocked_by' is {_type(count)}, expected int"
+        raise RecordSkipped(msg)
+    return count
 
 
 def comment_issue_number(data: Mapping[str, Any]) -> int:

@@ -17,6 +17,14 @@ bite here:
   false`` (a Jira Service Management internal note, Cloud), or the comment
   property ``sd.public.comment`` holding ``{"internal": true}`` (how Service
   Management stores the note; listed with ``expand=properties``).
+* ``issuelinks``: a link of the "Blocks" type (inward "is blocked by", outward
+  "blocks": Atlassian's issue linking model) that names an ``inwardIssue`` is shown
+  on this issue with the inward text: "this issue is blocked by that one"
+  (IssueBean examples in the platform REST reference). A site may rename the type or its
+  texts: either the name "Blocks" or the inward text "is blocked by" is enough. The
+  linked issue comes with its status; one whose ``statusCategory`` is done no
+  longer blocks. Flagged is a
+  non-empty value of the site's Flagged field, or the agile API's ``flagged: true``.
 """
 
 from __future__ import annotations
@@ -37,10 +45,22 @@ from connectors.jira.values import (
     parse_timestamp,
 )
 from connectors.markers import find_marker, is_acked
-from connectors.model import EXCERPT_CHARS, PUBLIC, Comment, Issue, Person, Visibility, utc
+from connectors.model import (
+    EXCERPT_CHARS,
+    PUBLIC,
+    Comment,
+    Issue,
+    Person,
+    StatusCategory,
+    Visibility,
+    utc,
+)
 
 #: The comment property Jira Service Management keeps an internal note's flag in.
 INTERNAL_PROPERTY = "sd.public.comment"
+#: Jira's default "Blocks" link type and its inward description.
+BLOCKS = "blocks"
+BLOCKED_BY = "is blocked by"
 
 # --- people and text ---------------------------------------------------------
 
@@ -169,7 +189,8 @@ def issue_from(
         raise ValueError(msg)
     fields = need_dict(data.get("fields"), f"{key} fields")
     status = need_dict(fields.get("status"), f"{key} status")
-    closed = obj_or_empty(status.get("statusCategory")).get("key") == "done"
+    category = _category(status)
+    closed = category == "done"
     assignee = person_id(fields.get("assignee"))
     closed_at = _closed_at(fields) if closed else None
     estimate = _story_points(fields, ids)
@@ -188,8 +209,41 @@ def issue_from(
         due_on=parse_day(fields.get("duedate")),
         estimate=estimate,
         priority=str(obj_or_empty(fields.get("priority")).get("name") or "") or None,
+        blocked_by=blockers(fields.get("issuelinks")),
+        flagged=_flagged(fields, ids),
+        status_category=category,
     )
     return issue, _people_named(fields)
+
+
+def _category(status: Json) -> StatusCategory | None:
+    key = obj_or_empty(status.get("statusCategory")).get("key")
+    if key == "new" or key == "indeterminate" or key == "done":
+        return key  # type: ignore[no-any-return]
+    return None
+
+
+def blockers(links: object) -> tuple[str, ...]:
+    """Keys of the issues this one "is blocked by" that were not done when it was read."""
+    found: list[str] = []
+    for link in list_or_empty(links):
+        link = obj_or_empty(link)
+        other = obj_or_empty(link.get("inwardIssue"))
+        kind = obj_or_empty(link.get("type"))
+        blocks = (str(kind.get("name") or "").casefold() == BLOCKS
+                  or str(kind.get("inward") or "").casefold() == BLOCKED_BY)
+        if not other or not blocks:
+            continue
+        status = obj_or_empty(obj_or_empty(other.get("fields")).get("status"))
+        if isinstance(other.get("key"), str) and _category(status) != "done":
+            found.append(other["key"])
+    return tuple(dict.fromkeys(found))
+
+
+def _flagged(fields: Json, ids: FieldIds) -> bool:
+    if fields.get("flagged") is True:
+        return True
+    return bool(ids.flagged and list_or_empty(fields.get(ids.flagged)))
 
 
 def _people_named(fields: Json) -> list[Person]:

@@ -183,4 +183,6 @@ def build_runtime(
             config.channels, project_channels=project.notify_channels,
             rule_channels={options.id: options.notify_channels for _, options in rules},
             budget=project.notify_budget),
+        client_calendars={name: calendar.business_calendar()
+                          for name, calendar in config.client_calendars_for(project).items()},
     )

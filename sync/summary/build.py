@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.codec import iso
 from connectors.model import Issue, Milestone, Snapshot
-from rules import schedule_slip, scope_creep, unanswered_feedback
+from rules import risk, schedule_slip, scope_creep, unanswered_feedback
 from rules.base import Finding, History, RuleContext, Severity
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
@@ -149,6 +149,7 @@ def build_summary(
         timezone=data.calendar.timezone, language=language,
         status_issue=data.status_issue, milestones=milestones,
         feedback=feedback_of(data, snapshot, now=now), risks=_risks(data),
+        risk_register=_register(data),
         errors=data.errors, skipped=data.skipped,
     )
     return summary.model_copy(update={"changes": compare(summary, previous)})
@@ -427,17 +428,31 @@ def _empty_kpis(data: SummaryInput, now: datetime) -> FeedbackKpis:
                         answered=0, within_sla=0, missed_sla=0, pending=0)
 
 
+def _in_register(finding: Finding) -> bool:
+    """The risk rule's issue findings make the register; its milestone alert stays a risk."""
+    return finding.kind == risk.KIND and finding.subject_kind == "issue"
+
+
 def _risks(data: SummaryInput) -> list[Risk]:
-    active = [f for f in data.findings if f.severity > Severity.INFO]
+    active = [f for f in data.findings if f.severity > Severity.INFO and not _in_register(f)]
     active.sort(key=lambda f: (-f.severity, f.kind, f.subject_key, f.fingerprint))
-    return [
-        Risk(fingerprint=f.fingerprint, rule=f.rule_id, kind=f.kind, cause=f.cause,
-             severity=_SEVERITIES[f.severity],
-             subject=Subject(kind=f.subject_kind, key=f.subject_key),
-             acked=f.acked, label=f.label,
-             evidence={key: jsonable(value, data.zone) for key, value in f.evidence.items()})
-        for f in active
-    ]
+    return [_risk(data, f) for f in active]
+
+
+def _register(data: SummaryInput) -> list[Risk]:
+    """Issues at risk, milestone by milestone, then by issue and reason."""
+    found = [f for f in data.findings if _in_register(f)]
+    found.sort(key=lambda f: (str(f.evidence.get("milestone_title", "")), f.subject_key,
+                              f.cause, f.fingerprint))
+    return [_risk(data, f) for f in found]
+
+
+def _risk(data: SummaryInput, f: Finding) -> Risk:
+    return Risk(fingerprint=f.fingerprint, rule=f.rule_id, kind=f.kind, cause=f.cause,
+                severity=_SEVERITIES[f.severity],
+                subject=Subject(kind=f.subject_kind, key=f.subject_key),
+                acked=f.acked, label=f.label, team_only=f.team_only,
+                evidence={key: jsonable(value, data.zone) for key, value in f.evidence.items()})
 
 
 def jsonable(value: Any, zone: ZoneInfo) -> Any:

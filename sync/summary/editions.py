@@ -83,8 +83,10 @@ def client_edition(
     edition = summary.model_copy(update={
         "audience": "client", "organisation": organisation, "status_issue": target,
         "milestones": [_milestone(m, visible) for m in summary.milestones],
-        "risks": [risk for risk in summary.risks
-                  if risk.subject.kind == "milestone" or visible(risk.subject.key)],
+        "risks": [risk for risk in summary.risks if not risk.team_only
+                  and (risk.subject.kind == "milestone" or visible(risk.subject.key))],
+        "risk_register": [item for item in summary.risk_register
+                     if not item.team_only and visible(item.subject.key)],
         "feedback": feedback.model_copy(update={
             "awaiting": [item.model_copy(update={"client": ""}) for item in feedback.awaiting
                          if visible(item.issue.key)]}),

@@ -173,6 +173,8 @@ class Risk(_Model):
     acked: bool = False
     label: str | None = None
     evidence: dict[str, Any] = Field(default_factory=dict)
+    team_only: bool = Field(
+        default=False, description="For the team alone: never in a client edition.")
 
 
 class ChangeItem(_Model):
@@ -214,6 +216,10 @@ class ProjectSummary(_Model):
         default_factory=list, description="Open milestones, earliest due date first.")
     feedback: Feedback
     risks: list[Risk] = Field(default_factory=list)
+    risk_register: list[Risk] = Field(
+        default_factory=list,
+        description="The risk register: issues of open milestones that are blocked, stalled "
+                    "or unowned (the risk rule's issue findings), by milestone.")
     changes: Changes = Field(default_factory=Changes)
     errors: list[str] = Field(
         default_factory=list, description="Why parts of the summary could not be built.")

@@ -55,6 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sep": ", ",
         "risks": "Risks and alerts",
         "no_risks": "No active alert.",
+        "register": "Risk register",
         "acked": "acknowledged",
         "feedback": "Client feedback",
         "feedback.not_watched": (
@@ -175,6 +176,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sep": "、",
         "risks": "风险与提醒",
         "no_risks": "当前没有提醒。",
+        "register": "风险登记",
         "acked": "已确认",
         "feedback": "客户反馈",
         "feedback.not_watched": (

@@ -20,7 +20,8 @@ ISSUE = Issue(
     state="closed", created_at=T, author="carol", closed_at=T + timedelta(days=3),
     updated_at=T + timedelta(days=3, minutes=5), assignees=("bob",), labels=("bug", "P1"),
     milestone_keys=("acme/portal/milestones/1",), due_on=date(2026, 3, 20), estimate=2.5,
-    priority="P1",
+    priority="P1", blocked_by=("acme/portal#9",), open_blockers=1, flagged=True,
+    status_category="done",
 )
 SPRINT = Milestone(key="sprint:41", title="Sprint 14", kind="sprint", state="closed",
                    created_at=T, start_on=T, due_on=date(2026, 3, 16),
@@ -76,7 +77,8 @@ def test_an_issue_is_written_in_utc_with_plain_dates() -> None:
         "closed_at": "2026-03-05T09:30:00Z", "updated_at": "2026-03-05T09:35:00Z",
         "author": "carol", "assignees": ["bob"], "labels": ["bug", "P1"],
         "milestone_keys": ["acme/portal/milestones/1"], "due_on": "2026-03-20",
-        "estimate": 2.5, "priority": "P1",
+        "estimate": 2.5, "priority": "P1", "blocked_by": ["acme/portal#9"], "open_blockers": 1,
+        "flagged": True, "status_category": "done",
     }
 
 
@@ -170,3 +172,27 @@ def test_a_broken_record_is_skipped_with_its_name_and_reason(
 def test_a_snapshot_without_its_time_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^missing timestamp$"):
         codec.snapshot_from({"project": "p", "issues": []})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("open_blockers", -1, "expected a count, got -1"),
+        ("open_blockers", "2", "expected a count, got '2'"),
+        ("status_category", "doing", "unknown status category 'doing'"),
+        ("blocked_by", "acme/portal#9", "expected a list of strings"),
+    ],
+)
+def test_a_broken_risk_field_skips_the_issue(field: str, value: object, reason: str) -> None:
+    skipped: list[str] = []
+    data = {**codec.issue_to(ISSUE), field: value}
+    assert codec.parse_each([data], codec.issue_from, "issue", skipped) == []
+    assert skipped == [f"issue acme/portal#12: {reason}"]
+
+
+def test_an_issue_without_risk_fields_reads_as_unblocked() -> None:
+    data = {key: value for key, value in codec.issue_to(ISSUE).items()
+            if key not in ("blocked_by", "open_blockers", "flagged", "status_category")}
+    issue = codec.issue_from(data)
+    assert (issue.blocked_by, issue.open_blockers, issue.flagged, issue.status_category) == (
+        (), None, False, None)

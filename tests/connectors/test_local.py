@@ -28,7 +28,7 @@ def test_satisfies_the_connector_protocol(demo_tracker: Path, clock: Clock) -> N
 def test_full_fetch_reads_the_whole_demo(demo_tracker: Path, clock: Clock) -> None:
     result = connector(demo_tracker, clock).fetch(None)
     assert result.complete
-    assert len(result.snapshot.issues) == 28
+    assert len(result.snapshot.issues) == 29
     assert len(result.snapshot.milestones) == 4
     assert result.snapshot.people["dependabot[bot]"].kind == "bot"
     assert result.cursor is not None
@@ -112,7 +112,7 @@ def test_broken_record_is_skipped_with_a_warning(
     demo_tracker.write_text(json.dumps(data))
     with caplog.at_level(logging.WARNING):
         result = connector(demo_tracker, clock).fetch(None)
-    assert len(result.snapshot.issues) == 26
+    assert len(result.snapshot.issues) == 27
     assert result.skipped == (
         "issue demo#4: Invalid isoformat string: 'yesterday'",
         "issue demo#5: missing field 'author'",

@@ -110,7 +110,7 @@ def demo_scenario(demo_config: Path, demo_tracker: Path, clock: Clock, stores: I
     reports = run_until_quiet(rt, next(stores), clock)
     check(local_view(demo_tracker), reports[-1].findings, before=before,
           person_labels=people, status_issue="demo#1")
-    assert len(local_view(demo_tracker).ours) == 8
+    assert len(local_view(demo_tracker).ours) == 9
 
     people |= heal_demo(demo_tracker, clock)
     before = local_view(demo_tracker)
@@ -121,7 +121,7 @@ def demo_scenario(demo_config: Path, demo_tracker: Path, clock: Clock, stores: I
           status_issue="demo#1")
     for key in ("demo#12", "demo#14", "demo#20", "demo#21"):
         assert view.labels[key] <= {"change-approved"}, (key, view.labels[key])
-    assert len(view.ours) == 8
+    assert len(view.ours) == 9
     if resolved:
         check_resolved(view, lambda key: key in ("demo#12", "demo#14", "demo#20"))
 

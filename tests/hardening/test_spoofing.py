@@ -43,7 +43,7 @@ def test_local_tracker_ignores_markers_in_other_peoples_comments(
     rt = build_runtime(config, config.project("demo"), settings=load_settings(), clock=clock)
     dry = run_cycle(rt, sqlite_store, clock=clock, dry_run=True)
     planned = [a for a in dry.plan.actions if isinstance(a, CreateComment)]
-    assert len(planned) == 8
+    assert len(planned) == 9
     data = json.loads(demo_tracker.read_text(encoding="utf-8"))
     stamp = clock().isoformat().replace("+00:00", "Z")
     for number, action in enumerate(planned, start=700):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from datetime import date, timedelta
 from types import ModuleType
@@ -9,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from rules import schedule_slip, scope_creep, unanswered_feedback
-from rules.base import Finding
+from connectors.model import Comment, Issue
+from rules import cadence, follow_up, risk, schedule_slip, scope_creep, unanswered_feedback
+from rules.base import Finding, RuleContext
 from tests.rules.conftest import Factory
 
 mk = Factory()
@@ -37,9 +39,46 @@ def every_cause(module: ModuleType) -> list[Finding]:
         people=mk.people(carol="client", tom="team"),
     )
     ctx = mk.ctx(now, due_dates={mk.milestone_key(1): [(mk.at(-5), today)]})
-    options: Any = module.Options(id="r", kind=module.KIND)
+    options: Any = module.Options(id="r", kind=module.KIND, **OPTIONS.get(module, {}))
+    if module in EXTRA:
+        snap, ctx = EXTRA[module](now)
     findings: list[Finding] = module.evaluate(snap, ctx, options)
     return findings
+
+
+def _risky(now: Any) -> tuple[Any, RuleContext]:
+    """A milestone with each kind of risk: linked and flagged blockers, a stall, and two
+    unowned issues (one by priority, one by time)."""
+    m = [1]
+    issues: list[Issue] = [
+        mk.issue(1, milestones=m, assignees=["tom"]),
+        mk.issue(2, milestones=m, assignees=["tom"]),
+        mk.issue(3, milestones=m, assignees=["tom"], created_at=mk.at(1)),
+        mk.issue(4, milestones=m, labels=["p1"], created_at=mk.at(14)),
+        mk.issue(5, milestones=m),
+        mk.issue(6, milestones=m, assignees=["tom"]),
+    ]
+    issues[0] = dataclasses.replace(issues[0], blocked_by=(mk.issue_key(6),))
+    issues[1] = dataclasses.replace(issues[1], flagged=True)
+    snap = mk.snapshot(issues=issues, milestones=[mk.milestone(1)],
+                       comments=[mk.comment("c1", 6, "tom", mk.at(13))],
+                       people=mk.people(carol="client", tom="team"))
+    return snap, mk.ctx(now)
+
+
+def _quiet(now: Any) -> tuple[Any, RuleContext]:
+    """A client's issue the team answered once, long ago; the status issue, silent."""
+    comments: list[Comment] = [mk.comment("c1", 1, "tom", mk.at(0, 10))]
+    snap = mk.snapshot(issues=[mk.issue(1, assignees=["tom"])], comments=comments,
+                       people=mk.people(carol="client", tom="team"))
+    return snap, dataclasses.replace(mk.ctx(now), status_issue=mk.issue_key(1))
+
+
+OPTIONS: dict[ModuleType, dict[str, Any]] = {
+    unanswered_feedback: {"escalate": [{"at": 1, "notify": ["assignees"]},
+                                       {"at": 2, "notify": ["pm"]}]},
+}
+EXTRA = {risk: _risky, follow_up: _quiet, cadence: _quiet}
 
 
 @pytest.mark.parametrize(
@@ -47,7 +86,10 @@ def every_cause(module: ModuleType) -> list[Finding]:
     [
         (scope_creep, {"added", "descoped", "growth"}),
         (schedule_slip, {"schedule", "moved", "issue_overdue"}),
-        (unanswered_feedback, {"awaiting_reply"}),
+        (unanswered_feedback, {"awaiting_reply", "escalated"}),
+        (risk, {"at_risk", "blocked", "stalled", "unowned"}),
+        (follow_up, {"follow_up"}),
+        (cadence, {"cadence"}),
     ],
 )
 def test_messages_cover_every_cause(module: ModuleType, causes: set[str]) -> None:
@@ -57,10 +99,14 @@ def test_messages_cover_every_cause(module: ModuleType, causes: set[str]) -> Non
     # A message key is a cause, or ``cause.status`` for a variant chosen by the
     # finding's ``status`` evidence (sync/render.py picks it).
     assert {key.split(".")[0] for key in module.MESSAGES} == causes
+    variants = {f"{f.cause}.{f.evidence.get('status')}" for f in findings}
+    assert {key for key in module.MESSAGES if "." in key} <= variants  # each variant is used
     for finding in findings:
         variant = f"{finding.cause}.{finding.evidence.get('status')}"
         entry = module.MESSAGES.get(variant) or module.MESSAGES[finding.cause]
-        voices = entry if set(entry) == {"client", "team"} else {"client": entry, "team": entry}
+        # A finding for the team alone has the team's text only: the client never reads it.
+        assert (set(entry) == {"team"}) is finding.team_only, finding.cause
+        voices = entry if set(entry) & {"client", "team"} else {"client": entry, "team": entry}
         for voice in voices.values():
             assert set(voice) == LANGUAGES
             for text in voice.values():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -359,3 +360,111 @@ def test_many_issues_order_independent() -> None:
     assert first == evaluate(reversed_snapshot(snap), mk.at(2, 17))
     assert [f.fingerprint for f in first] == sorted(f.fingerprint for f in first)
     assert {f.severity for f in first} == {Severity.WARNING, Severity.CRITICAL}
+
+
+# -- client tiers: SLA by organisation, the organisation's calendar, escalation ---------------
+
+ORGS = {"initech": ["carol"], "umbrella": ["cleo"]}
+
+
+def tiered(now: datetime, *, calendars: dict[str, BusinessCalendar] | None = None,
+           labels: tuple[str, ...] = (), author: str = "carol",
+           **overrides: Any) -> list[Finding]:
+    ctx = dataclasses.replace(mk.ctx(now), organisations=ORGS,
+                              client_calendars=calendars or {})
+    snap = one(author=author, labels=labels)
+    return unanswered_feedback.evaluate(snap, ctx, options(**overrides))
+
+
+@pytest.mark.parametrize(
+    ("sla", "author", "labels", "now", "expected"),
+    [
+        ({"initech": "4h", "default": "16h"}, "carol", (), (0, 13), "critical"),
+        ({"initech": "4h", "default": "16h"}, "cleo", (), (0, 13), None),
+        # first match wins, in the order written
+        ({"bug": "16h", "initech": "4h"}, "carol", ("bug",), (0, 13), None),
+        ({"initech": "4h", "bug": "16h"}, "carol", ("bug",), (0, 13), "critical"),
+        ({"INITECH": "4h"}, "carol", (), (0, 13), "critical"),   # case-insensitive
+    ],
+)
+def test_an_sla_table_keyed_by_client_organisation(
+        sla: dict[str, str], author: str, labels: tuple[str, ...], now: tuple[int, int],
+        expected: str | None) -> None:
+    found = tiered(mk.at(*now), sla=sla, author=author, labels=labels)
+    assert ([f.severity.label for f in found] or [None]) == [expected]
+
+
+def test_a_tier_change_mid_wait_applies_to_the_whole_wait() -> None:
+    # Monday 09:00 the client asks; the default 16h SLA. At 12:00 (3 h) a warning is far
+    # off. The issue is then labelled gold (4h): the same wait, now past its SLA, with the
+    # same fingerprint (an escalation of the same alert) and the deadline moved forward.
+    before = tiered(mk.at(0, 12), sla={"gold": "4h", "default": "16h"})
+    assert before == []
+    (warning,) = tiered(mk.at(0, 17), sla={"gold": "4h", "default": "16h"})
+    (breach,) = tiered(mk.at(0, 17), sla={"gold": "4h", "default": "16h"}, labels=("gold",))
+    assert (warning.severity.label, breach.severity.label) == ("warning", "critical")
+    assert warning.fingerprint == breach.fingerprint
+    assert (warning.evidence["deadline"], breach.evidence["deadline"]) == (mk.at(1, 16),
+                                                                          mk.at(0, 13))
+
+
+def test_the_wait_is_counted_in_the_organisations_calendar() -> None:
+    # Shanghai client: 09:00-18:00 UTC+8 is 01:00-10:00 UTC. The question (Monday 09:00
+    # UTC = 17:00 Shanghai) waits 1 Shanghai hour on Monday, then 9 on Tuesday.
+    shanghai = BusinessCalendar(timezone="Asia/Shanghai", holidays="CN")
+    (found,) = tiered(mk.at(1, 10), calendars={"initech": shanghai})
+    assert found.evidence["elapsed_hours"] == 10.0
+    assert found.evidence["day_hours"] == 9.0
+    (other,) = tiered(mk.at(1, 10), calendars={"umbrella": shanghai})  # carol is initech
+    assert other.evidence["elapsed_hours"] == 10.0  # UTC: Monday 09:00 to Tuesday 10:00
+
+
+STEPS = [{"at": 1, "notify": ["assignees"]}, {"at": 2, "notify": ["pm"]},
+         {"at": 3, "notify": ["lead", "assignees"]}]
+
+
+@pytest.mark.parametrize(
+    ("now", "steps"),
+    [
+        ((1, 15, 59), []),
+        ((1, 16), []),                 # the breach: its alert mentions the assignees
+        ((3, 13, 59), []),
+        ((3, 14), [2]),                # 32 business hours: the PM
+        ((5, 11), [2]),                # a weekend counts nothing
+        ((7, 12), [2, 3]),             # 48 business hours: the account lead, the assignees
+    ],
+)
+def test_escalation_steps(now: tuple[int, int], steps: list[int]) -> None:
+    found = tiered(mk.at(*now), escalate=STEPS, notify=["alice"])
+    escalated = sorted((f for f in found if f.cause == "escalated"),
+                       key=lambda f: f.evidence["multiple"])
+    assert [f.evidence["multiple"] for f in escalated] == steps
+    assert all(f.team_only and f.comment and f.label is None for f in escalated)
+    assert [f.notify for f in escalated] == [
+        {2: ("pm",), 3: ("lead", "tom")}[step] for step in steps]
+    breach = [f for f in found if f.cause == "awaiting_reply"]
+    if now >= (1, 16):
+        assert breach[0].notify == ("alice", "tom")
+
+
+def test_each_step_has_its_own_fingerprint_that_stays() -> None:
+    first = tiered(mk.at(3, 14), escalate=STEPS)
+    later = tiered(mk.at(7, 12), escalate=STEPS)
+    prints = {f.evidence.get("multiple"): f.fingerprint for f in later}
+    assert {f.evidence.get("multiple"): f.fingerprint for f in first}.items() <= prints.items()
+    assert len(set(prints.values())) == 3
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        ([{"at": 2, "notify": ["pm"]}, {"at": 1, "notify": ["x"]}], "must rise"),
+        ([{"at": 2, "notify": ["pm"]}, {"at": 2, "notify": ["x"]}], "must rise"),
+        ([{"at": 0, "notify": ["pm"]}], "greater than 0"),
+        ([{"at": 2, "notify": []}], "at least 1 item"),
+        ([{"at": 2, "mention": ["pm"]}], "Extra inputs are not permitted"),
+    ],
+)
+def test_escalation_steps_are_checked(steps: list[dict[str, Any]], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        options(escalate=steps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -50,7 +51,11 @@ def test_every_rule_fires_on_the_demo(demo_config: Path, demo_tracker: Path, sto
         ("schedule_slip", "moved", "demo/milestones/3"),
         ("schedule_slip", "issue_overdue", "demo#17"),
         ("unanswered_feedback", "awaiting_reply", "demo#20"),
+        ("unanswered_feedback", "escalated", "demo#20"),
         ("unanswered_feedback", "awaiting_reply", "demo#21"),
+        ("risk", "at_risk", "demo/milestones/1"), ("risk", "blocked", "demo#7"),
+        ("follow_up", "follow_up", "demo#23"),
+        ("cadence", "cadence", "demo#1"),
     } == causes
     assert not any(f.subject_key == "demo#13" for f in report.findings)  # approved change
     assert not any(f.subject_key == "demo#22" for f in report.findings)  # answered
@@ -64,12 +69,17 @@ def test_every_rule_fires_on_the_demo(demo_config: Path, demo_tracker: Path, sto
     # where only it can: alerts.to internal or digest).
     assert "still waiting for a reply from the team" in breach
     assert "@alice" not in breach and "Bob Li" not in breach
+    # For the team alone (a follow-up, the cadence, an escalation): their labels, no comment
+    # where the client reads.
+    assert labels(demo_tracker, "demo#23") == ["follow-up-due"]
+    assert labels(demo_tracker, "demo#7") == ["at-risk"]
+    assert sum(c["issue_key"] == "demo#20" for c in ours(demo_tracker)) == 1
 
 
 def test_second_cycle_writes_nothing(demo_config: Path, demo_tracker: Path, store: StateStore,
                                      clock: Clock) -> None:
     first = cycle(demo_config, store, clock)
-    assert first.outcome is not None and len(first.outcome.writes) == 16
+    assert first.outcome is not None and len(first.outcome.writes) == 21
     before = demo_tracker.read_text()
     clock.advance(minutes=15)
     second = cycle(demo_config, store, clock)
@@ -82,7 +92,7 @@ def test_dry_run_writes_and_saves_nothing(demo_config: Path, demo_tracker: Path,
                                           store: StateStore, clock: Clock) -> None:
     before = demo_tracker.read_text()
     report = cycle(demo_config, store, clock, dry_run=True)
-    assert len(report.plan.writes) == 16
+    assert len(report.plan.writes) == 21
     assert demo_tracker.read_text() == before
     assert store.cursor("demo") is None and run_log(store, "demo") == []
 
@@ -142,4 +152,37 @@ def test_write_budget_defers_the_rest_to_the_next_cycle(
         report = cycle(demo_config, store, clock, budget=max(budget, 1))
         if not report.plan.writes:
             break
-    assert len(ours(demo_tracker)) == 8  # every alert exactly once in the end
+    assert len(ours(demo_tracker)) == 9  # every alert exactly once in the end
+
+
+def test_an_escalation_step_notifies_once_across_restarts_and_a_lost_database(
+        demo_config: Path, demo_tracker: Path, tmp_path: Path, clock: Clock) -> None:
+    config = load_config(demo_config)
+
+    def team_cycle(store: StateStore) -> CycleReport:
+        runtime = build_runtime(config, config.project("demo"), settings=load_settings(),
+                                clock=clock)
+        runtime.style = dataclasses.replace(runtime.style, audience="team")
+        return run_cycle(runtime, store, clock=clock)
+
+    def escalations() -> list[str]:
+        return [c["body"] for c in ours(demo_tracker) if c["issue_key"] == "demo#20"
+                and "Escalated to" in c["body"]]
+
+    first = StateStore(f"sqlite:///{tmp_path / 'a.db'}")
+    assert team_cycle(first).ok
+    (body,) = escalations()
+    assert "@alice" in body and "2× that passed on Nov 25, 2026, 15:00 (UTC+8)" in body
+    first.close()
+    clock.advance(hours=1)
+    again = StateStore(f"sqlite:///{tmp_path / 'a.db'}")  # a restart: the same database
+    report = team_cycle(again)
+    assert report.outcome is not None and not report.outcome.writes
+    again.close()
+    clock.advance(hours=1)
+    lost = StateStore(f"sqlite:///{tmp_path / 'b.db'}")  # the database lost: adopted
+    report = team_cycle(lost)
+    assert report.ok
+    assert not [w for w in report.plan.actions if type(w).__name__ == "CreateComment"]
+    assert len(escalations()) == 1
+    lost.close()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from connectors.markers import Marker
-from rules import schedule_slip, scope_creep, unanswered_feedback
+from rules import cadence, follow_up, risk, schedule_slip, scope_creep, unanswered_feedback
 from rules.base import Finding
 from sync.render import Audience, Style, alert_body, resolved_body
 from tests.rules.test_rule_messages import every_cause
@@ -26,7 +26,7 @@ pytest.importorskip("syrupy", reason="syrupy is a dev dependency (snapshot tests
 def _findings() -> list[Finding]:
     """One finding per rule, cause and status, the feedback one with an assignee."""
     found: dict[tuple[str, str, Any], Finding] = {}
-    for module in (scope_creep, schedule_slip, unanswered_feedback):
+    for module in (scope_creep, schedule_slip, unanswered_feedback, risk, follow_up, cadence):
         for finding in every_cause(module):
             found.setdefault((finding.kind, finding.cause, finding.evidence.get("status")),
                              finding)
@@ -42,7 +42,7 @@ CASES = [
                  id=f"{finding.kind}-{finding.cause}-{finding.evidence.get('status') or '-'}"
                     f"-{audience}-{language}-{markup}")
     for finding in FINDINGS
-    for audience in ("client", "team")
+    for audience in (("team",) if finding.team_only else ("client", "team"))
     for language in ("en", "zh-CN")
     for markup in ("markdown", "jira")
 ]

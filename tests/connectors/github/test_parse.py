@@ -330,3 +330,55 @@ def test_refusals_say_what_to_check(
     error = transport().error_for(status, {}, {"message": "whatever"}, what)
     assert type(error) is kind
     assert str(error) == f"GitHub o/r: {text}"
+
+
+# -- issue dependencies (GitHub counts open blockers; which ones costs a request each) ------
+
+WILDCARD = "pygithub-replaydata/Repository.testGetIssuesWithTypeWildcard"
+
+
+@pytest.mark.parametrize(
+    ("page", "number", "open_blockers"),
+    [
+        (0, 3379, 0),   # never blocked
+        (1, 28, 0),     # blocked by an issue since closed: total_blocked_by 1, blocked_by 0
+        (1, 3337, 0),
+    ],
+)
+def test_open_blockers_come_from_the_dependencies_summary(
+        page: int, number: int, open_blockers: int) -> None:
+    from tests.connectors.github.support import github_exchange
+
+    raw = next(item for item in github_exchange(WILDCARD, page)["response"]["body"]
+               if item["number"] == number)
+    assert parse_issue(raw, "PyGithub/PyGithub").issue.open_blockers == open_blockers
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        # The recorded shape with its open count raised (no public recording has one
+        # still blocked); the key missing (older payloads, Enterprise Server) is no count.
+        ({"blocked_by": 2, "total_blocked_by": 3, "blocking": 0, "total_blocking": 0}, 2),
+        (None, None),
+        ({}, None),
+    ],
+)
+def test_open_blockers_count_or_none(summary: Any, expected: int | None) -> None:
+    from tests.connectors.github.support import github_exchange
+
+    raw = github_exchange(WILDCARD, 0)["response"]["body"][0]
+    if summary is None:
+        del raw["issue_dependencies_summary"]
+    else:
+        raw["issue_dependencies_summary"] = summary
+    assert parse_issue(raw, "PyGithub/PyGithub").issue.open_blockers == expected
+
+
+def test_a_broken_dependencies_summary_skips_the_issue() -> None:
+    from tests.connectors.github.support import github_exchange
+
+    raw = github_exchange(WILDCARD, 0)["response"]["body"][0]
+    raw["issue_dependencies_summary"] = {"blocked_by": "two"}
+    with pytest.raises(RecordSkipped, match=r"issue_dependencies_summary\.blocked_by"):
+        parse_issue(raw, "PyGithub/PyGithub")

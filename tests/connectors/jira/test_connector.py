@@ -46,7 +46,7 @@ AGILE = "devlake/agile_board_issues_expand_changelog.json"
 RUBY = "http://localhost:2990/jira"
 FIELDS = (
     "summary,status,created,updated,resolutiondate,statuscategorychangedate,reporter,creator,"
-    "assignee,labels,duedate,priority,fixVersions,comment"
+    "assignee,labels,duedate,priority,fixVersions,comment,issuelinks"
 )
 MARKER_TEXT = "scope.0123456789abcdef:warning"
 MARKER = Marker.parse(MARKER_TEXT)
@@ -274,7 +274,8 @@ def test_auto_deployment_and_discovery_happen_once_then_come_from_the_memo() -> 
         assert first._client._is_cloud is True
         assert first.requests_made == 5
     assert memo["jira.deployment"] == "cloud"
-    assert memo["jira.fields"] == '{"sprint": "customfield_10020", "story_points": []}'
+    assert memo["jira.fields"] == ('{"sprint": "customfield_10020", "story_points": [], '
+                                  '"flagged": "customfield_10021"}')
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
         empty_versions(rsps)

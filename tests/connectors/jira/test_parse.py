@@ -157,8 +157,9 @@ def test_sprint_field_values(value: object, expected: list[str]) -> None:
 
 def test_field_discovery_on_a_site_without_sprints() -> None:
     fields = body("specharness/field.json")
-    # customfield_10021 is "Flagged" there: a hard-coded id would read the wrong field.
-    assert jf.discover_fields(fields) == jf.FieldIds(sprint=None, story_points=())
+    # customfield_10021 is "Flagged" there: found by name, never read as a sprint.
+    assert jf.discover_fields(fields) == jf.FieldIds(sprint=None, story_points=(),
+                                                     flagged="customfield_10021")
 
 
 def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
@@ -174,7 +175,8 @@ def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
          "schema": {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points"}},
     ]  # fmt: skip
     ids = jf.discover_fields(fields)
-    assert ids == jf.FieldIds("customfield_10020", ("customfield_10028", "customfield_10016"))
+    assert ids == jf.FieldIds("customfield_10020", ("customfield_10028", "customfield_10016"),
+                              "customfield_10021")
     assert jf.FieldIds.from_json(ids.to_json()) == ids
 
 
@@ -505,3 +507,78 @@ def test_delta_jql_is_in_the_account_time_zone() -> None:
 )
 def test_validate_label(name: str, problem: str | None) -> None:
     assert jp.validate_label(name) == problem
+
+
+# --- blockers and flags (risk rule) -------------------------------------------
+#: Atlassian's issue linking model (developer.atlassian.com, "Jira issue linking model"):
+#: the default "Blocks" type; an ``inwardIssue`` shows on this issue with the inward text.
+BLOCKS = {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"}
+#: The IssueBean example of the platform REST reference (GET /rest/api/3/search/jql): a
+#: "Dependent" link each way, the linked issue with its status (name only).
+DEPENDENT = {"id": "10000", "inward": "depends on", "name": "Dependent",
+             "outward": "is depended by"}
+
+
+def linked(key: str, kind: dict[str, str], *, side: str = "inwardIssue",
+           category: str | None = None) -> dict[str, Any]:
+    status: dict[str, Any] = {"name": "Open"}
+    if category:
+        status["statusCategory"] = {"key": category}
+    return {"id": "10002", side: {"id": "10004", "key": key, "fields": {"status": status}},
+            "type": kind}
+
+
+@pytest.mark.parametrize(
+    ("links", "expected"),
+    [
+        ([], ()),
+        ([linked("PR-3", BLOCKS)], ("PR-3",)),                          # is blocked by PR-3
+        ([linked("PR-2", BLOCKS, side="outwardIssue")], ()),            # blocks PR-2
+        ([linked("PR-3", BLOCKS, category="done")], ()),                # its blocker is done
+        ([linked("PR-3", BLOCKS, category="indeterminate")], ("PR-3",)),
+        ([linked("PR-3", DEPENDENT)], ()),                              # another link type
+        ([linked("PR-3", {**BLOCKS, "name": "Blocking"})], ("PR-3",)),  # renamed type
+        ([linked("PR-3", BLOCKS), linked("PR-3", BLOCKS)], ("PR-3",)),
+        (["junk", {"inwardIssue": None}], ()),
+    ],
+)
+def test_blockers_from_issue_links(links: list[Any], expected: tuple[str, ...]) -> None:
+    raw = body(SAM1)["issues"][0]  # recorded with "issuelinks": []; links built from the docs
+    raw["fields"]["issuelinks"] = links
+    issue, _ = jp.issue_from(raw, site="https://x", ids=jf.FieldIds(), mode="version")
+    assert issue.blocked_by == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "flagged"),
+    [
+        (None, False),  # as recorded
+        ([{"self": "https://x/rest/api/3/customFieldOption/10019", "value": "Impediment",
+           "id": "10019"}], True),
+        ([], False),
+    ],
+)
+def test_flagged_comes_from_the_discovered_field(value: Any, flagged: bool) -> None:
+    ids = jf.discover_fields(body("specharness/field.json"))
+    assert ids.flagged == "customfield_10021"
+    raw = body(SAM1)["issues"][0]
+    raw["fields"]["customfield_10021"] = value
+    issue, _ = jp.issue_from(raw, site="https://x", ids=ids, mode="version")
+    assert issue.flagged is flagged
+    assert "customfield_10021" in jf.search_fields(ids, "version")
+    assert "issuelinks" in jf.search_fields(ids, "version")
+
+
+def test_status_category_and_the_agile_flag() -> None:
+    issue, _ = jp.issue_from(agile_issue("EE-1"), site="https://x", ids=MERICO, mode="version")
+    assert issue.flagged is False  # the agile API's own "flagged": false
+    raw = agile_issue("EE-1")
+    raw["fields"]["flagged"] = True
+    flagged, _ = jp.issue_from(raw, site="https://x", ids=MERICO, mode="version")
+    assert flagged.flagged is True
+    sam, _ = jp.issue_from(body(SAM1)["issues"][0], site="https://x", ids=jf.FieldIds(),
+                           mode="version")
+    assert sam.status_category in ("new", "indeterminate")
+    server, _ = jp.issue_from(body("jira-ruby/issue_10002.GET.json"), site="https://x",
+                              ids=jf.FieldIds(), mode="version")
+    assert server.status_category is None  # Jira Server 5: no status category

@@ -23,21 +23,21 @@ def test_demo_shows_every_rule_and_exits_0(capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     for kind in ("scope_creep", "schedule_slip", "unanswered_feedback"):
         assert f"({kind})" in out
-    assert "16 writes planned, 16 done" in out
-    assert "demo: 10 findings, 0 writes" in out  # the second cycle
+    assert "21 writes planned, 21 done" in out
+    assert "demo: 15 findings, 0 writes" in out  # the second cycle
 
 
 def test_demo_dir_keeps_the_tracker(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, _ = run(capsys, "demo", "--dir", str(tmp_path / "out"))
     assert code == 0
     data = json.loads((tmp_path / "out" / "demo-tracker.json").read_text())
-    assert sum(c["author"] == "forewarn" for c in data["comments"]) == 8
+    assert sum(c["author"] == "forewarn" for c in data["comments"]) == 9
 
 
 def test_check_config_ok(capsys: pytest.CaptureFixture[str], demo_config: Path) -> None:
     code, out, _ = run(capsys, "check-config", "-c", str(demo_config))
     assert code == 0
-    assert out.strip() == f"{demo_config}: OK (1 projects, 3 rules, 3 rule applications)"
+    assert out.strip() == f"{demo_config}: OK (1 projects, 6 rules, 6 rule applications)"
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_run_dry_run_prints_the_plan_and_writes_nothing(
     code, out, _ = run(capsys, "run", "--once", "--dry-run", "-c", str(demo_config),
                        "--now", DEMO_NOW)
     assert code == 0
-    assert "would do" in out and "16 writes planned, 0 done" in out
+    assert "would do" in out and "21 writes planned, 0 done" in out
     assert demo_tracker.read_text() == before
 
 
@@ -105,7 +105,7 @@ def test_report_json_writes_nothing(capsys: pytest.CaptureFixture[str], demo_con
     (project,) = json.loads(out)
     assert project["project"] == "demo"
     assert {f["kind"] for f in project["risks"]} == {
-        "scope_creep", "schedule_slip", "unanswered_feedback"}
+        "scope_creep", "schedule_slip", "unanswered_feedback", "risk", "follow_up", "cadence"}
     assert demo_tracker.read_text() == before
 
 
@@ -145,10 +145,10 @@ def test_milestone_alerts_without_a_status_issue_fail_the_run_and_say_which(
     assert code == 1
     (line,) = [text for text in out.splitlines() if "nowhere to go" in text]
     assert line == (
-        "demo: 4 milestone alerts had nowhere to go (status_issue demo#99 was not found in the "
-        'tracker): scope (growth) on "v1.0 — Client portal launch"; slip (schedule) on "Beta '
-        'feedback round"; slip (schedule) on "v1.0 — Client portal launch"; slip (moved) on '
-        '"v1.1 — Reporting"')
+        "demo: 5 milestone alerts had nowhere to go (status_issue demo#99 was not found in the "
+        'tracker): risks (at_risk) on "v1.0 — Client portal launch"; scope (growth) on "v1.0 — '
+        'Client portal launch"; slip (schedule) on "Beta feedback round"; slip (schedule) on '
+        '"v1.0 — Client portal launch"; slip (moved) on "v1.1 — Reporting"')
 
 
 def test_check_config_refuses_a_tracker_without_any_token(
@@ -190,7 +190,7 @@ def test_a_run_without_a_terminal_prints_a_line_every_ten_writes(
     code, out, _ = run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)
     assert code == 0
     assert [text for text in out.splitlines() if "writes done" in text] == [
-        "demo: 10 of 16 writes done", "demo: 16 of 16 writes done"]
+        "demo: 10 of 21 writes done", "demo: 20 of 21 writes done", "demo: 21 of 21 writes done"]
 
 
 def test_a_run_on_a_terminal_shows_a_live_display_and_leaves_the_tables(
@@ -207,7 +207,7 @@ def test_a_run_on_a_terminal_shows_a_live_display_and_leaves_the_tables(
     text = screen.getvalue()
     assert "demo: writing" in text  # the live line, erased at the end
     assert "writes done" not in text  # no log-style lines on a terminal
-    assert "16 writes planned, 16 done" in text
+    assert "21 writes planned, 21 done" in text
 
 
 def _shown(out: str, header: str) -> list[str]:
@@ -230,7 +230,7 @@ def test_dry_run_shows_each_new_comment_and_the_diff_of_each_edit(
     code, out, _ = run(capsys, "run", "--once", "--dry-run", "-c", str(demo_config),
                        "--now", DEMO_NOW)
     assert code == 0
-    assert len([text for text in out.splitlines() if text.startswith("── new comment on ")]) == 8
+    assert len([text for text in out.splitlines() if text.startswith("── new comment on ")]) == 9
     header = "── new comment on demo#20 (feedback.b4af8a4ee6db181f:critical)"
     shown = _shown(out, header)
     code, out, _ = run(capsys, "run", "--once", "--dry-run", "--no-show-bodies", "-c",
@@ -249,7 +249,9 @@ def test_dry_run_shows_each_new_comment_and_the_diff_of_each_edit(
     before = _body(demo_tracker, "demo#20")
     code, out, _ = run(capsys, "run", "--once", "--dry-run", "-c", str(demo_config),
                        "--now", DEMO_NOW)
-    diff = _shown(out, "── resolve comment 5 on demo#20 (feedback.b4af8a4ee6db181f:critical)")
+    ours = next(c["id"] for c in tracker["comments"]
+                if c["issue_key"] == "demo#20" and c["author"] == "forewarn")
+    diff = _shown(out, f"── resolve comment {ours} on demo#20 (feedback.b4af8a4ee6db181f:critical)")
     assert diff[:2] == ["--- now", "+++ after the edit"]
     assert _body(demo_tracker, "demo#20") == before  # a dry run
     run(capsys, "run", "--once", "-c", str(demo_config), "--now", DEMO_NOW)

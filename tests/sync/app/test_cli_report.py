@@ -108,7 +108,7 @@ def test_run_once_summary_posts_then_edits(
     code, out, _ = run(capsys, "run", "--once", "--summary", "-c", str(demo_config),
                        "--now", "2026-11-25T09:00:00Z")
     assert code == 0
-    assert "│ edit summary 2026-W48 (comment 13) on demo#1 (summary.2026-W48:info) │ done" in out
+    assert "│ edit summary 2026-W48 (comment 15) on demo#1 (summary.2026-W48:info) │ done" in out
     assert sum("forewarn:summary." in body for body in forewarn_comments(demo_tracker)) == 1
 
 

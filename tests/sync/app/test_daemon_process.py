@@ -171,10 +171,11 @@ def test_reload_refuses_a_bad_file_keeps_the_old_config_and_names_the_line(
 def test_sigkill_in_the_middle_of_a_cycle_then_restart_loses_nothing_and_doubles_nothing(
     demo_config: Path, demo_tracker: Path, tmp_path: Path
 ) -> None:
-    # Labels come first in a plan, then comments: by write 10 at least one comment is out.
+    # Labels come first in a plan (12 of the demo's 21 writes), then comments: by write 14
+    # two comments are out.
     with daemon(demo_config, "--interval", "1s", "--replica-id", "r1",
-                pause_after_writes=10) as first:
-        first.wait_for_line(lambda line: "paused before write 11" in line.get("message", ""))
+                pause_after_writes=14) as first:
+        first.wait_for_line(lambda line: "paused before write 15" in line.get("message", ""))
         before = our_markers(demo_tracker)
         assert before
         first.kill()  # SIGKILL: no cleanup, the lease stays taken, the cycle unrecorded

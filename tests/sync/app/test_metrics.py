@@ -45,13 +45,13 @@ def test_a_cycle_is_counted(demo_config: Path, clock: Clock, tmp_path: Path) -> 
         found = samples(metrics)
         assert found[("forewarn_cycles_total", (("project", "demo"), ("status", "ok")))] == 1
         assert found[("forewarn_writes_total", (("action", "create_comment"),
-                                                ("project", "demo")))] == 8
+                                                ("project", "demo")))] == 9
         assert found[("forewarn_api_requests_total", (("tracker", "local"),))] == 7
         assert found[("forewarn_rate_limit_remaining", (("tracker", "local"),))] == 4321
         assert found[("forewarn_cycle_duration_seconds_count", (("project", "demo"),))] == 1
         findings = {labels: value for (name, labels), value in found.items()
                     if name == "forewarn_findings"}
-        assert sum(findings.values()) == len(report.findings) == 10
+        assert sum(findings.values()) == len(report.findings) == 15
         assert (("project", "demo"), ("rule", "feedback"), ("severity", "critical")) in findings
         # A later cycle without findings of a rule and severity drops that series.
         report.findings = [f for f in report.findings if f.rule_id != "feedback"]

@@ -51,8 +51,8 @@ def cycle(config_path: Path, store: StateStore, clock: Clock) -> CycleReport:
 
 
 HEADINGS = {
-    "en": ("**Breached (3)**", "**At risk (5)**", "[demo] daily digest, 2026-11-25"),
-    "zh-CN": ("**已超出承诺（3）**", "**存在风险（5）**", "[demo] 每日摘要，2026-11-25"),
+    "en": ("**Breached (3)**", "**At risk (9)**", "[demo] daily digest, 2026-11-25"),
+    "zh-CN": ("**已超出承诺（3）**", "**存在风险（9）**", "[demo] 每日摘要，2026-11-25"),
 }
 
 
@@ -77,7 +77,7 @@ def test_the_nine_o_clock_digest_is_one_message_listing_every_open_finding_once(
     assert breached in body and at_risk in body
     style = Style(language=language, timezone="Asia/Shanghai", audience="team")
     open_findings = [f for f in report.findings if f.severity >= Severity.WARNING]
-    assert len(open_findings) == 8  # demo#21's client has waited 4 of 16 hours: not yet
+    assert len(open_findings) == 12  # demo#21's client has waited 4 of 16 hours: not yet
     urls = {issue.key: issue.url for issue in report.snapshot.issues} if report.snapshot else {}
     for finding in open_findings:
         assert body.count(finding_line(finding, style, urls.get(finding.subject_key))) == 1
@@ -118,7 +118,7 @@ def test_a_failing_channel_leaves_the_tracker_writes_untouched(
     config = with_channel(demo_config, http.url(query="rto=0.2"))
     report = cycle(config, store, clock)  # 16:00 in Shanghai: the digest is due
     assert report.ok, report.errors
-    assert report.outcome is not None and len(report.outcome.writes) == 16
+    assert report.outcome is not None and len(report.outcome.writes) == 21
     assert report.outcome.notifications == [("team", "enrolled"), ("team", "failed")]
     assert len(http.received) == 3  # one message, tried three times
     clock.advance(minutes=15)

@@ -131,7 +131,7 @@ def test_client_feedback(demo: Demo) -> None:
     ]
     kpis = feedback.last_30_days
     assert (kpis.requests, kpis.answered, kpis.median_first_response_hours, kpis.within_sla,
-            kpis.missed_sla, kpis.pending, kpis.sla_compliance) == (4, 2, 1.2, 2, 1, 1, 0.667)
+            kpis.missed_sla, kpis.pending, kpis.sla_compliance) == (5, 3, 1.5, 3, 1, 1, 0.75)
     assert (feedback.watched, feedback.clients) == (True, 2)
 
 
@@ -149,8 +149,16 @@ def test_burnup_is_done_vs_scope_per_week(demo: Demo) -> None:
 def test_risks_are_the_active_alerts_most_severe_first(demo: Demo) -> None:
     risks = [(r.severity, r.kind, r.cause, r.subject.key) for r in demo.summary.risks]
     assert risks[0][0] == "critical" and risks[-1][0] == "warning"
-    assert len(risks) == 9  # the descoped finding is info: no alert
+    assert len(risks) == 13  # the descoped finding is info: no alert
     assert ("warning", "scope_creep", "growth", "demo/milestones/1") in risks
+    assert ("warning", "risk", "at_risk", "demo/milestones/1") in risks
+
+
+def test_the_risk_register_lists_the_issues_at_risk_apart(demo: Demo) -> None:
+    register = [(r.kind, r.cause, r.subject.key, r.evidence["milestone_title"])
+                for r in demo.summary.risk_register]
+    assert register == [("risk", "blocked", "demo#7", "v1.0 — Client portal launch")]
+    assert not any(r.kind == "risk" and r.subject.kind == "issue" for r in demo.summary.risks)
 
 
 # -- what changed -------------------------------------------------------------------------------

@@ -1,0 +1,207 @@
+"""follow_up: the team answered a client, then went quiet.
+
+``unanswered_feedback`` fires when the client wrote last. "Working on it, will
+update tomorrow" followed by days of silence on the client's issue is the same
+broken promise with the team's message last. This rule reminds the assignees
+that the client is owed news; the client is never written to.
+
+Options (with defaults)::
+
+    rules:
+      - id: follow-up             # part of every fingerprint
+        kind: follow_up
+        after: 3                  # working days since the team's last message
+        label: follow-up-due      # on the issue while the update is owed
+        pause_labels: [waiting-on-client]
+        ack_labels: [forewarn-ack]
+        only_labels: []
+        exempt_labels: []
+        notify: []                # mentioned besides the assignees
+
+Semantics, for each **open**, in-scope issue that a client opened or commented on:
+
+* The *messages* are the issue itself (its author, at creation) and its comments
+  by the team or a client; forewarn's own, bots' and unknown people's are left
+  out, and so are restricted comments once the tracker says which they are
+  (the client never read them).
+* An update is **owed** when the last message is the team's (a client message at
+  the same instant comes first) and at least ``after`` working days have passed
+  since it, in the calendar of the client's organisation (``client_calendars``;
+  the project's calendar otherwise), without the business time the issue spent
+  under a ``pause_labels`` label. An issue carrying one now is not reported:
+  the next move is the client's.
+* The team's message anchors the finding: a new team message resolves it and
+  starts a new clock.
+
+Findings:
+
+========== ======= ======== ===================================== =====
+cause      subject severity comment                               label
+========== ======= ======== ===================================== =====
+follow_up  issue   warning  team audience only, naming assignees  yes
+========== ======= ======== ===================================== =====
+
+The reminder is for the team (``team_only``): where alerts are public comments
+on the client's issue (``alerts.to: issue``, the default) the issue gets the
+label and no comment; where the team reads the alerts (restricted comments, a
+digest, a channel) the comment mentions the assignees and ``notify``.
+
+Controls: ``only_labels``/``exempt_labels`` choose the issues; ``pause_labels``
+stop the clock; ``ack_labels`` acknowledge it. ``approved_labels`` do not apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from connectors.model import Issue, Snapshot
+from rules import unanswered_feedback
+from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
+from rules.options import Label, RuleOptions
+from rules.people import mentionable, organisation_index
+
+KIND = "follow_up"
+#: How the tracker shows this rule's label where forewarn creates it (GitHub).
+LABEL_COLOR = "fef2c0"
+LABEL_DESCRIPTION = "forewarn: the client is owed an update"
+#: What its findings are about: milestone findings need a status issue to go to.
+SUBJECTS: tuple[SubjectKind, ...] = ("issue",)
+
+
+class Options(RuleOptions):
+    rule_kind = KIND
+    after: int = Field(default=3, ge=1, le=260,
+                       description="Working days after the team's last message.")
+    label: Label | None = Field(default="follow-up-due",
+                                description="Put on the issue while an update is owed.")
+
+
+#: For the team only (the reminder is never written where the client reads).
+MESSAGES: Messages = {
+    "follow_up": {
+        "team": {
+            "en": ("{replied_by} last wrote to {client} about “{title}” on {replied_at}; the "
+                   "issue is still open and nothing has been said since.",
+                   "Updates are due every {after:working_day}.",
+                   "Assigned to {assignees}.",
+                   "Post an update for the client, or label the issue "
+                   "{pause_label} if the next move is theirs."),
+            "zh-CN": ("{replied_by} 于 {replied_at} 最后一次就“{title}”答复 {client}，"
+                      "该事项仍未关闭，此后没有任何更新。",
+                      "应每 {after:working_day}更新一次。",
+                      "负责人：{assignees}。",
+                      "请给客户发布进展，如需客户先行动，请添加标签 {pause_label}。"),
+        },
+    },
+}
+
+
+def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Finding]:
+    """Findings for every open client issue whose team went quiet (see the docstring)."""
+    if not options.enabled or (options.projects and snapshot.project not in options.projects):
+        return []
+    kinds = {pid: person.kind for pid, person in snapshot.people.items()
+             if person.kind in ("team", "client")}
+    paused = options.folded(options.pause_labels)
+    last = _last_messages(snapshot, options, kinds=kinds, paused=paused)
+    owed = {key: state for key, state in last.items()
+            if state.client is not None and kinds.get(state.author) == "team"}
+    if not owed:
+        return []
+    pauses = unanswered_feedback.paused_periods(snapshot.changes, owed, paused)
+    orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
+    names = {pid: person.name or pid for pid, person in snapshot.people.items()}
+    findings: list[Finding] = []
+    for key, state in owed.items():
+        assert state.client is not None
+        calendar = ctx.calendar_of(orgs.get(state.client))
+        idle = calendar.working_days(state.at, ctx.now)
+        for start, end in pauses.get(key, ()):
+            if end > state.at and start < ctx.now:
+                idle -= calendar.working_days(max(start, state.at), min(end, ctx.now))
+        if idle + 1e-9 < options.after:
+            continue
+        findings.append(_finding(options, state, names=names, idle=idle,
+                                 pause_label=options.pause_labels[0]
+                                 if options.pause_labels else ""))
+    findings.sort(key=lambda finding: finding.fingerprint)
+    return findings
+
+
+class _Last:
+    """The latest message of an issue (team or client) and its latest client."""
+
+    __slots__ = ("at", "author", "client", "id", "issue", "rank")
+
+    def __init__(self, issue: Issue) -> None:
+        self.issue = issue
+        self.at: datetime = datetime.min.replace(tzinfo=issue.created_at.tzinfo)
+        self.rank = -1
+        self.id = ""
+        self.author = ""
+        self.client: str | None = None
+
+    def saw(self, *, at: datetime, author: str, kind: str, message_id: str) -> None:
+        # At one instant the team's message comes last: it answered.
+        rank = 1 if kind == "team" else 0
+        if kind == "client":
+            self.client = author
+        if (at, rank) >= (self.at, self.rank):
+            self.at, self.rank, self.id, self.author = at, rank, message_id, author
+
+
+def _last_messages(
+    snapshot: Snapshot, options: Options, *, kinds: Mapping[str, str], paused: frozenset[str],
+) -> dict[str, _Last]:
+    scoped = bool(options.only_labels or options.exempt_labels)
+    found: dict[str, _Last] = {}
+    for issue in snapshot.issues:
+        if not issue.is_open or (scoped and not options.in_scope(issue)):
+            continue
+        if issue.labels and issue.has_label(paused):
+            continue
+        state = found[issue.key] = _Last(issue)
+        kind = kinds.get(issue.author)
+        if kind is not None:
+            state.saw(at=issue.created_at, author=issue.author, kind=kind, message_id="issue")
+    for comment in snapshot.comments:
+        last = found.get(comment.issue_key)
+        if last is None or comment.is_ours or not _public(comment):
+            continue
+        kind = kinds.get(comment.author)
+        if kind is not None:
+            last.saw(at=comment.created_at, author=comment.author, kind=kind,
+                      message_id=comment.id)
+    return found
+
+
+def _public(comment: object) -> bool:
+    """Restricted comments (Jira visibility, JSM internal notes) never reached the client.
+
+    The read side learns which they are with the audiences work (a ``public`` flag
+    on ``Comment``); until then every comment is public, as the tracker shows it.
+    """
+    return getattr(comment, "public", True) is not False
+
+
+def _finding(options: Options, state: _Last, *, names: Mapping[str, str], idle: float,
+             pause_label: str) -> Finding:
+    issue = state.issue
+    assert state.client is not None
+    evidence: dict[str, Any] = {
+        "title": issue.title,
+        "client": names.get(state.client, state.client),
+        "replied_by": names.get(state.author, state.author),
+        "replied_at": state.at,
+        "idle_days": int(idle + 1e-9),
+        "after": options.after,
+        "assignees": [names.get(pid, pid) for pid in issue.assignees],
+        "pause_label": pause_label,
+    }
+    return options.finding(issue, "follow_up", severity=Severity.WARNING, evidence=evidence,
+                           anchor=state.id, team_only=True,
+                           notify=(*mentionable(issue.assignees), *options.notify))
