@@ -9,7 +9,7 @@ duplicate (a comment) is recovered from the marker in the tracker instead.
 from __future__ import annotations
 
 import json
-import zlib
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,15 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    DateTime,
     Engine,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
     create_engine,
     delete,
     event,
@@ -39,105 +31,32 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from config.model import redact_url
-from connectors.codec import snapshot_from, snapshot_to
 from connectors.markers import Marker
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
+from sync.store import snapshot as cache
 from sync.store.migrations import upgrade
+from sync.store.snapshot import CacheWrite, Loaded
+from sync.store.tables import (
+    comments,
+    cursors,
+    due_dates,
+    findings,
+    labels,
+    leases,
+    memos,
+    metadata,
+    runs,
+    summaries,
+)
 
-metadata = MetaData()
+__all__ = [
+    "CacheWrite", "CommentRecord", "FindingRecord", "Loaded", "StateStore",
+    "StateStoreUnavailable", "comments", "cursors", "due_dates", "findings", "labels",
+    "leases", "memos", "metadata", "runs", "summaries",
+]
 
-cursors = Table(
-    "cursors", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("cursor", String(100)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-snapshots = Table(
-    "snapshots", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("payload", LargeBinary, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-memos = Table(
-    "memos", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-due_dates = Table(
-    "due_dates", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project", String(100), nullable=False, index=True),
-    Column("milestone_key", String(300), nullable=False),
-    Column("seen_at", DateTime(timezone=True), nullable=False),
-    Column("due_on", String(10)),
-)
-findings = Table(
-    "findings", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("fingerprint", String(100), primary_key=True),
-    Column("rule_id", String(100), nullable=False),
-    Column("kind", String(100), nullable=False),
-    Column("cause", String(100), nullable=False),
-    Column("subject_key", String(300), nullable=False),
-    Column("severity", Integer, nullable=False),
-    Column("evidence", Text, nullable=False),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
-)
-comments = Table(
-    "comments", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("marker", String(120), primary_key=True),
-    Column("fingerprint", String(100), nullable=False, index=True),
-    Column("target", String(300), nullable=False),
-    Column("comment_id", String(100), nullable=False),
-    Column("body_hash", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("resolved_at", DateTime(timezone=True)),
-    # What the body was rendered from (sync.render.alert_key): equal inputs, equal body,
-    # so a steady-state cycle skips rendering altogether.
-    Column("input_hash", String(64)),
-    # alert, summary or retro (sync.actions.CommentKind); added by migration 0004.
-    Column("kind", String(20), nullable=False, server_default="alert"),
-)
-labels = Table(
-    "labels", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("target", String(300), primary_key=True),
-    Column("label", String(100), primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
-summaries = Table(
-    "summaries", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("period", String(40), primary_key=True),
-    Column("payload", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-runs = Table(
-    "runs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project", String(100), nullable=False, index=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),
-    Column("findings", Integer, nullable=False, default=0),
-    Column("writes", Integer, nullable=False, default=0),
-    Column("skipped", Integer, nullable=False, default=0),
-    Column("message", Text),
-)
-#: One replica at a time per project (sync/store/lease.py); added by migration 0002.
-leases = Table(
-    "leases", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("holder", String(200), nullable=False),
-    Column("fence", Integer, nullable=False),
-    Column("acquired_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-)
+log = logging.getLogger(__name__)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -226,27 +145,54 @@ class StateStore:
         return row[0] if row else None
 
     def load_snapshot(self, project: str) -> Snapshot | None:
+        loaded = self.load_cache(project)
+        return loaded.snapshot if loaded is not None else None
+
+    def load_cache(self, project: str) -> Loaded | None:
+        """The cached snapshot and its stamp; None when nothing (readable) is cached.
+
+        A row that cannot be read is skipped with a warning; a cache whose head row
+        cannot be read is dropped, so the project is synced again from scratch.
+        """
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(snapshots.c.payload).where(snapshots.c.project == project)
-            ).first()
-        if row is None:
-            return None
-        return snapshot_from(json.loads(zlib.decompress(row[0])))
+            try:
+                return cache.load(connection, project)
+            except (TypeError, ValueError, OverflowError) as error:
+                log.warning("%s: the cached snapshot cannot be read (%s); it is dropped and "
+                            "the project synced again", project, error)
+        self.drop_cache(project)
+        return None
+
+    def cache_stamp(self, project: str) -> str | None:
+        """Which save wrote the cached snapshot (one small query, asked every cycle)."""
+        with self.engine.connect() as connection:
+            return cache.stamp_of(connection, project)
+
+    def drop_cache(self, project: str) -> None:
+        """Forget the cached snapshot and the cursor: the next cycle syncs the project anew."""
+        with self.transaction() as connection:
+            cache.drop(connection, project)
+            connection.execute(delete(cursors).where(cursors.c.project == project))
 
     def save_progress(
-        self, project: str, *, cursor: str | None, snapshot: Snapshot,
-        memo: Mapping[str, str], now: datetime,
-    ) -> None:
-        """Cursor, cached snapshot and connector memo move together, once the cycle succeeded."""
-        payload = zlib.compress(json.dumps(snapshot_to(snapshot)).encode(), 6)
+        self, project: str, *, cursor: str | None, memo: Mapping[str, str], now: datetime,
+        snapshot: Snapshot | None = None, write: CacheWrite | None = None,
+    ) -> str:
+        """Cursor, cached records and connector memo move together, once the cycle succeeded.
+
+        ``write`` says which records changed; without it ``snapshot`` is written whole.
+        Returns the cache's new stamp.
+        """
+        if write is None:
+            assert snapshot is not None, "save_progress needs a snapshot or a write"
+            write = CacheWrite.whole(snapshot)
         with self.transaction() as connection:
             _upsert(connection, cursors, {"project": project},
                     {"cursor": cursor, "updated_at": now})
-            _upsert(connection, snapshots, {"project": project},
-                    {"payload": payload, "updated_at": now})
+            stamp = cache.save(connection, project, write, now=now)
             for key, value in memo.items():
                 _upsert(connection, memos, {"project": project, "key": key}, {"value": value})
+        return stamp
 
     def memo(self, project: str) -> dict[str, str]:
         with self.engine.connect() as connection:
