@@ -27,6 +27,12 @@ class FetchResult:
     sync, or a tracker too small to bother), False when it is a delta to merge
     into what the state store already holds. ``skipped`` lists records that
     could not be read, each with the reason, so the run can report them.
+
+    ``partial`` is True when a first sync stopped before the end of its
+    listings (the request quota ran low): the snapshot holds the records read
+    so far, which the sync layer keeps without evaluating rules on them, and
+    the connector's memo says where each listing resumes; the next fetch with
+    no cursor continues there and returns ``complete=False`` (records to merge).
     """
 
     snapshot: Snapshot
@@ -34,6 +40,9 @@ class FetchResult:
     complete: bool
     skipped: tuple[str, ...] = ()
     requests: int = 0
+    partial: bool = False
+    #: For a partial fetch: what is left and when it continues, for the run's log.
+    progress: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from config.summary import Summary as SummarySettings
-from connectors.base import Connector, DictMemo
+from connectors.base import Connector, DictMemo, FetchResult
 from connectors.model import Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
@@ -29,11 +29,11 @@ from rules.options import RuleOptions
 from rules.people import classify
 from rules.registry import Rule
 from sync.actions import Plan
-from sync.cache import merge, with_writes
+from sync.cache import merge, to_write, with_writes
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
-from sync.store.state import FindingRecord, StateStore
+from sync.store.state import FindingRecord, Loaded, StateStore
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
 from sync.summary.plan import Destination, plan_summary
@@ -62,6 +62,9 @@ class ProjectRuntime:
     stop: Callable[[], str | None] | None = None
     #: The project's ``summary`` settings (schedule, language, destination, templates).
     summary: SummarySettings = field(default_factory=SummarySettings)
+    #: The cached snapshot as the last cycle saved it, with its stamp: a daemon keeps it
+    #: between cycles and reads the store again only when the stamp there differs.
+    cache: Loaded | None = None
 
     @property
     def seed(self) -> int:
@@ -86,6 +89,9 @@ class CycleReport:
     summary: ProjectSummary | None = None
     #: Why that summary cannot be posted where the config says (also among ``errors``).
     summary_problem: str | None = None
+    #: A first sync still reading (``FetchResult.partial``): what it read, what is left.
+    #: Rules were not evaluated on the half-read project; the next cycle continues.
+    first_sync: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -184,7 +190,7 @@ def _cycle(
     runtime: ProjectRuntime, store: StateStore, report: CycleReport, *,
     clock: Callable[[], datetime], now: datetime, summary: bool,
 ) -> None:
-    cached = store.load_snapshot(runtime.name)
+    cached = cached_snapshot(runtime, store)
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
@@ -192,6 +198,9 @@ def _cycle(
     report.requests = fetched.requests
     report.skipped = list(fetched.skipped)
     snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
+    if fetched.partial:
+        _keep_partial(runtime, store, report, fetched, cached=cached, snapshot=snapshot, now=now)
+        return
     me = runtime.connector.whoami()
     people = classify(snapshot, clients=runtime.clients, team=runtime.team,
                       bots=runtime.bots, self_ids=[me])
@@ -224,11 +233,51 @@ def _cycle(
     store.save_findings(runtime.name, kept, now)
     store.record_due_dates(runtime.name,
                            {m.key: m.due_on for m in snapshot.milestones}, now)
-    cached_after = with_writes(snapshot, added=outcome.added_labels,
-                               removed=outcome.removed_labels, comments=outcome.comments, now=now)
-    store.save_progress(runtime.name, cursor=fetched.cursor,
-                        snapshot=replace(cached_after, people=dict(snapshot.people)),
-                        memo=runtime.memo, now=now)
+    cached_after = replace(
+        with_writes(snapshot, added=outcome.added_labels, removed=outcome.removed_labels,
+                    comments=outcome.comments, now=now),
+        people=dict(snapshot.people))
+    write = to_write(previous=cached, delta=fetched.snapshot, after=cached_after,
+                     replace_all=fetched.complete,
+                     labelled=[t for t, _ in (*outcome.added_labels, *outcome.removed_labels)],
+                     comments=outcome.comments)
+    stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
+                                memo=runtime.memo, now=now)
+    runtime.cache = Loaded(snapshot=cached_after, stamp=stamp)
+
+
+def cached_snapshot(runtime: ProjectRuntime, store: StateStore) -> Snapshot | None:
+    """The snapshot the last cycle saved: the runtime's own copy while the store's stamp
+    says nobody wrote since, else read from the store (a start, another replica's cycle)."""
+    held = runtime.cache
+    if held is not None and store.cache_stamp(runtime.name) == held.stamp:
+        return held.snapshot
+    runtime.cache = None  # freed before the store's copy is read: one copy in memory at a time
+    runtime.cache = store.load_cache(runtime.name)
+    return runtime.cache.snapshot if runtime.cache is not None else None
+
+
+def _keep_partial(
+    runtime: ProjectRuntime, store: StateStore, report: CycleReport, fetched: FetchResult, *,
+    cached: Snapshot | None, snapshot: Snapshot, now: datetime,
+) -> None:
+    """A first sync that stopped early: keep what it read, evaluate nothing yet.
+
+    Findings on a half-read project would be wrong in ways a client sees (a
+    question whose answer is on a page not read yet), so rules wait for the
+    whole project; the records read and the connector's resume points are saved
+    together, and the next cycle continues from there.
+    """
+    report.first_sync = fetched.progress or "the first sync continues next cycle"
+    log.info("%s: first sync in progress: %s", runtime.name, report.first_sync,
+             extra={"project": runtime.name})
+    if report.dry_run:
+        return
+    write = to_write(previous=cached, delta=fetched.snapshot, after=snapshot,
+                     replace_all=fetched.complete)
+    stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
+                                memo=runtime.memo, now=now)
+    runtime.cache = Loaded(snapshot=snapshot, stamp=stamp)
 
 
 def _summary_plan(
