@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -252,25 +253,38 @@ class StateStore:
     def save_findings(
         self, project: str, current: list[FindingRecord], now: datetime
     ) -> None:
-        """The active findings replace the previous set; first_seen survives."""
-        previous = self.findings(project)
+        """The active findings replace the previous set; first_seen survives.
+
+        Only findings that are new, changed or gone are written (a steady-state cycle
+        writes none): ``last_seen`` is the last cycle that wrote the finding's row.
+        """
+        fields = ("rule_id", "kind", "cause", "subject_key", "severity", "evidence")
         with self.transaction() as connection:
-            connection.execute(delete(findings).where(findings.c.project == project))
-            if current:
-                connection.execute(insert(findings), [
-                    {
-                        "project": project, "fingerprint": record.fingerprint,
-                        "rule_id": record.rule_id, "kind": record.kind, "cause": record.cause,
-                        "subject_key": record.subject_key, "severity": record.severity,
-                        "evidence": json.dumps(record.evidence, sort_keys=True, default=str),
-                        "first_seen": (
-                            previous[record.fingerprint].first_seen
-                            if record.fingerprint in previous else now
-                        ),
-                        "last_seen": now,
-                    }
-                    for record in current
-                ])
+            stored = {row[0]: row for row in connection.execute(
+                select(findings.c.fingerprint, *[findings.c[name] for name in fields],
+                       findings.c.first_seen).where(findings.c.project == project))}
+            rows = []
+            for record in current:
+                values = (record.rule_id, record.kind, record.cause, record.subject_key,
+                          record.severity,
+                          json.dumps(record.evidence, sort_keys=True, default=str))
+                before = stored.get(record.fingerprint)
+                if before is not None and tuple(before[1:-1]) == values:
+                    continue
+                rows.append({"project": project, "fingerprint": record.fingerprint,
+                             **dict(zip(fields, values, strict=True)),
+                             "first_seen": before[-1] if before is not None else now,
+                             "last_seen": now})
+            active = {record.fingerprint for record in current}
+            gone = [{"p": project, "f": fp} for fp in stored if fp not in active]
+            gone += [{"p": project, "f": row["fingerprint"]} for row in rows
+                     if row["fingerprint"] in stored]
+            if gone:
+                connection.execute(delete(findings).where(
+                    findings.c.project == bindparam("p"), findings.c.fingerprint == bindparam("f")),
+                    gone)
+            if rows:
+                connection.execute(insert(findings), rows)
 
     def comments(self, project: str) -> dict[str, CommentRecord]:
         with self.engine.connect() as connection:

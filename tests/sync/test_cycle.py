@@ -10,8 +10,8 @@ import pytest
 from config import load_config, load_settings
 from connectors.local import LocalConnector
 from sync.app.runtime import build_runtime
-from sync.cycle import CycleReport, run_cycle
-from sync.store.state import StateStore
+from sync.cycle import CycleReport, ProjectRuntime, run_cycle
+from sync.store.state import Loaded, StateStore
 from tests.conftest import Clock, run_log
 
 
@@ -140,3 +140,37 @@ def test_write_budget_defers_the_rest_to_the_next_cycle(
         if not report.plan.writes:
             break
     assert len(ours(demo_tracker)) == 8  # every alert exactly once in the end
+
+
+def test_a_warm_runtime_reads_the_store_only_when_another_process_saved(
+    demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The daemon keeps the snapshot between cycles; a stamp that moved means a reload."""
+    config = load_config(demo_config)
+
+    def runtime() -> ProjectRuntime:
+        return build_runtime(config, config.project("demo"), settings=load_settings(),
+                             clock=clock)
+
+    loads: list[str] = []
+    load_cache = StateStore.load_cache
+
+    def counted(self: StateStore, project: str) -> Loaded | None:
+        loads.append(project)
+        return load_cache(self, project)
+
+    monkeypatch.setattr(StateStore, "load_cache", counted)
+    warm, other = runtime(), runtime()
+    for expected in (1, 1, 1):  # the start reads the (empty) store, then never again
+        clock.advance(minutes=15)
+        assert run_cycle(warm, store, clock=clock).ok
+        assert len(loads) == expected
+    clock.advance(minutes=15)
+    assert run_cycle(other, store, clock=clock).ok  # another replica's cycle
+    assert len(loads) == 2
+    clock.advance(minutes=15)
+    report = run_cycle(warm, store, clock=clock)
+    assert report.ok and report.plan.writes == ()
+    assert len(loads) == 3
+    assert warm.cache is not None and warm.cache.stamp == store.cache_stamp("demo")
