@@ -16,7 +16,13 @@ from typing import Protocol, runtime_checkable
 from connectors.markers import Marker, Markup
 from connectors.model import Snapshot
 
-__all__ = ["Connector", "DictMemo", "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment"]
+__all__ = ["MEMO_FIRST_SYNC", "Connector", "DictMemo", "FetchResult", "Markup", "Memo",
+           "RateLimit", "RemoteComment"]
+
+#: The memo key under which a connector keeps where an unfinished first sync resumes
+#: (an empty value: none). The sync layer empties it when it holds no cached records to
+#: continue from, so that a first sync starts over rather than resume onto nothing.
+MEMO_FIRST_SYNC = "first_sync"
 
 
 @dataclass(frozen=True, slots=True)

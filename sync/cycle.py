@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from config.summary import Summary as SummarySettings
-from connectors.base import Connector, DictMemo, FetchResult
+from connectors.base import MEMO_FIRST_SYNC, Connector, DictMemo, FetchResult
 from connectors.model import Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
@@ -194,6 +194,8 @@ def _cycle(
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
+    if cached is None and runtime.memo.get(MEMO_FIRST_SYNC):
+        runtime.memo.set(MEMO_FIRST_SYNC, "")  # nothing to resume onto: start over
     fetched = runtime.connector.fetch(cursor)
     report.requests = fetched.requests
     report.skipped = list(fetched.skipped)

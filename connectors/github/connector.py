@@ -14,6 +14,9 @@ Reads, all at 100 a page and never one request per issue:
   limit), issues with ``since``; only when an issue changed, comments with
   ``since`` and events newest first down to the newest one already seen.
   An unchanged repository costs 2 requests. Returns ``complete=False``.
+* A first sync that the quota cannot cover stops before it runs out and
+  continues next cycle where it stopped (``resume.py``): ``partial=True``
+  until its listings are read whole.
 
 The cursor is the newest issue ``updated_at`` seen (bounded by the server's
 ``Date`` when the listing began, so that an issue edited during a long
@@ -34,6 +37,7 @@ See docs/github.md for set-up, permissions and request costs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -47,13 +51,14 @@ from typing import Any
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import MEMO_FIRST_SYNC, FetchResult, Markup, Memo, RateLimit, RemoteComment
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
-from connectors.github.read import PER_PAGE, FetchRun, Reader, items
+from connectors.github.read import MEMO_NEWEST_EVENT, PER_PAGE, FetchRun, Reader, items
+from connectors.github.resume import FirstSync, Pager
 from connectors.markers import Marker
-from connectors.model import Change, Comment, Snapshot, now, parse_utc
+from connectors.model import Change, Comment, Issue, Milestone, Snapshot, now, parse_utc
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -293,39 +298,82 @@ class GitHubConnector:
     # -- reads ------------------------------------------------------------------------
 
     def fetch(self, cursor: str | None) -> FetchResult:
-        started = self._http.requests_made
         self._labels = None  # a new cycle reads the label catalogue again, once
         since = self._since(cursor)
+        if since is None:
+            return self._first_sync()
+        started = self._http.requests_made
         run = FetchRun()
-        milestones = self._reader.milestones(run, conditional=since is not None)
+        milestones = self._reader.milestones(run, conditional=True)
         history = self._reader.history(milestones)
         issues, changed, high_water = self._reader.issues(run, since)
         comments: tuple[Comment, ...] = ()
         changes: tuple[Change, ...] = ()
         # An issue's updated_at moves on every comment, label, milestone and state
         # change: when no issue changed there is nothing new to read there.
-        if since is None or changed:
+        if changed:
             comments = self._reader.comments(run, since)
             changes = self._reader.events(run, since, history)
-        new_cursor = cursor if since is not None else None
-        if high_water is not None and (since is None or high_water > since):
+        new_cursor = cursor
+        if high_water is not None and high_water > since:
             new_cursor = format_timestamp(high_water)
-        snapshot = Snapshot(
-            project=self.project,
-            fetched_at=self.clock(),
-            issues=issues,
-            milestones=milestones,
-            comments=comments,
-            changes=changes,
-            people=run.people,
-        )
         return FetchResult(
-            snapshot=snapshot,
+            snapshot=self._snapshot(run, issues, milestones, comments, changes),
             cursor=new_cursor,
-            complete=since is None,
+            complete=False,
             skipped=tuple(run.skipped),
             requests=self._http.requests_made - started,
         )
+
+    def _first_sync(self) -> FetchResult:
+        """Everything, listing after listing, as far as the quota goes (resume.py).
+
+        The first part of a first sync returns ``complete=True`` (the records replace
+        whatever was cached); a part that continues one returns records to merge.
+        """
+        started = self._http.requests_made
+        kept = FirstSync.loads(self.memo.get(MEMO_FIRST_SYNC))
+        state = kept or FirstSync()
+        pager = Pager(self._http, state, self.clock)
+        run = FetchRun()
+        milestones = self._reader.milestones(run, conditional=False)
+        history = self._reader.history(milestones)
+        issues, _, high_water = self._reader.issues(
+            run, None, pages=functools.partial(pager.pages, "issues"))
+        if high_water is not None:
+            state.high_water = max(filter(None, (state.high_water, high_water.isoformat())),
+                                   key=parse_utc)
+        comments = self._reader.comments(run, None, pages=functools.partial(pager.pages,
+                                                                            "comments"))
+        changes = self._reader.events(run, None, history, newest=state.newest_event,
+                                      pages=functools.partial(pager.pages, "events"))
+        state.newest_event = int(self.memo.get(MEMO_NEWEST_EVENT) or 0)
+        for stage, records in (("issues", issues), ("comments", comments), ("events", changes)):
+            state.count(stage, len(records))  # type: ignore[arg-type]
+        snapshot = self._snapshot(run, issues, milestones, comments, changes)
+        requests = self._http.requests_made - started
+        if pager.paused is not None:
+            self.memo.set(MEMO_FIRST_SYNC, state.dumps())
+            log.info("GitHub %s: first sync paused: %s", self.repo, state.progress(pager.paused))
+            return FetchResult(snapshot=snapshot, cursor=None, complete=kept is None,
+                               skipped=tuple(run.skipped), requests=requests, partial=True,
+                               progress=state.progress(pager.paused))
+        self.memo.set(MEMO_FIRST_SYNC, "")
+        cursor = None
+        if state.high_water is not None:
+            bound = [parse_utc(state.high_water)]
+            bound += [parse_utc(state.started)] if state.started else []
+            cursor = format_timestamp(min(bound))
+        return FetchResult(snapshot=snapshot, cursor=cursor, complete=kept is None,
+                           skipped=tuple(run.skipped), requests=requests)
+
+    def _snapshot(
+        self, run: FetchRun, issues: tuple[Issue, ...], milestones: tuple[Milestone, ...],
+        comments: tuple[Comment, ...], changes: tuple[Change, ...],
+    ) -> Snapshot:
+        return Snapshot(project=self.project, fetched_at=self.clock(), issues=issues,
+                        milestones=milestones, comments=comments, changes=changes,
+                        people=run.people)
 
     def _since(self, cursor: str | None) -> datetime | None:
         if cursor is None:

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from connectors.errors import FatalError, RecordSkipped, RetriableError
+from connectors.errors import FatalError, RateLimited, RecordSkipped, RetriableError
 from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, fit_comment
 from connectors.github.http import Transport, describe_request, next_link
 from connectors.github.parse import (
@@ -254,21 +254,21 @@ SECONDARY = (
 @pytest.mark.parametrize(
     ("status", "headers", "message", "kind", "wait"),
     [
-        (429, {"retry-after": "7"}, "", RetriableError, 7.0),
-        (429, {}, "", RetriableError, 60.0),
+        (429, {"retry-after": "7"}, "", RateLimited, 7.0),
+        (429, {}, "", RateLimited, 60.0),
         (
             403,
             {"x-ratelimit-remaining": "0", "x-ratelimit-reset": RESET_IN_300},
             "API rate limit exceeded",
-            RetriableError,
+            RateLimited,
             300.0,
         ),
-        (403, {}, SECONDARY, RetriableError, 60.0),
+        (403, {}, SECONDARY, RateLimited, 60.0),
         (
             403,
             {"retry-after": "60"},
             "You have triggered an abuse detection mechanism.",
-            RetriableError,
+            RateLimited,
             60.0,
         ),
         (

@@ -1,0 +1,155 @@
+"""A first sync that outlasts the request quota: it stops cleanly and continues where it stopped.
+
+A repository of 100,000 issues and a million comments needs about 12,000
+list requests to read whole, more than two hours of GitHub's 5,000 an hour
+(docs/github.md). A first sync therefore reads its three listings (issues,
+comments, events, in that order) page by page through a :class:`Pager` that
+stops before a page when the quota left is at :data:`RESERVE` or below, or
+when a page is refused for the quota and its reset is further away than a
+cycle may wait (``RetryPolicy.max_server_wait``). Other failures fail the
+cycle as before; what earlier cycles read is kept either way. Where it stopped is kept in the
+connector's memo (:class:`FirstSync`, under ``connectors.base.MEMO_FIRST_SYNC``):
+the listing, the URL of the first page not read (GitHub's ``Link`` URL, as
+its docs ask), when the first sync began and the newest issue and event seen.
+The sync layer saves the records read so far with that memo, in one
+transaction, and evaluates nothing yet (``FetchResult.partial``); the next
+fetch without a cursor continues from the memo.
+
+Pages shift while a long sync reads them (new issues and events come first
+in their listings): a record may be read twice (merged by key), never
+missed; whatever changed after the first sync began is read again by the
+first incremental fetch, whose cursor is bounded by that start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from urllib.parse import urlencode
+
+from connectors.errors import FatalError, RateLimited
+from connectors.github.http import Response, Transport, next_link
+from connectors.github.read import server_date
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["issues", "comments", "events"]
+STAGES: tuple[Stage, ...] = ("issues", "comments", "events")
+#: Requests a first sync leaves unspent: the publisher stops writing at the same floor
+#: (sync.publish.RATE_LIMIT_FLOOR), and other projects may share the token.
+RESERVE = 100
+
+
+@dataclass
+class FirstSync:
+    """Where an unfinished first sync stands; kept in the memo as JSON between cycles."""
+
+    stage: Stage = "issues"
+    #: The first page of ``stage``'s listing not read yet (None: its first page).
+    next: str | None = None
+    #: The server's ``Date`` when the first sync began (ISO): the cursor never passes it.
+    started: str | None = None
+    #: The newest issue ``updated_at`` read so far (ISO).
+    high_water: str | None = None
+    newest_event: int = 0
+    #: Records read so far, per listing (for the progress line).
+    read: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def loads(cls, text: str | None) -> FirstSync | None:
+        """The state kept in the memo; None when there is none (or it cannot be read)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            state = cls(**data)
+        except (ValueError, TypeError) as error:
+            log.warning("the first sync's resume point cannot be read (%s): starting over", error)
+            return None
+        if state.stage not in STAGES:
+            return None
+        return state
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def count(self, stage: Stage, records: int) -> None:
+        self.read[stage] = self.read.get(stage, 0) + records
+
+    def progress(self, why: str) -> str:
+        """One line for the run's log: what was read, where it stopped, why."""
+        counts = ", ".join(f"{self.read.get(stage, 0):,} {stage}" for stage in STAGES)
+        return f"read so far: {counts}; stopped in the {self.stage} listing: {why}"
+
+
+@dataclass(eq=False)
+class Pager:
+    """The pages of a first sync's listings, each only while the quota lasts."""
+
+    http: Transport
+    state: FirstSync
+    clock: Callable[[], datetime]
+    reserve: int = RESERVE
+    #: Why the listings stopped before their end (None: they did not).
+    paused: str | None = field(default=None, init=False)
+
+    def pages(self, stage: Stage, path: str, params: Mapping[str, Any]) -> Iterator[Response]:
+        """The pages of ``stage``'s listing from where it stopped; nothing for a listing
+        already read, or once the first sync paused."""
+        if self.paused is not None or STAGES.index(stage) < STAGES.index(self.state.stage):
+            return
+        resuming = self.state.stage == stage and self.state.next is not None
+        url: str | None = self.state.next if resuming else path
+        query: Mapping[str, Any] | None = None if resuming else params
+        self.state.stage = stage
+        seen: set[str] = set()
+        while url is not None:
+            self.paused = self._quota_spent()
+            if self.paused is None:
+                try:
+                    response = self.http.call("GET", url, params=query)
+                except RateLimited as error:  # spent, and the reset is further than a cycle waits
+                    self.paused = str(error)
+            if self.paused is not None:
+                self.state.next = describe_next(url, query)
+                return
+            if self.state.started is None:
+                self.state.started = _date(response.headers)
+            yield response
+            following = next_link(response.headers)
+            if following is not None and following in seen:
+                msg = f"GitHub {self.http.repo}: pagination loops back to {following}"
+                raise FatalError(msg)
+            if following is not None:
+                seen.add(following)
+            url, query = following, None
+        self.state.next = None
+        if stage != STAGES[-1]:
+            self.state.stage = STAGES[STAGES.index(stage) + 1]
+
+    def _quota_spent(self) -> str | None:
+        remaining, reset = self.http.rate_limit_remaining, self.http.rate_limit_reset
+        if remaining is None or remaining > self.reserve or reset is None:
+            return None  # without a reset time the figure says nothing: the next answer will
+        resets_at = datetime.fromtimestamp(reset, tz=UTC)
+        if resets_at <= self.clock():
+            return None  # a new hour: the figure is stale
+        return (f"{remaining} requests of the quota left until {resets_at:%Y-%m-%d %H:%M} UTC; "
+                "it continues then")
+
+
+def describe_next(url: str, query: Mapping[str, Any] | None) -> str:
+    """The URL to resume at: a Link URL as given, or the listing's path with its query."""
+    if not query:
+        return url
+    return f"{url}?{urlencode(sorted((k, str(v)) for k, v in query.items()), safe=':')}"
+
+
+def _date(headers: Mapping[str, str]) -> str | None:
+    when = server_date(headers)
+    return when.isoformat() if when else None
