@@ -5,7 +5,10 @@ Every change here is an Alembic revision in ``sync/store/migrations/versions/``
 
 The cached snapshot is kept by record (migration 0005): issues, comments,
 changes, milestones and people are rows, so a cycle writes only the records
-that changed. Timestamps of cached records are integers (microseconds since
+that changed. On SQLite these tables are ``WITHOUT ROWID``: rows are stored in
+key order, so a project's rows are read in one sequential pass and a changed
+record rewrites one B-tree page, not a table page and an index page.
+Timestamps of cached records are integers (microseconds since
 the Unix epoch, UTC): they load without parsing, which is most of what a cold
 start costs at 100,000 issues (docs/benchmarks.md).
 """
@@ -143,6 +146,7 @@ cached_issues = Table(
     Column("due_on", String(10)),
     Column("estimate", Float),
     Column("priority", String(100)),
+    sqlite_with_rowid=False,
 )
 #: What rules and reconcile use of a comment: author, times, forewarn's marker and its
 #: checkbox, and the first 500 characters (connectors.model.EXCERPT_CHARS), never the body.
@@ -158,6 +162,7 @@ cached_comments = Table(
     Column("is_ours", Boolean, nullable=False),
     Column("marker", String(120)),
     Column("acked", Boolean, nullable=False),
+    sqlite_with_rowid=False,
 )
 #: Changes have no id of their own: ``id`` is a digest of all their fields.
 cached_changes = Table(
@@ -170,6 +175,7 @@ cached_changes = Table(
     Column("before", Text),
     Column("after", Text),
     Column("actor", String(300)),
+    sqlite_with_rowid=False,
 )
 cached_milestones = Table(
     "cached_milestones", metadata,
@@ -182,6 +188,7 @@ cached_milestones = Table(
     Column("start_on", BigInteger),
     Column("due_on", String(10)),
     Column("closed_at", BigInteger),
+    sqlite_with_rowid=False,
 )
 cached_people = Table(
     "cached_people", metadata,
@@ -191,6 +198,7 @@ cached_people = Table(
     Column("kind", String(20), nullable=False),
     Column("email", Text),
     Column("association", String(50)),
+    sqlite_with_rowid=False,
 )
 #: What a project's cached snapshot is made of, in the order a snapshot is rebuilt.
 CACHE_TABLES = (cached_people, cached_milestones, cached_issues, cached_comments,
