@@ -4,7 +4,8 @@ Issues by JQL with ``expand=changelog`` (Cloud: enhanced search
 ``/rest/api/2/search/jql`` paged by ``nextPageToken``; Data Center: classic
 ``/rest/api/2/search`` paged by ``startAt``), a capped changelog completed for
 that issue only, comments as wiki strings; then the board's sprints or the
-project's versions. jira's own ``enhanced_search_issues`` silently returns
+project's versions (only the open sprints once the closed ones are known:
+``sprints.py``). jira's own ``enhanced_search_issues`` silently returns
 None unless the client learnt "Cloud" from serverInfo: we call the endpoint
 ourselves. A record that cannot be read is skipped (logged, and listed in the
 fetch's ``skipped``) and the fetch goes on.
@@ -28,6 +29,7 @@ from connectors.jira.fields import FieldIds, search_fields
 from connectors.jira.http import JiraHttp
 from connectors.jira.milestones import MilestoneMode, sprint_milestone, version_milestone
 from connectors.jira.pages import Getter
+from connectors.jira.sprints import BoardSprints
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 
 log = logging.getLogger(__name__)
@@ -103,15 +105,14 @@ class Reader:
         if self.mode == "sprint":
             board = self.facts.board()
             zone = self.facts.zone()
-            path = f"/rest/agile/1.0/board/{board}/sprint"
-            listing = pages.start_at_list(
-                self.http.get_object, path, "values", size=AGILE_PAGE, site=self.site
-            )
-            # A board lists sprints of other boards that share its issues: not ours.
-            ours = [raw for raw in listing
-                    if not isinstance(raw, dict) or raw.get("originBoardId") in (None, board)]
-            return self._parse_each(ours, "sprint", skipped,
-                                    lambda raw: sprint_milestone(raw, zone=zone))
+            return BoardSprints(
+                get=self.http.get_object, memo=self.facts.memo, site=self.site, board=board,
+                parse=lambda raw: sprint_milestone(raw, zone=zone),
+                # A board lists sprints of other boards that share its issues: not ours.
+                ours=lambda raw: (not isinstance(raw, dict)
+                                  or raw.get("originBoardId") in (None, board)),
+                skipped=skipped,
+            ).read()
         path = f"/rest/api/2/project/{quote(self.project_key, safe='')}/versions"
         versions = self.http.get(path)
         if not isinstance(versions, list):
