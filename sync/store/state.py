@@ -191,8 +191,11 @@ class StateStore:
             _upsert(connection, cursors, {"project": project},
                     {"cursor": cursor, "updated_at": now})
             stamp = cache.save(connection, project, write, now=now)
+            kept = dict(connection.execute(
+                select(memos.c.key, memos.c.value).where(memos.c.project == project)).all())
             for key, value in memo.items():
-                _upsert(connection, memos, {"project": project, "key": key}, {"value": value})
+                if kept.get(key) != value:  # an unchanged memo costs no write
+                    _upsert(connection, memos, {"project": project, "key": key}, {"value": value})
         return stamp
 
     def memo(self, project: str) -> dict[str, str]:
