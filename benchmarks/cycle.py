@@ -64,8 +64,8 @@ from rules_eval import ME, NOW, example_rules, generate  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from connectors.base import FetchResult, RateLimit, RemoteComment  # noqa: E402
-from connectors.markers import Marker  # noqa: E402
 from connectors.codec import issue_from, issue_to, milestone_from, milestone_to  # noqa: E402
+from connectors.markers import Marker  # noqa: E402
 from connectors.model import Change, Comment, Issue, Milestone, Snapshot  # noqa: E402
 from sync.cycle import ProjectRuntime, run_cycle  # noqa: E402
 from sync.render import Style  # noqa: E402
@@ -263,7 +263,8 @@ def case(size: int, url: str, *, mode: str, change: str, cycles: int, token: int
     if mode == "cold":
         walls[0] = time.perf_counter() - started  # run --once: opening the store included
     store.close()
-    return {"wall_s": round(statistics.median(walls), 2), "cpu_s": round(statistics.median(cpus), 2),
+    return {"wall_s": round(statistics.median(walls), 2),
+            "cpu_s": round(statistics.median(cpus), 2),
             "written": {key: int(statistics.median(w[key] for w in written))
                         for key in written[0]},
             "tracker_writes": writes[-1]}

@@ -3,7 +3,9 @@
 A synthetic site is served by ``responses`` callbacks: enhanced search
 (``/rest/api/2/search/jql``, 100 issues a page, ``nextPageToken``) that really
 filters on the JQL ``updated >=`` clause in the account's time zone, a board
-with 120 sprints (a board of about four years), the field list, serverInfo, ``/myself`` and the status list.
+with 120 sprints (about four years of them, all closed but the last) that
+honours the ``state`` filter, the field list, serverInfo, ``/myself`` and the
+status list.
 Twenty issues have a changelog longer than the search embeds (150 histories),
 as long-lived issues do.
 

@@ -37,7 +37,6 @@ See docs/github.md for set-up, permissions and request costs.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -51,14 +50,14 @@ from typing import Any
 from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
-from connectors.base import MEMO_FIRST_SYNC, FetchResult, Markup, Memo, RateLimit, RemoteComment
+from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
 from connectors.errors import CannotPostComment, FatalError
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
-from connectors.github.read import MEMO_NEWEST_EVENT, PER_PAGE, FetchRun, Reader, items
-from connectors.github.resume import FirstSync, Pager
+from connectors.github.read import PER_PAGE, FetchRun, Reader, items
+from connectors.github.resume import first_sync
 from connectors.markers import Marker
-from connectors.model import Change, Comment, Issue, Milestone, Snapshot, now, parse_utc
+from connectors.model import Change, Comment, now, parse_utc
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -301,7 +300,7 @@ class GitHubConnector:
         self._labels = None  # a new cycle reads the label catalogue again, once
         since = self._since(cursor)
         if since is None:
-            return self._first_sync()
+            return first_sync(self._reader, self._http, clock=self.clock, project=self.project)
         started = self._http.requests_made
         run = FetchRun()
         milestones = self._reader.milestones(run, conditional=True)
@@ -318,62 +317,13 @@ class GitHubConnector:
         if high_water is not None and high_water > since:
             new_cursor = format_timestamp(high_water)
         return FetchResult(
-            snapshot=self._snapshot(run, issues, milestones, comments, changes),
+            snapshot=run.snapshot(self.project, self.clock(), issues=issues,
+                                  milestones=milestones, comments=comments, changes=changes),
             cursor=new_cursor,
             complete=False,
             skipped=tuple(run.skipped),
             requests=self._http.requests_made - started,
         )
-
-    def _first_sync(self) -> FetchResult:
-        """Everything, listing after listing, as far as the quota goes (resume.py).
-
-        The first part of a first sync returns ``complete=True`` (the records replace
-        whatever was cached); a part that continues one returns records to merge.
-        """
-        started = self._http.requests_made
-        kept = FirstSync.loads(self.memo.get(MEMO_FIRST_SYNC))
-        state = kept or FirstSync()
-        pager = Pager(self._http, state, self.clock)
-        run = FetchRun()
-        milestones = self._reader.milestones(run, conditional=False)
-        history = self._reader.history(milestones)
-        issues, _, high_water = self._reader.issues(
-            run, None, pages=functools.partial(pager.pages, "issues"))
-        if high_water is not None:
-            state.high_water = max(filter(None, (state.high_water, high_water.isoformat())),
-                                   key=parse_utc)
-        comments = self._reader.comments(run, None, pages=functools.partial(pager.pages,
-                                                                            "comments"))
-        changes = self._reader.events(run, None, history, newest=state.newest_event,
-                                      pages=functools.partial(pager.pages, "events"))
-        state.newest_event = int(self.memo.get(MEMO_NEWEST_EVENT) or 0)
-        for stage, records in (("issues", issues), ("comments", comments), ("events", changes)):
-            state.count(stage, len(records))  # type: ignore[arg-type]
-        snapshot = self._snapshot(run, issues, milestones, comments, changes)
-        requests = self._http.requests_made - started
-        if pager.paused is not None:
-            self.memo.set(MEMO_FIRST_SYNC, state.dumps())
-            log.info("GitHub %s: first sync paused: %s", self.repo, state.progress(pager.paused))
-            return FetchResult(snapshot=snapshot, cursor=None, complete=kept is None,
-                               skipped=tuple(run.skipped), requests=requests, partial=True,
-                               progress=state.progress(pager.paused))
-        self.memo.set(MEMO_FIRST_SYNC, "")
-        cursor = None
-        if state.high_water is not None:
-            bound = [parse_utc(state.high_water)]
-            bound += [parse_utc(state.started)] if state.started else []
-            cursor = format_timestamp(min(bound))
-        return FetchResult(snapshot=snapshot, cursor=cursor, complete=kept is None,
-                           skipped=tuple(run.skipped), requests=requests)
-
-    def _snapshot(
-        self, run: FetchRun, issues: tuple[Issue, ...], milestones: tuple[Milestone, ...],
-        comments: tuple[Comment, ...], changes: tuple[Change, ...],
-    ) -> Snapshot:
-        return Snapshot(project=self.project, fetched_at=self.clock(), issues=issues,
-                        milestones=milestones, comments=comments, changes=changes,
-                        people=run.people)
 
     def _since(self, cursor: str | None) -> datetime | None:
         if cursor is None:

@@ -37,7 +37,7 @@ from connectors.github.parse import (
     parse_issue,
     parse_milestone,
 )
-from connectors.model import Change, Comment, Issue, Milestone, Person, parse_utc
+from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,15 @@ class FetchRun:
     def skip(self, name: str, reason: object) -> None:
         log.warning("skipped %s: %s", name, reason)
         self.skipped.append(f"{name}: {reason}")
+
+    def snapshot(
+        self, project: str, fetched_at: datetime, *, issues: tuple[Issue, ...],
+        milestones: tuple[Milestone, ...], comments: tuple[Comment, ...],
+        changes: tuple[Change, ...],
+    ) -> Snapshot:
+        return Snapshot(project=project, fetched_at=fetched_at, issues=issues,
+                        milestones=milestones, comments=comments, changes=changes,
+                        people=self.people)
 
 
 @dataclass(eq=False, kw_only=True)

@@ -23,18 +23,21 @@ first incremental fetch, whose cursor is bounded by that start.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-
 from urllib.parse import urlencode
 
+from connectors.base import MEMO_FIRST_SYNC, FetchResult
 from connectors.errors import FatalError, RateLimited
 from connectors.github.http import Response, Transport, next_link
-from connectors.github.read import server_date
+from connectors.github.parse import format_timestamp
+from connectors.github.read import MEMO_NEWEST_EVENT, FetchRun, Reader, server_date
+from connectors.model import parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,15 @@ class FirstSync:
 
     def count(self, stage: Stage, records: int) -> None:
         self.read[stage] = self.read.get(stage, 0) + records
+
+    def cursor(self) -> str | None:
+        """The cursor a finished first sync hands on: the newest issue read, never past
+        the moment it began (what changed while it read is read again next time)."""
+        if self.high_water is None:
+            return None
+        bound = [parse_utc(self.high_water)]
+        bound += [parse_utc(self.started)] if self.started else []
+        return format_timestamp(min(bound))
 
     def progress(self, why: str) -> str:
         """One line for the run's log: what was read, where it stopped, why."""
@@ -153,3 +165,45 @@ def describe_next(url: str, query: Mapping[str, Any] | None) -> str:
 def _date(headers: Mapping[str, str]) -> str | None:
     when = server_date(headers)
     return when.isoformat() if when else None
+
+
+def first_sync(
+    reader: Reader, http: Transport, *, clock: Callable[[], datetime], project: str
+) -> FetchResult:
+    """Everything, listing after listing, as far as the quota goes.
+
+    The first part of a first sync returns ``complete=True`` (the records replace
+    whatever was cached); a part that continues one returns records to merge.
+    """
+    started = http.requests_made
+    memo = reader.memo
+    kept = FirstSync.loads(memo.get(MEMO_FIRST_SYNC))
+    state = kept or FirstSync()
+    pager = Pager(http, state, clock)
+    run = FetchRun()
+    milestones = reader.milestones(run, conditional=False)
+    history = reader.history(milestones)
+    issues, _, high_water = reader.issues(run, None, pages=functools.partial(pager.pages,
+                                                                          "issues"))
+    if high_water is not None:
+        state.high_water = max(filter(None, (state.high_water, high_water.isoformat())),
+                               key=parse_utc)
+    comments = reader.comments(run, None, pages=functools.partial(pager.pages, "comments"))
+    changes = reader.events(run, None, history, newest=state.newest_event,
+                            pages=functools.partial(pager.pages, "events"))
+    state.newest_event = int(memo.get(MEMO_NEWEST_EVENT) or 0)
+    state.count("issues", len(issues))
+    state.count("comments", len(comments))
+    state.count("events", len(changes))
+    snapshot = run.snapshot(project, clock(), issues=issues, milestones=milestones,
+                            comments=comments, changes=changes)
+    requests = http.requests_made - started
+    if pager.paused is not None:
+        memo.set(MEMO_FIRST_SYNC, state.dumps())
+        log.info("GitHub %s: first sync paused: %s", reader.repo, state.progress(pager.paused))
+        return FetchResult(snapshot=snapshot, cursor=None, complete=kept is None,
+                           skipped=tuple(run.skipped), requests=requests, partial=True,
+                           progress=state.progress(pager.paused))
+    memo.set(MEMO_FIRST_SYNC, "")
+    return FetchResult(snapshot=snapshot, cursor=state.cursor(), complete=kept is None,
+                       skipped=tuple(run.skipped), requests=requests)

@@ -320,7 +320,7 @@ def _driver_rows(connection: Connection, query: Select[Any]) -> Iterator[Sequenc
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     if connection.dialect.name == "postgresql":
-        cursor = dbapi.cursor(name=f"forewarn_load_{uuid.uuid4().hex[:8]}")  # type: ignore[call-arg]
+        cursor = dbapi.cursor(name=f"forewarn_load_{uuid.uuid4().hex[:8]}")
     else:
         cursor = dbapi.cursor()
     try:

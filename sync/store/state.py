@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
+    Table,
     bindparam,
     create_engine,
     delete,

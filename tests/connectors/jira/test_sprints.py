@@ -41,7 +41,7 @@ def site(clock: Clock, *, closed: int) -> FakeJira:
 def sprint_calls(fake: FakeJira) -> Counter[str]:
     calls = Counter()
     for call in fake.calls:
-        if "/rest/agile/1.0/board/8/sprint" == call.path:
+        if call.path == "/rest/agile/1.0/board/8/sprint":
             calls[f"board sprints state={call.query.get('state', 'all')}"] += 1
         elif call.path.startswith("/rest/agile/1.0/sprint/"):
             calls[call.path] += 1
