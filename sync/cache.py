@@ -11,43 +11,60 @@ writes changed, never the rest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
 
 from connectors.model import Comment, Issue, Snapshot
 from sync.store.snapshot import CacheWrite, people_changed
+
+R = TypeVar("R", Issue, Comment)
 
 
 def merge(base: Snapshot | None, delta: Snapshot) -> Snapshot:
     if base is None:
         return delta
-    issues = base.issues
-    if delta.issues:
-        by_key = {issue.key: issue for issue in base.issues}
-        by_key.update((issue.key, issue) for issue in delta.issues)
-        issues = tuple(by_key.values())
-    comments = base.comments
-    if delta.comments:
-        by_id = {comment.id: comment for comment in base.comments}
-        by_id.update((comment.id, comment) for comment in delta.comments)
-        comments = tuple(by_id.values())
-    changes = base.changes
-    if delta.changes:
-        unique = dict.fromkeys(base.changes)
-        unique.update(dict.fromkeys(delta.changes))
-        changes = tuple(unique)
     people = dict(base.people)
     people.update(delta.people)
     return Snapshot(
         project=delta.project or base.project,
         fetched_at=delta.fetched_at,
-        issues=issues,
+        issues=replaced(base.issues, delta.issues, key=_issue_key),
         milestones=delta.milestones or base.milestones,
-        comments=comments,
-        changes=changes,
+        comments=replaced(base.comments, delta.comments, key=_comment_id),
+        changes=_added(base.changes, delta.changes),
         people=people,
     )
+
+
+_issue_key = attrgetter("key")
+_comment_id = attrgetter("id")
+
+
+def replaced(base: tuple[R, ...], news: Iterable[R], *, key: Callable[[R], str]) -> tuple[R, ...]:
+    """``base`` with the records of ``news`` in place of those of the same key, and the
+    new ones after them: one pass over ``base``'s keys, no index of it (a delta is small,
+    the cache a million comments)."""
+    by_key = {key(record): record for record in news}
+    if not by_key:
+        return base
+    kept = list(base)
+    for index in [i for i, name in enumerate(map(key, base)) if name in by_key]:
+        kept[index] = by_key.pop(key(kept[index]))
+    return (*kept, *by_key.values())
+
+
+def _added(base: tuple[Change, ...], news: tuple[Change, ...]) -> tuple[Change, ...]:
+    """The changes of ``news`` not in ``base`` yet, after it (compared only with the
+    cached changes of the same issues)."""
+    if not news:
+        return base
+    keys = {change.issue_key for change in news}
+    known = {change for change in base if change.issue_key in keys}
+    fresh = [change for change in dict.fromkeys(news) if change not in known]
+    return (*base, *fresh) if fresh else base
 
 
 def to_write(
@@ -89,12 +106,8 @@ def with_writes(
     issues = snapshot.issues
     if add or drop:
         issues = tuple(_labelled(issue, add, drop, now) for issue in snapshot.issues)
-    comments = list(comments)
-    if not comments:
-        return replace(snapshot, issues=issues)
-    by_id = {comment.id: comment for comment in snapshot.comments}
-    by_id.update((comment.id, comment) for comment in comments)
-    return replace(snapshot, issues=issues, comments=tuple(by_id.values()))
+    return replace(snapshot, issues=issues,
+                   comments=replaced(snapshot.comments, comments, key=_comment_id))
 
 
 def _labelled(
