@@ -17,7 +17,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import TypeVar
 
-from connectors.model import Comment, Issue, Snapshot
+from connectors.model import Change, Comment, Issue, Snapshot
 from sync.store.snapshot import CacheWrite, people_changed
 
 R = TypeVar("R", Issue, Comment)
@@ -47,13 +47,14 @@ def replaced(base: tuple[R, ...], news: Iterable[R], *, key: Callable[[R], str])
     """``base`` with the records of ``news`` in place of those of the same key, and the
     new ones after them: one pass over ``base``'s keys, no index of it (a delta is small,
     the cache a million comments)."""
-    by_key = {key(record): record for record in news}
+    by_key: dict[str, R] = {key(record): record for record in news}
     if not by_key:
         return base
-    kept = list(base)
+    kept: list[R] = list(base)
     for index in [i for i, name in enumerate(map(key, base)) if name in by_key]:
         kept[index] = by_key.pop(key(kept[index]))
-    return (*kept, *by_key.values())
+    kept.extend(by_key.values())
+    return tuple(kept)
 
 
 def _added(base: tuple[Change, ...], news: tuple[Change, ...]) -> tuple[Change, ...]:
