@@ -276,22 +276,14 @@ def case(size: int, url: str, *, mode: str, change: str, cycles: int, token: int
 
 @contextmanager
 def database(kind: str, size: int, work: Path) -> Iterator[str]:
+    """A SQLite file, or a throwaway schema of the PostgreSQL the tests use."""
     if kind == "sqlite":
         yield f"sqlite:///{work / f'state-{size}.db'}"
         return
-    base = os.environ["FOREWARN_TEST_DATABASE_URL"]
-    schema = f"bench_cycle_{size}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    from tests.sync.app.daemon_support import postgres_schema
+
+    with postgres_schema(os.environ["FOREWARN_TEST_DATABASE_URL"]) as url:
+        yield url
 
 
 def _run(arguments: list[str]) -> tuple[dict[str, Any], int]:
@@ -338,8 +330,9 @@ def main() -> None:
         return
     kinds = [k for k in args.databases.split(",")
              if k == "sqlite" or os.environ.get("FOREWARN_TEST_DATABASE_URL")]
-    print("| issues | store | case | changed | wall | CPU | peak RSS | written per cycle |")
-    print("|---:|---|---|---|---:|---:|---:|---|")
+    print("| issues | store | case | changed | wall | CPU | peak RSS | written per cycle "
+          "| tracker writes |")
+    print("|---:|---|---|---|---:|---:|---:|---|---:|")
     token = int(time.time())
     with tempfile.TemporaryDirectory(prefix="forewarn-bench-") as folder:
         work = Path(folder)
@@ -363,7 +356,8 @@ def main() -> None:
                                                 result["written"].items())
                             print(f"| {size:,} | {kind} | {mode} | {change} "
                                   f"| {result['wall_s']:.2f} s | {result['cpu_s']:.2f} s "
-                                  f"| {peak // 1024} MiB | {written} |", flush=True)
+                                  f"| {peak // 1024} MiB | {written} "
+                                  f"| {result['tracker_writes']} |", flush=True)
 
 
 if __name__ == "__main__":
