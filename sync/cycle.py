@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -130,22 +131,35 @@ def history_for(snapshot: Snapshot, stored: dict[str, tuple[DueDateSeen, ...]],
     })
 
 
+_frozen = threading.Lock()
+_frozen_depth = 0
+
+
 @contextmanager
 def frozen_for_gc() -> Iterator[None]:
-    """Keep the garbage collector off the snapshot while rules and reconcile run.
+    """Keep the garbage collector off the snapshot while a cycle works on it.
 
     A snapshot is a million long-lived objects at 100,000 issues, and a full
     collection walking them costs 0.6-0.8 s, landing in every other cycle
-    (docs/benchmarks.md). Frozen, they are skipped; unfreezing at the end lets
-    the snapshot be freed as usual. Process-wide: with several daemon workers
-    one cycle may unfreeze another's objects early, which costs time, never
-    correctness.
+    (docs/benchmarks.md). Frozen, they are skipped. Sections nest and overlap
+    (a whole cycle, its evaluation; several daemon workers): each entry and each
+    inner exit freezes what exists by then (a snapshot loaded or merged inside
+    is frozen too), and only the last section to end unfreezes, so that the
+    snapshot can be freed as usual between cycles.
     """
-    gc.freeze()
+    global _frozen_depth  # one collector per process
+    with _frozen:
+        _frozen_depth += 1
+        gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _frozen:
+            _frozen_depth -= 1
+            if _frozen_depth:
+                gc.freeze()
+            else:
+                gc.unfreeze()
 
 
 def evaluate(
@@ -171,7 +185,8 @@ def run_cycle(
     report = CycleReport(project=runtime.name, started_at=now, dry_run=dry_run)
     run_id = None if dry_run else store.start_run(runtime.name, now)
     try:
-        _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
+        with frozen_for_gc():  # the cached snapshot lives through the cycle: keep GC off it
+            _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
     except Exception as error:
         log.exception("%s: cycle failed", runtime.name)
         report.errors.append(str(error) or type(error).__name__)
@@ -255,7 +270,8 @@ def cached_snapshot(runtime: ProjectRuntime, store: StateStore) -> Snapshot | No
     if held is not None and store.cache_stamp(runtime.name) == held.stamp:
         return held.snapshot
     runtime.cache = None  # freed before the store's copy is read: one copy in memory at a time
-    runtime.cache = store.load_cache(runtime.name)
+    with frozen_for_gc():  # what is loaded is frozen with the rest when this ends
+        runtime.cache = store.load_cache(runtime.name)
     return runtime.cache.snapshot if runtime.cache is not None else None
 
 
