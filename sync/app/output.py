@@ -63,6 +63,9 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
     if report.plan.actions:
         verb = "Planned" if report.dry_run else "Writes to the tracker"
         console.print(plan_table(report, f"{verb} for {report.project}"))
+    elif report.first_sync:
+        console.print(f"[yellow]{report.project}: first sync in progress, no rule evaluated "
+                      f"yet: {report.first_sync}[/]")
     else:
         console.print(f"{report.project}: nothing to write (the tracker is up to date).")
     outcome = report.outcome
