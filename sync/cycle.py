@@ -142,10 +142,9 @@ def frozen_for_gc() -> Iterator[None]:
     A snapshot is a million long-lived objects at 100,000 issues, and a full
     collection walking them costs 0.6-0.8 s, landing in every other cycle
     (docs/benchmarks.md). Frozen, they are skipped. Sections nest and overlap
-    (a whole cycle, its evaluation; several daemon workers): each entry and each
-    inner exit freezes what exists by then (a snapshot loaded or merged inside
-    is frozen too), and only the last section to end unfreezes, so that the
-    snapshot can be freed as usual between cycles.
+    (a whole cycle and its evaluation; several daemon workers): each entry
+    freezes what exists by then, and only the last section to end unfreezes,
+    so that the snapshot can be freed as usual between cycles.
     """
     global _frozen_depth  # one collector per process
     with _frozen:
@@ -156,9 +155,7 @@ def frozen_for_gc() -> Iterator[None]:
     finally:
         with _frozen:
             _frozen_depth -= 1
-            if _frozen_depth:
-                gc.freeze()
-            else:
+            if not _frozen_depth:
                 gc.unfreeze()
 
 
@@ -270,8 +267,8 @@ def cached_snapshot(runtime: ProjectRuntime, store: StateStore) -> Snapshot | No
     if held is not None and store.cache_stamp(runtime.name) == held.stamp:
         return held.snapshot
     runtime.cache = None  # freed before the store's copy is read: one copy in memory at a time
-    with frozen_for_gc():  # what is loaded is frozen with the rest when this ends
-        runtime.cache = store.load_cache(runtime.name)
+    runtime.cache = store.load_cache(runtime.name)
+    gc.freeze()  # inside run_cycle's frozen_for_gc: the records just read are kept off the GC too
     return runtime.cache.snapshot if runtime.cache is not None else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from config import load_config, load_settings
 from connectors.local import LocalConnector
 from sync.app.runtime import build_runtime
-from sync.cycle import CycleReport, ProjectRuntime, run_cycle
+from sync.cycle import CycleReport, ProjectRuntime, frozen_for_gc, run_cycle
 from sync.store.state import Loaded, StateStore
 from tests.conftest import Clock, run_log
 
@@ -174,3 +175,13 @@ def test_a_warm_runtime_reads_the_store_only_when_another_process_saved(
     assert report.ok and report.plan.writes == ()
     assert len(loads) == 3
     assert warm.cache is not None and warm.cache.stamp == store.cache_stamp("demo")
+
+
+def test_frozen_sections_nest_and_only_the_last_to_end_unfreezes() -> None:
+    assert gc.get_freeze_count() == 0
+    with frozen_for_gc():
+        kept = [[n] for n in range(1000)]  # made inside the outer section, before the inner
+        with frozen_for_gc():
+            assert gc.get_freeze_count() >= len(kept)
+        assert gc.get_freeze_count() >= len(kept)  # the inner end left them frozen
+    assert gc.get_freeze_count() == 0
