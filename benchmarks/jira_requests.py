@@ -3,7 +3,9 @@
 A synthetic site is served by ``responses`` callbacks: enhanced search
 (``/rest/api/2/search/jql``, 100 issues a page, ``nextPageToken``) that really
 filters on the JQL ``updated >=`` clause in the account's time zone, a board
-with 40 sprints, the field list, serverInfo, ``/myself`` and the status list.
+with 120 sprints (about four years of them, all closed but the last) that
+honours the ``state`` filter, the field list, serverInfo, ``/myself`` and the
+status list.
 Twenty issues have a changelog longer than the search embeds (150 histories),
 as long-lived issues do.
 
@@ -44,7 +46,7 @@ from connectors.retry import RetryPolicy
 
 SITE = "https://bench.atlassian.net"
 ISSUES = 10_000
-SPRINTS = 40
+SPRINTS = 120
 LONG_HISTORIES = 20  # issues whose changelog (150 entries) exceeds the embedded 100
 PAGE = 100
 ZONE = ZoneInfo("Europe/Berlin")
@@ -231,6 +233,9 @@ class Site:
             }
             for s in range(board * 1000 + 1, board * 1000 + SPRINTS + 1)
         ]
+        if params.get("state"):  # the Agile API's filter: "active,future" lists the open ones
+            wanted = set(params["state"].split(","))
+            every = [sprint for sprint in every if sprint["state"] in wanted]
         page = {
             "startAt": start,
             "maxResults": size,

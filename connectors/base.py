@@ -26,9 +26,15 @@ from connectors.markers import Marker, Markup
 from connectors.model import Membership, Snapshot, Visibility
 
 __all__ = [
-    "AccessReport", "AccessRequest", "Check", "Connector", "DictMemo", "FetchProgress",
-    "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment", "restriction_refused",
+    "MEMO_FIRST_SYNC", "AccessReport", "AccessRequest", "Check", "Connector", "DictMemo",
+    "FetchProgress", "FetchResult", "Markup", "Memo", "RateLimit", "RemoteComment",
+    "restriction_refused",
 ]
+
+#: The memo key under which a connector keeps where an unfinished first sync resumes
+#: (an empty value: none). The sync layer empties it when it holds no cached records to
+#: continue from, so that a first sync starts over rather than resume onto nothing.
+MEMO_FIRST_SYNC = "first_sync"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,12 @@ class FetchResult:
     sync, or a tracker too small to bother), False when it is a delta to merge
     into what the state store already holds. ``skipped`` lists records that
     could not be read, each with the reason, so the run can report them.
+
+    ``partial`` is True when a first sync stopped before the end of its
+    listings (the request quota ran low): the snapshot holds the records read
+    so far, which the sync layer keeps without evaluating rules on them, and
+    the connector's memo says where each listing resumes; the next fetch with
+    no cursor continues there and returns ``complete=False`` (records to merge).
     """
 
     snapshot: Snapshot
@@ -46,6 +58,9 @@ class FetchResult:
     complete: bool
     skipped: tuple[str, ...] = ()
     requests: int = 0
+    partial: bool = False
+    #: For a partial fetch: what is left and when it continues, for the run's log.
+    progress: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,10 @@ class RetriableError(TrackerError):
         self.wait_seconds = wait_seconds
 
 
+class RateLimited(RetriableError):
+    """The tracker's request quota is spent (or a secondary limit hit): wait, then go on."""
+
+
 class FatalError(TrackerError):
     """A failure that repeating will not fix (bad credentials, missing project).
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from config.summary import Summary as SummarySettings
-from connectors.base import Connector, DictMemo
+from connectors.base import MEMO_FIRST_SYNC, Connector, DictMemo, FetchResult
 from connectors.errors import TrackerError
 from connectors.model import Comment, Membership, Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
@@ -39,7 +40,7 @@ from rules.people import (
 )
 from rules.registry import Rule
 from sync.actions import Plan
-from sync.cache import merge, with_writes
+from sync.cache import merge, to_write, with_writes
 from sync.digest import marker_for, plan_digest
 from sync.notify.plan import NotifySettings, notification_plan, notifier_for
 from sync.progress import CycleProgress
@@ -47,13 +48,15 @@ from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
 from sync.routing import Routing
-from sync.store.state import FindingRecord, StateStore
+from sync.store.state import FindingRecord, Loaded, StateStore
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
 from sync.summary.plan import Destination, plan_summary
 from sync.summary.schedule import summary_period
 
 log = logging.getLogger(__name__)
+#: The connector memo key that records when rules first ran on the project (backfill).
+MEMO_EVALUATED = "forewarn.evaluated"
 
 
 @dataclass
@@ -86,6 +89,9 @@ class ProjectRuntime:
     notifications: NotifySettings | None = None
     #: Client organisation -> the calendar its waits are counted in (``client_calendars``).
     client_calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+    #: The cached snapshot as the last cycle saved it, with its stamp: a daemon keeps it
+    #: between cycles and reads the store again only when the stamp there differs.
+    cache: Loaded | None = None
 
     @property
     def seed(self) -> int:
@@ -118,6 +124,9 @@ class CycleReport:
     without_email: int = 0
     #: What the run says for the admin's information (printed dim).
     notes: list[str] = field(default_factory=list)
+    #: A first sync still reading (``FetchResult.partial``): what it read, what is left.
+    #: Rules were not evaluated on the half-read project; the next cycle continues.
+    first_sync: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -156,22 +165,32 @@ def history_for(snapshot: Snapshot, stored: dict[str, tuple[DueDateSeen, ...]],
     })
 
 
+_frozen = threading.Lock()
+_frozen_depth = 0
+
+
 @contextmanager
 def frozen_for_gc() -> Iterator[None]:
-    """Keep the garbage collector off the snapshot while rules and reconcile run.
+    """Keep the garbage collector off the snapshot while a cycle works on it.
 
     A snapshot is a million long-lived objects at 100,000 issues, and a full
     collection walking them costs 0.6-0.8 s, landing in every other cycle
-    (docs/benchmarks.md). Frozen, they are skipped; unfreezing at the end lets
-    the snapshot be freed as usual. Process-wide: with several daemon workers
-    one cycle may unfreeze another's objects early, which costs time, never
-    correctness.
+    (docs/benchmarks.md). Frozen, they are skipped. Sections nest and overlap
+    (a whole cycle and its evaluation; several daemon workers): each entry
+    freezes what exists by then, and only the last section to end unfreezes,
+    so that the snapshot can be freed as usual between cycles.
     """
-    gc.freeze()
+    global _frozen_depth  # one collector per process
+    with _frozen:
+        _frozen_depth += 1
+        gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _frozen:
+            _frozen_depth -= 1
+            if not _frozen_depth:
+                gc.unfreeze()
 
 
 def evaluate(
@@ -197,7 +216,8 @@ def run_cycle(
     report = CycleReport(project=runtime.name, started_at=now, dry_run=dry_run)
     run_id = None if dry_run else store.start_run(runtime.name, now)
     try:
-        _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
+        with frozen_for_gc():  # the cached snapshot lives through the cycle: keep GC off it
+            _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
     except TrackerError as error:
         # Expected (a refused token, an unreachable host): its message says it all in one
         # line, reported by whoever shows the report; the traceback only at DEBUG.
@@ -221,18 +241,27 @@ def _cycle(
     runtime: ProjectRuntime, store: StateStore, report: CycleReport, *,
     clock: Callable[[], datetime], now: datetime, summary: bool,
 ) -> None:
-    cached = store.load_snapshot(runtime.name)
+    cached = cached_snapshot(runtime, store)
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
+    if cached is None and runtime.memo.get(MEMO_FIRST_SYNC):
+        runtime.memo.set(MEMO_FIRST_SYNC, "")  # nothing to resume onto: start over
     progress = runtime.progress
     fetched = runtime.connector.fetch(cursor, progress=None if progress is None else (
         lambda listing, pages, total: progress.read(runtime.name, listing, pages, total)))
     report.requests = fetched.requests
     report.skipped = list(fetched.skipped)
     snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
+    if fetched.partial:
+        _keep_partial(runtime, store, report, fetched, cached=cached, snapshot=snapshot, now=now)
+        return
     me = runtime.connector.whoami()
-    people = _who_is_who(runtime, snapshot, me, report, first=cached is None)
+    actual = Actual(comments=store.comments(runtime.name),
+                    labels=frozenset(store.labels(runtime.name)),
+                    findings=store.findings(runtime.name))
+    first = _first_evaluation(runtime, actual)
+    people = _who_is_who(runtime, snapshot, me, report, first=first)
     report.snapshot = people
     history = history_for(snapshot, store.due_date_history(runtime.name), now)
     report.history = history
@@ -240,18 +269,15 @@ def _cycle(
                       status_issue=runtime.status_issue,
                       organisations=runtime.clients if isinstance(runtime.clients, Mapping)
                       else {}, client_calendars=runtime.client_calendars)
-    actual = Actual(comments=store.comments(runtime.name),
-                    labels=frozenset(store.labels(runtime.name)),
-                    findings=store.findings(runtime.name))
     with frozen_for_gc():
         report.findings = evaluate(runtime, people, ctx, report)
-        backfill = runtime.routing.backfills(cached is None)
+        backfill = runtime.routing.backfills(first)
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
                            notify=runtime.notify, me=me, routing=runtime.routing,
                            backfill=backfill)
         report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
-                                    first=cached is None)
+                                    first=first)
     if (problem := undelivered_problem(report.plan, runtime.status_issue, people)) is not None:
         report.errors.append(problem)
     if summary:
@@ -260,6 +286,7 @@ def _cycle(
     report.plan += notification_plan(runtime, store, report, now=now)
     if report.dry_run:
         return
+    runtime.memo.set(MEMO_EVALUATED, now.isoformat())  # saved with the cycle's progress
     publisher = Publisher(runtime.connector, store, runtime.name,
                           budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
                           progress=None if progress is None else (
@@ -276,11 +303,63 @@ def _cycle(
     store.save_findings(runtime.name, kept, now)
     store.record_due_dates(runtime.name,
                            {m.key: m.due_on for m in snapshot.milestones}, now)
-    cached_after = with_writes(snapshot, added=outcome.added_labels,
-                               removed=outcome.removed_labels, comments=outcome.comments, now=now)
-    store.save_progress(runtime.name, cursor=fetched.cursor,
-                        snapshot=replace(cached_after, people=dict(snapshot.people)),
-                        memo=runtime.memo, now=now)
+    cached_after = replace(
+        with_writes(snapshot, added=outcome.added_labels, removed=outcome.removed_labels,
+                    comments=outcome.comments, now=now),
+        people=dict(snapshot.people))
+    write = to_write(previous=cached, delta=fetched.snapshot, after=cached_after,
+                     replace_all=fetched.complete,
+                     labelled=[t for t, _ in (*outcome.added_labels, *outcome.removed_labels)],
+                     comments=outcome.comments)
+    stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
+                                memo=runtime.memo, now=now)
+    runtime.cache = Loaded(snapshot=cached_after, stamp=stamp)
+
+
+def _first_evaluation(runtime: ProjectRuntime, actual: Actual) -> bool:
+    """Whether rules run on the project for the first time: what its ``backfill`` is for.
+
+    Not "no cached snapshot": a first sync read over several cycles leaves records but
+    no evaluation. A project that forewarn wrote for before (an upgrade from a version
+    without the memo key) is not new either.
+    """
+    return (not runtime.memo.get(MEMO_EVALUATED) and not actual.findings
+            and not actual.comments)
+
+
+def cached_snapshot(runtime: ProjectRuntime, store: StateStore) -> Snapshot | None:
+    """The snapshot the last cycle saved: the runtime's own copy while the store's stamp
+    says nobody wrote since, else read from the store (a start, another replica's cycle)."""
+    held = runtime.cache
+    if held is not None and store.cache_stamp(runtime.name) == held.stamp:
+        return held.snapshot
+    runtime.cache = None  # freed before the store's copy is read: one copy in memory at a time
+    runtime.cache = store.load_cache(runtime.name)
+    gc.freeze()  # inside run_cycle's frozen_for_gc: the records just read are kept off the GC too
+    return runtime.cache.snapshot if runtime.cache is not None else None
+
+
+def _keep_partial(
+    runtime: ProjectRuntime, store: StateStore, report: CycleReport, fetched: FetchResult, *,
+    cached: Snapshot | None, snapshot: Snapshot, now: datetime,
+) -> None:
+    """A first sync that stopped early: keep what it read, evaluate nothing yet.
+
+    Findings on a half-read project would be wrong in ways a client sees (a
+    question whose answer is on a page not read yet), so rules wait for the
+    whole project; the records read and the connector's resume points are saved
+    together, and the next cycle continues from there.
+    """
+    report.first_sync = fetched.progress or "the first sync continues next cycle"
+    log.info("%s: first sync in progress: %s", runtime.name, report.first_sync,
+             extra={"project": runtime.name})
+    if report.dry_run:
+        return
+    write = to_write(previous=cached, delta=fetched.snapshot, after=snapshot,
+                     replace_all=fetched.complete)
+    stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
+                                memo=runtime.memo, now=now)
+    runtime.cache = Loaded(snapshot=snapshot, stamp=stamp)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,9 @@ Reads, all at 100 a page and never one request per issue:
   limit), issues with ``since``; only when an issue changed, comments with
   ``since`` and events newest first down to the newest one already seen.
   An unchanged repository costs 2 requests. Returns ``complete=False``.
+* A first sync that the quota cannot cover stops before it runs out and
+  continues next cycle where it stopped (``resume.py``): ``partial=True``
+  until its listings are read whole.
 
 The cursor is the newest issue ``updated_at`` seen (bounded by the server's
 ``Date`` when the listing began, so that an issue edited during a long
@@ -67,8 +70,9 @@ from connectors.github.access import RepositoryAccess
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
+from connectors.github.resume import first_sync
 from connectors.markers import Marker
-from connectors.model import Change, Comment, Membership, Snapshot, Visibility, now, parse_utc
+from connectors.model import Change, Comment, Membership, Visibility, now, parse_utc
 from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -334,36 +338,30 @@ class GitHubConnector:
             self._http.on_page = None
 
     def _fetch(self, cursor: str | None) -> FetchResult:
-        started = self._http.requests_made
         self._labels = None  # a new cycle reads the label catalogue again, once
         since = self._since(cursor)
+        if since is None:
+            return first_sync(self._reader, self._http, clock=self.clock, project=self.project)
+        started = self._http.requests_made
         run = FetchRun()
-        milestones = self._reader.milestones(run, conditional=since is not None)
+        milestones = self._reader.milestones(run, conditional=True)
         history = self._reader.history(milestones)
         issues, changed, high_water = self._reader.issues(run, since)
         comments: tuple[Comment, ...] = ()
         changes: tuple[Change, ...] = ()
         # An issue's updated_at moves on every comment, label, milestone and state
         # change: when no issue changed there is nothing new to read there.
-        if since is None or changed:
+        if changed:
             comments = self._reader.comments(run, since)
             changes = self._reader.events(run, since, history)
-        new_cursor = cursor if since is not None else None
-        if high_water is not None and (since is None or high_water > since):
+        new_cursor = cursor
+        if high_water is not None and high_water > since:
             new_cursor = format_timestamp(high_water)
-        snapshot = Snapshot(
-            project=self.project,
-            fetched_at=self.clock(),
-            issues=issues,
-            milestones=milestones,
-            comments=comments,
-            changes=changes,
-            people=run.people,
-        )
         return FetchResult(
-            snapshot=snapshot,
+            snapshot=run.snapshot(self.project, self.clock(), issues=issues,
+                                  milestones=milestones, comments=comments, changes=changes),
             cursor=new_cursor,
-            complete=since is None,
+            complete=False,
             skipped=tuple(run.skipped),
             requests=self._http.requests_made - started,
         )

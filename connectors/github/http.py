@@ -45,6 +45,7 @@ from connectors.errors import (
     CredentialsRefused,
     FatalError,
     NotFound,
+    RateLimited,
     RetriableError,
     TrackerError,
     Unreachable,
@@ -184,7 +185,7 @@ class Transport:
         )
         if limited:
             wait = server_wait(headers, now=self.clock())
-            return RetriableError(text, wait_seconds=SECONDARY_LIMIT_WAIT if wait is None else wait)
+            return RateLimited(text, wait_seconds=SECONDARY_LIMIT_WAIT if wait is None else wait)
         if status >= 500:
             return RetriableError(text, wait_seconds=server_wait(headers, now=self.clock()))
         if status == 401:
@@ -216,11 +217,16 @@ class Transport:
         msg = f"GitHub {self.repo}: {found}; {check}"
         return RetriableError(msg) if found.retriable else Unreachable(msg)
 
-    def _note(self, headers: Mapping[str, str] | None) -> None:
+    def _note(self, headers: Mapping[str, str] | None, *, answered: bool = False) -> None:
         if not headers:
             return
         remaining = headers.get("x-ratelimit-remaining")
         reset = headers.get("x-ratelimit-reset")
+        if remaining is None:
+            if answered and self.rate_limit_remaining == 0:
+                # A spent quota, then an answer without the figures: it was reset since.
+                self.rate_limit_remaining = self.rate_limit_reset = None
+            return
         try:
             if remaining is not None:
                 self.rate_limit_remaining = int(float(remaining))
@@ -286,7 +292,7 @@ class Transport:
         finally:
             if writing:
                 self._last_write = self.monotonic()
-        self._note(response_headers)
+        self._note(response_headers, answered=status < 400)
         try:
             data = json.loads(output) if output else None
         except ValueError:

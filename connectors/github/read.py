@@ -13,7 +13,7 @@ import email.utils
 import functools
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -37,7 +37,7 @@ from connectors.github.parse import (
     parse_issue,
     parse_milestone,
 )
-from connectors.model import Change, Comment, Issue, Milestone, Person, parse_utc
+from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot, parse_utc
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,10 @@ MEMO_MILESTONES = "milestones"
 MEMO_MILESTONES_ETAG = "milestones_etag"
 MEMO_NEWEST_EVENT = "newest_event_id"
 
+#: Where a listing's pages come from: ``Transport.pages``, or a first sync's ``Pager``
+#: that stops when the quota runs low (connectors/github/resume.py).
+Pages = Callable[[str, Mapping[str, Any]], Iterator[Response]]
+
 
 def items(response: Response, what: str, repo: str) -> list[Any]:
     """The items of a list page; anything but a JSON array is a broken answer."""
@@ -61,7 +65,7 @@ def items(response: Response, what: str, repo: str) -> list[Any]:
     return response.data
 
 
-def _server_date(headers: Mapping[str, str]) -> datetime | None:
+def server_date(headers: Mapping[str, str]) -> datetime | None:
     value = headers.get("date")
     if not value:
         return None
@@ -96,6 +100,15 @@ class FetchRun:
     def skip(self, name: str, reason: object) -> None:
         log.warning("skipped %s: %s", name, reason)
         self.skipped.append(f"{name}: {reason}")
+
+    def snapshot(
+        self, project: str, fetched_at: datetime, *, issues: tuple[Issue, ...],
+        milestones: tuple[Milestone, ...], comments: tuple[Comment, ...],
+        changes: tuple[Change, ...],
+    ) -> Snapshot:
+        return Snapshot(project=project, fetched_at=fetched_at, issues=issues,
+                        milestones=milestones, comments=comments, changes=changes,
+                        people=self.people)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -148,7 +161,7 @@ class Reader:
         return result
 
     def issues(
-        self, run: FetchRun, since: datetime | None
+        self, run: FetchRun, since: datetime | None, *, pages: Pages | None = None
     ) -> tuple[tuple[Issue, ...], bool, datetime | None]:
         """Issues (whole records), whether any issue or PR changed, and the new high-water mark."""
         params: dict[str, Any] = {"state": "all", "per_page": PER_PAGE}
@@ -160,9 +173,9 @@ class Reader:
         started: datetime | None = None
         self.pull_numbers = set()
         path = f"/repos/{self.repo}/issues"
-        for index, page in enumerate(self.http.pages(path, params)):
+        for index, page in enumerate((pages or self.http.pages)(path, params)):
             if index == 0:
-                started = _server_date(page.headers)
+                started = server_date(page.headers)
             for raw in items(page, f"GET {path}", self.repo):
                 updated = _timestamp(raw, "updated_at")
                 if updated is None or since is None or updated > since:
@@ -194,13 +207,15 @@ class Reader:
             add_person(run.people, person)
         return parsed.issue
 
-    def comments(self, run: FetchRun, since: datetime | None) -> tuple[Comment, ...]:
+    def comments(
+        self, run: FetchRun, since: datetime | None, *, pages: Pages | None = None
+    ) -> tuple[Comment, ...]:
         params: dict[str, Any] = {"per_page": PER_PAGE}
         if since is not None:
             params["since"] = format_timestamp(since - OVERLAP)
         path = f"/repos/{self.repo}/issues/comments"
         comments: list[Comment] = []
-        for page in self.http.pages(path, params):
+        for page in (pages or self.http.pages)(path, params):
             for raw in items(page, f"GET {path}", self.repo):
                 if not self.include_pull_requests and self._on_pull_request(raw):
                     continue
@@ -222,15 +237,20 @@ class Reader:
             return False
 
     def events(
-        self, run: FetchRun, since: datetime | None, history: TitleHistory
+        self, run: FetchRun, since: datetime | None, history: TitleHistory, *,
+        pages: Pages | None = None, newest: int = 0,
     ) -> tuple[Change, ...]:
-        """Repo-wide issue events, newest first; an incremental read stops at what it has seen."""
+        """Repo-wide issue events, newest first; an incremental read stops at what it has seen.
+
+        ``newest``: the newest event id an earlier part of the same first sync read.
+        """
         walk = _EventWalk(seen=self._newest_event_seen(since),
                           floor=since - OVERLAP if since is not None else None)
+        walk.newest = max(walk.newest, newest)
         milestone_for = functools.partial(self._milestone_for, history)
         changes: list[Change] = []
         path = f"/repos/{self.repo}/issues/events"
-        for page in self.http.pages(path, {"per_page": PER_PAGE}):
+        for page in (pages or self.http.pages)(path, {"per_page": PER_PAGE}):
             reached = False
             for raw in items(page, f"GET {path}", self.repo):
                 place = walk.place(raw)

@@ -4,7 +4,8 @@ Issues by JQL with ``expand=changelog`` (Cloud: enhanced search
 ``/rest/api/2/search/jql`` paged by ``nextPageToken``; Data Center: classic
 ``/rest/api/2/search`` paged by ``startAt``), a capped changelog completed for
 that issue only, comments as wiki strings; then the board's sprints or the
-project's versions. jira's own ``enhanced_search_issues`` silently returns
+project's versions (only the open sprints once the closed ones are known:
+``sprints.py``). jira's own ``enhanced_search_issues`` silently returns
 None unless the client learnt "Cloud" from serverInfo: we call the endpoint
 ourselves. A record that cannot be read is skipped (logged, and listed in the
 fetch's ``skipped``) and the fetch goes on.
@@ -38,6 +39,7 @@ from connectors.jira.milestones import (
     version_milestone,
 )
 from connectors.jira.pages import Getter
+from connectors.jira.sprints import BoardSprints
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 
 log = logging.getLogger(__name__)
@@ -129,24 +131,24 @@ class Reader:
         return found
 
     def _sprints(self, skipped: list[str]) -> list[Milestone]:
-        """The sprints of every board of the project: one listing per board."""
+        """The sprints of every board of the project: each board's active and future ones
+        every cycle, its closed ones as remembered (connectors/jira/sprints.py)."""
         boards = self.facts.boards()
         zone = self.facts.zone()
-        seen: dict[object, Any] = {}
+        seen: dict[str, Milestone] = {}
         for board in boards:
-            path = f"/rest/agile/1.0/board/{board}/sprint"
-            listing = pages.start_at_list(
-                self.http.get_object, path, "values", size=AGILE_PAGE, site=self.site
-            )
-            for raw in listing:
+            sprints = BoardSprints(
+                get=self.http.get_object, memo=self.facts.memo, site=self.site, board=board,
+                parse=lambda raw: sprint_milestone(raw, zone=zone),
                 # A board lists the sprints of other boards that share its issues: a
                 # sprint is ours when one of our boards made it (each kept once).
-                origin = raw.get("originBoardId") if isinstance(raw, dict) else None
-                if origin is None or origin in boards:
-                    ident = raw.get("id") if isinstance(raw, dict) else id(raw)
-                    seen.setdefault(ident, raw)
-        return self._parse_each(list(seen.values()), "sprint", skipped,
-                                lambda raw: sprint_milestone(raw, zone=zone))
+                ours=lambda raw: (not isinstance(raw, dict)
+                                  or raw.get("originBoardId") in (None, *boards)),
+                skipped=skipped,
+            ).read()
+            for sprint in sprints:
+                seen.setdefault(sprint.key, sprint)
+        return list(seen.values())
 
     def _versions(self, skipped: list[str]) -> list[Milestone]:
         path = f"/rest/api/2/project/{quote(self.project_key, safe='')}/versions"

@@ -122,34 +122,23 @@ def print_failure(console: Console, report: CycleReport) -> None:
 
 
 def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
-    if report.snapshot is None:
+    if report.snapshot is None and report.errors:
         print_failure(console, report)
         return
     console.print(findings_table(report.findings, style, f"Findings in {report.project}"))
     if report.plan.actions:
         verb = "Planned" if report.dry_run else "Writes to the tracker"
         console.print(plan_table(report, f"{verb} for {report.project}"))
+    elif report.first_sync:
+        console.print(f"[yellow]{report.project}: first sync in progress, no rule evaluated "
+                      f"yet: {report.first_sync}[/]")
     else:
         console.print(f"{report.project}: nothing to write (the tracker is up to date).")
-    outcome = report.outcome
-    if outcome and outcome.stopped:
-        line(console, f"{report.project}: stopped writing: {outcome.stopped}", "yellow")
-    for action, why in outcome.failed if outcome else ():
-        line(console, f"{report.project}: {action.describe()} failed: {why}", "red")
+    _print_outcome(console, report)
     if report.dry_run:
-        for action in report.plan.actions:
-            if isinstance(action, Notify):
-                console.rule(escape(f"would send to {action.channel}: {action.subject}"),
-                             style="cyan")
-                console.out(action.body.rstrip("\n"), highlight=False)
-    for reason in report.skipped:
-        line(console, f"{report.project}: skipped {reason}", "yellow")
-    for warning in report.warnings:
-        console.print(f"[yellow]{escape(warning)}[/]", highlight=False, soft_wrap=True)
-    for note in report.notes:
-        console.print(f"[dim]{escape(note)}[/]", highlight=False, soft_wrap=True)
-    for error in report.errors:
-        line(console, f"{report.project}: {error}", "red")
+        _print_notifications(console, report)
+    _print_remarks(console, report)
+    outcome = report.outcome
     writes = len(outcome.writes) if outcome else 0
     sends = sum(isinstance(action, Notify) for action in report.plan.actions)
     also = f", {sends} notifications planned" if sends else ""
@@ -158,6 +147,36 @@ def print_cycle(console: Console, report: CycleReport, style: Style) -> None:
         f"planned, {writes} done{also}, {report.requests} tracker requests, "
         f"{report.seconds:.2f} s"
     )
+
+
+def _print_outcome(console: Console, report: CycleReport) -> None:
+    """Why the writing stopped, and each write that failed: one line each."""
+    outcome = report.outcome
+    if outcome and outcome.stopped:
+        line(console, f"{report.project}: stopped writing: {outcome.stopped}", "yellow")
+    for action, why in outcome.failed if outcome else ():
+        line(console, f"{report.project}: {action.describe()} failed: {why}", "red")
+
+
+def _print_notifications(console: Console, report: CycleReport) -> None:
+    """A dry run shows each message it would send, whole."""
+    for action in report.plan.actions:
+        if isinstance(action, Notify):
+            console.rule(escape(f"would send to {action.channel}: {action.subject}"),
+                         style="cyan")
+            console.out(action.body.rstrip("\n"), highlight=False)
+
+
+def _print_remarks(console: Console, report: CycleReport) -> None:
+    """Records skipped, warnings, notes and errors, in that order."""
+    for reason in report.skipped:
+        line(console, f"{report.project}: skipped {reason}", "yellow")
+    for warning in report.warnings:
+        console.print(f"[yellow]{escape(warning)}[/]", highlight=False, soft_wrap=True)
+    for note in report.notes:
+        console.print(f"[dim]{escape(note)}[/]", highlight=False, soft_wrap=True)
+    for error in report.errors:
+        line(console, f"{report.project}: {error}", "red")
 
 
 def _unescape(text: str) -> str:

@@ -6,8 +6,11 @@ file) and a project is worked on by one of them at a time; a tick whose lease
 is held elsewhere is skipped (reason ``leased``). The main loop renews the
 leases of running tasks (:func:`renew_leases`); a lost lease stops the task's
 writes. A grant that does not continue this replica's last one means another
-replica worked on the project since: the connector's memo is dropped, and
-what that replica learnt is read from the store.
+replica worked on the project since: the connector's memo and the cached
+snapshot held in memory are dropped, and what that replica learnt is read
+from the store. Otherwise the snapshot stays in memory between cycles
+(``ProjectRuntime.cache``); the cycle reads the store again only when the
+store's stamp says another process saved since.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class ProjectTask:
             if not lease.continued:
                 # Another replica worked on the project since: what it learnt is in the store.
                 runtime.memo.clear()
+                runtime.cache = None
             runtime.stop = self.stop
             summary = slot.summary_pending
             report = run_cycle(runtime, store, clock=daemon.clock,

@@ -27,7 +27,8 @@ from typing import Any, Literal
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sync.store.state import StateStore, _aware, notifications
+from sync.store.state import StateStore, _aware
+from sync.store.tables import notifications
 
 Status = Literal["intent", "sent", "failed", "unknown", "baseline"]
 #: Statuses after which a key is never sent again.

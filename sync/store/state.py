@@ -9,7 +9,7 @@ duplicate (a comment) is recovered from the marker in the tracker instead.
 from __future__ import annotations
 
 import json
-import zlib
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,15 +17,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
-    DateTime,
     Engine,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
     Table,
-    Text,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -39,126 +33,32 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from config.model import redact_url
-from connectors.codec import snapshot_from, snapshot_to
 from connectors.markers import Marker
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
+from sync.store import snapshot as cache
 from sync.store.migrations import upgrade
+from sync.store.snapshot import CacheWrite, Loaded
+from sync.store.tables import (
+    comments,
+    cursors,
+    due_dates,
+    findings,
+    labels,
+    leases,
+    memos,
+    metadata,
+    runs,
+    summaries,
+)
 
-metadata = MetaData()
+__all__ = [
+    "CacheWrite", "CommentRecord", "FindingRecord", "Loaded", "StateStore",
+    "StateStoreUnavailable", "comments", "cursors", "due_dates", "findings", "labels",
+    "leases", "memos", "metadata", "runs", "summaries",
+]
 
-cursors = Table(
-    "cursors", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("cursor", String(100)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-snapshots = Table(
-    "snapshots", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("payload", LargeBinary, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-memos = Table(
-    "memos", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-due_dates = Table(
-    "due_dates", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project", String(100), nullable=False, index=True),
-    Column("milestone_key", String(300), nullable=False),
-    Column("seen_at", DateTime(timezone=True), nullable=False),
-    Column("due_on", String(10)),
-)
-findings = Table(
-    "findings", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("fingerprint", String(100), primary_key=True),
-    Column("rule_id", String(100), nullable=False),
-    Column("kind", String(100), nullable=False),
-    Column("cause", String(100), nullable=False),
-    Column("subject_key", String(300), nullable=False),
-    Column("severity", Integer, nullable=False),
-    Column("evidence", Text, nullable=False),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
-    # The severity at which the backfill digest listed the finding, 0 if it did not;
-    # added by migration 0005.
-    Column("backfilled", Integer, nullable=False, server_default="0"),
-)
-comments = Table(
-    "comments", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("marker", String(120), primary_key=True),
-    Column("fingerprint", String(100), nullable=False, index=True),
-    Column("target", String(300), nullable=False),
-    Column("comment_id", String(100), nullable=False),
-    Column("body_hash", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("resolved_at", DateTime(timezone=True)),
-    # What the body was rendered from (sync.render.alert_key): equal inputs, equal body,
-    # so a steady-state cycle skips rendering altogether.
-    Column("input_hash", String(64)),
-    # alert, summary or retro (sync.actions.CommentKind); added by migration 0004.
-    Column("kind", String(20), nullable=False, server_default="alert"),
-)
-labels = Table(
-    "labels", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("target", String(300), primary_key=True),
-    Column("label", String(100), primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
-summaries = Table(
-    "summaries", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("period", String(40), primary_key=True),
-    Column("payload", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-runs = Table(
-    "runs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project", String(100), nullable=False, index=True),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),
-    Column("findings", Integer, nullable=False, default=0),
-    Column("writes", Integer, nullable=False, default=0),
-    Column("skipped", Integer, nullable=False, default=0),
-    Column("message", Text),
-)
-#: One replica at a time per project (sync/store/lease.py); added by migration 0002.
-leases = Table(
-    "leases", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("holder", String(200), nullable=False),
-    Column("fence", Integer, nullable=False),
-    Column("acquired_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-)
-#: What forewarn sent to notification channels, one row per message key and channel
-#: (sync/store/notifications.py); added by migration 0005.
-notifications = Table(
-    "notifications", metadata,
-    Column("project", String(100), primary_key=True),
-    Column("channel", String(100), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("kind", String(20), nullable=False),
-    # intent (claimed, being sent), sent, failed (refused: sent again), unknown (may have
-    # arrived: never sent again), baseline (open when the channel was enrolled)
-    Column("status", String(20), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("error", Text),
-    # What a channel digest listed: the next one says what was resolved since.
-    Column("payload", Text),
-)
+log = logging.getLogger(__name__)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -250,27 +150,57 @@ class StateStore:
         return row[0] if row else None
 
     def load_snapshot(self, project: str) -> Snapshot | None:
+        loaded = self.load_cache(project)
+        return loaded.snapshot if loaded is not None else None
+
+    def load_cache(self, project: str) -> Loaded | None:
+        """The cached snapshot and its stamp; None when nothing (readable) is cached.
+
+        A row that cannot be read is skipped with a warning; a cache whose head row
+        cannot be read is dropped, so the project is synced again from scratch.
+        """
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(snapshots.c.payload).where(snapshots.c.project == project)
-            ).first()
-        if row is None:
-            return None
-        return snapshot_from(json.loads(zlib.decompress(row[0])))
+            try:
+                return cache.load(connection, project)
+            except (TypeError, ValueError, OverflowError) as error:
+                log.warning("%s: the cached snapshot cannot be read (%s); it is dropped and "
+                            "the project synced again", project, error)
+        self.drop_cache(project)
+        return None
+
+    def cache_stamp(self, project: str) -> str | None:
+        """Which save wrote the cached snapshot (one small query, asked every cycle)."""
+        with self.engine.connect() as connection:
+            return cache.stamp_of(connection, project)
+
+    def drop_cache(self, project: str) -> None:
+        """Forget the cached snapshot and the cursor: the next cycle syncs the project anew."""
+        with self.transaction() as connection:
+            cache.drop(connection, project)
+            connection.execute(delete(cursors).where(cursors.c.project == project))
 
     def save_progress(
-        self, project: str, *, cursor: str | None, snapshot: Snapshot,
-        memo: Mapping[str, str], now: datetime,
-    ) -> None:
-        """Cursor, cached snapshot and connector memo move together, once the cycle succeeded."""
-        payload = zlib.compress(json.dumps(snapshot_to(snapshot)).encode(), 6)
+        self, project: str, *, cursor: str | None, memo: Mapping[str, str], now: datetime,
+        snapshot: Snapshot | None = None, write: CacheWrite | None = None,
+    ) -> str:
+        """Cursor, cached records and connector memo move together, once the cycle succeeded.
+
+        ``write`` says which records changed; without it ``snapshot`` is written whole.
+        Returns the cache's new stamp.
+        """
+        if write is None:
+            assert snapshot is not None, "save_progress needs a snapshot or a write"
+            write = CacheWrite.whole(snapshot)
         with self.transaction() as connection:
             _upsert(connection, cursors, {"project": project},
                     {"cursor": cursor, "updated_at": now})
-            _upsert(connection, snapshots, {"project": project},
-                    {"payload": payload, "updated_at": now})
+            stamp = cache.save(connection, project, write, now=now)
+            kept = dict(connection.execute(
+                select(memos.c.key, memos.c.value).where(memos.c.project == project)).all())
             for key, value in memo.items():
-                _upsert(connection, memos, {"project": project, "key": key}, {"value": value})
+                if kept.get(key) != value:  # an unchanged memo costs no write
+                    _upsert(connection, memos, {"project": project, "key": key}, {"value": value})
+        return stamp
 
     def memo(self, project: str) -> dict[str, str]:
         with self.engine.connect() as connection:
@@ -331,26 +261,39 @@ class StateStore:
     def save_findings(
         self, project: str, current: list[FindingRecord], now: datetime
     ) -> None:
-        """The active findings replace the previous set; first_seen survives."""
-        previous = self.findings(project)
+        """The active findings replace the previous set; first_seen survives.
+
+        Only findings that are new, changed or gone are written (a steady-state cycle
+        writes none): ``last_seen`` is the last cycle that wrote the finding's row.
+        """
+        fields = ("rule_id", "kind", "cause", "subject_key", "severity", "evidence", "backfilled")
         with self.transaction() as connection:
-            connection.execute(delete(findings).where(findings.c.project == project))
-            if current:
-                connection.execute(insert(findings), [
-                    {
-                        "project": project, "fingerprint": record.fingerprint,
-                        "rule_id": record.rule_id, "kind": record.kind, "cause": record.cause,
-                        "subject_key": record.subject_key, "severity": record.severity,
-                        "evidence": json.dumps(record.evidence, sort_keys=True, default=str),
-                        "first_seen": (
-                            previous[record.fingerprint].first_seen
-                            if record.fingerprint in previous else now
-                        ),
-                        "last_seen": now,
-                        "backfilled": record.backfilled,
-                    }
-                    for record in current
-                ])
+            stored = {row[0]: row for row in connection.execute(
+                select(findings.c.fingerprint, *[findings.c[name] for name in fields],
+                       findings.c.first_seen).where(findings.c.project == project))}
+            rows = []
+            for record in current:
+                values = (record.rule_id, record.kind, record.cause, record.subject_key,
+                          record.severity,
+                          json.dumps(record.evidence, sort_keys=True, default=str),
+                          record.backfilled)
+                before = stored.get(record.fingerprint)
+                if before is not None and tuple(before[1:-1]) == values:
+                    continue
+                rows.append({"project": project, "fingerprint": record.fingerprint,
+                             **dict(zip(fields, values, strict=True)),
+                             "first_seen": before[-1] if before is not None else now,
+                             "last_seen": now})
+            active = {record.fingerprint for record in current}
+            gone = [{"p": project, "f": fp} for fp in stored if fp not in active]
+            gone += [{"p": project, "f": row["fingerprint"]} for row in rows
+                     if row["fingerprint"] in stored]
+            if gone:
+                connection.execute(delete(findings).where(
+                    findings.c.project == bindparam("p"), findings.c.fingerprint == bindparam("f")),
+                    gone)
+            if rows:
+                connection.execute(insert(findings), rows)
 
     def comments(self, project: str) -> dict[str, CommentRecord]:
         with self.engine.connect() as connection:

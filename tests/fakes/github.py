@@ -139,6 +139,9 @@ class FakeGitHub(FakeServer):
         self.scopes: str | None = "read:discussion, repo"
         #: The only token accepted (None: any).
         self.token: str | None = None
+        #: The primary rate limit, when enforced (:meth:`enforce_quota`): requests an hour.
+        self.quota: int | None = None
+        self.quota_resets = datetime.min.replace(tzinfo=UTC)
         # A new repository comes with GitHub's default labels (octokit's recorded catalogue).
         for label in recorded("octokit-fixtures/labels.raw-fixture", 1):
             world.create_label(label["name"], color=label["color"],
@@ -279,15 +282,39 @@ class FakeGitHub(FakeServer):
 
     # -- HTTP -----------------------------------------------------------------------------
 
+    def enforce_quota(self, limit: int) -> None:
+        """GitHub's primary rate limit: ``limit`` requests an hour (the window starts with
+        the first request), then 403 "API rate limit exceeded" until it resets."""
+        self.quota = limit
+
+    def dispatch(self, method: str, path: str, query: dict[str, str], body: Any,
+                 headers: Mapping[str, str]) -> Reply:
+        if self.token is not None and headers.get("Authorization") != f"token {self.token}":
+            bad = "pygithub-replaydata/SpecificExceptions.testBadCredentials"
+            return self.json(401, recorded(bad, 0))
+        if self.quota is not None:
+            now = self.world.clock()
+            if now >= self.quota_resets:
+                self.rate_remaining, self.quota_resets = self.quota, now + timedelta(hours=1)
+            if self.rate_remaining <= 0:
+                # The documented answer to a spent primary limit (docs.github.com, "Rate
+                # limits for the REST API": 403, x-ratelimit-remaining 0, the reset time).
+                return self.json(403, {
+                    "message": "API rate limit exceeded for user ID 1.",
+                    "documentation_url": "https://docs.github.com/rest/overview/"
+                                         "rate-limits-for-the-rest-api"})
+        return super().dispatch(method, path, query, body, headers)
+
     def headers(self, status: int) -> dict[str, str]:
-        if status != 304:  # a conditional request answered 304 does not count
+        if status != 304 and self.rate_remaining > 0:  # a 304 does not count
             self.rate_remaining -= 1
         now = self.world.clock()
+        resets = self.quota_resets if self.quota is not None else now + timedelta(hours=1)
         return {
             "Date": email.utils.format_datetime(now.astimezone(UTC), usegmt=True),
-            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Limit": str(self.quota or 5000),
             "X-RateLimit-Remaining": str(self.rate_remaining),
-            "X-RateLimit-Reset": str(int((now + timedelta(hours=1)).timestamp())),
+            "X-RateLimit-Reset": str(int(resets.timestamp())),
             "X-RateLimit-Resource": "core",
         }
 
@@ -310,13 +337,6 @@ class FakeGitHub(FakeServer):
     def _since(query: dict[str, str]) -> datetime | None:
         value = query.get("since")
         return parse_stamp(value) if value else None
-
-    def dispatch(self, method: str, path: str, query: dict[str, str], body: Any,
-                 headers: Mapping[str, str]) -> Reply:
-        if self.token is not None and headers.get("Authorization") != f"token {self.token}":
-            bad = "pygithub-replaydata/SpecificExceptions.testBadCredentials"
-            return self.json(401, recorded(bad, 0))
-        return super().dispatch(method, path, query, body, headers)
 
     def repository(self) -> Json:
         """The repository as ``GET /repos/{o}/{r}`` shows it to this account."""

@@ -159,6 +159,7 @@ class FakeJira(FakeServer):
             ("GET", r"/rest/api/2/search/jql", "_search"),
             ("GET", r"/rest/agile/1\.0/board", "_boards"),
             ("GET", r"/rest/agile/1\.0/board/(\d+)/sprint", "_board_sprints"),
+            ("GET", r"/rest/agile/1\.0/sprint/(\d+)", "_sprint"),
             ("GET", r"/rest/api/2/project/([A-Z0-9]+)/versions", "_versions"),
             ("GET", r"/rest/api/2/project/([A-Z0-9]+)/role", "_roles"),
             ("GET", r"/rest/api/2/project/([A-Z0-9]+)/role/(\d+)", "_role"),
@@ -480,10 +481,21 @@ class FakeJira(FakeServer):
             return self.error(404, f"Board {board} does not exist")
         every = [self.sprint(project, m) for m in self.projects[project].milestones.values()
                  if m.kind == "sprint" and self.board_of(project, m) == int(board)]
+        if query.get("state"):  # "Filters results to sprints in specified states" (comma list)
+            wanted = set(query["state"].split(","))
+            every = [sprint for sprint in every if sprint["state"] in wanted]
         start, size = int(query.get("startAt", "0")), min(int(query.get("maxResults", "50")), 50)
         return self.json(200, {"maxResults": size, "startAt": start,
                                "isLast": start + size >= len(every),
                                "values": every[start : start + size]})
+
+    def _sprint(self, ident: str, **_: Any) -> Reply:
+        """``GET /rest/agile/1.0/sprint/{sprintId}``: the sprint alone, as the board lists it."""
+        for project, world in self.projects.items():
+            found = world.milestones.get(int(ident))
+            if found is not None and found.kind == "sprint" and project in self.boards:
+                return self.json(200, self.sprint(project, found))
+        return self.error(404, f"Sprint with id {ident} does not exist")
 
     def _versions(self, project: str, **_: Any) -> Reply:
         world = self.projects.get(project)

@@ -65,7 +65,7 @@ def run_until_quiet(rt: ProjectRuntime, store: StateStore, clock: Clock, *,
         report = run_cycle(rt, store, clock=clock)
         reports.append(report)
         clock.advance(minutes=15)
-        if report.ok and not report.plan.writes:
+        if report.ok and not report.plan.writes and report.first_sync is None:
             return reports
     msg = f"still writing after {limit} cycles: {[r.errors for r in reports]}"
     raise AssertionError(msg)

@@ -21,6 +21,7 @@ import pytest
 from config import load_config, load_settings
 from sync.app.runtime import build_runtime
 from sync.cycle import ProjectRuntime, run_cycle
+from sync.store import snapshot as snapshot_store
 from sync.store.state import StateStore
 from tests.conftest import Clock
 from tests.fakes.world import heal
@@ -135,6 +136,44 @@ def test_demo_killed_between_a_write_and_its_record(
     sqlite_store: StateStore,
 ) -> None:
     seen = kill_once(method, at=at)
+    demo_scenario(demo_config, demo_tracker, clock, iter([sqlite_store, sqlite_store]))
+    assert seen["killed"] == 1
+
+
+@pytest.fixture
+def kill_saving(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``kill_saving("_put", at=3)``: the 3rd call of that function of the record-saving
+    code (sync/store/snapshot.py) dies, once, inside the transaction that saves the cycle."""
+
+    def arm(function: str, *, at: int) -> dict[str, int]:
+        original = getattr(snapshot_store, function)
+        seen = {"calls": 0, "killed": 0}
+
+        def dying(*args: Any, **kwargs: Any) -> Any:
+            seen["calls"] += 1
+            if seen["calls"] == at:
+                seen["killed"] += 1
+                raise Killed(f"killed in {function} while saving the cached records")
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(snapshot_store, function, dying)
+        return seen
+
+    return arm
+
+
+@pytest.mark.parametrize(("function", "at"), [
+    # The first cycle's save: people, then issues, comments, changes (the whole snapshot).
+    ("_put", 1), ("_put", 3), ("_put", 4), ("_milestones", 1),
+    # The next cycles' saves: only what changed.
+    ("_put", 6), ("_put", 9), ("_milestones", 2), ("_milestones", 4), ("_drop", 2),
+])
+def test_demo_killed_while_saving_the_cached_records(
+    demo_config: Path, demo_tracker: Path, clock: Clock, kill_saving: Any, function: str,
+    at: int, sqlite_store: StateStore,
+) -> None:
+    """Nothing of a half-saved cycle is kept: its writes are found again by their markers."""
+    seen = kill_saving(function, at=at)
     demo_scenario(demo_config, demo_tracker, clock, iter([sqlite_store, sqlite_store]))
     assert seen["killed"] == 1
 

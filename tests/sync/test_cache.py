@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
-from sync.cache import merge, with_writes
+from sync.cache import merge, to_write, with_writes
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=1)
@@ -136,3 +136,38 @@ def test_with_writes_adds_and_replaces_comments() -> None:
     assert [(c.id, c.body_excerpt) for c in written.comments] == [
         ("10", "first"), ("11", "<!-- forewarn:x:warning -->"), ("12", "new")]
     assert written.issues == BASE.issues
+
+
+def test_to_write_names_only_what_the_fetch_returned_or_forewarn_changed() -> None:
+    """The state store writes these, never the rest of the cached project."""
+    ours = Comment(id="20", issue_key="p#2", author="forewarn", created_at=LATER,
+                   is_ours=True, marker="f.1:warning")
+    delta = snapshot(LATER, issues=(issue(1, "One again", updated_at=LATER),),
+                     comments=(comment("12", "third"),), changes=(change(1, "p1"),),
+                     milestones=BASE.milestones,
+                     people={"carol": Person("carol", "Carol"), "dan": Person("dan", "Dan")})
+    merged = merge(BASE, delta)
+    after = with_writes(merged, added=[("p#2", "scope-creep")], removed=[], comments=[ours],
+                        now=LATER)
+    write = to_write(previous=BASE, delta=delta, after=after, replace_all=False,
+                     labelled=["p#2"], comments=[ours])
+    assert not write.replace
+    assert [(i.key, i.labels) for i in write.issues] == [("p#1", ()), ("p#2", ("scope-creep",))]
+    assert [c.id for c in write.comments] == ["12", "20"]
+    assert write.changes == (change(1, "p1"),)
+    assert write.milestones == BASE.milestones  # whole: the store writes those that differ
+    assert write.people == [Person("dan", "Dan")]
+
+
+@pytest.mark.parametrize(("previous", "replace_all"), [(None, False), (BASE, True)])
+def test_to_write_a_whole_snapshot(previous: Snapshot | None, replace_all: bool) -> None:
+    write = to_write(previous=previous, delta=BASE, after=BASE, replace_all=replace_all)
+    assert write.replace and write.issues == BASE.issues and write.comments == BASE.comments
+
+
+def test_nothing_fetched_and_nothing_written_writes_nothing() -> None:
+    delta = snapshot(LATER)
+    after = with_writes(merge(BASE, delta), added=[], removed=[], comments=[], now=LATER)
+    assert after.issues is BASE.issues and after.comments is BASE.comments
+    write = to_write(previous=BASE, delta=delta, after=after, replace_all=False)
+    assert write.rows == 0 and write.milestones is None

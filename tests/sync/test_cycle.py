@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import pytest
 from config import load_config, load_settings
 from connectors.local import LocalConnector
 from sync.app.runtime import build_runtime
-from sync.cycle import CycleReport, run_cycle
-from sync.store.state import StateStore
+from sync.cycle import CycleReport, ProjectRuntime, frozen_for_gc, run_cycle
+from sync.store.state import Loaded, StateStore
 from tests.conftest import Clock, run_log
 
 
@@ -186,3 +187,47 @@ def test_an_escalation_step_notifies_once_across_restarts_and_a_lost_database(
     assert not [w for w in report.plan.actions if type(w).__name__ == "CreateComment"]
     assert len(escalations()) == 1
     lost.close()
+
+
+def test_a_warm_runtime_reads_the_store_only_when_another_process_saved(
+    demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The daemon keeps the snapshot between cycles; a stamp that moved means a reload."""
+    config = load_config(demo_config)
+
+    def runtime() -> ProjectRuntime:
+        return build_runtime(config, config.project("demo"), settings=load_settings(),
+                             clock=clock)
+
+    loads: list[str] = []
+    load_cache = StateStore.load_cache
+
+    def counted(self: StateStore, project: str) -> Loaded | None:
+        loads.append(project)
+        return load_cache(self, project)
+
+    monkeypatch.setattr(StateStore, "load_cache", counted)
+    warm, other = runtime(), runtime()
+    for expected in (1, 1, 1):  # the start reads the (empty) store, then never again
+        clock.advance(minutes=15)
+        assert run_cycle(warm, store, clock=clock).ok
+        assert len(loads) == expected
+    clock.advance(minutes=15)
+    assert run_cycle(other, store, clock=clock).ok  # another replica's cycle
+    assert len(loads) == 2
+    clock.advance(minutes=15)
+    report = run_cycle(warm, store, clock=clock)
+    assert report.ok and report.plan.writes == ()
+    assert len(loads) == 3
+    assert warm.cache is not None and warm.cache.stamp == store.cache_stamp("demo")
+
+
+def test_frozen_sections_nest_and_only_the_last_to_end_unfreezes() -> None:
+    assert gc.get_freeze_count() == 0
+    with frozen_for_gc():
+        kept = [[n] for n in range(1000)]  # made inside the outer section, before the inner
+        with frozen_for_gc():
+            assert gc.get_freeze_count() >= len(kept)
+        assert gc.get_freeze_count() >= len(kept)  # the inner end left them frozen
+    assert gc.get_freeze_count() == 0

@@ -11,6 +11,7 @@ from connectors.errors import (
     CredentialsRefused,
     FatalError,
     NotFound,
+    RateLimited,
     RecordSkipped,
     RetriableError,
 )
@@ -265,21 +266,21 @@ ACCESS = ("; the token may not do this (a fine-grained token needs Issues: read 
 @pytest.mark.parametrize(
     ("status", "headers", "message", "kind", "wait"),
     [
-        (429, {"retry-after": "7"}, "", RetriableError, 7.0),
-        (429, {}, "", RetriableError, 60.0),
+        (429, {"retry-after": "7"}, "", RateLimited, 7.0),
+        (429, {}, "", RateLimited, 60.0),
         (
             403,
             {"x-ratelimit-remaining": "0", "x-ratelimit-reset": RESET_IN_300},
             "API rate limit exceeded",
-            RetriableError,
+            RateLimited,
             300.0,
         ),
-        (403, {}, SECONDARY, RetriableError, 60.0),
+        (403, {}, SECONDARY, RateLimited, 60.0),
         (
             403,
             {"retry-after": "60"},
             "You have triggered an abuse detection mechanism.",
-            RetriableError,
+            RateLimited,
             60.0,
         ),
         (

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +39,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield schema_url
 
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 def revision_of(url: str) -> str | None:
@@ -230,3 +232,33 @@ def test_findings_written_before_backfill_were_not_backfilled(database_url: str)
             "feedback.0123456789abcdef", 30, 0)
     finally:
         store.close()
+
+
+def test_0007_moves_each_cached_blob_to_rows_and_back(database_url: str) -> None:
+    """The snapshot cached as one blob (up to 0006) is the same snapshot, by record, at 0007;
+    an unreadable blob is dropped with its cursor (that project is synced again)."""
+    from connectors.codec import snapshot_from, snapshot_to
+    from tests.sync.store.test_state import a_snapshot, in_order
+
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection=connection), "0006")
+        blob = zlib.compress(json.dumps(snapshot_to(a_snapshot())).encode(), 6)
+        for project, payload in (("p", blob), ("broken", b"not zlib")):
+            connection.execute(text("INSERT INTO snapshots (project, payload, updated_at) "
+                                    "VALUES (:p, :b, :t)"), {"p": project, "b": payload, "t": NOW})
+            connection.execute(insert(cursors).values(project=project, cursor="c", updated_at=NOW))
+    engine.dispose()
+    store = StateStore(database_url)
+    try:
+        assert in_order(store.load_snapshot("p")) == in_order(a_snapshot())
+        assert store.cursor("p") == "c"
+        assert store.load_snapshot("broken") is None and store.cursor("broken") is None
+    finally:
+        store.close()
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection=connection), "0006")
+        payload = connection.execute(text("SELECT payload FROM snapshots")).scalar()
+    engine.dispose()
+    assert in_order(snapshot_from(json.loads(zlib.decompress(payload)))) == in_order(a_snapshot())

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+from sqlalchemy import update
+
 from connectors.markers import Marker
-from connectors.model import Issue, Snapshot
-from sync.store.state import CommentRecord, FindingRecord, StateStore
+from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
+from sync.store.state import CacheWrite, CommentRecord, FindingRecord, StateStore
+from sync.store.tables import cached_comments, cached_issues, cached_projects
 from tests.conftest import run_log
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -22,9 +27,104 @@ def test_progress_round_trips(store: StateStore) -> None:
     store.save_progress("p", cursor="2026-11-25T09:00:00Z", snapshot=snapshot,
                         memo={"etag": "W/2", "me": "bot"}, now=NOW)
     assert store.cursor("p") == "2026-11-25T09:00:00Z"
-    assert store.load_snapshot("p") == snapshot
+    assert in_order(store.load_snapshot("p")) == in_order(snapshot)
     assert store.memo("p") == {"etag": "W/2", "me": "bot"}
     assert store.memo("other") == {}
+
+
+def a_snapshot() -> Snapshot:
+    """One of every record, every optional field set somewhere (and unset elsewhere)."""
+    later = NOW + timedelta(hours=3, microseconds=250)
+    return Snapshot(
+        project="p", fetched_at=NOW,
+        people={"x": Person(id="x", name="X 先生", kind="client", email="x@example.com",
+                            association="NONE"), "bot": Person(id="bot", name="bot", kind="bot")},
+        milestones=(Milestone(key="p/milestones/1", title="v1", created_at=NOW,
+                              due_on=date(2026, 12, 1)),
+                    Milestone(key="sprint:7", title="S7", kind="sprint", state="closed",
+                              start_on=NOW, closed_at=later)),
+        issues=(Issue(key="a#1", title="T 标题", url="u", state="open", created_at=NOW,
+                      author="x", labels=("bug", "p1"), assignees=("dev",),
+                      milestone_keys=("p/milestones/1",), due_on=date(2026, 12, 1),
+                      estimate=3.5, priority="P1", updated_at=later),
+                Issue(key="a#2", title="", url="", state="closed", created_at=NOW,
+                      author="dev", closed_at=later)),
+        comments=(Comment(id="1", issue_key="a#1", author="x", created_at=NOW,
+                          body_excerpt="Any news? ✓"),
+                  Comment(id="2", issue_key="a#1", author="bot", created_at=later,
+                          body_excerpt="<!-- forewarn:f.1:warning -->", is_ours=True,
+                          marker="f.1:warning", acked=True, updated_at=later)),
+        changes=(Change("a#1", "milestone", NOW, before=None, after="p/milestones/1",
+                        actor="dev"),
+                 Change("a#2", "state", later, before="open", after="closed")),
+    )
+
+
+def in_order(snapshot: Snapshot | None) -> Snapshot | None:
+    """Records in key order: the store keeps records, not the order a tracker listed them
+    in (rules never depend on it)."""
+    if snapshot is None:
+        return None
+    return replace(
+        snapshot, issues=tuple(sorted(snapshot.issues, key=lambda i: i.key)),
+        milestones=tuple(sorted(snapshot.milestones, key=lambda m: m.key)),
+        comments=tuple(sorted(snapshot.comments, key=lambda c: c.id)),
+        changes=tuple(sorted(snapshot.changes, key=repr)),
+        people=dict(sorted(snapshot.people.items())),
+    )
+
+
+def test_a_snapshot_round_trips_record_by_record(store: StateStore) -> None:
+    stamp = store.save_progress("p", cursor="c", snapshot=a_snapshot(), memo={}, now=NOW)
+    loaded = store.load_cache("p")
+    assert loaded is not None and in_order(loaded.snapshot) == in_order(a_snapshot())
+    assert loaded.stamp == stamp == store.cache_stamp("p")
+    assert store.load_cache("other") is None and store.cache_stamp("other") is None
+
+
+def test_a_delta_writes_only_its_records_and_keeps_the_rest(store: StateStore) -> None:
+    base = a_snapshot()
+    first = store.save_progress("p", cursor="c1", snapshot=base, memo={}, now=NOW)
+    edited = replace(base.issues[0], labels=("bug",), updated_at=NOW + timedelta(days=1))
+    new = Comment(id="3", issue_key="a#2", author="dev", created_at=NOW + timedelta(days=1))
+    change = Change("a#1", "label", NOW + timedelta(days=1), before="p1", actor="dev")
+    moved = replace(base.milestones[0], due_on=date(2026, 12, 8))
+    second = store.save_progress("p", cursor="c2", memo={}, now=NOW, write=CacheWrite(
+        fetched_at=NOW + timedelta(days=1), issues=[edited], comments=[new],
+        changes=[change, base.changes[0]], milestones=[moved],
+        people=[Person(id="dev", name="Dev")]))
+    loaded = store.load_cache("p")
+    assert loaded is not None and second != first
+    assert in_order(loaded.snapshot) == in_order(Snapshot(
+        project="p", fetched_at=NOW + timedelta(days=1),
+        people={**base.people, "dev": Person(id="dev", name="Dev")},
+        milestones=(moved,), issues=(edited, base.issues[1]),
+        comments=(*base.comments, new), changes=(*base.changes, change),
+    ))
+    assert store.cursor("p") == "c2"
+
+
+def test_an_unreadable_row_is_skipped_and_an_unreadable_cache_dropped(
+    store: StateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.save_progress("p", cursor="c", snapshot=a_snapshot(), memo={}, now=NOW)
+    with store.transaction() as connection:
+        connection.execute(update(cached_issues).where(cached_issues.c.key == "a#2")
+                           .values(labels="{not json"))
+        connection.execute(update(cached_comments).where(cached_comments.c.id == "1")
+                           .values(created_at=2**62))
+    loaded = store.load_cache("p")
+    assert loaded is not None
+    assert [i.key for i in loaded.snapshot.issues] == ["a#1"]
+    assert [c.id for c in loaded.snapshot.comments] == ["2"]
+    assert [reason.split(":")[0] for reason in loaded.skipped] == [
+        "cached issue 'a#2'", "cached comment '1'"]
+    assert "p: skipped cached issue 'a#2'" in caplog.text
+    with store.transaction() as connection:
+        connection.execute(update(cached_projects).values(fetched_at=2**62))
+    assert store.load_cache("p") is None
+    assert "the cached snapshot cannot be read" in caplog.text
+    assert store.cursor("p") is None and store.cache_stamp("p") is None
 
 
 def test_due_dates_are_recorded_only_when_they_change(store: StateStore) -> None:
