@@ -105,8 +105,9 @@ version: 1
 trackers:
   gh: {{kind: github, base_url: "{base_url}"}}   # the token: FOREWARN_GITHUB_TOKEN
 projects:
+  # backfill: comment: every finding its own alert from the first cycle (what is checked)
   - {{name: portal, tracker: gh, repo: {repo}, clients: external, status_issue: 1,
-     notify: [alice]}}
+     notify: [alice], backfill: comment}}
 rules:
   - {{id: scope, kind: scope_creep, threshold: 10%, label: scope-creep}}
   - {{id: slip, kind: schedule_slip, confidence: 0.85, label: schedule-risk}}
