@@ -33,6 +33,11 @@ class UsageError(Exception):
     """Bad command-line input: exit 2 with the message."""
 
 
+#: ``--now`` replays and audits stay within these years: rules count back and forward from
+#: it by up to a year (``rules.options.MAX_DURATION``), which must stay a valid date.
+NOW_YEARS = (1970, 9000)
+
+
 def _parse_now(text: str | None) -> Callable[[], datetime]:
     if text is None:
         return now
@@ -43,6 +48,10 @@ def _parse_now(text: str | None) -> Callable[[], datetime]:
         raise UsageError(msg) from None
     if fixed.tzinfo is None:
         msg = f"--now: give a timezone, like {text}Z"
+        raise UsageError(msg)
+    first, last = NOW_YEARS
+    if not first < fixed.year < last:
+        msg = f"--now: {text!r} is out of range (between the years {first} and {last})"
         raise UsageError(msg)
     fixed = fixed.astimezone(UTC)
     return lambda: fixed

@@ -240,17 +240,18 @@ class Daemon:
             self.reload("the file changed")
 
     def reload(self, why: str) -> bool:
-        """Load the config again; a file with problems is refused and the old config stays."""
+        """Load the config again; a file with problems is refused in one log line that names
+        each problem (``FILE:LINE:COL: message``) and the previous config stays."""
         self._config_stamp = self._stamp()
         try:
             config = load_config(self.options.config_path)
         except ConfigError as failure:
-            for problem in failure.problems:
-                log.error("config reload refused: %s", problem,
-                          extra={"problem": str(problem)})
-            log.error("config reload (%s) refused: %d problem(s); keeping the previous config",
-                      why, len(failure.problems))
-            self.metrics.reloads.labels("refused").inc()
+            problems = [str(problem) for problem in failure.problems]
+            self._refuse(why, problems)
+            return False
+        except Exception as error:  # a loader bug must not end the daemon
+            log.debug("config reload failed", exc_info=True)
+            self._refuse(why, [f"{self.options.config_path}: {type(error).__name__}: {error}"])
             return False
         url = effective_state_url(self.settings, config)
         if url != self.state_url:
@@ -258,10 +259,20 @@ class Daemon:
                         "use it; keeping %s", redact_url(url), redact_url(self.state_url))
         self.redactor.update(secrets_to_hide(config, self.settings, url))
         self.config = config
-        self._apply(config)
+        try:
+            self._apply(config)
+        except Exception as error:  # never the end of the daemon: its loop goes on
+            log.debug("applying the reloaded config failed", exc_info=True)
+            self._refuse(why, [f"{self.options.config_path}: cannot apply it: {error}"])
+            return False
         self.metrics.reloads.labels("ok").inc()
         log.info("config reloaded (%s): %d project(s)", why, len(config.projects))
         return True
+
+    def _refuse(self, why: str, problems: list[str]) -> None:
+        log.error("config reload (%s) refused, keeping the previous config: %s", why,
+                  "; ".join(problems), extra={"problems": problems})
+        self.metrics.reloads.labels("refused").inc()
 
     # -- ticks and tasks ---------------------------------------------------------------
 

@@ -144,12 +144,13 @@ def test_reload_refuses_a_bad_file_keeps_the_old_config_and_names_the_line(
         demo_config.write_text(good.replace("kind: scope_creep", "kind: scope_crep"),
                                encoding="utf-8")
         # The file watcher sees the change within a second; SIGHUP asks again.
-        process.wait_for_line(lambda line: line.get("problem") == problem)
+        process.wait_for_line(lambda line: line.get("problems") == [problem])
         process.process.send_signal(signal.SIGHUP)
         refused = process.wait_for_line(
             lambda line: "config reload (SIGHUP) refused" in line.get("message", ""))
         assert refused["level"] == "ERROR"
-        assert f"config reload refused: {problem}" in process.messages()
+        assert refused["message"] == ("config reload (SIGHUP) refused, keeping the previous "
+                                      f"config: {problem}")
         cycles = process.metric("forewarn_cycles_total", project="demo", status="ok")
         process.wait_until(
             lambda: process.metric("forewarn_cycles_total", project="demo", status="ok")
@@ -165,6 +166,44 @@ def test_reload_refuses_a_bad_file_keeps_the_old_config_and_names_the_line(
         assert process.metric("forewarn_config_reloads_total", result="ok") == 1
         code, _ = process.stop()
     assert code == 0
+
+
+#: Values that used to end the daemon on a reload (issue 17): each refused where it stands.
+OVERFLOWING = [
+    ("holidays: CN}", "holidays: CN, extra_holidays: [2026-02-30]}",
+     ':8:129: calendars.shanghai.extra_holidays[0]: expected a date like 2025-10-01, got '
+     '"2026-02-30"'),
+    ("sla: 16h", "sla: 99999999999999h",
+     ":19:52: rules[2].sla: too long: '99999999999999h' (at most 365d, a year)"),
+    ("    notify: [alice]", "    notify: [alice]\n    every: 999999999d",
+     ":16:12: projects[0].every: too long: '999999999d' (at most 365d, a year)"),
+]
+
+
+def test_a_bad_sighup_reload_keeps_the_daemon_running_and_healthy(demo_config: Path) -> None:
+    good = demo_config.read_text(encoding="utf-8")
+    with daemon(demo_config, "--interval", "1s") as process:
+        process.wait_ready()
+        for count, (old, new, where) in enumerate(OVERFLOWING, start=1):
+            demo_config.write_text(good.replace(old, new), encoding="utf-8")
+            process.process.send_signal(signal.SIGHUP)
+            refused = process.wait_for_line(
+                lambda line: "config reload (SIGHUP) refused" in line.get("message", ""),
+                count=count)
+            assert refused["message"] == ("config reload (SIGHUP) refused, keeping the "
+                                          f"previous config: {demo_config}{where}")
+            assert refused["level"] == "ERROR"
+            assert process.get("/healthz")[0] == 200
+            cycles = process.metric("forewarn_cycles_total", project="demo", status="ok")
+            process.wait_until(
+                lambda before=cycles: process.metric(
+                    "forewarn_cycles_total", project="demo", status="ok") > before,
+                what="a cycle on the old config")
+        assert process.process.poll() is None
+        assert process.get("/readyz")[0] == 200
+        code, _ = process.stop()
+    assert code == 0
+    assert "the daemon's main loop failed; stopping" not in process.messages()
 
 
 def test_sigkill_in_the_middle_of_a_cycle_then_restart_loses_nothing_and_doubles_nothing(
