@@ -20,8 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from config.summary import Summary as SummarySettings
 from connectors.base import Connector, DictMemo
+from connectors.errors import TrackerError
 from connectors.model import Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
@@ -33,7 +36,7 @@ from sync.cache import merge, with_writes
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
-from sync.store.state import FindingRecord, StateStore
+from sync.store.state import FindingRecord, StateStore, describe_failure
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
 from sync.summary.plan import Destination, plan_summary
@@ -166,6 +169,13 @@ def run_cycle(
     run_id = None if dry_run else store.start_run(runtime.name, now)
     try:
         _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
+    except (TrackerError, SQLAlchemyError) as error:
+        # Expected failures (a tracker refusing, the database away) are one line; the
+        # traceback, and SQLAlchemy's statement dump, only at DEBUG.
+        text = describe_failure(error)
+        log.error("%s: cycle failed: %s", runtime.name, text,
+                  exc_info=log.isEnabledFor(logging.DEBUG))
+        report.errors.append(text)
     except Exception as error:
         log.exception("%s: cycle failed", runtime.name)
         report.errors.append(str(error) or type(error).__name__)

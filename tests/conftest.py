@@ -35,6 +35,23 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Every command sets the root logger up (sync.app.logs.setup): each test gets it back
+    as it was, so a handler writing to one test's captured stderr never outlives it."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    vendors = {name: logging.getLogger(name).level
+               for name in ("alembic", "urllib3", "github", "jira")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, vendor_level in vendors.items():
+        logging.getLogger(name).setLevel(vendor_level)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

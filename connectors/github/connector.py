@@ -170,6 +170,7 @@ class GitHubConnector:
             sleep=sleep,
             monotonic=monotonic,
             min_write_interval=min_write_interval,
+            secrets=(token,) if token else (),
         )
         self._reader = Reader(
             http=self._http,

@@ -35,7 +35,7 @@ import requests
 from github.GithubException import GithubException
 from github.Requester import Requester
 
-from connectors.errors import FatalError, RetriableError, TrackerError
+from connectors.errors import MASK, FatalError, RetriableError, TrackerError, masked
 from connectors.retry import RetryPolicy, server_wait
 
 log = logging.getLogger(__name__)
@@ -110,17 +110,22 @@ def next_link(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def _message(data: Any) -> str:
+def _clean(text: str, secrets: Collection[str], limit: int) -> str:
+    """A text from GitHub or from requests, without a credential, at most ``limit`` long."""
+    return masked(_CREDENTIAL.sub(MASK, text), secrets)[:limit]
+
+
+def _message(data: Any, secrets: Collection[str]) -> str:
     if isinstance(data, Mapping):
         message = data.get("message")
         if isinstance(message, str):
-            return message.strip()[:300]
+            return _clean(message.strip(), secrets, 300)
     return ""
 
 
-def _first_line(error: BaseException) -> str:
+def _first_line(error: BaseException, secrets: Collection[str]) -> str:
     text = str(error).strip().splitlines()
-    return text[0][:200] if text else type(error).__name__
+    return _clean(text[0], secrets, 200) if text else type(error).__name__
 
 
 @dataclass(eq=False, kw_only=True)
@@ -134,6 +139,8 @@ class Transport:
     sleep: Callable[[float], None]
     monotonic: Callable[[], float]
     min_write_interval: float
+    #: The token: masked in every message (a server may echo it in an error body).
+    secrets: tuple[str, ...] = ()
     requests_made: int = field(default=0, init=False)
     rate_limit_remaining: int | None = field(default=None, init=False)
     rate_limit_reset: int | None = field(default=None, init=False)
@@ -144,7 +151,7 @@ class Transport:
     def error_for(
         self, status: int, headers: Mapping[str, str], data: Any, what: str
     ) -> TrackerError:
-        message = _message(data)
+        message = _message(data, self.secrets)
         text = f"GitHub {self.repo}: {what} failed: HTTP {status}" + (
             f" {message}" if message else ""
         )
@@ -190,11 +197,13 @@ class Transport:
             self._note(headers)
             raise self.error_for(error.status, headers, error.data, raised_by or what) from None
         except LOST as error:
-            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
-            raise RetriableError(msg) from None
+            raise RetriableError(self._failed(what, error)) from None
         except requests.exceptions.RequestException as error:
-            msg = f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {_first_line(error)}"
-            raise FatalError(msg) from None
+            raise FatalError(self._failed(what, error)) from None
+
+    def _failed(self, what: str, error: BaseException) -> str:
+        first = _first_line(error, self.secrets)
+        return f"GitHub {self.repo}: {what} failed: {type(error).__name__}: {first}"
 
     # -- requests -------------------------------------------------------------------
 

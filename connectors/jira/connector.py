@@ -24,6 +24,7 @@ Labels change through the ``update`` verbs only, never by overwriting the set.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -100,8 +101,10 @@ class JiraConnector:
         self.retry = retry
         self.clock = clock
         self._client = _build_client(self.site, email=email, token=token)
+        basic = base64.b64encode(f"{email}:{token}".encode()).decode() if email else token
         self.http = JiraHttp(
-            self.site, self._client._session, http_errors=(JIRAError,), retry=retry, clock=clock
+            self.site, self._client._session, http_errors=(JIRAError,), retry=retry, clock=clock,
+            secrets=(token, basic),
         )
         self.facts = SiteFacts(
             self.http, memo, site=self.site, project_key=project_key, board_id=board_id,

@@ -47,6 +47,8 @@ class JiraHttp:
     http_errors: tuple[type[Exception], ...]
     retry: RetryPolicy
     clock: Callable[[], datetime]
+    #: The token (and the Basic-auth value it travels in): masked in every message.
+    secrets: tuple[str, ...] = ()
     requests_made: int = field(default=0, init=False)
 
     def send(
@@ -75,8 +77,9 @@ class JiraHttp:
             msg = f"Jira {self.site}: {what}: no response ({type(err).__name__})"
             raise RetriableError(msg) from err
         except requests.RequestException as err:
+            # ``from None``: an invalid header's error quotes the header, credentials and all.
             msg = f"Jira {self.site}: {what}: {type(err).__name__}"
-            raise FatalError(msg) from err
+            raise FatalError(msg) from None
         if not response.ok:  # a plain session does not raise
             raise self.error(what, response.status_code, response)
         return response
@@ -87,7 +90,7 @@ class JiraHttp:
         detail = ""
         if response is not None:
             try:
-                detail = error_detail(response.json())
+                detail = error_detail(response.json(), self.secrets)
             except ValueError:
                 detail = ""
         msg = f"Jira {self.site}: {what} -> HTTP {status}" + (f": {detail}" if detail else "")

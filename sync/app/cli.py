@@ -20,6 +20,7 @@ from config import Config, ConfigError, Settings, effective_state_url, load_conf
 from config.model import redact_url
 from connectors.errors import TrackerError
 from connectors.model import now
+from sync.app import logs
 from sync.app.output import print_cycle
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
@@ -72,7 +73,7 @@ def examples_dir() -> Path:
 
 
 def cmd_check_config(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     rules = sum(len(config.rules_for(project)) for project in config.projects)
     console.print(f"{args.config}: OK ({len(config.projects)} projects, {len(config.rules)} "
                   f"rules, {rules} rule applications)", highlight=False)
@@ -132,7 +133,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     if not args.once:
         msg = "run needs --once (use `forewarn daemon` for scheduled cycles)"
         raise UsageError(msg)
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     dry_run = args.dry_run or settings.dry_run
     clock = _parse_now(args.now)
     reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
@@ -147,7 +148,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -
     from sync.summary.model import ProjectSummary
     from sync.summary.report import render_report, summarize, unavailable_summary
 
-    config = load_config(args.config)
+    config = _load(args.config, settings)
     clock = _parse_now(args.now)
     summaries: dict[str, ProjectSummary] = {}
 
@@ -183,7 +184,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
         f"seen as of {clock().isoformat()}.\nforewarn finds what broke the promises made to "
         "the client and writes its alerts back into the tracker.\n", highlight=False,
     )
-    config = load_config(workdir / "forewarn.yaml")
+    config = _load(workdir / "forewarn.yaml", settings)
     demo_settings = settings.model_copy(
         update={"state_url": f"sqlite:///{workdir / 'forewarn-demo.db'}"})
     bodies: list[str] = []
@@ -258,7 +259,7 @@ def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -
         lease_ttl=_duration("--lease-ttl", args.lease_ttl) or DEFAULT_TTL,
         holder=args.replica_id or default_holder(), dry_run=args.dry_run or settings.dry_run,
     )
-    return run_daemon(options, settings, log_level=args.log_level)
+    return run_daemon(options, settings)
 
 
 # -- parser and the one error handler ---------------------------------------------------
@@ -346,6 +347,23 @@ def _add_daemon(commands: Commands) -> None:
     daemon.set_defaults(func=cmd_daemon)
 
 
+def _log_level(args: argparse.Namespace, settings: Settings) -> str:
+    """``--log-level``, else ``FOREWARN_LOG_LEVEL``; one-shot commands print only warnings
+    and errors unless told otherwise, the daemon its INFO cycle lines too."""
+    if args.log_level:
+        return str(args.log_level)
+    if args.command != "daemon" and settings.log_level == "INFO":
+        return "WARNING"
+    return settings.log_level
+
+
+def _load(path: Path, settings: Settings) -> Config:
+    """The config, its secrets masked in every log line from now on."""
+    config = load_config(path)
+    logs.hide(config, settings, effective_state_url(settings, config))
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Piped output (CI logs, files) gets a fixed width instead of rich's 80 columns.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -357,10 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        level = (args.log_level or ("WARNING" if settings.log_level == "INFO"
-                                    else settings.log_level)).upper()
-        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                            stream=sys.stderr)
+        logs.setup(settings, level=_log_level(args, settings))
         if getattr(args, "config", None) is None:
             args.config = settings.config
         return int(args.func(args, settings, console))

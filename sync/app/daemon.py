@@ -53,7 +53,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import schedule
 
@@ -61,7 +61,7 @@ from config import Config, ConfigError, Settings, effective_state_url, load_conf
 from config.model import redact_url
 from connectors.model import now
 from sync.app.health import STUCK_AFTER, HealthServer
-from sync.app.logs import Redactor, configure, secrets_to_hide
+from sync.app.logs import Redactor, active_redactor, secrets_to_hide
 from sync.app.metrics import Metrics
 from sync.app.signals import SignalInbox
 from sync.app.slots import Slot, fit_slots
@@ -397,16 +397,11 @@ class Daemon:
         return EXIT_OK
 
 
-def run_daemon(
-    options: DaemonOptions, settings: Settings, *, log_level: str | None = None,
-    log_format: Literal["text", "json"] | None = None,
-) -> int:
-    """``forewarn daemon``: returns the exit status (ConfigError propagates: exit 2)."""
-    redactor = Redactor()
-    configure(level=(log_level or settings.log_level).upper(),
-              fmt=log_format or settings.log_format, redactor=redactor)
+def run_daemon(options: DaemonOptions, settings: Settings) -> int:
+    """``forewarn daemon``, logging as ``sync.app.logs.setup`` set it up: returns the exit
+    status (ConfigError propagates: exit 2)."""
     try:
-        return Daemon(options, settings, redactor=redactor).run()
+        return Daemon(options, settings, redactor=active_redactor()).run()
     except DaemonError as error:
         log.error("%s", error)
         return EXIT_FAILED

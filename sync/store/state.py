@@ -177,6 +177,17 @@ class FindingRecord:
     first_seen: datetime
 
 
+def describe_failure(error: BaseException) -> str:
+    """One line for an error: the database's own first line for SQLAlchemy's (never the
+    statement and the parameters it appends), the message itself for any other."""
+    if isinstance(error, SQLAlchemyError):
+        reason = getattr(error, "orig", None) or error
+        first = (str(reason).strip().splitlines() or [""])[0]
+        return f"state store: {type(reason).__name__}: {redact_url(first)}"
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class StateStoreUnavailable(Exception):
     """The state database cannot be opened or migrated; the message holds no password."""
 
