@@ -36,7 +36,8 @@ from sync.cache import merge, with_writes
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
-from sync.store.state import FindingRecord, StateStore, describe_failure
+from sync.store.lease import Holding
+from sync.store.state import FindingRecord, LeaseLost, StateStore, describe_failure
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
 from sync.summary.plan import Destination, plan_summary
@@ -65,6 +66,8 @@ class ProjectRuntime:
     stop: Callable[[], str | None] | None = None
     #: The project's ``summary`` settings (schedule, language, destination, templates).
     summary: SummarySettings = field(default_factory=SummarySettings)
+    #: The lease this process holds on the project while it writes (sync/store/lease.py).
+    lease: Holding | None = None
 
     @property
     def seed(self) -> int:
@@ -89,6 +92,8 @@ class CycleReport:
     summary: ProjectSummary | None = None
     #: Why that summary cannot be posted where the config says (also among ``errors``).
     summary_problem: str | None = None
+    #: The cycle did not run: another process holds the project's lease (also in ``errors``).
+    busy: bool = False
 
     @property
     def ok(self) -> bool:
@@ -169,7 +174,7 @@ def run_cycle(
     run_id = None if dry_run else store.start_run(runtime.name, now)
     try:
         _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
-    except (TrackerError, SQLAlchemyError) as error:
+    except (TrackerError, SQLAlchemyError, LeaseLost) as error:
         # Expected failures (a tracker refusing, the database away) are one line; the
         # traceback, and SQLAlchemy's statement dump, only at DEBUG.
         text = describe_failure(error)
@@ -222,9 +227,14 @@ def _cycle(
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
-                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop)
+                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
+                          lease=runtime.lease)
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
+    if outcome.lease_lost:
+        # Another process works on the project now: what it saved stands.
+        report.errors.append(outcome.stopped or "the lease on this project was lost")
+        return
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()
                   if not record.resolved}
     active = {record.fingerprint for record in report.plan.records}
@@ -238,7 +248,8 @@ def _cycle(
                                removed=outcome.removed_labels, comments=outcome.comments, now=now)
     store.save_progress(runtime.name, cursor=fetched.cursor,
                         snapshot=replace(cached_after, people=dict(snapshot.people)),
-                        memo=runtime.memo, now=now)
+                        memo=runtime.memo, now=now,
+                        fence=runtime.lease.lease if runtime.lease else None)
 
 
 def _summary_plan(

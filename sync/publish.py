@@ -6,6 +6,11 @@ is followed at once by its record in the state store; a write budget caps one
 cycle, and a stop request (the daemon shutting down, a lost lease), a tracker
 whose quota runs low or one that keeps failing stops the writing: what is
 left is planned again next cycle, nothing is lost.
+
+Under a lease (``lease``: the daemon's tasks and ``run --once`` hold one), the
+lease is confirmed right before each tracker write and its fence checked in
+the transaction that records it (``sync/store/lease.py``): a process paused
+past its lease, whose project another took over meanwhile, writes nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from sync.actions import (
     SummaryRecord,
 )
 from sync.render import body_hash
-from sync.store.state import CommentRecord, StateStore
+from sync.store.lease import Holding, Lease
+from sync.store.state import CommentRecord, LeaseLost, StateStore
 
 log = logging.getLogger(__name__)
 #: Below this many requests left in the tracker's quota, forewarn stops writing (reads
@@ -49,6 +55,9 @@ class Outcome:
     deferred: list[Action] = field(default_factory=list)
     failed: list[tuple[Action, str]] = field(default_factory=list)
     stopped: str | None = None
+    #: The writing stopped because another process took the project over: what this
+    #: cycle saw must not be saved over what that process saved.
+    lease_lost: bool = False
     added_labels: list[tuple[str, str]] = field(default_factory=list)
     removed_labels: list[tuple[str, str]] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
@@ -81,6 +90,12 @@ class Publisher:
     #: writing there: the write in flight has finished and been recorded, the rest waits.
     stop: Callable[[], str | None] | None = None
     floor: int = RATE_LIMIT_FLOOR
+    #: The project's lease: confirmed before each write, its fence checked by each record.
+    lease: Holding | None = None
+
+    @property
+    def _fence(self) -> Lease | None:
+        return self.lease.lease if self.lease is not None else None
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()
@@ -97,6 +112,13 @@ class Publisher:
                     continue
             try:
                 self._apply(action, outcome)
+            except LeaseLost as error:
+                # The write (if any) was made but not recorded: whoever holds the project
+                # now finds it by its marker.
+                outcome.stopped, outcome.lease_lost = str(error), True
+                outcome.deferred.append(action)
+                log.warning("%s: stopped writing: %s", self.project, error)
+                continue
             except RetriableError as error:
                 outcome.stopped = f"{error}"
                 outcome.deferred.append(action)
@@ -119,6 +141,10 @@ class Publisher:
         if quota is not None and quota.remaining < self.floor:
             when = f"; it resets at {quota.resets_at:%H:%M} UTC" if quota.resets_at else ""
             return f"tracker rate limit low ({quota.remaining} requests left{when})"
+        if self.lease is not None:  # last: as close to the write as can be
+            reason = self.lease.confirm()
+            outcome.lease_lost = self.lease.lost is not None
+            return reason
         return None
 
     def _apply(self, action: Action, outcome: Outcome) -> None:
@@ -130,14 +156,17 @@ class Publisher:
                                         description=action.description)
         elif isinstance(action, AddLabel):
             self.connector.add_labels(action.target, [action.label])
-            self.store.record_label(self.project, action.target, action.label, now)
+            self.store.record_label(self.project, action.target, action.label, now,
+                                    fence=self._fence)
             outcome.added_labels.append((action.target, action.label))
         elif isinstance(action, RemoveLabel):
             self.connector.remove_label(action.target, action.label)
-            self.store.forget_label(self.project, action.target, action.label)
+            self.store.forget_label(self.project, action.target, action.label,
+                                    fence=self._fence)
             outcome.removed_labels.append((action.target, action.label))
         elif isinstance(action, ForgetLabel):
-            self.store.forget_label(self.project, action.target, action.label)
+            self.store.forget_label(self.project, action.target, action.label,
+                                    fence=self._fence)
         elif isinstance(action, RecordSummary):
             self._record_summary(action.summary, now)
 
@@ -159,13 +188,13 @@ class Publisher:
         if isinstance(action, EditComment) and comment_id == action.comment_id:
             self.store.update_comment(self.project, marker=action.marker, body_hash=digest,
                                       resolved=resolved, now=now,
-                                      input_hash=action.input_hash or None)
+                                      input_hash=action.input_hash or None, fence=self._fence)
         else:
             self.store.record_comment(self.project, CommentRecord(
                 marker=action.marker, kind=action.kind, target=action.target,
                 comment_id=comment_id, body_hash=digest, resolved=resolved,
                 input_hash=action.input_hash or None,
-            ), now=now)
+            ), now=now, fence=self._fence)
         if action.summary is not None:
             self._record_summary(action.summary, now)
         if not isinstance(action, AdoptComment):
@@ -194,4 +223,4 @@ class Publisher:
 
     def _record_summary(self, summary: SummaryRecord, now: datetime) -> None:
         self.store.record_summary(self.project, summary.period, payload=summary.payload,
-                                  now=now)
+                                  now=now, fence=self._fence)

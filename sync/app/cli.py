@@ -1,5 +1,7 @@
 """The ``forewarn`` command. One error handler maps failures to exit codes:
-2 for bad configuration or usage, 1 for a failed run, 130 on Ctrl-C."""
+2 for bad configuration or usage, 1 for a failed run, 75 when another forewarn
+process holds a project (``run --once`` beside a daemon or another run: try
+again later; sysexits' EX_TEMPFAIL), 130 on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -24,10 +26,11 @@ from sync.app import logs
 from sync.app.output import print_cycle
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
+from sync.store.lease import DEFAULT_TTL, Refusal, holder_id, keep, take
 from sync.store.state import StateStore, StateStoreUnavailable
 
 log = logging.getLogger("forewarn")
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
 
 
 class UsageError(Exception):
@@ -102,12 +105,17 @@ Then = Callable[[ProjectRuntime, StateStore, CycleReport], None]
 def _cycles(
     config: Config, settings: Settings, *, project: str | None, dry_run: bool,
     clock: Callable[[], datetime], console: Console, then: Then | None = None,
-    summary: bool = False,
+    summary: bool = False, wait: timedelta = timedelta(0),
 ) -> list[CycleReport]:
-    """One cycle per project; ``then`` runs after each, while the state store is open."""
+    """One cycle per project; ``then`` runs after each, while the state store is open.
+
+    A cycle that writes holds the project's lease (``sync/store/lease.py``), so it never
+    runs beside a daemon's or another ``run``'s on the same store; ``wait`` is how long
+    to wait for it. A dry run writes nothing and takes none."""
     url = effective_state_url(settings, config)
     log.debug("state store %s", redact_url(url))
     store = StateStore(url)
+    holder = holder_id()
     reports = []
     try:
         for name in _projects(config, project):
@@ -118,15 +126,37 @@ def _cycles(
                 report = CycleReport(project=name, started_at=clock(), dry_run=dry_run,
                                      errors=[str(error)])
             else:
-                report = run_cycle(runtime, store, clock=clock, dry_run=dry_run,
-                                   summary=summary)
-                print_cycle(console, report, runtime.style) if console else None
-                if then is not None:
-                    then(runtime, store, report)
+                report = _leased_cycle(runtime, store, holder=holder, wait=wait, clock=clock,
+                                       dry_run=dry_run, summary=summary)
+                if not report.busy:
+                    print_cycle(console, report, runtime.style) if console else None
+                    if then is not None:
+                        then(runtime, store, report)
             reports.append(report)
     finally:
         store.close()
     return reports
+
+
+def _leased_cycle(
+    runtime: ProjectRuntime, store: StateStore, *, holder: str, wait: timedelta,
+    clock: Callable[[], datetime], dry_run: bool, summary: bool,
+) -> CycleReport:
+    """The project's cycle under its lease (leases run on the wall clock, never ``--now``)."""
+    if dry_run:
+        return run_cycle(runtime, store, clock=clock, dry_run=True, summary=summary)
+    taken = take(store, runtime.name, holder, ttl=DEFAULT_TTL, clock=now, wait=wait)
+    if isinstance(taken, Refusal):
+        why = (f"another forewarn process is working on this project (its lease is {taken}); "
+               "nothing was done: run again later, or give --wait")
+        return CycleReport(project=runtime.name, started_at=clock(), dry_run=dry_run,
+                           errors=[why], busy=True)
+    with keep(taken) as holding:
+        runtime.lease = holding
+        try:
+            return run_cycle(runtime, store, clock=clock, dry_run=False, summary=summary)
+        finally:
+            runtime.lease = None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -136,12 +166,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     config = _load(args.config, settings)
     dry_run = args.dry_run or settings.dry_run
     clock = _parse_now(args.now)
+    wait = _duration("--wait", args.wait, minimum=timedelta(0)) or timedelta(0)
     reports = _cycles(config, settings, project=args.project, dry_run=dry_run, clock=clock,
-                      console=console, summary=args.summary)
+                      console=console, summary=args.summary, wait=wait)
     for report in reports:
         if report.errors and not report.snapshot:
             console.print(f"[red]{report.project}: {'; '.join(report.errors)}[/]")
-    return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILED
+    if any(not report.ok and not report.busy for report in reports):
+        return EXIT_FAILED
+    return EXIT_BUSY if any(report.busy for report in reports) else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -230,25 +263,25 @@ def _summary_bodies(report: CycleReport) -> list[str]:
     return texts
 
 
-def _duration(option: str, text: str | None) -> timedelta | None:
+def _duration(option: str, text: str | None, *,
+              minimum: timedelta = timedelta(seconds=1)) -> timedelta | None:
     if text is None:
         return None
-    from rules.options import parse_duration
+    from rules.options import format_duration, parse_duration
 
     try:
         value = parse_duration(text)
     except ValueError as error:
         msg = f"{option}: {error}"
         raise UsageError(msg) from None
-    if value < timedelta(seconds=1):
-        msg = f"{option}: at least 1s"
+    if value < minimum:
+        msg = f"{option}: at least {format_duration(minimum)}"
         raise UsageError(msg)
     return value
 
 
 def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from sync.app.daemon import DaemonOptions, run_daemon
-    from sync.store.lease import DEFAULT_TTL, default_holder
 
     if args.workers < 1:
         msg = "--workers: at least 1"
@@ -257,7 +290,7 @@ def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -
         config_path=args.config, http_port=settings.http_port,
         interval=_duration("--interval", args.interval), workers=args.workers,
         lease_ttl=_duration("--lease-ttl", args.lease_ttl) or DEFAULT_TTL,
-        holder=args.replica_id or default_holder(), dry_run=args.dry_run or settings.dry_run,
+        holder=holder_id(args.replica_id), dry_run=args.dry_run or settings.dry_run,
     )
     return run_daemon(options, settings)
 
@@ -304,6 +337,10 @@ def _add_run(commands: Commands) -> None:
     run.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     run.add_argument("--project", help="only this project")
     run.add_argument("--now", help="evaluate as of this ISO time (replays, audits)")
+    run.add_argument("--wait", metavar="DURATION",
+                     help="when another forewarn process (a daemon, another run) is working "
+                          "on a project, wait this long for it (default: do not wait; "
+                          f"exit {EXIT_BUSY})")
     run.add_argument("--summary", action="store_true",
                      help="also post the expectation summary of the current period (and due "
                           "milestone retrospectives) to each project's status issue")
@@ -341,7 +378,8 @@ def _add_daemon(commands: Commands) -> None:
                         help="how long a project's lease outlives a replica that died "
                              "holding it (default 60s)")
     daemon.add_argument("--replica-id", metavar="NAME",
-                        help="this replica's name in leases (default HOSTNAME:PID)")
+                        help="this replica's name in leases (default HOSTNAME:PID); a random "
+                             "token is added, so no two processes share a lease")
     daemon.add_argument("--dry-run", action="store_true",
                         help="plan and log, write nothing to trackers")
     daemon.set_defaults(func=cmd_daemon)

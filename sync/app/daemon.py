@@ -66,7 +66,7 @@ from sync.app.metrics import Metrics
 from sync.app.signals import SignalInbox
 from sync.app.slots import Slot, fit_slots
 from sync.app.task import ProjectTask, renew_leases
-from sync.store.lease import DEFAULT_TTL, default_holder
+from sync.store.lease import DEFAULT_TTL, holder_id
 from sync.store.state import StateStore
 from sync.summary.schedule import next_summary_at
 
@@ -95,7 +95,7 @@ class DaemonOptions:
     interval: timedelta | None = None
     workers: int = DEFAULT_WORKERS
     lease_ttl: timedelta = DEFAULT_TTL
-    holder: str = field(default_factory=default_holder)
+    holder: str = field(default_factory=holder_id)
     dry_run: bool = False
 
 
@@ -312,17 +312,15 @@ class Daemon:
         """Asked by the publisher before each write."""
         if self.stopping.is_set():
             return "the daemon is shutting down"
-        if slot.lease_lost:
-            return "the lease on this project was lost"
+        holding = slot.holding
+        if holding is not None and holding.lost:
+            return holding.lost
         return None
 
     # -- leases --------------------------------------------------------------------------
 
     def _renew_leases(self) -> None:
-        store = self.store
-        if store is not None:
-            renew_leases(store, self.slots, lock=self.lock, ttl=self.options.lease_ttl,
-                         clock=self.clock)
+        renew_leases(self.slots, lock=self.lock)
 
     def _reap(self) -> None:
         with self.lock:

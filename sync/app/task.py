@@ -7,16 +7,16 @@ is held elsewhere is skipped (reason ``leased``). The main loop renews the
 leases of running tasks (:func:`renew_leases`); a lost lease stops the task's
 writes. A grant that does not continue this replica's last one means another
 replica worked on the project since: the connector's memo is dropped, and
-what that replica learnt is read from the store.
+what that replica learnt is read from the store. The publisher confirms the
+lease before each write and the store checks its fence with each record, so a
+task paused past its lease writes nothing once another replica took over.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from connectors.errors import TrackerError
@@ -25,8 +25,7 @@ from sync.app.logs import tame_vendor_loggers
 from sync.app.runtime import build_runtime
 from sync.app.slots import Slot
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
-from sync.store.lease import Lease, Refusal, acquire, release, renew
-from sync.store.state import StateStore
+from sync.store.lease import Holding, Refusal, acquire
 
 if TYPE_CHECKING:
     from sync.app.daemon import Daemon
@@ -45,7 +44,7 @@ class ProjectTask:
     def run(self) -> None:
         """The thread's body: wait for a worker, take the lease, run the cycle, let go."""
         daemon, slot, name = self.daemon, self.slot, self.slot.name
-        lease: Lease | None = None
+        holding: Holding | None = None
         working = False
         try:
             while not daemon.workers.acquire(timeout=0.5):
@@ -65,13 +64,13 @@ class ProjectTask:
                          extra={"project": name})
                 daemon.metrics.cycles_skipped.labels(name, "leased").inc()
                 return
-            lease = granted
+            holding = Holding(store, granted, ttl=daemon.options.lease_ttl, clock=daemon.clock)
             with daemon.lock:
-                slot.lease, slot.renewed, slot.lease_lost = lease, time.monotonic(), False
-            if not lease.continued:
+                slot.holding = holding
+            if not granted.continued:
                 # Another replica worked on the project since: what it learnt is in the store.
                 runtime.memo.clear()
-            runtime.stop = self.stop
+            runtime.stop, runtime.lease = self.stop, holding
             summary = slot.summary_pending
             report = run_cycle(runtime, store, clock=daemon.clock,
                                dry_run=daemon.options.dry_run, summary=summary)
@@ -82,8 +81,8 @@ class ProjectTask:
             log.exception("%s: the cycle failed", name, extra={"project": name})
             daemon.metrics.cycles.labels(name, "failed").inc()
         finally:
-            if lease is not None:
-                self._release(lease)
+            if holding is not None:
+                self._release(holding)
             if working:
                 daemon.workers.release()
             daemon.inbox.wake()
@@ -107,18 +106,12 @@ class ProjectTask:
         slot.requests_seen = _requests_made(runtime)
         return runtime
 
-    def _release(self, lease: Lease) -> None:
+    def _release(self, holding: Holding) -> None:
         slot, daemon = self.slot, self.daemon
         with daemon.lock:
-            slot.lease = None
-            slot.fence = lease.fence
-        store = daemon.store
-        if store is None:
-            return
-        try:
-            release(store, lease, now=daemon.clock())
-        except Exception as error:  # it expires by itself
-            log.warning("%s: could not release its lease: %s", slot.name, error)
+            slot.holding = None
+            slot.fence = holding.lease.fence
+        holding.release()  # a failure is logged: it expires by itself
 
     def _observe(self, runtime: ProjectRuntime, report: CycleReport) -> None:
         slot, daemon = self.slot, self.daemon
@@ -179,37 +172,13 @@ class ProjectTask:
                  sum(isinstance(action, WRITES) for action in done), extra={"project": name})
 
 
-def renew_leases(
-    store: StateStore, slots: Mapping[str, Slot], *, lock: threading.RLock, ttl: timedelta,
-    clock: Callable[[], datetime],
-) -> None:
-    """Renew every lease a third of its time to live after it was last renewed.
-
-    A renewal that fails keeps the lease while it has not expired (the next turn
-    tries again); one that is refused, or fails too late, marks it lost.
-    """
-    period = ttl.total_seconds() / 3
+def renew_leases(slots: Mapping[str, Slot], *, lock: threading.RLock) -> None:
+    """Renew the lease of every running task that is due (``Holding.renew_if_due``); a
+    lease that is lost stops its task's writes."""
     with lock:
-        due = [(slot, slot.lease) for slot in slots.values()
-               if slot.lease is not None and time.monotonic() - slot.renewed >= period]
-    for slot, lease in due:
-        now = clock()
-        try:
-            renewed = renew(store, lease, ttl=ttl, now=now)
-        except Exception as error:
-            log.warning("%s: could not renew its lease: %s", slot.name, error)
-            renewed = lease if now < lease.expires_at else None
-            if renewed is lease:
-                continue
-        with lock:
-            if slot.lease is not lease:
-                continue  # released meanwhile
-            if renewed is None:
-                slot.lease_lost = True
-                log.error("%s: lost its lease; stopping its writes", slot.name,
-                          extra={"project": slot.name})
-            else:
-                slot.lease, slot.renewed = renewed, time.monotonic()
+        holdings = [slot.holding for slot in slots.values() if slot.holding is not None]
+    for holding in holdings:
+        holding.renew_if_due()
 
 
 def _requests_made(runtime: ProjectRuntime) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Column,
@@ -188,6 +188,43 @@ def describe_failure(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+class Fence(Protocol):
+    """The lease a write is made under (``sync.store.lease.Lease``): who holds which grant."""
+
+    @property
+    def project(self) -> str: ...
+
+    @property
+    def holder(self) -> str: ...
+
+    @property
+    def fence(self) -> int: ...
+
+
+class LeaseLost(Exception):
+    """A write's record found the project's lease taken over: nothing was recorded."""
+
+
+def _check_fence(connection: Connection, lease: Fence | None) -> None:
+    """Within the transaction that records a write: the lease must still be ours.
+
+    An UPDATE, not a SELECT: it takes the row's lock (PostgreSQL) or the database's
+    write lock (SQLite) for the rest of the transaction, so no take-over slips in
+    between the check and the record.
+    """
+    if lease is None:
+        return
+    done = connection.execute(
+        update(leases)
+        .where(leases.c.project == lease.project, leases.c.holder == lease.holder,
+               leases.c.fence == lease.fence)
+        .values(fence=leases.c.fence)
+    )
+    if done.rowcount != 1:
+        msg = f"{lease.project}: another process took this project over (its lease ran out)"
+        raise LeaseLost(msg)
+
+
 class StateStoreUnavailable(Exception):
     """The state database cannot be opened or migrated; the message holds no password."""
 
@@ -247,11 +284,12 @@ class StateStore:
 
     def save_progress(
         self, project: str, *, cursor: str | None, snapshot: Snapshot,
-        memo: Mapping[str, str], now: datetime,
+        memo: Mapping[str, str], now: datetime, fence: Fence | None = None,
     ) -> None:
         """Cursor, cached snapshot and connector memo move together, once the cycle succeeded."""
         payload = zlib.compress(json.dumps(snapshot_to(snapshot)).encode(), 6)
         with self.transaction() as connection:
+            _check_fence(connection, fence)
             _upsert(connection, cursors, {"project": project},
                     {"cursor": cursor, "updated_at": now})
             _upsert(connection, snapshots, {"project": project},
@@ -349,8 +387,10 @@ class StateStore:
                 for row in rows
             }
 
-    def record_comment(self, project: str, record: CommentRecord, *, now: datetime) -> None:
+    def record_comment(self, project: str, record: CommentRecord, *, now: datetime,
+                       fence: Fence | None = None) -> None:
         with self.transaction() as connection:
+            _check_fence(connection, fence)
             _upsert(connection, comments, {"project": project, "marker": str(record.marker)}, {
                 "fingerprint": record.fingerprint, "kind": record.kind, "target": record.target,
                 "comment_id": record.comment_id, "body_hash": record.body_hash,
@@ -360,9 +400,10 @@ class StateStore:
 
     def update_comment(
         self, project: str, *, marker: Marker, body_hash: str, resolved: bool, now: datetime,
-        input_hash: str | None = None,
+        input_hash: str | None = None, fence: Fence | None = None,
     ) -> None:
         with self.transaction() as connection:
+            _check_fence(connection, fence)
             connection.execute(
                 update(comments)
                 .where(comments.c.project == project, comments.c.marker == str(marker))
@@ -377,13 +418,17 @@ class StateStore:
             )
             return {(target, label) for target, label in rows}
 
-    def record_label(self, project: str, target: str, label: str, now: datetime) -> None:
+    def record_label(self, project: str, target: str, label: str, now: datetime, *,
+                     fence: Fence | None = None) -> None:
         with self.transaction() as connection:
+            _check_fence(connection, fence)
             _upsert(connection, labels, {"project": project, "target": target, "label": label},
                     {"applied_at": now})
 
-    def forget_label(self, project: str, target: str, label: str) -> None:
+    def forget_label(self, project: str, target: str, label: str, *,
+                     fence: Fence | None = None) -> None:
         with self.transaction() as connection:
+            _check_fence(connection, fence)
             connection.execute(delete(labels).where(
                 labels.c.project == project, labels.c.target == target, labels.c.label == label
             ))
@@ -408,9 +453,11 @@ class StateStore:
 
     def record_summary(
         self, project: str, period: str, *, payload: Mapping[str, Any], now: datetime,
+        fence: Fence | None = None,
     ) -> None:
         """What the summary of a period said (its comment is in ``comments``)."""
         with self.transaction() as connection:
+            _check_fence(connection, fence)
             existing = connection.execute(select(summaries.c.created_at).where(
                 summaries.c.project == project, summaries.c.period == period)).first()
             _upsert(connection, summaries, {"project": project, "period": period}, {

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from connectors.base import Markup, RateLimit, RemoteComment
 from connectors.errors import FatalError, RetriableError
@@ -20,7 +21,8 @@ from connectors.markers import Marker
 from sync import actions as act
 from sync.publish import Outcome, Publisher
 from sync.render import body_hash
-from sync.store.state import CommentRecord, StateStore
+from sync.store.lease import Holding, Lease, acquire, take
+from sync.store.state import CommentRecord, StateStore, leases
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 RESET = datetime(2026, 11, 25, 9, 5, tzinfo=UTC)
@@ -219,3 +221,51 @@ def test_a_deleted_comment_is_posted_again_only_when_the_plan_says_so(
     else:
         assert connector.calls == ["edit p#1 41"]
         assert (record.comment_id, record.body_hash) == ("41", "old")
+
+
+def test_a_lease_taken_over_stops_the_writing_before_the_next_write(state: StateStore) -> None:
+    """The process paused past its lease (issue 17): once another took the project over,
+    not one more write, and what it had written stays recorded."""
+    clock = {"now": NOW}
+    held = take(state, "p", "a/00000001", ttl=timedelta(seconds=60), clock=lambda: clock["now"])
+    assert isinstance(held, Holding)
+    connector = Recording()
+    writes = 0
+
+    def stop() -> str | None:  # between write 2 and 3: paused, and b took over
+        nonlocal writes
+        writes += 1
+        if writes == 3:
+            clock["now"] = NOW + timedelta(seconds=61)
+            assert isinstance(acquire(state, "p", "b/00000002", ttl=timedelta(seconds=60),
+                                      now=clock["now"]), Lease)
+        return None
+
+    publisher = Publisher(connector, state, "p", budget=50, clock=lambda: NOW, me="forewarn",
+                          stop=stop, lease=held)
+    outcome = publisher.execute(PLAN)
+    assert connector.calls == ["ensure scope-creep", "add p#1 scope-creep"]
+    assert outcome.stopped == "another process took this project over (its lease ran out)"
+    assert outcome.lease_lost and names(outcome.deferred) == names(list(PLAN.actions[2:]))
+    assert state.labels("p") == {("p#1", "scope-creep")}
+
+
+def test_a_record_refused_by_the_fence_stops_the_writing(state: StateStore) -> None:
+    """Taken over between the confirmation and the record: the write is made (it is found
+    by its marker by the new holder), its record refused, and nothing more is written."""
+    held = take(state, "p", "a/00000001", ttl=timedelta(seconds=60), clock=lambda: NOW)
+    assert isinstance(held, Holding)
+
+    class TakenOverMidWrite(Recording):
+        def add_labels(self, issue_key: str, labels: list[str]) -> None:
+            super().add_labels(issue_key, labels)
+            with state.transaction() as connection:
+                connection.execute(update(leases).values(holder="b/00000002", fence=2))
+
+    connector = TakenOverMidWrite()
+    outcome = Publisher(connector, state, "p", budget=50, clock=lambda: NOW, me="forewarn",
+                        lease=held).execute(PLAN)
+    assert connector.calls == ["ensure scope-creep", "add p#1 scope-creep"]
+    assert outcome.lease_lost and outcome.stopped == (
+        "p: another process took this project over (its lease ran out)")
+    assert state.labels("p") == set()

@@ -210,7 +210,7 @@ def test_sigkill_in_the_middle_of_a_cycle_then_restart_loses_nothing_and_doubles
     demo_config: Path, demo_tracker: Path, tmp_path: Path
 ) -> None:
     # Labels come first in a plan, then comments: by write 10 at least one comment is out.
-    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1",
+    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1", "--lease-ttl", "3s",
                 pause_after_writes=10) as first:
         first.wait_for_line(lambda line: "paused before write 11" in line.get("message", ""))
         before = our_markers(demo_tracker)
@@ -220,8 +220,10 @@ def test_sigkill_in_the_middle_of_a_cycle_then_restart_loses_nothing_and_doubles
     # Worse than a kill between two writes: the second comment reached the tracker but its
     # record did not reach the state store.
     forget_comment_record(tmp_path / "state.db", before[-1])
-    # The same replica id takes its lease back at once.
-    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1") as second:
+    # A restart under the same replica id is another holder (each process start is): it
+    # waits out the lease the killed one left.
+    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1", "--lease-ttl", "3s",
+                ) as second:
         second.wait_started()
         second.wait_until(
             lambda: second.metric("forewarn_cycles_total", project="demo", status="ok") >= 2,
@@ -244,31 +246,37 @@ def forget_comment_record(database: Path, marker: str) -> None:
     engine.dispose()
 
 
+@pytest.mark.parametrize("ids", [("a", "b"), ("web:1", "web:1")],
+                         ids=["two replica ids", "one replica id for both"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_two_daemons_on_one_state_store_write_each_comment_once(
-    backend: str, demo_config: Path, demo_tracker: Path, tmp_path: Path
+    backend: str, ids: tuple[str, str], demo_config: Path, demo_tracker: Path, tmp_path: Path
 ) -> None:
+    """Also when both are given, or default to, one replica id (two containers on host
+    networking: one host name, PID 1 each): each process start is its own holder."""
     from tests.sync.app.daemon_support import postgres_schema
 
     if backend == "sqlite":
-        run_pair(f"sqlite:///{tmp_path / 'shared.db'}", demo_config, demo_tracker, tmp_path)
+        run_pair(f"sqlite:///{tmp_path / 'shared.db'}", demo_config, demo_tracker, tmp_path,
+                 ids=ids)
         return
     url = os.environ.get("FOREWARN_TEST_DATABASE_URL")
     if not url:
         pytest.skip("FOREWARN_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
     with postgres_schema(url) as schema_url:
-        run_pair(schema_url, demo_config, demo_tracker, tmp_path)
+        run_pair(schema_url, demo_config, demo_tracker, tmp_path, ids=ids)
 
 
-def run_pair(state_url: str, config: Path, tracker: Path, tmp_path: Path) -> None:
+def run_pair(state_url: str, config: Path, tracker: Path, tmp_path: Path, *,
+             ids: tuple[str, str]) -> None:
     """Replica a holds the project's lease mid-cycle; b must wait for it, then finish the job."""
     env = {"FOREWARN_STATE_URL": state_url}
-    with daemon(config, "--interval", "1s", "--replica-id", "a", env=env,
+    with daemon(config, "--interval", "1s", "--replica-id", ids[0], env=env,
                 pause_after_writes=10) as a:
         a.wait_for_line(lambda line: "paused before write 11" in line.get("message", ""))
         paused = our_markers(tracker)
-        with daemon(config, "--interval", "1s", "--replica-id", "b", env=env) as b:
-            b.wait_for_line(lambda line: "the project's lease is held by a until"
+        with daemon(config, "--interval", "1s", "--replica-id", ids[1], env=env) as b:
+            b.wait_for_line(lambda line: f"the project's lease is held by {ids[0]}/"
                             in line.get("message", ""), count=2, timeout=60)
             assert our_markers(tracker) == paused  # b wrote nothing while a held the lease
             code_a, took_a = a.stop()
