@@ -46,6 +46,7 @@ from sync.actions import (
     RemoveLabel,
     SummaryRecord,
 )
+from sync.occurrences import Occurrences
 from sync.render import (
     Style,
     alert_body,
@@ -82,7 +83,8 @@ class Seen:
 
     def acked(self) -> frozenset[str]:
         """Fingerprints whose alert someone acknowledged by ticking its checkbox."""
-        return frozenset(marker.rsplit(":", 1)[0] for marker, c in self.ours.items() if c.acked)
+        return frozenset(Marker.parse(marker).subject for marker, c in self.ours.items()
+                         if c.acked)
 
 
 _LEVELS: dict[Severity, Level] = {
@@ -176,7 +178,7 @@ def plan(
     a label is when the state store cannot."""
     issues = {issue.key: issue for issue in snapshot.issues}
     seen = Seen.of(snapshot)
-    alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify)
+    alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify, now=now)
     records: list[FindingRecord] = []
     desired_labels: dict[tuple[str, str], str] = {}
     active = sorted((f for f in findings if f.severity > Severity.INFO),
@@ -203,12 +205,14 @@ class _Alerts:
     """Plans the comments of findings: new, escalated, edited, adopted, resolved."""
 
     def __init__(self, *, actual: Actual, seen: Seen, style: Style,
-                 notify: Sequence[str]) -> None:
+                 notify: Sequence[str], now: datetime) -> None:
         self.actual = actual
         self.seen = seen
         self.style = style
         self.notify = notify
+        self.now = now
         self.acked = seen.acked()
+        self.occurrences = Occurrences(actual.comments.values(), seen.ours)
         self.actions: list[Action] = []
         self.open: dict[str, list[CommentRecord]] = defaultdict(list)
         for record in actual.comments.values():
@@ -217,10 +221,9 @@ class _Alerts:
 
     def plan_finding(self, finding: Finding, target: str) -> None:
         acked = finding.acked or finding.fingerprint in self.acked
-        marker = marker_for(finding)
-        record, seen = self._existing(finding, marker, target, acked=acked)
-        # An older-level comment being edited keeps its own marker.
-        writing = record.marker if record is not None else marker
+        # An older-level comment being edited keeps its own marker, an occurrence its own.
+        writing, record, seen = self._existing(finding, marker_for(finding), target,
+                                               acked=acked)
         inputs: dict[str, Any] = {
             "kind": finding.kind, "cause": finding.cause, "rule_id": finding.rule_id,
             "subject": finding.subject_key, "severity": finding.severity,
@@ -236,23 +239,30 @@ class _Alerts:
 
     def _existing(
         self, finding: Finding, marker: Marker, target: str, *, acked: bool
-    ) -> tuple[CommentRecord | None, Comment | None]:
-        """The comment to write: same level (recorded, else as the tracker shows it), else
-        a higher one still open (a de-escalation), else, once acknowledged, a lower one
-        (an escalation that must not notify)."""
-        record = self.actual.comments.get(str(marker))
-        if record is not None and not record.resolved:
-            return record, self.seen.on(marker, target)
-        if record is None and (seen := self.seen.on(marker, target)) is not None:
-            return None, seen
+    ) -> tuple[Marker, CommentRecord | None, Comment | None]:
+        """The comment to write, and its marker: the newest occurrence at this level while
+        it is open (recorded, else as the tracker shows it), else a higher one still open
+        (a de-escalation), else, once acknowledged, a lower one (an escalation that must
+        not notify), else the newest occurrence reopened in place or a new occurrence
+        (``sync/occurrences.py``)."""
+        latest = self.occurrences.latest(marker, target)
+        if latest is not None and not latest.resolved:
+            return latest.marker, latest.record, latest.seen
         candidates = sorted(self.open.get(finding.fingerprint, ()),
                             key=lambda r: level_of(r.marker))
         higher = [r for r in candidates if level_of(r.marker) > finding.severity.value]
         if higher:
-            return higher[-1], self.seen.on(higher[-1].marker, higher[-1].target)
+            return higher[-1].marker, higher[-1], self.seen.on(higher[-1].marker,
+                                                               higher[-1].target)
         if acked and candidates:
-            return candidates[-1], self.seen.on(candidates[-1].marker, candidates[-1].target)
-        return None, None
+            lower = candidates[-1]
+            return lower.marker, lower, self.seen.on(lower.marker, lower.target)
+        if latest is None:
+            return marker, None, None
+        if latest.reopens(self.now):
+            return latest.marker, latest.record, latest.seen
+        new = latest.marker.next()
+        return new, None, self.seen.on(new, target)
 
     def plan_resolutions(self, active: set[str], snapshot: Snapshot, now: datetime) -> None:
         """Every open alert whose finding is gone is edited to say so."""

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from connectors.base import Markup
-from connectors.markers import Marker, ack_checkbox
+from connectors.markers import RESOLVED_TAGS, Marker, ack_checkbox
 from rules import registry
 from rules.base import Severity
 from sync import escape
@@ -221,7 +221,8 @@ def resolved_body(
 ) -> str:
     template = _env.get_template(f"resolved.{_suffix(style)}.j2")
     return template.render(
-        marker=marker.tag(style.markup),
+        # Beside the marker, on the first line: the tracker alone tells a resolved alert.
+        marker=marker.tag(style.markup) + RESOLVED_TAGS[style.markup],
         resolved=style.text("resolved"),
         resolution=resolution,
         headline=headline(kind, cause, subject, evidence, style),

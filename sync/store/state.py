@@ -158,6 +158,8 @@ class CommentRecord:
     body_hash: str
     resolved: bool = False
     input_hash: str | None = None
+    #: When it was resolved (a finding back soon after reopens it: sync/occurrences.py).
+    resolved_at: datetime | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -383,6 +385,7 @@ class StateStore:
                     marker=Marker.parse(row.marker), kind=row.kind, target=row.target,
                     comment_id=row.comment_id, body_hash=row.body_hash,
                     resolved=row.resolved_at is not None, input_hash=row.input_hash,
+                    resolved_at=_aware(row.resolved_at),
                 )
                 for row in rows
             }

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors.markers import Marker
 from connectors.model import Comment, Issue, Person, Snapshot
 from rules.base import Finding, Severity, make_fingerprint
 from sync import actions as act
@@ -271,3 +272,63 @@ def test_a_ticked_checkbox_is_recorded_without_writing_the_same_text_again() -> 
     actual, snap = apply(result, actual, replace(snap, comments=(seen,)))
     assert plan(findings=[warn], snapshot=snap, actual=actual, style=STYLE,
                 now=NOW).actions == ()
+
+
+# -- a finding that ends and comes back (sync/occurrences.py) ---------------------------------
+
+MARKER_1 = make_fingerprint("scope", "added", "p#1") + ":warning"
+
+
+def resolved_record(marker: str, *, ago: timedelta, comment_id: str = "c1") -> CommentRecord:
+    return CommentRecord(marker=Marker.parse(marker), kind="alert", target="p#1",
+                         comment_id=comment_id, body_hash="old", resolved=True,
+                         resolved_at=NOW - ago)
+
+
+def ours(marker: str, *, comment_id: str, resolved: bool, edited_ago: timedelta) -> Comment:
+    """forewarn's comment as the tracker shows it (a resolved one carries the tag)."""
+    body = f"<!-- forewarn:{marker} -->" + ("<!-- forewarn-resolved -->" if resolved else "")
+    return Comment(id=comment_id, issue_key="p#1", author="forewarn",
+                   created_at=NOW - timedelta(days=9), updated_at=NOW - edited_ago,
+                   body_excerpt=body + "\nan alert", is_ours=True, marker=marker)
+
+
+@pytest.mark.parametrize(("records", "shown", "expected"), [
+    # Back within a day of its resolution: the same comment, reopened (an edit notifies nobody).
+    ([resolved_record(MARKER_1, ago=timedelta(hours=3))], [],
+     [("EditComment", MARKER_1, "c1")]),
+    # Back later: a new comment, under the marker of its second occurrence.
+    ([resolved_record(MARKER_1, ago=timedelta(days=3))], [],
+     [("CreateComment", MARKER_1 + ":2", None)]),
+    ([resolved_record(MARKER_1, ago=timedelta(days=9)),
+      resolved_record(MARKER_1 + ":2", ago=timedelta(days=2), comment_id="c2")], [],
+     [("CreateComment", MARKER_1 + ":3", None)]),
+    ([resolved_record(MARKER_1, ago=timedelta(days=9)),
+      resolved_record(MARKER_1 + ":2", ago=timedelta(hours=2), comment_id="c2")], [],
+     [("EditComment", MARKER_1 + ":2", "c2")]),
+    # The second occurrence was posted but its response lost: adopted, not posted again.
+    ([resolved_record(MARKER_1, ago=timedelta(days=3))],
+     [ours(MARKER_1 + ":2", comment_id="c9", resolved=False, edited_ago=timedelta(0))],
+     [("AdoptComment", MARKER_1 + ":2", "c9"), ("EditComment", MARKER_1 + ":2", "c9")]),
+    # The state database was lost: the tracker's resolved comment says when it was resolved.
+    ([], [ours(MARKER_1, comment_id="c7", resolved=True, edited_ago=timedelta(hours=5))],
+     [("AdoptComment", MARKER_1, "c7"), ("EditComment", MARKER_1, "c7")]),
+    ([], [ours(MARKER_1, comment_id="c7", resolved=True, edited_ago=timedelta(days=5))],
+     [("CreateComment", MARKER_1 + ":2", None)]),
+], ids=["reopened", "second", "third", "second reopened", "lost response", "lost db, reopened",
+        "lost db, posted"])
+def test_a_finding_back_is_reopened_within_a_day_else_posted_under_its_next_marker(
+    records: list[CommentRecord], shown: list[Comment],
+    expected: list[tuple[str, str, str | None]],
+) -> None:
+    snap = snapshot(issue("p#1", "scope-creep"), comments=tuple(shown))
+    actual = Actual(comments={str(record.marker): record for record in records},
+                    labels=frozenset({("p#1", "scope-creep")}))
+    result = plan(findings=[finding()], snapshot=snap, actual=actual, style=STYLE, now=NOW)
+    assert [(type(action).__name__, str(action.marker), getattr(action, "comment_id", None))
+            for action in result.actions] == expected
+    for action in result.actions:
+        if isinstance(action, act.EditComment):
+            assert not action.resolved and "Resolved" not in action.body
+        if isinstance(action, act.CreateComment | act.EditComment):
+            assert action.body.startswith(f"<!-- forewarn:{action.marker} -->\n")

@@ -122,7 +122,7 @@ def test_an_alert_body(style: Style, overrides: dict[str, Any], expected: str) -
     ("style", "expected"),
     [
         (MARKDOWN, (
-            "<!-- forewarn:probe.0123456789abcdef:critical -->\n"
+            "<!-- forewarn:probe.0123456789abcdef:critical --><!-- forewarn-resolved -->\n"
             "✅ **Resolved:** No longer detected.\n"
             "\n"
             "~~@\u200bcarol asked about “Export \\*\\*all\\*\\* &lt;CSV&gt;” on "
@@ -131,7 +131,7 @@ def test_an_alert_body(style: Style, overrides: dict[str, Any], expected: str) -
             "<sub>forewarn · rule feedback · Resolved</sub>\n"
         )),
         (WIKI, (
-            "{anchor:forewarn-probe.0123456789abcdef@critical}\n"
+            "{anchor:forewarn-probe.0123456789abcdef@critical}{anchor:forewarn_resolved}\n"
             "(/) *Resolved:* No longer detected.\n"
             "\n"
             "-@\u200bcarol asked about “Export \\*\\*all\\*\\* <CSV>” on 2026-11-20 10:00 CST-\n"
