@@ -25,6 +25,14 @@ class FatalError(TrackerError):
     """A failure that repeating will not fix (bad credentials, missing project)."""
 
 
+class NotFound(FatalError):
+    """The tracker answered 404: what the request names is not there (or not visible)."""
+
+
+class CommentGone(NotFound):
+    """A comment of forewarn's that someone deleted: editing it again can never work."""
+
+
 class CannotPostComment(TrackerError):
     """A comment creation failed and its effect is unknown or refused."""
 

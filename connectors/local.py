@@ -32,7 +32,7 @@ from connectors.codec import (
     parse_each,
     person_from,
 )
-from connectors.errors import FatalError
+from connectors.errors import CommentGone, FatalError
 from connectors.markers import Marker, find_marker, is_acked
 from connectors.model import EXCERPT_CHARS, Comment, Snapshot, now
 
@@ -209,7 +209,7 @@ class LocalConnector:
                 self._save(data)
                 return
         msg = f"local tracker {self.path}: no comment {comment_id} on {issue_key}"
-        raise FatalError(msg)
+        raise CommentGone(msg)
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         data = self._load()

@@ -195,11 +195,27 @@ def run_cycle(
     return report
 
 
+def cached_snapshot(store: StateStore, project: str) -> Snapshot | None:
+    """The snapshot the last cycle cached. One that cannot be read (a corrupt row, a
+    format this forewarn does not know) is dropped, with a warning, and the project is
+    fetched whole again: else the project would fail every cycle, for good."""
+    try:
+        return store.load_snapshot(project)
+    except SQLAlchemyError:
+        raise  # the database, not the row: nothing to drop
+    except Exception as error:
+        log.warning("%s: the cached snapshot cannot be read (%s: %s); dropping it and "
+                    "fetching the whole project again", project, type(error).__name__,
+                    describe_failure(error), extra={"project": project})
+        store.drop_snapshot(project)
+        return None
+
+
 def _cycle(
     runtime: ProjectRuntime, store: StateStore, report: CycleReport, *,
     clock: Callable[[], datetime], now: datetime, summary: bool,
 ) -> None:
-    cached = store.load_snapshot(runtime.name)
+    cached = cached_snapshot(store, runtime.name)
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
@@ -216,7 +232,7 @@ def _cycle(
     ctx = RuleContext(now=now, calendar=runtime.calendar, history=history, seed=runtime.seed)
     actual = Actual(comments=store.comments(runtime.name),
                     labels=frozenset(store.labels(runtime.name)),
-                    findings=store.findings(runtime.name))
+                    findings=store.findings(runtime.name), since=store.first_run(runtime.name))
     with frozen_for_gc():
         report.findings = evaluate(runtime, people, ctx, report)
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,

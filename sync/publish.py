@@ -21,7 +21,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 
 from connectors.base import Connector
-from connectors.errors import RetriableError, TrackerError
+from connectors.errors import CommentGone, RetriableError, TrackerError
 from connectors.model import EXCERPT_CHARS, Comment
 from sync.actions import (
     WRITES,
@@ -39,7 +39,7 @@ from sync.actions import (
 )
 from sync.render import body_hash
 from sync.store.lease import Holding, Lease
-from sync.store.state import CommentRecord, LeaseLost, StateStore
+from sync.store.state import GONE, CommentRecord, LeaseLost, StateStore
 
 log = logging.getLogger(__name__)
 #: Below this many requests left in the tracker's quota, forewarn stops writing (reads
@@ -54,6 +54,8 @@ class Outcome:
     done: list[Action] = field(default_factory=list)
     deferred: list[Action] = field(default_factory=list)
     failed: list[tuple[Action, str]] = field(default_factory=list)
+    #: Edits of alert comments someone deleted: recorded as deleted, never tried again.
+    gone: list[Action] = field(default_factory=list)
     stopped: str | None = None
     #: The writing stopped because another process took the project over: what this
     #: cycle saw must not be saved over what that process saved.
@@ -118,6 +120,13 @@ class Publisher:
                 outcome.stopped, outcome.lease_lost = str(error), True
                 outcome.deferred.append(action)
                 log.warning("%s: stopped writing: %s", self.project, error)
+                continue
+            except CommentGone as error:
+                if isinstance(action, EditComment):  # only an edit meets a deleted comment
+                    self._gone(action, error)
+                    outcome.gone.append(action)
+                else:
+                    outcome.failed.append((action, str(error)))
                 continue
             except RetriableError as error:
                 outcome.stopped = f"{error}"
@@ -220,6 +229,16 @@ class Publisher:
             return self.connector.create_comment(action.target, action.body,
                                                  marker=action.marker)
         return action.comment_id
+
+    def _gone(self, action: EditComment, error: CommentGone) -> None:
+        """An alert someone deleted: noted once, and never edited (or posted) again at its
+        level; an escalation of its finding is a new comment (``sync/reconcile.py``)."""
+        log.warning("%s: comment %s on %s was deleted in the tracker; it is left deleted (a "
+                    "new comment comes only if its finding escalates)", self.project,
+                    action.comment_id, action.target)
+        log.debug("%s: %s", self.project, error)
+        self.store.update_comment(self.project, marker=action.marker, body_hash=GONE,
+                                  resolved=action.resolved, now=self.clock(), fence=self._fence)
 
     def _record_summary(self, summary: SummaryRecord, now: datetime) -> None:
         self.store.record_summary(self.project, summary.period, payload=summary.payload,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.markers import Level, Marker
+from connectors.markers import Level, Marker, is_resolved
 from connectors.model import Change, Comment, Issue, Snapshot
 from rules import registry
 from rules.base import Finding, Severity
@@ -52,6 +52,7 @@ from sync.render import (
     alert_body,
     alert_key,
     body_hash,
+    headline_in,
     parse_evidence,
     resolved_body,
 )
@@ -65,6 +66,9 @@ class Actual:
     comments: Mapping[str, CommentRecord] = field(default_factory=dict)
     labels: frozenset[tuple[str, str]] = frozenset()
     findings: Mapping[str, FindingRecord] = field(default_factory=dict)
+    #: Since when the state store remembers the project (its first run): a comment of
+    #: forewarn's older than that, and unknown to it, was recorded in a database since lost.
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +196,7 @@ def plan(
             desired_labels[(target, finding.label)] = finding.kind
         alerts.plan_finding(finding, target)
     alerts.plan_resolutions({finding.fingerprint for finding in active}, snapshot, now)
+    alerts.plan_orphans({finding.fingerprint for finding in active}, snapshot, now)
     # Labels are added before comments and removed after them, so that a budget
     # cut never leaves an alert comment without its label.
     labelling = _label_actions(desired_labels, actual, issues,
@@ -216,7 +221,7 @@ class _Alerts:
         self.actions: list[Action] = []
         self.open: dict[str, list[CommentRecord]] = defaultdict(list)
         for record in actual.comments.values():
-            if record.kind == "alert" and not record.resolved:
+            if record.kind == "alert" and not record.resolved and not record.gone:
                 self.open[record.fingerprint].append(record)
 
     def plan_finding(self, finding: Finding, target: str) -> None:
@@ -234,7 +239,7 @@ class _Alerts:
         self.actions += upsert(
             target=target, marker=writing, kind="alert", render=lambda: alert_body(**inputs),
             record=record, seen=seen, create=finding.comment and not acked,
-            input_hash=alert_key(**inputs),
+            edit=record is None or not record.gone, input_hash=alert_key(**inputs),
         )
 
     def _existing(
@@ -246,6 +251,8 @@ class _Alerts:
         not notify), else the newest occurrence reopened in place or a new occurrence
         (``sync/occurrences.py``)."""
         latest = self.occurrences.latest(marker, target)
+        if latest is not None and latest.record is not None and latest.record.gone:
+            return latest.marker, latest.record, None  # deleted by someone: left alone
         if latest is not None and not latest.resolved:
             return latest.marker, latest.record, latest.seen
         candidates = sorted(self.open.get(finding.fingerprint, ()),
@@ -271,11 +278,33 @@ class _Alerts:
                 continue
             known = self.actual.findings.get(fingerprint)
             for record in open_records:
+                shown = self.seen.on(record.marker, record.target)
                 self.actions.append(EditComment(
                     target=record.target, marker=record.marker, kind="alert",
                     comment_id=record.comment_id,
-                    body=_resolved(known, record, snapshot, self.style, now), resolved=True,
+                    body=_resolved(known, record, snapshot, self.style, now, shown=shown),
+                    resolved=True,
                 ))
+
+    def plan_orphans(self, active: set[str], snapshot: Snapshot, now: datetime) -> None:
+        """Open alerts the tracker shows that the state store never recorded, older than
+        its memory of the project (the database was lost): those whose finding is not
+        active now are adopted and resolved, with the headline they showed."""
+        since = self.actual.since or now
+        for text, shown in sorted(self.seen.ours.items()):
+            marker = Marker.parse(text)
+            if (marker.level == "info" or marker.subject in active or shown.created_at >= since
+                    or text in self.actual.comments or is_resolved(shown.body_excerpt)):
+                continue
+            record = CommentRecord(marker=marker, kind="alert", target=shown.issue_key,
+                                   comment_id=shown.id, body_hash="")
+            body = _resolved(None, record, snapshot, self.style, now, shown=shown)
+            self.actions += [
+                AdoptComment(target=shown.issue_key, marker=marker, kind="alert",
+                             comment_id=shown.id),
+                EditComment(target=shown.issue_key, marker=marker, kind="alert",
+                            comment_id=shown.id, body=body, resolved=True),
+            ]
 
 
 def _record(finding: Finding, actual: Actual, now: datetime) -> FindingRecord:
@@ -289,8 +318,10 @@ def _record(finding: Finding, actual: Actual, now: datetime) -> FindingRecord:
 
 def _resolved(
     known: FindingRecord | None, record: CommentRecord, snapshot: Snapshot, style: Style,
-    now: datetime,
+    now: datetime, *, shown: Comment | None = None,
 ) -> str:
+    """The resolved body; without the finding's record (a lost database) its headline is
+    the one the comment shows."""
     evidence: dict[str, Any] = parse_evidence(known.evidence) if known else {}
     resolution = style.text("no_longer", when=style.when(now))
     if known and known.kind == "unanswered_feedback":
@@ -311,6 +342,7 @@ def _resolved(
         rule_id=known.rule_id if known else record.fingerprint.split(".")[0],
         subject=known.subject_key if known else record.target, evidence=evidence,
         marker=record.marker, resolution=resolution, style=style,
+        shown=None if known or shown is None else headline_in(shown.body_excerpt, style.markup),
     )
 
 

@@ -48,7 +48,7 @@ from github import Auth, Consts, Github, GithubIntegration
 from github.Requester import Requester
 
 from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
-from connectors.errors import CannotPostComment, FatalError
+from connectors.errors import CannotPostComment, CommentGone, FatalError, NotFound
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
@@ -404,7 +404,10 @@ class GitHubConnector:
         marker = Marker.find(body)
         tag = marker.tag(self.markup) if marker is not None else None
         path = f"/repos/{self.repo}/issues/comments/{comment_id}"
-        self._http.call("PATCH", path, body={"body": fit_comment(body, tag)})
+        try:
+            self._http.call("PATCH", path, body={"body": fit_comment(body, tag)})
+        except NotFound as error:
+            raise CommentGone(str(error)) from None
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         if not labels:

@@ -35,7 +35,7 @@ import requests
 from github.GithubException import GithubException
 from github.Requester import Requester
 
-from connectors.errors import MASK, FatalError, RetriableError, TrackerError, masked
+from connectors.errors import MASK, FatalError, NotFound, RetriableError, TrackerError, masked
 from connectors.retry import RetryPolicy, server_wait
 
 log = logging.getLogger(__name__)
@@ -169,6 +169,8 @@ class Transport:
             return RetriableError(text, wait_seconds=SECONDARY_LIMIT_WAIT if wait is None else wait)
         if status >= 500:
             return RetriableError(text, wait_seconds=server_wait(headers, now=self.clock()))
+        if status in (404, 410):
+            return NotFound(text)
         return FatalError(text)
 
     def _note(self, headers: Mapping[str, str] | None) -> None:

@@ -34,7 +34,14 @@ from urllib.parse import quote
 from jira import JIRA, JIRAError
 
 from connectors.base import FetchResult, Markup, Memo, RateLimit, RemoteComment
-from connectors.errors import CannotPostComment, FatalError, RetriableError, TrackerError
+from connectors.errors import (
+    CannotPostComment,
+    CommentGone,
+    FatalError,
+    NotFound,
+    RetriableError,
+    TrackerError,
+)
 from connectors.jira import parse as jp
 from connectors.jira.facts import Deployment, SiteFacts
 from connectors.jira.http import JiraHttp
@@ -215,7 +222,10 @@ class JiraConnector:
 
     def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
         issue, ident = quote(issue_key, safe=""), quote(comment_id, safe="")
-        self.http.write("PUT", f"/rest/api/2/issue/{issue}/comment/{ident}", {"body": body})
+        try:
+            self.http.write("PUT", f"/rest/api/2/issue/{issue}/comment/{ident}", {"body": body})
+        except NotFound as error:
+            raise CommentGone(str(error)) from None
 
     def _label(self, issue_key: str, name: str) -> str:
         problem = validate_label(name)

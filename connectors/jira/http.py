@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from connectors.errors import FatalError, RetriableError, TrackerError
+from connectors.errors import FatalError, NotFound, RetriableError, TrackerError
 from connectors.jira.pages import as_object
 from connectors.jira.parse import error_detail
 from connectors.retry import RetryPolicy, server_wait
@@ -99,6 +99,8 @@ class JiraHttp:
         if status is None or status == 429 or status >= 500:
             headers = response.headers if response is not None else {}
             return RetriableError(msg, wait_seconds=server_wait(headers, now=self.clock()))
+        if status == 404:
+            return NotFound(msg)
         return FatalError(msg)
 
     def get_once(self, path: str, params: dict[str, Any] | None = None) -> Any:

@@ -67,7 +67,7 @@ from sync.app.signals import SignalInbox
 from sync.app.slots import Slot, fit_slots
 from sync.app.task import ProjectTask, renew_leases
 from sync.store.lease import DEFAULT_TTL, holder_id
-from sync.store.state import StateStore
+from sync.store.state import StateStore, StateStoreUnavailable
 from sync.summary.schedule import next_summary_at
 
 log = logging.getLogger("forewarn.daemon")
@@ -132,6 +132,8 @@ class Daemon:
         self.redactor.update(secrets_to_hide(config, self.settings, self.state_url))
         try:
             self.store = StateStore(self.state_url)
+        except StateStoreUnavailable as error:  # its message names the store already
+            raise DaemonError(str(error)) from None
         except Exception as error:
             msg = f"cannot open the state store {redact_url(self.state_url)}: {error}"
             raise DaemonError(msg) from error

@@ -43,7 +43,7 @@ from connectors.codec import snapshot_from, snapshot_to
 from connectors.markers import Marker
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
-from sync.store.migrations import upgrade
+from sync.store.migrations import NewerSchema, upgrade
 
 metadata = MetaData()
 
@@ -147,6 +147,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+#: The body hash of a comment someone deleted in the tracker: no body is there to compare,
+#: and none is written again (sync/publish.py, sync/reconcile.py).
+GONE = "gone"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommentRecord:
     """A comment forewarn wrote (or adopted), by its marker."""
@@ -165,6 +170,11 @@ class CommentRecord:
     def fingerprint(self) -> str:
         """The finding (or summary period) the comment is about, at whatever level."""
         return self.marker.subject
+
+    @property
+    def gone(self) -> bool:
+        """Someone deleted it in the tracker."""
+        return self.body_hash == GONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +257,7 @@ class StateStore:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             # Alembic, not create_all: an older database is upgraded in place, keeping its rows.
             upgrade(self.engine)
-        except (SQLAlchemyError, OSError, ValueError) as error:
+        except (SQLAlchemyError, OSError, ValueError, NewerSchema) as error:
             reason = getattr(error, "orig", None) or error
             text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
             msg = f"cannot open the state store {redact_url(url)}: {redact_url(text)}"
@@ -283,6 +293,12 @@ class StateStore:
         if row is None:
             return None
         return snapshot_from(json.loads(zlib.decompress(row[0])))
+
+    def drop_snapshot(self, project: str) -> None:
+        """Forget the cached snapshot and the cursor it goes with: the next fetch is whole."""
+        with self.transaction() as connection:
+            connection.execute(delete(snapshots).where(snapshots.c.project == project))
+            connection.execute(delete(cursors).where(cursors.c.project == project))
 
     def save_progress(
         self, project: str, *, cursor: str | None, snapshot: Snapshot,
@@ -489,6 +505,14 @@ class StateStore:
                 status=status, finished_at=now, findings=findings, writes=writes,
                 skipped=skipped, message=message,
             ))
+
+    def first_run(self, project: str) -> datetime | None:
+        """When this database's memory of the project begins: its first cycle's start."""
+        with self.engine.connect() as connection:
+            value = connection.execute(
+                select(func.min(runs.c.started_at)).where(runs.c.project == project)
+            ).scalar()
+        return _aware(value)
 
     def last_finished(self, project: str) -> datetime | None:
         """When the newest finished cycle of the project ended, whichever replica ran it."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Connector
-from connectors.errors import FatalError
+from connectors.errors import CommentGone, FatalError
 from connectors.local import LocalConnector
 from connectors.markers import Marker, ack_checkbox
 from tests.conftest import Clock
@@ -139,3 +139,10 @@ def test_unreadable_file_is_a_fatal_error(tmp_path: Path, clock: Clock, content:
 def test_writing_to_a_missing_issue_fails_clearly(demo_tracker: Path, clock: Clock) -> None:
     with pytest.raises(FatalError, match="no issue demo#999"):
         connector(demo_tracker, clock).add_labels("demo#999", ["x"])
+
+
+def test_editing_a_comment_someone_deleted_is_comment_gone(demo_tracker: Path,
+                                                           clock: Clock) -> None:
+    tracker = connector(demo_tracker, clock)
+    with pytest.raises(CommentGone, match="no comment 9999 on demo#20"):
+        tracker.edit_comment("demo#20", "9999", "text")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from config import load_config, load_settings
 from connectors.local import LocalConnector
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, run_cycle
-from sync.store.state import StateStore
+from sync.store.state import StateStore, snapshots
 from tests.conftest import Clock, run_log
 
 
@@ -140,3 +142,30 @@ def test_write_budget_defers_the_rest_to_the_next_cycle(
         if not report.plan.writes:
             break
     assert len(ours(demo_tracker)) == 8  # every alert exactly once in the end
+
+
+@pytest.mark.parametrize("payload", [b"not zlib at all", zlib.compress(b"{not json"),
+                                     zlib.compress(b'{"project": "demo", "issues": [7]}')],
+                         ids=["not compressed", "not JSON", "not a snapshot"])
+def test_a_corrupt_cached_snapshot_is_dropped_and_the_project_fetched_whole(
+    demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock,
+    caplog: pytest.LogCaptureFixture, payload: bytes,
+) -> None:
+    """Issue 17: a corrupt row failed the project on every cycle and never recovered."""
+    assert cycle(demo_config, store, clock).ok
+    before = demo_tracker.read_text()
+    with store.transaction() as connection:
+        connection.execute(update(snapshots).values(payload=payload))
+    clock.advance(minutes=15)
+    again = cycle(demo_config, store, clock)
+    assert again.ok, again.errors
+    assert again.outcome is not None and again.outcome.writes == ()  # nothing twice
+    assert demo_tracker.read_text() == before
+    (warning,) = [r for r in caplog.records if "cached snapshot" in r.getMessage()]
+    assert warning.levelname == "WARNING" and warning.getMessage().startswith(
+        "demo: the cached snapshot cannot be read (")
+    assert warning.getMessage().endswith("); dropping it and fetching the whole project again")
+    assert store.load_snapshot("demo") is not None  # cached again, readable
+    clock.advance(minutes=15)
+    assert cycle(demo_config, store, clock).ok
+    assert len([r for r in caplog.records if "cached snapshot" in r.getMessage()]) == 1

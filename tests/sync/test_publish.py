@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import update
 
 from connectors.base import Markup, RateLimit, RemoteComment
-from connectors.errors import FatalError, RetriableError
+from connectors.errors import CommentGone, FatalError, RetriableError
 from connectors.markers import Marker
 from sync import actions as act
 from sync.publish import Outcome, Publisher
 from sync.render import body_hash
 from sync.store.lease import Holding, Lease, acquire, take
-from sync.store.state import CommentRecord, StateStore, leases
+from sync.store.state import GONE, CommentRecord, StateStore, leases
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 RESET = datetime(2026, 11, 25, 9, 5, tzinfo=UTC)
@@ -199,28 +199,32 @@ def test_state_only_actions_cost_no_request(state: StateStore) -> None:
     assert row is not None and row["payload"] == {"done": 3}
 
 
-@pytest.mark.parametrize(("kind", "repost", "failed"), [
-    ("summary", True, False),
-    ("alert", False, True),
+@pytest.mark.parametrize(("kind", "error", "calls", "recorded", "result"), [
+    # A summary someone deleted is posted again.
+    ("summary", CommentGone("404 Not Found"), ["edit", "find", "create"],
+     ("c3", body_hash("new text")), "done"),
+    # An alert someone deleted is left deleted: recorded so, never edited again.
+    ("alert", CommentGone("404 Not Found"), ["edit"], ("41", GONE), "gone"),
+    # Any other refusal is a failure, tried again next cycle.
+    ("alert", FatalError("403 locked issue"), ["edit"], ("41", "old"), "failed"),
 ])
 def test_a_deleted_comment_is_posted_again_only_when_the_plan_says_so(
-    state: StateStore, kind: str, repost: bool, failed: bool
+    state: StateStore, kind: str, error: Exception, calls: list[str],
+    recorded: tuple[str, str], result: str,
 ) -> None:
     marker = Marker.summary("2026-W48") if kind == "summary" else alert(1)
     state.record_comment("p", CommentRecord(marker=marker, kind=kind, target="p#1",
                                             comment_id="41", body_hash="old"), now=NOW)
     edit = act.EditComment(target="p#1", marker=marker, kind=kind,  # type: ignore[arg-type]
-                       comment_id="41", body="new text", repost_if_gone=repost)
-    connector = Recording(fail={"edit p#1 41": FatalError("404 Not Found")})
+                       comment_id="41", body="new text", repost_if_gone=kind == "summary")
+    connector = Recording(fail={"edit p#1 41": error})
     outcome = publish(act.Plan((edit,)), state, connector)
-    assert bool(outcome.failed) is failed
+    assert {"done": outcome.done, "gone": outcome.gone,
+            "failed": [action for action, _ in outcome.failed]}[result] == [edit]
+    assert [call.split()[0] for call in connector.calls] == calls
     record = state.comments("p")[str(marker)]
-    if repost:
-        assert connector.calls == ["edit p#1 41", f"find p#1 {marker}", f"create p#1 {marker}"]
-        assert (record.comment_id, record.body_hash) == ("c3", body_hash("new text"))
-    else:
-        assert connector.calls == ["edit p#1 41"]
-        assert (record.comment_id, record.body_hash) == ("41", "old")
+    assert (record.comment_id, record.body_hash) == recorded
+    assert record.gone is (result == "gone")
 
 
 def test_a_lease_taken_over_stops_the_writing_before_the_next_write(state: StateStore) -> None:

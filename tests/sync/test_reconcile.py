@@ -13,7 +13,7 @@ from rules.base import Finding, Severity, make_fingerprint
 from sync import actions as act
 from sync.reconcile import Actual, plan
 from sync.render import Style, body_hash
-from sync.store.state import CommentRecord, FindingRecord
+from sync.store.state import GONE, CommentRecord, FindingRecord
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 STYLE = Style(markup="markdown", timezone="Asia/Shanghai")
@@ -332,3 +332,59 @@ def test_a_finding_back_is_reopened_within_a_day_else_posted_under_its_next_mark
             assert not action.resolved and "Resolved" not in action.body
         if isinstance(action, act.CreateComment | act.EditComment):
             assert action.body.startswith(f"<!-- forewarn:{action.marker} -->\n")
+
+
+@pytest.mark.parametrize(("severity", "expected"), [
+    # Someone deleted the warning: nothing more at that level, while it lasts or comes back.
+    (Severity.WARNING, []),
+    # It escalates: a new comment, as any escalation.
+    (Severity.CRITICAL, [("CreateComment", MARKER_1.replace(":warning", ":critical"))]),
+])
+def test_a_deleted_alert_is_left_alone_unless_its_finding_escalates(
+    severity: Severity, expected: list[tuple[str, str]],
+) -> None:
+    deleted = CommentRecord(marker=Marker.parse(MARKER_1), kind="alert", target="p#1",
+                            comment_id="c1", body_hash=GONE)
+    actual = Actual(comments={MARKER_1: deleted}, labels=frozenset({("p#1", "scope-creep")}))
+    snap = snapshot(issue("p#1", "scope-creep"))
+    result = plan(findings=[finding(severity=severity)], snapshot=snap, actual=actual,
+                  style=STYLE, now=NOW)
+    assert [(type(a).__name__, str(a.marker)) for a in result.actions] == expected
+    ended = plan(findings=[], snapshot=snap, actual=actual, style=STYLE, now=NOW)
+    assert kinds(ended) == ["RemoveLabel"]  # no resolution edit of a deleted comment
+
+
+OPEN_ALERT = (f"<!-- forewarn:{MARKER_1} -->\n⚠️ **Issue p\\#1 joined v1\\.0 late**\n\n"
+              "- [ ] Acknowledge this alert <!-- forewarn-ack -->")
+
+
+@pytest.mark.parametrize(("since", "body", "active", "planned"), [
+    # The database is younger than the comment: it was lost; the alert is resolved.
+    (NOW - timedelta(hours=1), OPEN_ALERT, False, ["AdoptComment", "EditComment"]),
+    (None, OPEN_ALERT, False, ["AdoptComment", "EditComment"]),  # a dry run's first look
+    # Written since this database began (a crash before its record): left to its finding.
+    (NOW - timedelta(days=30), OPEN_ALERT, False, []),
+    # Resolved already, or its finding is back: nothing to resolve.
+    (NOW - timedelta(hours=1), OPEN_ALERT.replace("-->\n", "--><!-- forewarn-resolved -->\n", 1),
+     False, []),
+    (NOW - timedelta(hours=1), OPEN_ALERT, True, ["AdoptComment"]),  # adopted, kept open
+], ids=["lost database", "no run yet", "newer than the database", "resolved", "active"])
+def test_an_open_alert_the_database_lost_is_resolved_when_its_finding_ended(
+    since: datetime | None, body: str, active: bool, planned: list[str],
+) -> None:
+    shown = Comment(id="c5", issue_key="p#1", author="forewarn",
+                    created_at=NOW - timedelta(days=2), body_excerpt=body, is_ours=True,
+                    marker=MARKER_1)
+    snap = snapshot(issue("p#1"), comments=(shown,))
+    result = plan(findings=[finding()] if active else [], snapshot=snap,
+                  actual=Actual(since=since), style=STYLE, now=NOW)
+    comments = [a for a in result.actions if isinstance(a, act.COMMENTS)]
+    assert [type(action).__name__ for action in comments][:len(planned)] == planned
+    resolving = [a for a in comments if isinstance(a, act.EditComment) and a.resolved]
+    assert len(resolving) == (1 if "EditComment" in planned else 0)
+    if planned == ["AdoptComment", "EditComment"]:
+        resolve = comments[1]
+        assert isinstance(resolve, act.EditComment) and resolve.resolved
+        assert resolve.comment_id == "c5"
+        assert "~~Issue p\\#1 joined v1\\.0 late~~" in resolve.body
+        assert resolve.body.startswith(f"<!-- forewarn:{MARKER_1} --><!-- forewarn-resolved -->")

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from connectors.errors import FatalError, RecordSkipped, RetriableError
+from connectors.errors import FatalError, NotFound, RecordSkipped, RetriableError
 from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, fit_comment
 from connectors.github.http import Transport, describe_request, next_link
 from connectors.github.parse import (
@@ -281,7 +281,8 @@ SECONDARY = (
         (500, {}, "", RetriableError, None),
         (503, {"retry-after": "12"}, "", RetriableError, 12.0),
         (401, {}, "Bad credentials", FatalError, None),
-        (404, {}, "Not Found", FatalError, None),
+        (404, {}, "Not Found", NotFound, None),  # a FatalError: a deleted comment, say
+        (410, {}, "Gone", NotFound, None),
         (422, {}, "Validation Failed", FatalError, None),
     ],
 )

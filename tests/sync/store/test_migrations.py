@@ -209,3 +209,28 @@ def test_summary_comments_join_the_comment_ledger(database_url: str) -> None:
         assert row is not None and row["payload"] == {} and "comment_id" not in row
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("command", [["run", "--once"], ["daemon"], ["report"]])
+def test_a_database_of_a_newer_forewarn_is_one_clear_line_and_exit_1(
+    database_url: str, demo_config: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], command: list[str],
+) -> None:
+    """Issue 17: ``run --once`` printed Alembic's 31-frame traceback."""
+    from sync.app.cli import main
+
+    StateStore(database_url).close()
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    monkeypatch.setenv("FOREWARN_STATE_URL", database_url)
+    monkeypatch.setenv("FOREWARN_HTTP_PORT", "0")
+    assert main([*command, "-c", str(demo_config)]) == 1
+    out, err = capsys.readouterr()
+    (line,) = [line for line in (out + err).splitlines() if line.strip()]
+    assert line.endswith(
+        ": its schema is 0099, from a newer forewarn (this one knows up to "
+        f"{head_revision()}): run that version, or restore a backup from before it"), line
+    assert "cannot open the state store" in line and "Traceback" not in out + err
+    assert revision_of(database_url) == "0099"  # untouched
