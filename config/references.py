@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.calendars import DEFAULT_CALENDAR_NAME
-from config.fields import Loc
+from config.fields import Loc, mention_problem
 from rules.registry import suggest
 
 _NOUNS = {
@@ -83,7 +83,17 @@ def reference_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             if isinstance(name, str) and name not in names:
                 message = f"{owner}: " + _missing_ref("project", name, list(names))
                 add((("rules", index, "projects", position), message))
+        problems.extend(_notify_problems(rule, ("rules", index), owner))
     return problems
+
+
+def _notify_problems(rule: Any, loc: Loc, owner: str) -> Iterator[tuple[Loc, str]]:
+    """A rule's ``notify`` entries that cannot be mentioned (rules/ knows nothing of
+    mentions: ``config.fields.mention_problem`` says what can)."""
+    for position, person in enumerate(_sequence(_mapping(rule).get("notify"))):
+        problem = mention_problem(person)
+        if problem:
+            yield (*loc, "notify", position), f"{owner}: {problem}"
 
 
 def _mapping(value: Any) -> Mapping[Any, Any]:

@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,7 +28,7 @@ from connectors.errors import TrackerError
 from connectors.model import Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
-from rules.options import RuleOptions
+from rules.options import RuleOptions, format_duration
 from rules.people import classify
 from rules.registry import Rule
 from sync.actions import Plan
@@ -68,6 +68,9 @@ class ProjectRuntime:
     summary: SummarySettings = field(default_factory=SummarySettings)
     #: The lease this process holds on the project while it writes (sync/store/lease.py).
     lease: Holding | None = None
+    #: How long after its start a cycle may still write (``Project.deadline``); the rest of
+    #: its writes wait for the next cycle. None: no limit.
+    deadline: timedelta | None = None
 
     @property
     def seed(self) -> int:
@@ -215,6 +218,7 @@ def _cycle(
     runtime: ProjectRuntime, store: StateStore, report: CycleReport, *,
     clock: Callable[[], datetime], now: datetime, summary: bool,
 ) -> None:
+    began = time.monotonic()
     cached = cached_snapshot(store, runtime.name)
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
@@ -243,13 +247,16 @@ def _cycle(
     if report.dry_run:
         return
     publisher = Publisher(runtime.connector, store, runtime.name,
-                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
-                          lease=runtime.lease)
+                          budget=runtime.write_budget, clock=clock, me=me,
+                          stop=_stop_hook(runtime, began), lease=runtime.lease)
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
-    if outcome.lease_lost:
-        # Another process works on the project now: what it saved stands.
-        report.errors.append(outcome.stopped or "the lease on this project was lost")
+    lost = outcome.stopped if outcome.lease_lost else (
+        runtime.lease.confirm() if runtime.lease is not None else None)
+    if lost:
+        # Another process works on the project now (or this one cannot tell): what that
+        # process saved stands, and this cycle is repeated.
+        report.errors.append(lost)
         return
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()
                   if not record.resolved}
@@ -266,6 +273,22 @@ def _cycle(
                         snapshot=replace(cached_after, people=dict(snapshot.people)),
                         memo=runtime.memo, now=now,
                         fence=runtime.lease.lease if runtime.lease else None)
+
+
+def _stop_hook(runtime: ProjectRuntime, began: float) -> Callable[[], str | None]:
+    """What the publisher asks before each write: the runtime's own reason to stop (the
+    daemon shutting down, a lost lease), else the cycle's deadline passed."""
+    deadline = runtime.deadline
+
+    def why() -> str | None:
+        reason = runtime.stop() if runtime.stop is not None else None
+        if reason is None and deadline is not None and (
+                time.monotonic() - began >= deadline.total_seconds()):
+            reason = (f"the cycle's deadline of {format_duration(deadline)} passed; the rest "
+                      "waits for the next cycle")
+        return reason
+
+    return why
 
 
 def _summary_plan(

@@ -57,8 +57,10 @@ __all__ = ["JiraConnector", "validate_label"]
 
 log = logging.getLogger(__name__)
 
-#: Connect and read timeouts, seconds.
-TIMEOUT = (10.0, 60.0)
+#: Connect and read timeouts, seconds. Jira answers a write in well under a second; one
+#: that hangs is given up after 30 s (then retried, or left for the next cycle), as
+#: PyGithub's 15 s on GitHub, so that a slow site cannot hold a cycle for minutes a write.
+TIMEOUT = (10.0, 30.0)
 _DEFAULT_RETRY = RetryPolicy()
 
 

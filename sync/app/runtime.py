@@ -115,4 +115,5 @@ def build_runtime(
         bots=tuple(project.bots),
         write_budget=project.write_budget,
         summary=config.summary_for(project),
+        deadline=project.deadline,
     )

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from config.model import DEADLINE_SHARE, MIN_DEADLINE
 from connectors.errors import TrackerError
 from sync.actions import WRITES
 from sync.app.logs import tame_vendor_loggers
@@ -71,6 +72,9 @@ class ProjectTask:
                 # Another replica worked on the project since: what it learnt is in the store.
                 runtime.memo.clear()
             runtime.stop, runtime.lease = self.stop, holding
+            # Done before the next tick (--interval may be shorter than the project's every).
+            runtime.deadline = min(runtime.deadline or slot.every,
+                                   max(MIN_DEADLINE, slot.every * DEADLINE_SHARE))
             summary = slot.summary_pending
             report = run_cycle(runtime, store, clock=daemon.clock,
                                dry_run=daemon.options.dry_run, summary=summary)

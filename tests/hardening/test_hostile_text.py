@@ -82,10 +82,11 @@ def inert_markdown(text: str) -> None:
 
 
 def inert_wiki(text: str) -> None:
-    """Every wiki special character escaped, no mention."""
+    """Every wiki special character escaped, no mention, no link (Jira links a bare URL)."""
     unescaped = re.sub(r"\\.", "", text)
     assert not (_WIKI_SPECIAL & set(unescaped)), unescaped
     assert re.search(r"@(?!\u200b)", text) is None
+    assert "://" not in text
 
 
 def clean(text: str) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,33 @@ def test_a_corrupt_cached_snapshot_is_dropped_and_the_project_fetched_whole(
     clock.advance(minutes=15)
     assert cycle(demo_config, store, clock).ok
     assert len([r for r in caplog.records if "cached snapshot" in r.getMessage()]) == 1
+
+
+def test_a_cycle_past_its_deadline_leaves_the_rest_of_its_writes_for_the_next(
+    demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 17: with Jira answering each write only after 60 s, one run took 1,090 s."""
+    real, late = time.monotonic, [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: real() + late[0])
+    config = load_config(demo_config)
+    runtime = build_runtime(config, config.project("demo"), settings=load_settings(),
+                            clock=clock)
+    runtime.deadline = timedelta(minutes=5)
+    for name in ("ensure_label", "add_labels", "create_comment", "edit_comment"):
+        write = getattr(runtime.connector, name)
+
+        def slow(*args: object, _write=write, **kwargs: object) -> object:  # type: ignore[no-untyped-def]
+            late[0] += 60.0  # each write answers after a minute
+            return _write(*args, **kwargs)
+
+        monkeypatch.setattr(runtime.connector, name, slow)
+    reports = [run_cycle(runtime, store, clock=clock) for _ in range(4)]
+    first = reports[0]
+    assert first.ok and first.outcome is not None
+    assert len(first.outcome.writes) == 5 and len(first.outcome.deferred) == 11
+    assert first.outcome.stopped == ("the cycle's deadline of 5m passed; the rest waits for "
+                                     "the next cycle")
+    assert [len(r.outcome.writes) for r in reports if r.outcome] == [5, 5, 5, 1]
+    markers = [c["body"].splitlines()[0] for c in ours(demo_tracker)]
+    assert len(markers) == len(set(markers)) == 8
