@@ -36,8 +36,9 @@ from sync.cache import merge, with_writes
 from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
+from sync.store.errors import LeaseLost, describe_failure
 from sync.store.lease import Holding
-from sync.store.state import FindingRecord, LeaseLost, StateStore, describe_failure
+from sync.store.state import FindingRecord, StateStore
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
 from sync.summary.plan import Destination, plan_summary

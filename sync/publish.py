@@ -38,8 +38,9 @@ from sync.actions import (
     SummaryRecord,
 )
 from sync.render import body_hash
+from sync.store.errors import LeaseLost
 from sync.store.lease import Holding, Lease
-from sync.store.state import GONE, CommentRecord, LeaseLost, StateStore
+from sync.store.state import GONE, CommentRecord, StateStore
 
 log = logging.getLogger(__name__)
 #: Below this many requests left in the tracker's quota, forewarn stops writing (reads

@@ -52,7 +52,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from sync.store.state import StateStore, describe_failure, leases
+from sync.store.errors import describe_failure
+from sync.store.state import StateStore, leases
 
 log = logging.getLogger(__name__)
 DEFAULT_TTL = timedelta(seconds=60)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -43,6 +43,8 @@ from connectors.codec import snapshot_from, snapshot_to
 from connectors.markers import Marker
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
+from sync.store.errors import Fence, check_fence
+from sync.store.errors import StateStoreUnavailable as StateStoreUnavailable  # its old home
 from sync.store.migrations import NewerSchema, upgrade
 
 metadata = MetaData()
@@ -189,58 +191,6 @@ class FindingRecord:
     first_seen: datetime
 
 
-def describe_failure(error: BaseException) -> str:
-    """One line for an error: the database's own first line for SQLAlchemy's (never the
-    statement and the parameters it appends), the message itself for any other."""
-    if isinstance(error, SQLAlchemyError):
-        reason = getattr(error, "orig", None) or error
-        first = (str(reason).strip().splitlines() or [""])[0]
-        return f"state store: {type(reason).__name__}: {redact_url(first)}"
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
-class Fence(Protocol):
-    """The lease a write is made under (``sync.store.lease.Lease``): who holds which grant."""
-
-    @property
-    def project(self) -> str: ...
-
-    @property
-    def holder(self) -> str: ...
-
-    @property
-    def fence(self) -> int: ...
-
-
-class LeaseLost(Exception):
-    """A write's record found the project's lease taken over: nothing was recorded."""
-
-
-def _check_fence(connection: Connection, lease: Fence | None) -> None:
-    """Within the transaction that records a write: the lease must still be ours.
-
-    An UPDATE, not a SELECT: it takes the row's lock (PostgreSQL) or the database's
-    write lock (SQLite) for the rest of the transaction, so no take-over slips in
-    between the check and the record.
-    """
-    if lease is None:
-        return
-    done = connection.execute(
-        update(leases)
-        .where(leases.c.project == lease.project, leases.c.holder == lease.holder,
-               leases.c.fence == lease.fence)
-        .values(fence=leases.c.fence)
-    )
-    if done.rowcount != 1:
-        msg = f"{lease.project}: another process took this project over (its lease ran out)"
-        raise LeaseLost(msg)
-
-
-class StateStoreUnavailable(Exception):
-    """The state database cannot be opened or migrated; the message holds no password."""
-
-
 class StateStore:
     """One database; every method is a unit of work in its own transaction."""
 
@@ -307,7 +257,7 @@ class StateStore:
         """Cursor, cached snapshot and connector memo move together, once the cycle succeeded."""
         payload = zlib.compress(json.dumps(snapshot_to(snapshot)).encode(), 6)
         with self.transaction() as connection:
-            _check_fence(connection, fence)
+            check_fence(connection, fence, leases)
             _upsert(connection, cursors, {"project": project},
                     {"cursor": cursor, "updated_at": now})
             _upsert(connection, snapshots, {"project": project},
@@ -409,7 +359,7 @@ class StateStore:
     def record_comment(self, project: str, record: CommentRecord, *, now: datetime,
                        fence: Fence | None = None) -> None:
         with self.transaction() as connection:
-            _check_fence(connection, fence)
+            check_fence(connection, fence, leases)
             _upsert(connection, comments, {"project": project, "marker": str(record.marker)}, {
                 "fingerprint": record.fingerprint, "kind": record.kind, "target": record.target,
                 "comment_id": record.comment_id, "body_hash": record.body_hash,
@@ -422,7 +372,7 @@ class StateStore:
         input_hash: str | None = None, fence: Fence | None = None,
     ) -> None:
         with self.transaction() as connection:
-            _check_fence(connection, fence)
+            check_fence(connection, fence, leases)
             connection.execute(
                 update(comments)
                 .where(comments.c.project == project, comments.c.marker == str(marker))
@@ -440,14 +390,14 @@ class StateStore:
     def record_label(self, project: str, target: str, label: str, now: datetime, *,
                      fence: Fence | None = None) -> None:
         with self.transaction() as connection:
-            _check_fence(connection, fence)
+            check_fence(connection, fence, leases)
             _upsert(connection, labels, {"project": project, "target": target, "label": label},
                     {"applied_at": now})
 
     def forget_label(self, project: str, target: str, label: str, *,
                      fence: Fence | None = None) -> None:
         with self.transaction() as connection:
-            _check_fence(connection, fence)
+            check_fence(connection, fence, leases)
             connection.execute(delete(labels).where(
                 labels.c.project == project, labels.c.target == target, labels.c.label == label
             ))
@@ -476,7 +426,7 @@ class StateStore:
     ) -> None:
         """What the summary of a period said (its comment is in ``comments``)."""
         with self.transaction() as connection:
-            _check_fence(connection, fence)
+            check_fence(connection, fence, leases)
             existing = connection.execute(select(summaries.c.created_at).where(
                 summaries.c.project == project, summaries.c.period == period)).first()
             _upsert(connection, summaries, {"project": project, "period": period}, {
@@ -508,18 +458,16 @@ class StateStore:
 
     def first_run(self, project: str) -> datetime | None:
         """When this database's memory of the project begins: its first cycle's start."""
-        with self.engine.connect() as connection:
-            value = connection.execute(
-                select(func.min(runs.c.started_at)).where(runs.c.project == project)
-            ).scalar()
-        return _aware(value)
+        return self._run_time(project, func.min(runs.c.started_at))
 
     def last_finished(self, project: str) -> datetime | None:
         """When the newest finished cycle of the project ended, whichever replica ran it."""
+        return self._run_time(project, func.max(runs.c.finished_at))
+
+    def _run_time(self, project: str, aggregate: Any) -> datetime | None:
         with self.engine.connect() as connection:
             value = connection.execute(
-                select(func.max(runs.c.finished_at)).where(runs.c.project == project)
-            ).scalar()
+                select(aggregate).where(runs.c.project == project)).scalar()
         return _aware(value)
 
 

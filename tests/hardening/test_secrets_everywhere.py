@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,11 +111,7 @@ def assert_clean(*outputs: str) -> None:
 
 
 @pytest.fixture
-def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("FOREWARN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FOREWARN_SECRETS_DIR", str(tmp_path / "no-secrets"))
+def environment(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
 

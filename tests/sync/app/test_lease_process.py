@@ -9,16 +9,14 @@ no comment twice, and the tracker ends as one clean run leaves it.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sync.app.cli import EXIT_BUSY
-from tests.sync.app.daemon_support import DaemonProcess, daemon, our_markers, postgres_schema
+from tests.sync.app.daemon_support import DaemonProcess, daemon, our_markers
 from tests.sync.app.test_daemon_process import STOP_LIMIT, reference_markers
 
 #: What the second process prints when the first holds the project (then exit 75).
@@ -33,16 +31,10 @@ def says_busy(process: DaemonProcess) -> bool:
     return BUSY.search(" ".join(" ".join(process.out).split())) is not None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.db'}"
-        return
-    url = os.environ.get("FOREWARN_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("FOREWARN_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-    with postgres_schema(url) as schema_url:
-        yield schema_url
+@pytest.fixture
+def state_url(database_url: str) -> str:
+    """The state store every process of a test shares: SQLite, then PostgreSQL."""
+    return database_url
 
 
 def no_duplicates(tracker: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Connection
 
+from sync.store.errors import LeaseLost
 from sync.store.lease import (
     MAX_NAME,
     Holding,
@@ -22,7 +23,7 @@ from sync.store.lease import (
     renew,
 )
 from sync.store.lease import take as lease_take
-from sync.store.state import LeaseLost, StateStore
+from sync.store.state import StateStore
 from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

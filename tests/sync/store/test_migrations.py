@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,22 +17,8 @@ from sync.store.migrations import alembic_config, current_revision, head_revisio
 from sync.store.migrations.__main__ import main as migrations_main
 from sync.store.migrations.versions.v0001_initial import frozen_schema
 from sync.store.state import StateStore, comments, cursors, metadata, runs, summaries
-from tests.sync.app.daemon_support import postgres_schema
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a fresh schema of the test PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.db'}"
-        return
-    url = os.environ.get("FOREWARN_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("FOREWARN_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-    with postgres_schema(url) as schema_url:
-        yield schema_url
 
 
 HEAD = "0004"
