@@ -70,26 +70,31 @@ class Occurrences:
         for record in records:
             if record.kind == "alert":
                 self._records[_key(record.marker)][record.marker.occurrence] = record
-        self._shown: dict[Key, dict[int, tuple[Marker, Comment]]] = defaultdict(dict)
+        # Keys are ``str(Marker)``: split, not parsed, as a cycle sees tens of thousands;
+        # only the one a finding writes to becomes a Marker.
+        self._shown: dict[Key, dict[int, tuple[str, Comment]]] = defaultdict(dict)
         for text, comment in shown.items():
-            try:
-                marker = Marker.parse(text)
-            except ValueError:
-                continue
-            self._shown[_key(marker)][marker.occurrence] = (marker, comment)
+            subject, _, rest = text.partition(":")
+            level, _, occurrence = rest.partition(":")
+            self._shown[(subject, level)][int(occurrence or 1)] = (text, comment)
 
     def latest(self, marker: Marker, target: str) -> Latest | None:
         """The newest occurrence of ``marker``'s finding and level, recorded or on ``target``."""
-        key = _key(marker)
+        key = (marker.subject, marker.level)
         recorded = self._records.get(key, {})
-        shown = {n: pair for n, pair in self._shown.get(key, {}).items()
-                 if pair[1].issue_key == target}
-        if not recorded and not shown:
+        shown = self._shown.get(key, {})
+        newest = max(recorded, default=0)
+        for number, (_, comment) in shown.items():
+            if number > newest and comment.issue_key == target:
+                newest = number
+        if not newest:
             return None
-        newest = max([*recorded, *shown])
         record = recorded.get(newest)
-        seen = shown[newest][1] if newest in shown else None
-        return Latest(record.marker if record is not None else shown[newest][0], record, seen)
+        text, seen = shown.get(newest, ("", None))
+        if seen is not None and seen.issue_key != target:
+            seen = None
+        found = record.marker if record is not None else Marker.parse(text)
+        return Latest(found, record, seen)
 
 
 def _key(marker: Marker) -> Key:

@@ -292,9 +292,11 @@ class _Alerts:
         active now are adopted and resolved, with the headline they showed."""
         since = self.actual.since or now
         for text, shown in sorted(self.seen.ours.items()):
+            if text in self.actual.comments or shown.created_at >= since:
+                continue  # recorded (the common case), or written since the store began
             marker = Marker.parse(text)
-            if (marker.level == "info" or marker.subject in active or shown.created_at >= since
-                    or text in self.actual.comments or is_resolved(shown.body_excerpt)):
+            if (marker.level == "info" or marker.subject in active
+                    or is_resolved(shown.body_excerpt)):
                 continue
             record = CommentRecord(marker=marker, kind="alert", target=shown.issue_key,
                                    comment_id=shown.id, body_hash="")
