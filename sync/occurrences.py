@@ -76,7 +76,8 @@ class Occurrences:
         for text, comment in shown.items():
             subject, _, rest = text.partition(":")
             level, _, occurrence = rest.partition(":")
-            self._shown[(subject, level)][int(occurrence or 1)] = (text, comment)
+            number = int(occurrence) if occurrence.isdigit() else 1
+            self._shown[(subject, level)][number] = (text, comment)
 
     def latest(self, marker: Marker, target: str) -> Latest | None:
         """The newest occurrence of ``marker``'s finding and level, recorded or on ``target``."""
