@@ -65,7 +65,7 @@ def form_problem(url: str) -> str | None:
 
     match = _SCHEMA_RE.match(url)
     if match is None:
-        return "not an Apprise URL (write service://…, like mailto://user:pass@example.com)"
+        return "not an Apprise URL (write service://…, like json://hooks.example.com/forewarn)"
     schema = match.group(1).lower()
     schemas = sorted(NotificationManager().schemas())  # type: ignore[no-untyped-call]
     with quiet_apprise():

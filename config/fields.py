@@ -69,6 +69,30 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+#: Who ``notify`` may name: a GitHub login or ``org/team``, a Jira Cloud account id
+#: (``557058:f58131cb-…``), a Jira Data Center user name (``j.smith``, ``pm@acme``). Alerts
+#: mention them as written (``@alice``, ``[~accountid:…]``): nothing in them may end the
+#: mention or start markup (spaces, brackets, ``~``, ``|``, ``*``, ``<``, …).
+MENTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$"
+_MENTION_RE = re.compile(MENTION_PATTERN)
+
+
+def mention_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be mentioned in an alert, or None."""
+    if isinstance(value, str) and _MENTION_RE.match(value):
+        return None
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    return (f"not a login or account id: {shown} (letters, digits and . _ - : @ /, "
+            "starting with a letter or digit)")
+
+
+def _mention(value: str) -> str:
+    problem = mention_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 Name = Annotated[str, AfterValidator(_name), Field(json_schema_extra={"pattern": NAME_PATTERN})]
 Secret = Annotated[SecretStr, BeforeValidator(_secret_text)]
 ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
@@ -235,3 +259,9 @@ def team_issue_ref(value: Any) -> Any:
         msg = (f"not an issue: {shown} (a Jira key like ACME-1, a GitHub issue like "
                "acme/portal-internal#1, or a number in the project's own repository)")
         raise ValueError(msg) from None
+
+
+#: ``notify``: logins or account ids (one may be written without a list), each mentionable.
+Mention = Annotated[str, AfterValidator(_mention),
+                    Field(json_schema_extra={"pattern": MENTION_PATTERN})]
+Mentions = Annotated[tuple[Mention, ...], BeforeValidator(_one_or_many)]

@@ -2,9 +2,10 @@
 
 ``${VAR}`` in a string value is replaced from the environment, then from the
 file ``<secrets dir>/<var lowercased>`` or ``<secrets dir>/<VAR>`` (Docker and
-Kubernetes secrets); ``${VAR:-default}`` falls back when the variable is unset
-or empty; ``$${`` writes a literal ``${``. What a variable holds never appears
-in a message: tokens travel this way.
+Kubernetes secrets), without a trailing line break either way;
+``${VAR:-default}`` falls back when the variable is unset or empty; ``$${``
+writes a literal ``${``. What a variable holds never appears in a message:
+tokens travel this way.
 """
 
 from __future__ import annotations
@@ -118,8 +119,10 @@ class Interpolator:
         return result
 
     def _lookup(self, name: str, loc: Loc) -> str | None:
+        # A trailing line break is no part of a value, from a secret file or the environment
+        # (a Kubernetes secret put into an environment variable often ends in one).
         if name in self.environ:
-            return self.environ[name]
+            return self.environ[name].rstrip("\r\n")
         for candidate in dict.fromkeys((name.lower(), name)):
             secret = self.secrets_dir / candidate
             try:

@@ -28,7 +28,7 @@ from config.interpolation import (
     protect,
     reserved_at,
 )
-from config.model import Config
+from config.model import Config, redact_url
 from config.needs import need_problems, warnings
 from config.pydantic_errors import show_value, validation_problems
 from config.references import reference_problems
@@ -132,7 +132,9 @@ class _Loader:
 
     def _problem(self, mark: Mark | None, message: str) -> None:
         line, column = (mark[0] + 1, mark[1] + 1) if mark else (None, None)
-        self.problems.append(Problem(self.file, line, column, self.variables.redact(message)))
+        # A URL quoted in a message (a state URL, a tracker's) shows no password.
+        text = redact_url(self.variables.redact(message))
+        self.problems.append(Problem(self.file, line, column, text))
 
     def _at(self, loc: Loc, message: str, *, key: bool = False, prefix: bool = True) -> None:
         """A problem about the value (or key) at ``loc``, unless that value already failed."""

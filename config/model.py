@@ -30,6 +30,7 @@ from config.channels import ChannelEntry
 from config.fields import (
     FrozenModel,
     Language,
+    Mentions,
     MilestoneKind,
     Name,
     Names,
@@ -42,9 +43,14 @@ from config.fields import (
 from config.references import reference_problems
 from config.summary import Summary
 from config.trackers import GitHubTracker, JiraTracker, LocalTracker, Tracker
-from rules.options import Duration, RuleOptions
+from rules.options import Duration, RuleOptions, format_duration
 from rules.registry import suggest
 
+#: A cycle's deadline, unless configured: this share of its interval, so that it ends (and
+#: its lease is free) before the next one is due.
+DEADLINE_SHARE = 0.8
+#: The shortest deadline a cycle gets.
+MIN_DEADLINE = timedelta(seconds=10)
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _JIRA_PROJECT_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
 
@@ -99,7 +105,7 @@ class Project(FrozenModel):
     status_issue: Annotated[int | str | None, BeforeValidator(issue_ref)] = Field(
         default=None, description="Where the summary goes: a GitHub issue number or a Jira key."
     )
-    notify: Names = Field(default=(), description="Logins or account ids to mention in alerts.")
+    notify: Mentions = Field(default=(), description="Logins or account ids to mention in alerts.")
     language: Language | None = Field(default=None, description="Default: summary.language.")
     every: Duration = Field(default=timedelta(minutes=15), description="How often a cycle runs.")
     include_pull_requests: bool = False
@@ -113,6 +119,9 @@ class Project(FrozenModel):
         description="The first cycle: digest lists the findings already there in one team "
                     "comment (labels stay); comment gives each its own alert.",
     )
+    cycle_deadline: Duration | None = Field(
+        default=None, description="After this long a cycle writes no more; the rest waits for "
+        "the next cycle. Default: 80% of every.")
     summary: Summary | None = Field(default=None, description="Overrides the global summary.")
     notify_channels: Names = Field(
         default=(), description="Channels (keys of channels) this project's alerts go to."
@@ -164,6 +173,24 @@ class Project(FrozenModel):
             msg = "a cycle needs at least 1m between runs"
             raise ValueError(msg)
         return value
+
+    @field_validator("cycle_deadline")
+    @classmethod
+    def _deadline(cls, value: timedelta | None, info: ValidationInfo) -> timedelta | None:
+        every = info.data.get("every")
+        if value is not None and value < MIN_DEADLINE:
+            msg = f"a cycle needs at least {format_duration(MIN_DEADLINE)} to write"
+            raise ValueError(msg)
+        if value is not None and isinstance(every, timedelta) and value > every:
+            msg = (f"the deadline ({format_duration(value)}) must come before the next cycle "
+                   f"is due (every {format_duration(every)})")
+            raise ValueError(msg)
+        return value
+
+    @property
+    def deadline(self) -> timedelta:
+        """How long a cycle may write: ``cycle_deadline``, else a share of ``every``."""
+        return self.cycle_deadline or self.every * DEADLINE_SHARE
 
 
 def validate_rule(item: Any, *, context: Mapping[str, Any] | None = None) -> RuleOptions:

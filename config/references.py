@@ -15,7 +15,7 @@ from typing import Any
 
 from config.audience_checks import audience_problems
 from config.calendars import DEFAULT_CALENDAR_NAME
-from config.fields import NAME_RE, Loc
+from config.fields import NAME_RE, Loc, mention_problem
 from rules.registry import suggest
 
 _NOUNS = {
@@ -88,6 +88,7 @@ def reference_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
             if isinstance(name, str) and name not in names:
                 message = f"{owner}: " + _missing_ref("project", name, list(names))
                 add((("rules", index, "projects", position), message))
+        problems.extend(_notify_problems(rule, ("rules", index), owner))
     problems.extend(_channel_references(data, projects, rules))
     return problems
 
@@ -114,6 +115,15 @@ def _channel_references(
                     if not isinstance(listed, str):
                         loc = (*loc, position)
                     yield loc, f"{owner}: " + _missing_ref("channel", name, channels)
+
+
+def _notify_problems(rule: Any, loc: Loc, owner: str) -> Iterator[tuple[Loc, str]]:
+    """A rule's ``notify`` entries that cannot be mentioned (rules/ knows nothing of
+    mentions: ``config.fields.mention_problem`` says what can)."""
+    for position, person in enumerate(_sequence(_mapping(rule).get("notify"))):
+        problem = mention_problem(person)
+        if problem:
+            yield (*loc, "notify", position), f"{owner}: {problem}"
 
 
 def _mapping(value: Any) -> Mapping[Any, Any]:

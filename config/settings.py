@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         default=None, description="For Jira trackers without a token in the YAML."
     )
 
+    @field_validator("github_token", "jira_api_token", "state_url", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        # A Kubernetes secret put into the environment often ends in a newline: it is no
+        # part of the token (and in an HTTP header it would fail the request, echoing it).
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _level(cls, value: Any) -> Any:

@@ -18,6 +18,22 @@ from config.fields import ConfigPath, FrozenModel, Secret
 JIRA_LABEL_LIMIT = 255
 
 
+_URL_RE = re.compile(r"^https?://[^\s/]+")
+
+
+def _site_url(value: str, example: str) -> str:
+    """An http(s) URL without credentials in it: those go in ``email`` and ``token``, where
+    they are kept secret, not in a URL that is logged and shown."""
+    if not _URL_RE.match(value):
+        msg = f'not a URL: "{value}" (like {example})'
+        raise ValueError(msg)
+    host = value.split("://", 1)[1].split("/", 1)[0]
+    if "@" in host:
+        msg = "credentials do not belong in the URL: give them as email and token"
+        raise ValueError(msg)
+    return value.rstrip("/")
+
+
 class GitHubTracker(FrozenModel):
     """github.com or GitHub Enterprise, with a token or as a GitHub App."""
 
@@ -40,10 +56,7 @@ class GitHubTracker(FrozenModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            msg = f'not a URL: "{value}" (like https://github.example.com/api/v3)'
-            raise ValueError(msg)
-        return value.rstrip("/") if value else value
+        return None if value is None else _site_url(value, "https://github.example.com/api/v3")
 
     @field_validator("private_key_path")
     @classmethod
@@ -92,10 +105,7 @@ class JiraTracker(FrozenModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            msg = f'not a URL: "{value}" (like https://acme.atlassian.net)'
-            raise ValueError(msg)
-        return value.rstrip("/")
+        return _site_url(value, "https://acme.atlassian.net")
 
     @model_validator(mode="after")
     def _cloud_email(self) -> Self:

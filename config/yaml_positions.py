@@ -104,6 +104,18 @@ class _Constructor(RoundTripConstructor):
             return False
         return True
 
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        """A date no calendar has (``2026-02-30``, hour 25, a zone pushing it past year 1)
+        stays the text it is: the field that wanted a date then says what to write."""
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except (ValueError, OverflowError):
+            return str(node.value)
+
+
+# ruamel looks constructors up in a table by tag, not by method name.
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+
 
 def parse_yaml(text: str) -> tuple[CommentedMap | None, list[tuple[Mark, str]]]:
     """The document's top-level mapping (None when there is none), and the problems found."""

@@ -203,7 +203,8 @@ class Connector(Protocol):
 
     def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
                      visibility: Visibility | None = None) -> None:
-        """Replace the body; a restricted comment is edited with its restriction again."""
+        """Replace the body; a restricted comment is edited with its restriction again;
+        ``CommentGone`` when someone deleted the comment."""
         ...
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None: ...

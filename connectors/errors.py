@@ -7,6 +7,12 @@ the CLI prints it as it is, once per project.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+MASK = "***"
+#: Shorter secrets are not masked: "***" for every "a" would garble the message.
+MIN_SECRET = 6
+
 
 class TrackerError(Exception):
     """Something went wrong talking to a tracker; the message never holds a secret."""
@@ -49,9 +55,23 @@ class Unreachable(FatalError):
     does not resolve, its certificate does not verify)."""
 
 
+class CommentGone(NotFound):
+    """A comment of forewarn's that someone deleted: editing it again can never work."""
+
+
 class CannotPostComment(TrackerError):
     """A comment creation failed and its effect is unknown or refused."""
 
 
 class RecordSkipped(TrackerError):
     """One tracker record could not be read; the rest of the fetch goes on."""
+
+
+def masked(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced: a tracker (or a proxy before it) may echo the
+    token it was sent in its error body. Mask before cutting a text short, or half a
+    token would show."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET and secret in text:
+            text = text.replace(secret, MASK)
+    return text

@@ -44,7 +44,7 @@ from connectors.codec import (
     person_from,
     visibility_from,
 )
-from connectors.errors import FatalError
+from connectors.errors import CommentGone, FatalError
 from connectors.markers import Marker, find_marker, is_acked
 from connectors.model import EXCERPT_CHARS, Comment, Membership, Snapshot, Visibility, now
 
@@ -256,7 +256,7 @@ class LocalConnector:
                 self._save(data)
                 return
         msg = f"local tracker {self.path}: no comment {comment_id} on {issue_key}"
-        raise FatalError(msg)
+        raise CommentGone(msg)
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         data = self._load()

@@ -18,6 +18,9 @@ from rules.base import Finding, Severity, make_fingerprint
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m|s)\s*$")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+#: The longest duration any option takes. Far past it a value is a typo, and it would
+#: overflow the dates it is added to (a deadline, the scheduler's next run).
+MAX_DURATION = timedelta(days=365)
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 LABEL_PATTERN = r"^[^\s,][^,]{0,49}$"
 
@@ -36,7 +39,11 @@ def parse_duration(value: Any) -> timedelta:
         match = _DURATION_RE.match(value)
         if match:
             amount, unit = match.groups()
-            return timedelta(seconds=float(amount) * _UNIT_SECONDS[unit])
+            seconds = float(amount) * _UNIT_SECONDS[unit]
+            if not seconds <= MAX_DURATION.total_seconds():  # inf too
+                msg = f"too long: {value!r} (at most {format_duration(MAX_DURATION)}, a year)"
+                raise ValueError(msg)
+            return timedelta(seconds=seconds)
     msg = f"not a duration: {value!r} (use a number and a unit: 30m, 16h, 3d, 1w)"
     raise ValueError(msg)
 

@@ -21,7 +21,9 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.summary import Summary as SummarySettings
 from connectors.base import MEMO_FIRST_SYNC, Connector, DictMemo, FetchResult
@@ -29,7 +31,7 @@ from connectors.errors import TrackerError
 from connectors.model import Comment, Membership, Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
-from rules.options import RuleOptions
+from rules.options import RuleOptions, format_duration
 from rules.people import (
     People,
     Spec,
@@ -48,6 +50,8 @@ from sync.publish import Outcome, Publisher
 from sync.reconcile import Actual, Seen, plan
 from sync.render import Style
 from sync.routing import Routing
+from sync.store.errors import Fence, LeaseLost, describe_failure
+from sync.store.lease import Holding
 from sync.store.state import FindingRecord, Loaded, StateStore
 from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
@@ -92,6 +96,11 @@ class ProjectRuntime:
     #: The cached snapshot as the last cycle saved it, with its stamp: a daemon keeps it
     #: between cycles and reads the store again only when the stamp there differs.
     cache: Loaded | None = None
+    #: The lease this process holds on the project while it writes (sync/store/lease.py).
+    lease: Holding | None = None
+    #: How long after its start a cycle may still write (``Project.deadline``); the rest of
+    #: its writes wait for the next cycle. None: no limit.
+    deadline: timedelta | None = None
 
     @property
     def seed(self) -> int:
@@ -127,6 +136,8 @@ class CycleReport:
     #: A first sync still reading (``FetchResult.partial``): what it read, what is left.
     #: Rules were not evaluated on the half-read project; the next cycle continues.
     first_sync: str | None = None
+    #: The cycle did not run: another process holds the project's lease (also in ``errors``).
+    busy: bool = False
 
     @property
     def ok(self) -> bool:
@@ -218,11 +229,13 @@ def run_cycle(
     try:
         with frozen_for_gc():  # the cached snapshot lives through the cycle: keep GC off it
             _cycle(runtime, store, report, clock=clock, now=now, summary=summary)
-    except TrackerError as error:
-        # Expected (a refused token, an unreachable host): its message says it all in one
-        # line, reported by whoever shows the report; the traceback only at DEBUG.
-        log.debug("%s: cycle failed", runtime.name, exc_info=True)
-        report.errors.append(str(error) or type(error).__name__)
+    except (TrackerError, SQLAlchemyError, LeaseLost) as error:
+        # Expected failures (a tracker refusing, the database away): one line, which
+        # whoever shows the report prints (the CLI, the daemon's cycle log); the
+        # traceback, and SQLAlchemy's statement dump, only at DEBUG.
+        text = describe_failure(error)
+        log.debug("%s: cycle failed: %s", runtime.name, text, exc_info=True)
+        report.errors.append(text)
     except Exception as error:
         log.exception("%s: cycle failed", runtime.name)
         report.errors.append(str(error) or type(error).__name__)
@@ -241,6 +254,7 @@ def _cycle(
     runtime: ProjectRuntime, store: StateStore, report: CycleReport, *,
     clock: Callable[[], datetime], now: datetime, summary: bool,
 ) -> None:
+    began = time.monotonic()
     cached = cached_snapshot(runtime, store)
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
@@ -259,7 +273,7 @@ def _cycle(
     me = runtime.connector.whoami()
     actual = Actual(comments=store.comments(runtime.name),
                     labels=frozenset(store.labels(runtime.name)),
-                    findings=store.findings(runtime.name))
+                    findings=store.findings(runtime.name), since=store.first_run(runtime.name))
     first = _first_evaluation(runtime, actual)
     people = _who_is_who(runtime, snapshot, me, report, first=first)
     report.snapshot = people
@@ -288,12 +302,20 @@ def _cycle(
         return
     runtime.memo.set(MEMO_EVALUATED, now.isoformat())  # saved with the cycle's progress
     publisher = Publisher(runtime.connector, store, runtime.name,
-                          budget=runtime.write_budget, clock=clock, me=me, stop=runtime.stop,
+                          budget=runtime.write_budget, clock=clock, me=me,
+                          stop=_stop_hook(runtime, began), lease=runtime.lease,
                           progress=None if progress is None else (
                               lambda done, planned: progress.wrote(runtime.name, done, planned)),
                           notifier=notifier_for(runtime, store, clock))
     outcome = publisher.execute(report.plan)
     report.outcome = outcome
+    lost = outcome.stopped if outcome.lease_lost else (
+        runtime.lease.confirm() if runtime.lease is not None else None)
+    if lost:
+        # Another process works on the project now (or this one cannot tell): what that
+        # process saved stands, and this cycle is repeated.
+        report.errors.append(lost)
+        return
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()
                   if not record.resolved}
     active = {record.fingerprint for record in report.plan.records}
@@ -312,8 +334,29 @@ def _cycle(
                      labelled=[t for t, _ in (*outcome.added_labels, *outcome.removed_labels)],
                      comments=outcome.comments)
     stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
-                                memo=runtime.memo, now=now)
+                                memo=runtime.memo, now=now, fence=_fence(runtime))
     runtime.cache = Loaded(snapshot=cached_after, stamp=stamp)
+
+
+def _fence(runtime: ProjectRuntime) -> Fence | None:
+    """The lease the store checks with each record, when this process holds one."""
+    return runtime.lease.lease if runtime.lease is not None else None
+
+
+def _stop_hook(runtime: ProjectRuntime, began: float) -> Callable[[], str | None]:
+    """What the publisher asks before each write: the runtime's own reason to stop (the
+    daemon shutting down, a lost lease), else the cycle's deadline passed."""
+    deadline = runtime.deadline
+
+    def why() -> str | None:
+        reason = runtime.stop() if runtime.stop is not None else None
+        if reason is None and deadline is not None and (
+                time.monotonic() - began >= deadline.total_seconds()):
+            reason = (f"the cycle's deadline of {format_duration(deadline)} passed; the rest "
+                      "waits for the next cycle")
+        return reason
+
+    return why
 
 
 def _first_evaluation(runtime: ProjectRuntime, actual: Actual) -> bool:
@@ -358,7 +401,7 @@ def _keep_partial(
     write = to_write(previous=cached, delta=fetched.snapshot, after=snapshot,
                      replace_all=fetched.complete)
     stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
-                                memo=runtime.memo, now=now)
+                                memo=runtime.memo, now=now, fence=_fence(runtime))
     runtime.cache = Loaded(snapshot=snapshot, stamp=stamp)
 
 

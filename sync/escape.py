@@ -52,6 +52,7 @@ def markdown(text: str, limit: int = MAX_CHARS) -> str:
 
 
 def wiki(text: str, limit: int = MAX_CHARS) -> str:
-    """Jira wiki markup: no [~mentions], no {macros}, no formatting."""
+    """Jira wiki markup: no [~mentions], no {macros}, no formatting, no links."""
     value = _WIKI_SPECIAL.sub(r"\\\1", plain(text, limit))
-    return value.replace("@", "@" + ZWSP)
+    # Jira links a bare https://… (a title, a sprint's name) as GitHub does: broken alike.
+    return value.replace("@", "@" + ZWSP).replace("://", ":" + ZWSP + "//")

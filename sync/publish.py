@@ -6,6 +6,11 @@ is followed at once by its record in the state store; a write budget caps one
 cycle, and a stop request (the daemon shutting down, a lost lease), a tracker
 whose quota runs low or one that keeps failing stops the writing: what is
 left is planned again next cycle, nothing is lost.
+
+Under a lease (``lease``: the daemon's tasks and ``run --once`` hold one), the
+lease is confirmed right before each tracker write and its fence checked in
+the transaction that records it (``sync/store/lease.py``): a process paused
+past its lease, whose project another took over meanwhile, writes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 
 from connectors.base import Connector
-from connectors.errors import RetriableError, TrackerError
+from connectors.errors import CommentGone, RetriableError, TrackerError
 from connectors.model import EXCERPT_CHARS, Comment
 from sync.actions import (
     SENDS,
@@ -37,7 +42,9 @@ from sync.actions import (
 )
 from sync.notify.send import DONE, Notifier
 from sync.render import body_hash
-from sync.store.state import CommentRecord, StateStore
+from sync.store.errors import LeaseLost
+from sync.store.lease import Holding, Lease
+from sync.store.state import GONE, CommentRecord, StateStore
 
 log = logging.getLogger(__name__)
 #: Below this many requests left in the tracker's quota, forewarn stops writing (reads
@@ -54,7 +61,12 @@ class Outcome:
     done: list[Action] = field(default_factory=list)
     deferred: list[Action] = field(default_factory=list)
     failed: list[tuple[Action, str]] = field(default_factory=list)
+    #: Edits of alert comments someone deleted: recorded as deleted, never tried again.
+    gone: list[Action] = field(default_factory=list)
     stopped: str | None = None
+    #: The writing stopped because another process took the project over: what this
+    #: cycle saw must not be saved over what that process saved.
+    lease_lost: bool = False
     added_labels: list[tuple[str, str]] = field(default_factory=list)
     removed_labels: list[tuple[str, str]] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
@@ -92,6 +104,12 @@ class Publisher:
     progress: WriteProgress | None = None
     #: Sends the plan's notifications (None: the project names no channel).
     notifier: Notifier | None = None
+    #: The project's lease: confirmed before each write, its fence checked by each record.
+    lease: Holding | None = None
+
+    @property
+    def _fence(self) -> Lease | None:
+        return self.lease.lease if self.lease is not None else None
 
     def execute(self, plan: Plan) -> Outcome:
         outcome = Outcome()
@@ -103,31 +121,46 @@ class Publisher:
                 # Not held up by the tracker's budget or quota, only by a stop request.
                 self._notify(action, outcome)
                 continue
+            if not outcome.stopped and isinstance(action, WRITES):
+                outcome.stopped = self._why_stop(outcome)
+                if outcome.stopped:
+                    log.warning("%s: stopped writing: %s", self.project, outcome.stopped)
             if outcome.stopped:
                 outcome.deferred.append(action)
                 continue
-            if isinstance(action, WRITES):
-                reason = self._why_stop(outcome)
-                if reason:
-                    outcome.stopped = reason
-                    outcome.deferred.append(action)
-                    log.warning("%s: stopped writing: %s", self.project, reason)
-                    continue
-            try:
-                self._apply(action, outcome)
-            except RetriableError as error:
-                outcome.stopped = f"{error}"
-                outcome.deferred.append(action)
-                log.warning("%s: stopped writing: %s", self.project, error)
-                continue
-            except TrackerError as error:
-                outcome.failed.append((action, str(error)))
-                log.error("%s: %s failed: %s", self.project, action.describe(), error)
-                continue
-            outcome.done.append(action)
-            if self.progress is not None and isinstance(action, WRITES):
-                self.progress(len(outcome.writes), planned)
+            if self._attempt(action, outcome):
+                outcome.done.append(action)
+                if self.progress is not None and isinstance(action, WRITES):
+                    self.progress(len(outcome.writes), planned)
         return outcome
+
+    def _attempt(self, action: Action, outcome: Outcome) -> bool:
+        """Carry out one action; False when it was not done (each way it can fail is put
+        where it belongs in ``outcome``)."""
+        try:
+            self._apply(action, outcome)
+        except LeaseLost as error:
+            # The write (if any) was made but not recorded: whoever holds the project
+            # now finds it by its marker.
+            outcome.stopped, outcome.lease_lost = str(error), True
+            outcome.deferred.append(action)
+            log.warning("%s: stopped writing: %s", self.project, error)
+        except CommentGone as error:
+            if isinstance(action, EditComment):  # only an edit meets a deleted comment
+                self._gone(action, error)
+                outcome.gone.append(action)
+            else:
+                outcome.failed.append((action, str(error)))
+        except RetriableError as error:
+            outcome.stopped = f"{error}"
+            outcome.deferred.append(action)
+            log.warning("%s: stopped writing: %s", self.project, error)
+        except TrackerError as error:
+            outcome.failed.append((action, str(error)))
+            log.error("%s: %s failed: %s", self.project, action.describe(), error)
+        else:
+            return True
+        return False
 
     def _notify(self, action: Notify | EnrolChannel, outcome: Outcome) -> None:
         if self.notifier is None:
@@ -147,6 +180,10 @@ class Publisher:
         if quota is not None and quota.remaining < self.floor:
             when = f"; it resets at {quota.resets_at:%H:%M} UTC" if quota.resets_at else ""
             return f"tracker rate limit low ({quota.remaining} requests left{when})"
+        if self.lease is not None:  # last: as close to the write as can be
+            reason = self.lease.confirm()
+            outcome.lease_lost = self.lease.lost is not None
+            return reason
         return None
 
     def _apply(self, action: Action, outcome: Outcome) -> None:
@@ -158,14 +195,17 @@ class Publisher:
                                         description=action.description)
         elif isinstance(action, AddLabel):
             self.connector.add_labels(action.target, [action.label])
-            self.store.record_label(self.project, action.target, action.label, now)
+            self.store.record_label(self.project, action.target, action.label, now,
+                                    fence=self._fence)
             outcome.added_labels.append((action.target, action.label))
         elif isinstance(action, RemoveLabel):
             self.connector.remove_label(action.target, action.label)
-            self.store.forget_label(self.project, action.target, action.label)
+            self.store.forget_label(self.project, action.target, action.label,
+                                    fence=self._fence)
             outcome.removed_labels.append((action.target, action.label))
         elif isinstance(action, ForgetLabel):
-            self.store.forget_label(self.project, action.target, action.label)
+            self.store.forget_label(self.project, action.target, action.label,
+                                    fence=self._fence)
         elif isinstance(action, RecordSummary):
             self._record_summary(action.summary, now)
 
@@ -188,13 +228,13 @@ class Publisher:
         if isinstance(action, EditComment) and comment_id == action.comment_id:
             self.store.update_comment(self.project, marker=action.marker, body_hash=digest,
                                       resolved=resolved, now=now,
-                                      input_hash=action.input_hash or None)
+                                      input_hash=action.input_hash or None, fence=self._fence)
         else:
             self.store.record_comment(self.project, CommentRecord(
                 marker=action.marker, kind=action.kind, target=action.target,
                 comment_id=comment_id, body_hash=digest, resolved=resolved,
                 input_hash=action.input_hash or None,
-            ), now=now)
+            ), now=now, fence=self._fence)
         if action.summary is not None:
             self._record_summary(action.summary, now)
         if not isinstance(action, AdoptComment):
@@ -223,6 +263,16 @@ class Publisher:
                                                  visibility=action.visibility)
         return action.comment_id
 
+    def _gone(self, action: EditComment, error: CommentGone) -> None:
+        """An alert someone deleted: noted once, and never edited (or posted) again at its
+        level; an escalation of its finding is a new comment (``sync/reconcile.py``)."""
+        log.warning("%s: comment %s on %s was deleted in the tracker; it is left deleted (a "
+                    "new comment comes only if its finding escalates)", self.project,
+                    action.comment_id, action.target)
+        log.debug("%s: %s", self.project, error)
+        self.store.update_comment(self.project, marker=action.marker, body_hash=GONE,
+                                  resolved=action.resolved, now=self.clock(), fence=self._fence)
+
     def _record_summary(self, summary: SummaryRecord, now: datetime) -> None:
         self.store.record_summary(self.project, summary.period, payload=summary.payload,
-                                  now=now)
+                                  now=now, fence=self._fence)

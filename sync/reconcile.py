@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.markers import Level, Marker
+from connectors.markers import Level, Marker, is_resolved
 from connectors.model import PUBLIC, Change, Comment, Issue, Snapshot, Visibility
 from rules import registry
 from rules.base import Finding, Severity
@@ -56,11 +56,13 @@ from sync.actions import (
     RemoveLabel,
     SummaryRecord,
 )
+from sync.occurrences import Occurrences
 from sync.render import (
     Style,
     alert_body,
     alert_key,
     body_hash,
+    headline_in,
     parse_evidence,
     resolved_body,
 )
@@ -75,6 +77,9 @@ class Actual:
     comments: Mapping[str, CommentRecord] = field(default_factory=dict)
     labels: frozenset[tuple[str, str]] = frozenset()
     findings: Mapping[str, FindingRecord] = field(default_factory=dict)
+    #: Since when the state store remembers the project (its first run): a comment of
+    #: forewarn's older than that, and unknown to it, was recorded in a database since lost.
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +98,8 @@ class Seen:
 
     def acked(self) -> frozenset[str]:
         """Fingerprints whose alert someone acknowledged by ticking its checkbox."""
-        return frozenset(marker.rsplit(":", 1)[0] for marker, c in self.ours.items() if c.acked)
+        return frozenset(Marker.parse(marker).subject for marker, c in self.ours.items()
+                         if c.acked)
 
     def fingerprints(self) -> frozenset[str]:
         """What forewarn's comments in the tracker are about, at whatever level."""
@@ -197,7 +203,7 @@ def plan(
     routing = routing or Routing()
     issues = {issue.key: issue for issue in snapshot.issues}
     seen = Seen.of(snapshot)
-    alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify,
+    alerts = _Alerts(actual=actual, seen=seen, style=style, notify=notify, now=now,
                      visibility=routing.visibility)
     commented = alerts.commented() if backfill else frozenset()
     records: list[FindingRecord] = []
@@ -221,6 +227,7 @@ def plan(
         if routing.per_finding:
             alerts.plan_finding(finding, target, held=record.backfilled)
     alerts.plan_resolutions({finding.fingerprint for finding in active}, snapshot, now)
+    alerts.plan_orphans({finding.fingerprint for finding in active}, snapshot, now)
     # Labels are added before comments and removed after them, so that a budget
     # cut never leaves an alert comment without its label.
     labelling = _label_actions(desired_labels, actual, issues,
@@ -235,17 +242,20 @@ class _Alerts:
     """Plans the comments of findings: new, escalated, edited, adopted, resolved."""
 
     def __init__(self, *, actual: Actual, seen: Seen, style: Style,
-                 notify: Sequence[str], visibility: Visibility = PUBLIC) -> None:
+                 notify: Sequence[str], now: datetime,
+                 visibility: Visibility = PUBLIC) -> None:
         self.actual = actual
         self.seen = seen
         self.style = style
         self.notify = notify
+        self.now = now
         self.visibility = visibility
         self.acked = seen.acked()
+        self.occurrences = Occurrences(actual.comments.values(), seen.ours)
         self.actions: list[Action] = []
         self.open: dict[str, list[CommentRecord]] = defaultdict(list)
         for record in actual.comments.values():
-            if record.kind == "alert" and not record.resolved:
+            if record.kind == "alert" and not record.resolved and not record.gone:
                 self.open[record.fingerprint].append(record)
 
     def commented(self) -> frozenset[str]:
@@ -258,10 +268,9 @@ class _Alerts:
         """Its comment: new, escalated, edited or adopted. ``held`` is the severity the
         backfill digest listed it at: no comment of its own is created up to there."""
         acked = finding.acked or finding.fingerprint in self.acked
-        marker = marker_for(finding)
-        record, seen = self._existing(finding, marker, target, acked=acked)
-        # An older-level comment being edited keeps its own marker.
-        writing = record.marker if record is not None else marker
+        # An older-level comment being edited keeps its own marker, an occurrence its own.
+        writing, record, seen = self._existing(finding, marker_for(finding), target,
+                                               acked=acked)
         inputs: dict[str, Any] = {
             "kind": finding.kind, "cause": finding.cause, "rule_id": finding.rule_id,
             "subject": finding.subject_key, "severity": finding.severity,
@@ -274,28 +283,38 @@ class _Alerts:
             record=record, seen=seen,
             create=finding.comment and not acked and finding.severity.value > held
             and (not finding.team_only or self.style.audience == "team"),
+            edit=record is None or not record.gone,
             input_hash=alert_key(**inputs), visibility=self.visibility,
         )
 
     def _existing(
         self, finding: Finding, marker: Marker, target: str, *, acked: bool
-    ) -> tuple[CommentRecord | None, Comment | None]:
-        """The comment to write: same level (recorded, else as the tracker shows it), else
-        a higher one still open (a de-escalation), else, once acknowledged, a lower one
-        (an escalation that must not notify)."""
-        record = self.actual.comments.get(str(marker))
-        if record is not None and not record.resolved:
-            return record, self.seen.on(marker, target)
-        if record is None and (seen := self.seen.on(marker, target)) is not None:
-            return None, seen
+    ) -> tuple[Marker, CommentRecord | None, Comment | None]:
+        """The comment to write, and its marker: the newest occurrence at this level while
+        it is open (recorded, else as the tracker shows it), else a higher one still open
+        (a de-escalation), else, once acknowledged, a lower one (an escalation that must
+        not notify), else the newest occurrence reopened in place or a new occurrence
+        (``sync/occurrences.py``)."""
+        latest = self.occurrences.latest(marker, target)
+        if latest is not None and latest.record is not None and latest.record.gone:
+            return latest.marker, latest.record, None  # deleted by someone: left alone
+        if latest is not None and not latest.resolved:
+            return latest.marker, latest.record, latest.seen
         candidates = sorted(self.open.get(finding.fingerprint, ()),
                             key=lambda r: level_of(r.marker))
         higher = [r for r in candidates if level_of(r.marker) > finding.severity.value]
         if higher:
-            return higher[-1], self.seen.on(higher[-1].marker, higher[-1].target)
+            return higher[-1].marker, higher[-1], self.seen.on(higher[-1].marker,
+                                                               higher[-1].target)
         if acked and candidates:
-            return candidates[-1], self.seen.on(candidates[-1].marker, candidates[-1].target)
-        return None, None
+            lower = candidates[-1]
+            return lower.marker, lower, self.seen.on(lower.marker, lower.target)
+        if latest is None:
+            return marker, None, None
+        if latest.reopens(self.now):
+            return latest.marker, latest.record, latest.seen
+        new = latest.marker.next()
+        return new, None, self.seen.on(new, target)
 
     def plan_resolutions(self, active: set[str], snapshot: Snapshot, now: datetime) -> None:
         """Every open alert whose finding is gone is edited to say so."""
@@ -304,12 +323,35 @@ class _Alerts:
                 continue
             known = self.actual.findings.get(fingerprint)
             for record in open_records:
+                shown = self.seen.on(record.marker, record.target)
                 self.actions.append(EditComment(
                     target=record.target, marker=record.marker, kind="alert",
                     comment_id=record.comment_id,
-                    body=_resolved(known, record, snapshot, self.style, now), resolved=True,
-                    visibility=self.visibility,
+                    body=_resolved(known, record, snapshot, self.style, now, shown=shown),
+                    resolved=True, visibility=self.visibility,
                 ))
+
+    def plan_orphans(self, active: set[str], snapshot: Snapshot, now: datetime) -> None:
+        """Open alerts the tracker shows that the state store never recorded, older than
+        its memory of the project (the database was lost): those whose finding is not
+        active now are adopted and resolved, with the headline they showed."""
+        since = self.actual.since or now
+        for text, shown in sorted(self.seen.ours.items()):
+            if text in self.actual.comments or shown.created_at >= since:
+                continue  # recorded (the common case), or written since the store began
+            marker = Marker.parse(text)
+            if (marker.level == "info" or marker.subject in active
+                    or is_resolved(shown.body_excerpt)):
+                continue
+            record = CommentRecord(marker=marker, kind="alert", target=shown.issue_key,
+                                   comment_id=shown.id, body_hash="")
+            body = _resolved(None, record, snapshot, self.style, now, shown=shown)
+            self.actions += [
+                AdoptComment(target=shown.issue_key, marker=marker, kind="alert",
+                             comment_id=shown.id),
+                EditComment(target=shown.issue_key, marker=marker, kind="alert",
+                            comment_id=shown.id, body=body, resolved=True),
+            ]
 
 
 def _record(finding: Finding, actual: Actual, now: datetime, *,
@@ -328,8 +370,10 @@ def _record(finding: Finding, actual: Actual, now: datetime, *,
 
 def _resolved(
     known: FindingRecord | None, record: CommentRecord, snapshot: Snapshot, style: Style,
-    now: datetime,
+    now: datetime, *, shown: Comment | None = None,
 ) -> str:
+    """The resolved body; without the finding's record (a lost database) its headline is
+    the one the comment shows."""
     evidence: dict[str, Any] = parse_evidence(known.evidence) if known else {}
     resolution = style.text("no_longer", when=style.when(now))
     if known and known.kind == "unanswered_feedback":
@@ -350,6 +394,7 @@ def _resolved(
         rule_id=known.rule_id if known else record.fingerprint.split(".")[0],
         subject=known.subject_key if known else record.target, evidence=evidence,
         marker=record.marker, resolution=resolution, style=style,
+        shown=None if known or shown is None else headline_in(shown.body_excerpt, style.markup),
     )
 
 

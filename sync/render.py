@@ -14,6 +14,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import babel
 import jinja2
 
 from connectors.base import Markup
-from connectors.markers import Marker, ack_checkbox
+from connectors.markers import RESOLVED_TAGS, Marker, ack_checkbox
 from rules import registry
 from rules.base import Severity
 from sync import escape, words
@@ -48,6 +49,7 @@ UI: dict[str, dict[str, str]] = {
         "answered": "Answered by {who} on {when}.",
         "answered.client": "Answered on {when}.",
         "unknown_finding": "{kind}: {cause} on {subject}",
+        "earlier_alert": "An earlier alert of rule {rule} on {subject}",
     },
     "zh-CN": {
         "ack": "确认此提醒（不再通知）",
@@ -64,6 +66,7 @@ UI: dict[str, dict[str, str]] = {
         "answered": "{who} 已于 {when} 答复。",
         "answered.client": "已于 {when} 答复。",
         "unknown_finding": "{kind}：{subject} 上的 {cause}",
+        "earlier_alert": "规则 {rule} 在 {subject} 上的先前提醒",
     },
 }
 LANGUAGES = tuple(UI)
@@ -289,16 +292,34 @@ def alert_body(
 
 def resolved_body(
     *, kind: str, cause: str, rule_id: str, subject: str, evidence: Mapping[str, Any],
-    marker: Marker, resolution: str, style: Style,
+    marker: Marker, resolution: str, style: Style, shown: str | None = None,
 ) -> str:
+    """``shown``: the headline the open alert showed (``headline_in``), for a finding whose
+    record is lost; else it is rendered from the evidence (or named by rule and subject)."""
     template = _env.get_template(f"resolved.{_suffix(style)}.j2")
+    if shown is None and not kind:
+        shown = style.text("earlier_alert", rule=style.escape(rule_id),
+                           subject=style.escape(subject))
     return template.render(
-        marker=marker.tag(style.markup),
+        # Beside the marker, on the first line: the tracker alone tells a resolved alert.
+        marker=marker.tag(style.markup) + RESOLVED_TAGS[style.markup],
         resolved=style.text("resolved"),
         resolution=resolution,
-        headline=headline(kind, cause, subject, evidence, style),
+        headline=shown if shown is not None else headline(kind, cause, subject, evidence, style),
         footer=style.text("footer", rule=style.escape(rule_id), severity=style.text("resolved")),
     ).strip() + "\n"
+
+
+#: The headline of an open alert of ours (alert.md.j2, alert.jira.j2), already escaped: the
+#: line after the marker's, behind its icon in Markdown.
+_HEADLINE = {"markdown": re.compile(r"\A<!-- forewarn:[^\n]*-->\n(?:\S+)? (.+)$", re.MULTILINE),
+             "jira": re.compile(r"\A\{anchor:forewarn-[^\n]*\}\n(.+)$", re.MULTILINE)}
+
+
+def headline_in(body: str, markup: Markup) -> str | None:
+    """The headline an alert of forewarn's shows (from its first 500 characters), or None."""
+    match = _HEADLINE[markup].search(body)
+    return match.group(1).strip() if match else None
 
 
 @functools.cache

@@ -35,6 +35,23 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Every command sets the root logger up (sync.app.logs.setup): each test gets it back
+    as it was, so a handler writing to one test's captured stderr never outlives it."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    vendors = {name: logging.getLogger(name).level
+               for name in ("alembic", "urllib3", "github", "jira")}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, vendor_level in vendors.items():
+        logging.getLogger(name).setLevel(vendor_level)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -98,6 +115,30 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh schema of the test PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    from tests.sync.app.daemon_support import postgres_schema
+
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("FOREWARN_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    with postgres_schema(url) as schema_url:
+        yield schema_url
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No FOREWARN_* variable of the developer's shell, and no secrets directory."""
+    for name in list(os.environ):
+        if name.startswith("FOREWARN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FOREWARN_SECRETS_DIR", str(tmp_path / "no-secrets"))
 
 
 def run_log(store: StateStore, project: str) -> list[dict[str, Any]]:

@@ -65,7 +65,7 @@ from connectors.base import (
     RemoteComment,
     restriction_refused,
 )
-from connectors.errors import CannotPostComment, FatalError
+from connectors.errors import CannotPostComment, CommentGone, FatalError, NotFound
 from connectors.github.access import RepositoryAccess
 from connectors.github.http import Transport
 from connectors.github.parse import format_timestamp
@@ -203,6 +203,7 @@ class GitHubConnector:
             monotonic=monotonic,
             min_write_interval=min_write_interval,
             base_url=self.base_url, refused=_refused(self._app_auth is not None, credentials),
+            secrets=(token,) if token else (),
         )
         self._reader = Reader(
             http=self._http,
@@ -467,7 +468,10 @@ class GitHubConnector:
         marker = Marker.find(body)
         tag = marker.tag(self.markup) if marker is not None else None
         path = f"/repos/{repo}/issues/comments/{comment_id}"
-        self._http.call("PATCH", path, body={"body": fit_comment(body, tag)})
+        try:
+            self._http.call("PATCH", path, body={"body": fit_comment(body, tag)})
+        except NotFound as error:
+            raise CommentGone(str(error)) from None
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         if not labels:

@@ -42,6 +42,7 @@ from github.Requester import Requester
 
 from connectors.base import FetchProgress
 from connectors.errors import (
+    MASK,
     CredentialsRefused,
     FatalError,
     NotFound,
@@ -49,6 +50,7 @@ from connectors.errors import (
     RetriableError,
     TrackerError,
     Unreachable,
+    masked,
 )
 from connectors.network import no_answer
 from connectors.retry import RetryPolicy, server_wait
@@ -135,11 +137,16 @@ def last_page(headers: Mapping[str, str]) -> int | None:
     return int(pages[0]) if pages and pages[0].isdigit() else None
 
 
-def _message(data: Any) -> str:
+def _clean(text: str, secrets: Collection[str], limit: int) -> str:
+    """A text from GitHub or from requests, without a credential, at most ``limit`` long."""
+    return masked(_CREDENTIAL.sub(MASK, text), secrets)[:limit]
+
+
+def _message(data: Any, secrets: Collection[str]) -> str:
     if isinstance(data, Mapping):
         message = data.get("message")
         if isinstance(message, str):
-            return message.strip()[:300]
+            return _clean(message.strip(), secrets, 300)
     return ""
 
 
@@ -158,6 +165,8 @@ class Transport:
     base_url: str = "https://api.github.com"
     #: What a 401 means and what to check: "the token was refused; check FOREWARN_GITHUB_TOKEN".
     refused: str = "the token was refused; check the token"
+    #: The token: masked in every message (a server may echo it in an error body).
+    secrets: tuple[str, ...] = ()
     requests_made: int = field(default=0, init=False)
     #: Hears each page of a list while a fetch runs.
     on_page: FetchProgress | None = field(default=None, init=False)
@@ -170,7 +179,7 @@ class Transport:
     def error_for(
         self, status: int, headers: Mapping[str, str], data: Any, what: str
     ) -> TrackerError:
-        message = _message(data)
+        message = _message(data, self.secrets)
         text = f"GitHub {self.repo}: {what} failed: HTTP {status}" + (
             f" {message}" if message else ""
         )
@@ -190,8 +199,8 @@ class Transport:
             return RetriableError(text, wait_seconds=server_wait(headers, now=self.clock()))
         if status == 401:
             return CredentialsRefused(f"GitHub {self.repo}: 401: {self.refused}")
-        if status == 404:
-            return NotFound(f"GitHub {self.repo}: 404: {self._missing(what)}")
+        if status in (404, 410):
+            return NotFound(f"GitHub {self.repo}: {status}: {self._missing(what)}")
         if status == 403:
             text += ("; the token may not do this (a fine-grained token needs Issues: "
                      "read and write on this repository)")
@@ -214,7 +223,7 @@ class Transport:
         """A request without an answer: fatal when waiting cannot help (DNS, TLS)."""
         found = no_answer(error, self.base_url)
         check = "check base_url" if "api.github.com" not in found.host else "check the network"
-        msg = f"GitHub {self.repo}: {found}; {check}"
+        msg = _clean(f"GitHub {self.repo}: {found}; {check}", self.secrets, 500)
         return RetriableError(msg) if found.retriable else Unreachable(msg)
 
     def _note(self, headers: Mapping[str, str] | None, *, answered: bool = False) -> None:
@@ -251,7 +260,7 @@ class Transport:
             raise self.unreachable(error, what) from None
         except requests.exceptions.RequestException as error:
             found = no_answer(error, self.base_url)
-            msg = f"GitHub {self.repo}: {what}: {found.cause}"
+            msg = f"GitHub {self.repo}: {what}: {_clean(found.cause, self.secrets, 300)}"
             raise FatalError(msg) from None
 
     # -- requests -------------------------------------------------------------------

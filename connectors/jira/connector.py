@@ -32,6 +32,7 @@ Who holds a project role or is in a group (``members``) is
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -50,7 +51,14 @@ from connectors.base import (
     RateLimit,
     RemoteComment,
 )
-from connectors.errors import CannotPostComment, FatalError, RetriableError, TrackerError
+from connectors.errors import (
+    CannotPostComment,
+    CommentGone,
+    FatalError,
+    NotFound,
+    RetriableError,
+    TrackerError,
+)
 from connectors.jira import parse as jp
 from connectors.jira.access import ProjectAccess
 from connectors.jira.facts import Deployment, SiteFacts
@@ -68,8 +76,10 @@ __all__ = ["JiraConnector", "validate_label"]
 
 log = logging.getLogger(__name__)
 
-#: Connect and read timeouts, seconds.
-TIMEOUT = (10.0, 60.0)
+#: Connect and read timeouts, seconds. Jira answers a write in well under a second; one
+#: that hangs is given up after 30 s (then retried, or left for the next cycle), as
+#: PyGithub's 15 s on GitHub, so that a slow site cannot hold a cycle for minutes a write.
+TIMEOUT = (10.0, 30.0)
 _DEFAULT_RETRY = RetryPolicy()
 
 
@@ -123,9 +133,11 @@ class JiraConnector:
         self.clock = clock
         self._client = _build_client(self.site, email=email, token=token)
         what = "the e-mail and API token were" if email else "the personal access token was"
+        basic = base64.b64encode(f"{email}:{token}".encode()).decode() if email else token
         self.http = JiraHttp(
             self.site, self._client._session, http_errors=(JIRAError,), retry=retry, clock=clock,
             refused=f"{what} refused; check {credentials or 'email and token'}",
+            secrets=(token, basic),
         )
         self.facts = SiteFacts(
             self.http, memo, site=self.site, project_key=project_key, board_ids=tuple(boards),
@@ -264,8 +276,11 @@ class JiraConnector:
     def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
                      visibility: Visibility | None = None) -> None:
         issue, ident = quote(issue_key, safe=""), quote(comment_id, safe="")
-        self.http.write("PUT", f"/rest/api/2/issue/{issue}/comment/{ident}",
-                        jp.comment_payload(body, visibility))
+        try:
+            self.http.write("PUT", f"/rest/api/2/issue/{issue}/comment/{ident}",
+                            jp.comment_payload(body, visibility))
+        except NotFound as error:
+            raise CommentGone(str(error)) from None
 
     def _label(self, issue_key: str, name: str) -> str:
         problem = validate_label(name)

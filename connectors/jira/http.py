@@ -34,6 +34,7 @@ from connectors.errors import (
     RetriableError,
     TrackerError,
     Unreachable,
+    masked,
 )
 from connectors.jira.pages import as_object
 from connectors.jira.parse import error_detail
@@ -80,6 +81,8 @@ class JiraHttp:
     clock: Callable[[], datetime]
     #: What a 401 means and what to check ("the API token was refused; check …").
     refused: str = "the credentials were refused; check the e-mail and token"
+    #: The token (and the Basic-auth value it travels in): masked in every message.
+    secrets: tuple[str, ...] = ()
     requests_made: int = field(default=0, init=False)
     #: Hears each read while a fetch runs, by listing (``issues``, ``sprints``, …).
     on_page: FetchProgress | None = field(default=None, init=False)
@@ -112,7 +115,9 @@ class JiraHttp:
             msg = f"Jira {self.site}: {found}; check url"
             raise (RetriableError(msg) if found.retriable else Unreachable(msg)) from None
         except requests.RequestException as err:
-            msg = f"Jira {self.site}: {what}: {no_answer(err, self.site).cause}"
+            # ``from None``: an invalid header's error quotes the header, credentials and all.
+            msg = masked(f"Jira {self.site}: {what}: {no_answer(err, self.site).cause}",
+                         self.secrets)
             raise FatalError(msg) from None
         if not response.ok:  # a plain session does not raise
             raise self.error(what, response.status_code, response)
@@ -133,7 +138,7 @@ class JiraHttp:
         detail = ""
         if response is not None:
             try:
-                detail = error_detail(response.json())
+                detail = error_detail(response.json(), self.secrets)
             except ValueError:
                 detail = ""
         msg = f"Jira {self.site}: {what} -> HTTP {status}" + (f": {detail}" if detail else "")

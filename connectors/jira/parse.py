@@ -30,9 +30,11 @@ bite here:
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from connectors.errors import masked
 from connectors.jira.fields import FieldIds, sprint_ids
 from connectors.jira.milestones import MilestoneMode, reads, sprint_key, version_key
 from connectors.jira.values import (
@@ -395,8 +397,9 @@ def raw_updated(raw: object) -> datetime | None:
         return None
 
 
-def error_detail(data: object) -> str:
-    """Jira's own error text (errorMessages / errors / message), short."""
+def error_detail(data: object, secrets: Collection[str] = ()) -> str:
+    """Jira's own error text (errorMessages / errors / message), short, without a secret
+    it may echo."""
     parts: list[str] = []
     if isinstance(data, dict):
         messages = data.get("errorMessages")
@@ -407,7 +410,7 @@ def error_detail(data: object) -> str:
             parts.extend(f"{k}: {v}" for k, v in errors.items())
         if isinstance(data.get("message"), str):
             parts.append(data["message"])
-    text = "; ".join(parts)
+    text = masked("; ".join(parts), secrets)
     return text if len(text) <= 300 else text[:299] + "…"
 
 

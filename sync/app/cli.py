@@ -1,5 +1,7 @@
 """The ``forewarn`` command. One error handler maps failures to exit codes:
-2 for bad configuration or usage, 1 for a failed run, 130 on Ctrl-C."""
+2 for bad configuration or usage, 1 for a failed run, 75 when another forewarn
+process holds a project (``run --once`` beside a daemon or another run: try
+again later; sysexits' EX_TEMPFAIL), 130 on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -30,20 +32,27 @@ from config.model import redact_url
 from config.settings import default_tokens
 from connectors.errors import TrackerError
 from connectors.model import now
+from sync.app import logs
 from sync.app.output import line, print_cycle, print_failure
 from sync.app.preview import print_bodies
 from sync.app.progress import LiveProgress
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.progress import CycleProgress, LineProgress
+from sync.store.lease import DEFAULT_TTL, Refusal, holder_id, keep, take
 from sync.store.state import StateStore, StateStoreUnavailable
 
 log = logging.getLogger("forewarn")
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
 
 
 class UsageError(Exception):
     """Bad command-line input: exit 2 with the message."""
+
+
+#: ``--now`` replays and audits stay within these years: rules count back and forward from
+#: it by up to a year (``rules.options.MAX_DURATION``), which must stay a valid date.
+NOW_YEARS = (1970, 9000)
 
 
 def _parse_now(text: str | None) -> Callable[[], datetime]:
@@ -56,6 +65,10 @@ def _parse_now(text: str | None) -> Callable[[], datetime]:
         raise UsageError(msg) from None
     if fixed.tzinfo is None:
         msg = f"--now: give a timezone, like {text}Z"
+        raise UsageError(msg)
+    first, last = NOW_YEARS
+    if not first < fixed.year < last:
+        msg = f"--now: {text!r} is out of range (between the years {first} and {last})"
         raise UsageError(msg)
     fixed = fixed.astimezone(UTC)
     return lambda: fixed
@@ -74,12 +87,15 @@ def examples_dir() -> Path:
 
 def _load(path: Path, settings: Settings) -> Config:
     """The config, checked against the settings too (a tracker without any token is a
-    problem); what it will not do is said on stderr, one line each."""
+    problem); what it will not do is said on stderr, one line each. Its secrets are
+    masked in every log line from then on."""
 
     def warn(problem: Problem) -> None:
         print(problem, file=sys.stderr)
 
-    return load_config(path, default_tokens=default_tokens(settings), warn=warn)
+    config = load_config(path, default_tokens=default_tokens(settings), warn=warn)
+    logs.hide(config, settings, effective_state_url(settings, config))
+    return config
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -121,12 +137,18 @@ def _cycles(
     config: Config, settings: Settings, *, project: str | None, dry_run: bool,
     clock: Callable[[], datetime], console: Console, then: Then | None = None,
     summary: bool = False, progress: CycleProgress | None = None,
+    wait: timedelta = timedelta(0),
 ) -> list[CycleReport]:
     """One cycle per project; ``then`` runs after each, while the state store is open;
-    ``progress`` hears pages read and writes done (None: nothing is shown)."""
+    ``progress`` hears pages read and writes done (None: nothing is shown).
+
+    A cycle that writes holds the project's lease (``sync/store/lease.py``), so it never
+    runs beside a daemon's or another ``run``'s on the same store; ``wait`` is how long
+    to wait for it. A dry run writes nothing and takes none."""
     url = effective_state_url(settings, config)
     log.debug("state store %s", redact_url(url))
     store = StateStore(url)
+    holder = holder_id()
     reports = []
     try:
         for name in _projects(config, project):
@@ -139,17 +161,41 @@ def _cycles(
                 print_failure(console, report)
             else:
                 runtime.progress = progress
-                report = run_cycle(runtime, store, clock=clock, dry_run=dry_run,
-                                   summary=summary)
+                report = _leased_cycle(runtime, store, holder=holder, wait=wait, clock=clock,
+                                       dry_run=dry_run, summary=summary)
                 if isinstance(progress, LiveProgress):
                     progress.finish(name)
-                print_cycle(console, report, runtime.style)
-                if then is not None:
-                    then(runtime, store, report)
+                if report.busy:
+                    print_failure(console, report)
+                else:
+                    print_cycle(console, report, runtime.style)
+                    if then is not None:
+                        then(runtime, store, report)
             reports.append(report)
     finally:
         store.close()
     return reports
+
+
+def _leased_cycle(
+    runtime: ProjectRuntime, store: StateStore, *, holder: str, wait: timedelta,
+    clock: Callable[[], datetime], dry_run: bool, summary: bool,
+) -> CycleReport:
+    """The project's cycle under its lease (leases run on the wall clock, never ``--now``)."""
+    if dry_run:
+        return run_cycle(runtime, store, clock=clock, dry_run=True, summary=summary)
+    taken = take(store, runtime.name, holder, ttl=DEFAULT_TTL, clock=now, wait=wait)
+    if isinstance(taken, Refusal):
+        why = (f"another forewarn process is working on this project (its lease is {taken}); "
+               "nothing was done: run again later, or give --wait")
+        return CycleReport(project=runtime.name, started_at=clock(), dry_run=dry_run,
+                           errors=[why], busy=True)
+    with keep(taken) as holding:
+        runtime.lease = holding
+        try:
+            return run_cycle(runtime, store, clock=clock, dry_run=False, summary=summary)
+        finally:
+            runtime.lease = None
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -160,6 +206,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     dry_run = args.dry_run or settings.dry_run
     clock = _parse_now(args.now)
     show = dry_run if args.show_bodies is None else args.show_bodies
+    wait = _duration("--wait", args.wait, minimum=timedelta(0)) or timedelta(0)
 
     def bodies(runtime: ProjectRuntime, store: StateStore, report: CycleReport) -> None:
         print_bodies(console, report, runtime.connector)
@@ -170,8 +217,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             else LineProgress(emit=lambda text: line(console, text)))
         reports = _cycles(config, settings, project=args.project, dry_run=dry_run,
                           clock=clock, console=console, summary=args.summary,
-                          progress=progress, then=bodies if show else None)
-    return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILED
+                          progress=progress, then=bodies if show else None, wait=wait)
+    if any(not report.ok and not report.busy for report in reports):
+        return EXIT_FAILED
+    return EXIT_BUSY if any(report.busy for report in reports) else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -222,7 +271,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> 
     console.rule(f"[bold]{demo_text(language, 'title')}")
     console.print(demo_text(language, "intro", tracker=tracker_file, now=clock().isoformat()),
                   highlight=False)
-    config = load_config(config_file)
+    config = _load(config_file, settings)
     demo_settings = settings.model_copy(
         update={"state_url": f"sqlite:///{workdir / 'forewarn-demo.db'}"})
     bodies: list[str] = []
@@ -308,25 +357,25 @@ def cmd_notify(args: argparse.Namespace, settings: Settings, console: Console) -
     return EXIT_FAILED
 
 
-def _duration(option: str, text: str | None) -> timedelta | None:
+def _duration(option: str, text: str | None, *,
+              minimum: timedelta = timedelta(seconds=1)) -> timedelta | None:
     if text is None:
         return None
-    from rules.options import parse_duration
+    from rules.options import format_duration, parse_duration
 
     try:
         value = parse_duration(text)
     except ValueError as error:
         msg = f"{option}: {error}"
         raise UsageError(msg) from None
-    if value < timedelta(seconds=1):
-        msg = f"{option}: at least 1s"
+    if value < minimum:
+        msg = f"{option}: at least {format_duration(minimum)}"
         raise UsageError(msg)
     return value
 
 
 def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     from sync.app.daemon import DaemonOptions, run_daemon
-    from sync.store.lease import DEFAULT_TTL, default_holder
 
     if args.workers < 1:
         msg = "--workers: at least 1"
@@ -335,9 +384,9 @@ def cmd_daemon(args: argparse.Namespace, settings: Settings, console: Console) -
         config_path=args.config, http_port=settings.http_port,
         interval=_duration("--interval", args.interval), workers=args.workers,
         lease_ttl=_duration("--lease-ttl", args.lease_ttl) or DEFAULT_TTL,
-        holder=args.replica_id or default_holder(), dry_run=args.dry_run or settings.dry_run,
+        holder=holder_id(args.replica_id), dry_run=args.dry_run or settings.dry_run,
     )
-    return run_daemon(options, settings, log_level=args.log_level)
+    return run_daemon(options, settings)
 
 
 # -- parser and the one error handler ---------------------------------------------------
@@ -391,6 +440,10 @@ def _add_run(commands: Commands) -> None:
                           "(the default with --dry-run; --no-show-bodies for the plan only)")
     run.add_argument("--project", help="only this project")
     run.add_argument("--now", help="evaluate as of this ISO time (replays, audits)")
+    run.add_argument("--wait", metavar="DURATION",
+                     help="when another forewarn process (a daemon, another run) is working "
+                          "on a project, wait this long for it (default: do not wait; "
+                          f"exit {EXIT_BUSY})")
     run.add_argument("--summary", action="store_true",
                      help="also post the expectation summary of the current period (and due "
                           "milestone retrospectives) to each project's status issue")
@@ -432,7 +485,8 @@ def _add_daemon(commands: Commands) -> None:
                         help="how long a project's lease outlives a replica that died "
                              "holding it (default 60s)")
     daemon.add_argument("--replica-id", metavar="NAME",
-                        help="this replica's name in leases (default HOSTNAME:PID)")
+                        help="this replica's name in leases (default HOSTNAME:PID); a random "
+                             "token is added, so no two processes share a lease")
     daemon.add_argument("--dry-run", action="store_true",
                         help="plan and log, write nothing to trackers")
     daemon.set_defaults(func=cmd_daemon)
@@ -449,6 +503,16 @@ def _add_notify(commands: Commands) -> None:
     notify.set_defaults(func=cmd_notify)
 
 
+def _log_level(args: argparse.Namespace, settings: Settings) -> str:
+    """``--log-level``, else ``FOREWARN_LOG_LEVEL``; one-shot commands print only warnings
+    and errors unless told otherwise, the daemon its INFO cycle lines too."""
+    if args.log_level:
+        return str(args.log_level)
+    if args.command != "daemon" and settings.log_level == "INFO":
+        return "WARNING"
+    return settings.log_level
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Piped output (CI logs, files) gets a fixed width instead of rich's 80 columns.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -460,10 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        level = (args.log_level or ("WARNING" if settings.log_level == "INFO"
-                                    else settings.log_level)).upper()
-        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
-                            stream=sys.stderr)
+        logs.setup(settings, level=_log_level(args, settings))
         if getattr(args, "config", None) is None:
             args.config = settings.config
         return int(args.func(args, settings, console))

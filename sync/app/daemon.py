@@ -53,7 +53,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import schedule
 
@@ -61,13 +61,13 @@ from config import Config, ConfigError, Settings, effective_state_url, load_conf
 from config.model import redact_url
 from connectors.model import now
 from sync.app.health import STUCK_AFTER, HealthServer
-from sync.app.logs import Redactor, configure, secrets_to_hide
+from sync.app.logs import Redactor, active_redactor, secrets_to_hide
 from sync.app.metrics import Metrics
 from sync.app.signals import SignalInbox
 from sync.app.slots import Slot, fit_slots
 from sync.app.task import ProjectTask, renew_leases
-from sync.store.lease import DEFAULT_TTL, default_holder
-from sync.store.state import StateStore
+from sync.store.lease import DEFAULT_TTL, holder_id
+from sync.store.state import StateStore, StateStoreUnavailable
 from sync.summary.schedule import next_summary_at
 
 log = logging.getLogger("forewarn.daemon")
@@ -95,7 +95,7 @@ class DaemonOptions:
     interval: timedelta | None = None
     workers: int = DEFAULT_WORKERS
     lease_ttl: timedelta = DEFAULT_TTL
-    holder: str = field(default_factory=default_holder)
+    holder: str = field(default_factory=holder_id)
     dry_run: bool = False
 
 
@@ -132,6 +132,8 @@ class Daemon:
         self.redactor.update(secrets_to_hide(config, self.settings, self.state_url))
         try:
             self.store = StateStore(self.state_url)
+        except StateStoreUnavailable as error:  # its message names the store already
+            raise DaemonError(str(error)) from None
         except Exception as error:
             msg = f"cannot open the state store {redact_url(self.state_url)}: {error}"
             raise DaemonError(msg) from error
@@ -240,17 +242,18 @@ class Daemon:
             self.reload("the file changed")
 
     def reload(self, why: str) -> bool:
-        """Load the config again; a file with problems is refused and the old config stays."""
+        """Load the config again; a file with problems is refused in one log line that names
+        each problem (``FILE:LINE:COL: message``) and the previous config stays."""
         self._config_stamp = self._stamp()
         try:
             config = load_config(self.options.config_path)
         except ConfigError as failure:
-            for problem in failure.problems:
-                log.error("config reload refused: %s", problem,
-                          extra={"problem": str(problem)})
-            log.error("config reload (%s) refused: %d problem(s); keeping the previous config",
-                      why, len(failure.problems))
-            self.metrics.reloads.labels("refused").inc()
+            problems = [str(problem) for problem in failure.problems]
+            self._refuse(why, problems)
+            return False
+        except Exception as error:  # a loader bug must not end the daemon
+            log.debug("config reload failed", exc_info=True)
+            self._refuse(why, [f"{self.options.config_path}: {type(error).__name__}: {error}"])
             return False
         url = effective_state_url(self.settings, config)
         if url != self.state_url:
@@ -258,10 +261,20 @@ class Daemon:
                         "use it; keeping %s", redact_url(url), redact_url(self.state_url))
         self.redactor.update(secrets_to_hide(config, self.settings, url))
         self.config = config
-        self._apply(config)
+        try:
+            self._apply(config)
+        except Exception as error:  # never the end of the daemon: its loop goes on
+            log.debug("applying the reloaded config failed", exc_info=True)
+            self._refuse(why, [f"{self.options.config_path}: cannot apply it: {error}"])
+            return False
         self.metrics.reloads.labels("ok").inc()
         log.info("config reloaded (%s): %d project(s)", why, len(config.projects))
         return True
+
+    def _refuse(self, why: str, problems: list[str]) -> None:
+        log.error("config reload (%s) refused, keeping the previous config: %s", why,
+                  "; ".join(problems), extra={"problems": problems})
+        self.metrics.reloads.labels("refused").inc()
 
     # -- ticks and tasks ---------------------------------------------------------------
 
@@ -301,17 +314,15 @@ class Daemon:
         """Asked by the publisher before each write."""
         if self.stopping.is_set():
             return "the daemon is shutting down"
-        if slot.lease_lost:
-            return "the lease on this project was lost"
+        holding = slot.holding
+        if holding is not None and holding.lost:
+            return holding.lost
         return None
 
     # -- leases --------------------------------------------------------------------------
 
     def _renew_leases(self) -> None:
-        store = self.store
-        if store is not None:
-            renew_leases(store, self.slots, lock=self.lock, ttl=self.options.lease_ttl,
-                         clock=self.clock)
+        renew_leases(self.slots, lock=self.lock)
 
     def _reap(self) -> None:
         with self.lock:
@@ -386,16 +397,11 @@ class Daemon:
         return EXIT_OK
 
 
-def run_daemon(
-    options: DaemonOptions, settings: Settings, *, log_level: str | None = None,
-    log_format: Literal["text", "json"] | None = None,
-) -> int:
-    """``forewarn daemon``: returns the exit status (ConfigError propagates: exit 2)."""
-    redactor = Redactor()
-    configure(level=(log_level or settings.log_level).upper(),
-              fmt=log_format or settings.log_format, redactor=redactor)
+def run_daemon(options: DaemonOptions, settings: Settings) -> int:
+    """``forewarn daemon``, logging as ``sync.app.logs.setup`` set it up: returns the exit
+    status (ConfigError propagates: exit 2)."""
     try:
-        return Daemon(options, settings, redactor=redactor).run()
+        return Daemon(options, settings, redactor=active_redactor()).run()
     except DaemonError as error:
         log.error("%s", error)
         return EXIT_FAILED

@@ -1,4 +1,9 @@
-"""Logging for a long-running forewarn: text for people, JSON lines for log collectors.
+"""Logging for every forewarn command: text for people, JSON lines for log collectors.
+
+``setup`` is the one set-up of every entry point (``run``, ``report``,
+``daemon``, ``check-config``, ``demo``): the format (``FOREWARN_LOG_FORMAT``),
+the level, and the masking of secrets; ``hide`` adds a config's secrets once
+it is loaded.
 
 ``FOREWARN_LOG_FORMAT=json`` writes one JSON object per line: ``time`` (ISO
 8601, UTC), ``level``, ``logger``, ``message``, the fields a call passes with
@@ -126,20 +131,52 @@ class JsonFormatter(_Formatter):
         return self.redactor(str(value))
 
 
+#: The Redactor of the handler ``configure`` installed last.
+_active: Redactor | None = None
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """forewarn's own handler on the root logger: a second set-up replaces it."""
+
+
 def configure(
     *, level: int | str, fmt: Literal["text", "json"], redactor: Redactor,
     stream: TextIO | None = None,
 ) -> logging.Handler:
-    """Replace the root logger's handlers with one that writes ``fmt`` to stderr."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Put one handler that writes ``fmt`` to stderr on the root logger, in place of the one
+    an earlier call put there (handlers of others, a test runner's, stay)."""
+    global _active
+    handler = _Handler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter(redactor) if fmt == "json" else TextFormatter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if isinstance(old, _Handler):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     tame_vendor_loggers()
+    _active = redactor
     return handler
+
+
+def setup(settings: Settings, *, level: str, stream: TextIO | None = None) -> Redactor:
+    """The logging of any command: ``settings.log_format`` at ``level``, masking the secrets
+    the settings hold (tokens, the state URL's password) from the first line on."""
+    redactor = Redactor(secrets_to_hide(None, settings, settings.state_url or ""))
+    configure(level=level.upper(), fmt=settings.log_format, redactor=redactor, stream=stream)
+    return redactor
+
+
+def hide(config: Config, settings: Settings, url: str) -> None:
+    """Mask a loaded config's secrets too (its trackers' tokens and keys, its database
+    password) in every line from now on."""
+    if _active is not None:
+        _active.update(secrets_to_hide(config, settings, url))
+
+
+def active_redactor() -> Redactor:
+    """What the installed handler masks with (a new, empty one before ``setup``)."""
+    return _active if _active is not None else Redactor()
 
 
 def tame_vendor_loggers() -> None:

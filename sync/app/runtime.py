@@ -185,4 +185,5 @@ def build_runtime(
             budget=project.notify_budget),
         client_calendars={name: calendar.business_calendar()
                           for name, calendar in config.client_calendars_for(project).items()},
+        deadline=project.deadline,
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from config import Config, Summary
 from sync.cycle import ProjectRuntime
-from sync.store.lease import Lease
+from sync.store.lease import Holding
 from sync.summary.schedule import next_summary_at
 
 log = logging.getLogger("forewarn.daemon")
@@ -39,9 +39,8 @@ class Slot:
     runtime: ProjectRuntime | None = None
     thread: threading.Thread | None = None
     started: float = 0.0
-    lease: Lease | None = None
-    renewed: float = 0.0
-    lease_lost: bool = False
+    #: The lease its running task holds; ``fence`` is the fence of its previous one.
+    holding: Holding | None = None
     fence: int | None = None
     last_finished: datetime | None = None
     next_summary: datetime | None = None

@@ -10,26 +10,26 @@ replica worked on the project since: the connector's memo and the cached
 snapshot held in memory are dropped, and what that replica learnt is read
 from the store. Otherwise the snapshot stays in memory between cycles
 (``ProjectRuntime.cache``); the cycle reads the store again only when the
-store's stamp says another process saved since.
+store's stamp says another process saved since. The publisher confirms the
+lease before each write and the store checks its fence with each record, so a
+task paused past its lease writes nothing once another replica took over.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from config.model import DEADLINE_SHARE, MIN_DEADLINE
 from connectors.errors import TrackerError
 from sync.actions import WRITES
 from sync.app.logs import tame_vendor_loggers
 from sync.app.runtime import build_runtime
 from sync.app.slots import Slot
 from sync.cycle import CycleReport, ProjectRuntime, run_cycle
-from sync.store.lease import Lease, Refusal, acquire, release, renew
-from sync.store.state import StateStore
+from sync.store.lease import Holding, Refusal, acquire
 
 if TYPE_CHECKING:
     from sync.app.daemon import Daemon
@@ -48,7 +48,7 @@ class ProjectTask:
     def run(self) -> None:
         """The thread's body: wait for a worker, take the lease, run the cycle, let go."""
         daemon, slot, name = self.daemon, self.slot, self.slot.name
-        lease: Lease | None = None
+        holding: Holding | None = None
         working = False
         try:
             while not daemon.workers.acquire(timeout=0.5):
@@ -68,14 +68,17 @@ class ProjectTask:
                          extra={"project": name})
                 daemon.metrics.cycles_skipped.labels(name, "leased").inc()
                 return
-            lease = granted
+            holding = Holding(store, granted, ttl=daemon.options.lease_ttl, clock=daemon.clock)
             with daemon.lock:
-                slot.lease, slot.renewed, slot.lease_lost = lease, time.monotonic(), False
-            if not lease.continued:
+                slot.holding = holding
+            if not granted.continued:
                 # Another replica worked on the project since: what it learnt is in the store.
                 runtime.memo.clear()
                 runtime.cache = None
-            runtime.stop = self.stop
+            runtime.stop, runtime.lease = self.stop, holding
+            # Done before the next tick (--interval may be shorter than the project's every).
+            runtime.deadline = min(runtime.deadline or slot.every,
+                                   max(MIN_DEADLINE, slot.every * DEADLINE_SHARE))
             summary = slot.summary_pending
             report = run_cycle(runtime, store, clock=daemon.clock,
                                dry_run=daemon.options.dry_run, summary=summary)
@@ -86,8 +89,8 @@ class ProjectTask:
             log.exception("%s: the cycle failed", name, extra={"project": name})
             daemon.metrics.cycles.labels(name, "failed").inc()
         finally:
-            if lease is not None:
-                self._release(lease)
+            if holding is not None:
+                self._release(holding)
             if working:
                 daemon.workers.release()
             daemon.inbox.wake()
@@ -111,18 +114,12 @@ class ProjectTask:
         slot.requests_seen = _requests_made(runtime)
         return runtime
 
-    def _release(self, lease: Lease) -> None:
+    def _release(self, holding: Holding) -> None:
         slot, daemon = self.slot, self.daemon
         with daemon.lock:
-            slot.lease = None
-            slot.fence = lease.fence
-        store = daemon.store
-        if store is None:
-            return
-        try:
-            release(store, lease, now=daemon.clock())
-        except Exception as error:  # it expires by itself
-            log.warning("%s: could not release its lease: %s", slot.name, error)
+            slot.holding = None
+            slot.fence = holding.lease.fence
+        holding.release()  # a failure is logged: it expires by itself
 
     def _observe(self, runtime: ProjectRuntime, report: CycleReport) -> None:
         slot, daemon = self.slot, self.daemon
@@ -183,37 +180,13 @@ class ProjectTask:
                  sum(isinstance(action, WRITES) for action in done), extra={"project": name})
 
 
-def renew_leases(
-    store: StateStore, slots: Mapping[str, Slot], *, lock: threading.RLock, ttl: timedelta,
-    clock: Callable[[], datetime],
-) -> None:
-    """Renew every lease a third of its time to live after it was last renewed.
-
-    A renewal that fails keeps the lease while it has not expired (the next turn
-    tries again); one that is refused, or fails too late, marks it lost.
-    """
-    period = ttl.total_seconds() / 3
+def renew_leases(slots: Mapping[str, Slot], *, lock: threading.RLock) -> None:
+    """Renew the lease of every running task that is due (``Holding.renew_if_due``); a
+    lease that is lost stops its task's writes."""
     with lock:
-        due = [(slot, slot.lease) for slot in slots.values()
-               if slot.lease is not None and time.monotonic() - slot.renewed >= period]
-    for slot, lease in due:
-        now = clock()
-        try:
-            renewed = renew(store, lease, ttl=ttl, now=now)
-        except Exception as error:
-            log.warning("%s: could not renew its lease: %s", slot.name, error)
-            renewed = lease if now < lease.expires_at else None
-            if renewed is lease:
-                continue
-        with lock:
-            if slot.lease is not lease:
-                continue  # released meanwhile
-            if renewed is None:
-                slot.lease_lost = True
-                log.error("%s: lost its lease; stopping its writes", slot.name,
-                          extra={"project": slot.name})
-            else:
-                slot.lease, slot.renewed = renewed, time.monotonic()
+        holdings = [slot.holding for slot in slots.values() if slot.holding is not None]
+    for holding in holdings:
+        holding.renew_if_due()
 
 
 def _requests_made(runtime: ProjectRuntime) -> int:

@@ -37,7 +37,9 @@ from connectors.markers import Marker
 from connectors.model import Snapshot
 from rules.base import DueDateSeen
 from sync.store import snapshot as cache
-from sync.store.migrations import upgrade
+from sync.store.errors import Fence, check_fence, describe_failure
+from sync.store.errors import StateStoreUnavailable as StateStoreUnavailable  # its old home
+from sync.store.migrations import NewerSchema, upgrade
 from sync.store.snapshot import CacheWrite, Loaded
 from sync.store.tables import (
     comments,
@@ -68,6 +70,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+#: The body hash of a comment someone deleted in the tracker: no body is there to compare,
+#: and none is written again (sync/publish.py, sync/reconcile.py).
+GONE = "gone"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommentRecord:
     """A comment forewarn wrote (or adopted), by its marker."""
@@ -79,11 +86,18 @@ class CommentRecord:
     body_hash: str
     resolved: bool = False
     input_hash: str | None = None
+    #: When it was resolved (a finding back soon after reopens it: sync/occurrences.py).
+    resolved_at: datetime | None = None
 
     @property
     def fingerprint(self) -> str:
         """The finding (or summary period) the comment is about, at whatever level."""
         return self.marker.subject
+
+    @property
+    def gone(self) -> bool:
+        """Someone deleted it in the tracker."""
+        return self.body_hash == GONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +113,6 @@ class FindingRecord:
     #: The severity at which the first cycle's backfill digest listed it (0: it did not):
     #: no alert of its own up to that level.
     backfilled: int = 0
-
-
-class StateStoreUnavailable(Exception):
-    """The state database cannot be opened or migrated; the message holds no password."""
 
 
 class StateStore:
@@ -121,7 +131,7 @@ class StateStore:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             # Alembic, not create_all: an older database is upgraded in place, keeping its rows.
             upgrade(self.engine)
-        except (SQLAlchemyError, OSError, ValueError) as error:
+        except (SQLAlchemyError, OSError, ValueError, NewerSchema) as error:
             reason = getattr(error, "orig", None) or error
             text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
             msg = f"cannot open the state store {redact_url(url)}: {redact_url(text)}"
@@ -156,15 +166,19 @@ class StateStore:
     def load_cache(self, project: str) -> Loaded | None:
         """The cached snapshot and its stamp; None when nothing (readable) is cached.
 
-        A row that cannot be read is skipped with a warning; a cache whose head row
-        cannot be read is dropped, so the project is synced again from scratch.
+        A row that cannot be read is skipped with a warning. A cache that cannot be read
+        at all (its head row, a format this forewarn does not know) is dropped with a
+        warning and the project fetched whole again: else it would fail every cycle.
         """
-        with self.engine.connect() as connection:
-            try:
+        try:
+            with self.engine.connect() as connection:
                 return cache.load(connection, project)
-            except (TypeError, ValueError, OverflowError) as error:
-                log.warning("%s: the cached snapshot cannot be read (%s); it is dropped and "
-                            "the project synced again", project, error)
+        except SQLAlchemyError:
+            raise  # the database, not the rows: nothing to drop
+        except Exception as error:
+            log.warning("%s: the cached snapshot cannot be read (%s: %s); dropping it and "
+                        "fetching the whole project again", project, type(error).__name__,
+                        describe_failure(error), extra={"project": project})
         self.drop_cache(project)
         return None
 
@@ -182,16 +196,19 @@ class StateStore:
     def save_progress(
         self, project: str, *, cursor: str | None, memo: Mapping[str, str], now: datetime,
         snapshot: Snapshot | None = None, write: CacheWrite | None = None,
+        fence: Fence | None = None,
     ) -> str:
         """Cursor, cached records and connector memo move together, once the cycle succeeded.
 
         ``write`` says which records changed; without it ``snapshot`` is written whole.
+        ``fence``: refused (``LeaseLost``) when another process took the project over.
         Returns the cache's new stamp.
         """
         if write is None:
             assert snapshot is not None, "save_progress needs a snapshot or a write"
             write = CacheWrite.whole(snapshot)
         with self.transaction() as connection:
+            check_fence(connection, fence, leases)
             _upsert(connection, cursors, {"project": project},
                     {"cursor": cursor, "updated_at": now})
             stamp = cache.save(connection, project, write, now=now)
@@ -303,12 +320,15 @@ class StateStore:
                     marker=Marker.parse(row.marker), kind=row.kind, target=row.target,
                     comment_id=row.comment_id, body_hash=row.body_hash,
                     resolved=row.resolved_at is not None, input_hash=row.input_hash,
+                    resolved_at=_aware(row.resolved_at),
                 )
                 for row in rows
             }
 
-    def record_comment(self, project: str, record: CommentRecord, *, now: datetime) -> None:
+    def record_comment(self, project: str, record: CommentRecord, *, now: datetime,
+                       fence: Fence | None = None) -> None:
         with self.transaction() as connection:
+            check_fence(connection, fence, leases)
             _upsert(connection, comments, {"project": project, "marker": str(record.marker)}, {
                 "fingerprint": record.fingerprint, "kind": record.kind, "target": record.target,
                 "comment_id": record.comment_id, "body_hash": record.body_hash,
@@ -318,9 +338,10 @@ class StateStore:
 
     def update_comment(
         self, project: str, *, marker: Marker, body_hash: str, resolved: bool, now: datetime,
-        input_hash: str | None = None,
+        input_hash: str | None = None, fence: Fence | None = None,
     ) -> None:
         with self.transaction() as connection:
+            check_fence(connection, fence, leases)
             connection.execute(
                 update(comments)
                 .where(comments.c.project == project, comments.c.marker == str(marker))
@@ -335,13 +356,17 @@ class StateStore:
             )
             return {(target, label) for target, label in rows}
 
-    def record_label(self, project: str, target: str, label: str, now: datetime) -> None:
+    def record_label(self, project: str, target: str, label: str, now: datetime, *,
+                     fence: Fence | None = None) -> None:
         with self.transaction() as connection:
+            check_fence(connection, fence, leases)
             _upsert(connection, labels, {"project": project, "target": target, "label": label},
                     {"applied_at": now})
 
-    def forget_label(self, project: str, target: str, label: str) -> None:
+    def forget_label(self, project: str, target: str, label: str, *,
+                     fence: Fence | None = None) -> None:
         with self.transaction() as connection:
+            check_fence(connection, fence, leases)
             connection.execute(delete(labels).where(
                 labels.c.project == project, labels.c.target == target, labels.c.label == label
             ))
@@ -366,9 +391,11 @@ class StateStore:
 
     def record_summary(
         self, project: str, period: str, *, payload: Mapping[str, Any], now: datetime,
+        fence: Fence | None = None,
     ) -> None:
         """What the summary of a period said (its comment is in ``comments``)."""
         with self.transaction() as connection:
+            check_fence(connection, fence, leases)
             existing = connection.execute(select(summaries.c.created_at).where(
                 summaries.c.project == project, summaries.c.period == period)).first()
             _upsert(connection, summaries, {"project": project, "period": period}, {
@@ -398,12 +425,18 @@ class StateStore:
                 skipped=skipped, message=message,
             ))
 
+    def first_run(self, project: str) -> datetime | None:
+        """When this database's memory of the project begins: its first cycle's start."""
+        return self._run_time(project, func.min(runs.c.started_at))
+
     def last_finished(self, project: str) -> datetime | None:
         """When the newest finished cycle of the project ended, whichever replica ran it."""
+        return self._run_time(project, func.max(runs.c.finished_at))
+
+    def _run_time(self, project: str, aggregate: Any) -> datetime | None:
         with self.engine.connect() as connection:
             value = connection.execute(
-                select(func.max(runs.c.finished_at)).where(runs.c.project == project)
-            ).scalar()
+                select(aggregate).where(runs.c.project == project)).scalar()
         return _aware(value)
 
 

@@ -23,7 +23,7 @@ trackers:
      '"slack"?)'),
     ('  pm: "hooks.slack.com/services/x"\n', "notify_channels: [pm]",
      "forewarn.yaml:5:7: channels.pm: not an Apprise URL (write service://…, like "
-     "mailto://user:pass@example.com)"),
+     "json://hooks.example.com/forewarn)"),
     ('  pm: {url: "json://", severity: high}\n', "notify_channels: [pm]",
      "forewarn.yaml:5:13: channels.pm.url: Apprise cannot parse this json:// URL (see its "
      "page on appriseit.com)"),

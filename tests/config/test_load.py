@@ -312,6 +312,8 @@ def test_every_problem_at_once_in_file_order(problems: Problems) -> None:
     [
         ("${GITHUB_TOKEN}", {"GITHUB_TOKEN": "from-env"}, {}, "from-env"),
         ("${GITHUB_TOKEN}", {}, {"github_token": "from-file\n"}, "from-file"),
+        ("${GITHUB_TOKEN}", {"GITHUB_TOKEN": "from-k8s-env\n"}, {}, "from-k8s-env"),
+        ("${GITHUB_TOKEN}", {"GITHUB_TOKEN": "crlf\r\n"}, {}, "crlf"),
         ("${GITHUB_TOKEN}", {}, {"GITHUB_TOKEN": "exact-case"}, "exact-case"),
         ("${GITHUB_TOKEN}", {"GITHUB_TOKEN": "env-wins"}, {"github_token": "file"}, "env-wins"),
         ("${GITHUB_TOKEN:-fallback}", {}, {}, "fallback"),

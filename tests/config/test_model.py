@@ -236,10 +236,40 @@ def test_project_values(values: dict[str, Any], field: str, expected: object) ->
         ({"boards": []}, "list each board once, like [12, 15] (leave boards out for every "
                          "board)"),
         ({"board": 12, "boards": [15]}, "give boards: [...] or board, not both"),
+        # notify: mentioned as written, so nothing in it may end a mention or start markup.
+        *(({"notify": ["alice", bad]}, f'not a login or account id: "{bad}" (letters, digits '
+           "and . _ - : @ /, starting with a letter or digit)")
+          for bad in ("[~evil]", "@alice", "two words", "a|b", "x*", "<b>", "", "-x", "é")),
+        ({"cycle_deadline": "5s"}, "a cycle needs at least 10s to write"),
+        ({"every": "15m", "cycle_deadline": "20m"},
+         "the deadline (20m) must come before the next cycle is due (every 15m)"),
     ],
 )
 def test_project_problems(values: dict[str, Any], message: str) -> None:
     assert _error(Project, **PROJECT, **values) == message
+
+
+@pytest.mark.parametrize(("values", "deadline"), [
+    ({}, timedelta(minutes=12)),
+    ({"every": "1h"}, timedelta(minutes=48)),
+    ({"cycle_deadline": "5m"}, timedelta(minutes=5)),
+    ({"every": "1h", "cycle_deadline": "1h"}, timedelta(hours=1)),
+])
+def test_a_cycle_writes_until_its_deadline(values: dict[str, Any], deadline: timedelta) -> None:
+    assert Project.model_validate({**PROJECT, **values}).deadline == deadline
+
+
+@pytest.mark.parametrize("person", ["alice", "acme/pm-team", "557058:f58131cb-b67d-43c7-b30d",
+                                    "j.smith", "pm@acme.example", "5b10ac8d82e05b22cc7d4ef5"])
+def test_notify_takes_logins_teams_and_account_ids(person: str) -> None:
+    assert Project.model_validate({**PROJECT, "notify": person}).notify == (person,)
+
+
+def test_a_rules_notify_is_checked_where_it_stands(problems: Problems) -> None:
+    text = ("version: 1\nrules:\n  - {id: s, kind: scope_creep, notify: [ok, \"[~x]\"]}\n")
+    assert problems(text) == [
+        'forewarn.yaml:3:45: rule "s": not a login or account id: "[~x]" (letters, digits and '
+        ". _ - : @ /, starting with a letter or digit)"]
 
 
 # ---------------------------------------------------------------------------- trackers

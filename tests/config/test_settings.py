@@ -102,6 +102,28 @@ def test_secret_files(clean_environment: Path) -> None:
     assert settings.jira_api_token == SecretStr("jira_from_file")
 
 
+@pytest.mark.parametrize("source", ["environment", "file"])
+@pytest.mark.parametrize("value", ["ghp_K8sT0ken\n", "ghp_K8sT0ken\r\n", "  ghp_K8sT0ken \n"])
+def test_tokens_lose_the_line_break_a_kubernetes_secret_ends_with(
+    monkeypatch: pytest.MonkeyPatch, clean_environment: Path, source: str, value: str,
+) -> None:
+    if source == "environment":
+        monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", value)
+        monkeypatch.setenv("FOREWARN_JIRA_API_TOKEN", value)
+    else:
+        (clean_environment / "forewarn_github_token").write_text(value, encoding="utf-8")
+        (clean_environment / "forewarn_jira_api_token").write_text(value, encoding="utf-8")
+    settings = load_settings(secrets_dir=clean_environment)
+    assert settings.github_token == SecretStr("ghp_K8sT0ken")
+    assert settings.jira_api_token == SecretStr("ghp_K8sT0ken")
+
+
+def test_a_blank_token_is_no_token(monkeypatch: pytest.MonkeyPatch,
+                                   clean_environment: Path) -> None:
+    monkeypatch.setenv("FOREWARN_GITHUB_TOKEN", "\n")
+    assert load_settings(secrets_dir=clean_environment).github_token is None
+
+
 def test_environment_wins_over_files_and_arguments_win_over_both(
     monkeypatch: pytest.MonkeyPatch, clean_environment: Path
 ) -> None:

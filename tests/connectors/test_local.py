@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.base import Connector
-from connectors.errors import FatalError
+from connectors.errors import CommentGone, FatalError
 from connectors.local import LocalConnector
 from connectors.markers import Marker, ack_checkbox
 from connectors.model import Membership, Visibility
@@ -163,3 +163,8 @@ def test_roles_groups_and_restricted_comments_live_in_the_file(
     local.edit_comment("demo#20", ident, "Answered.", visibility=None)
     (edited,) = [c for c in local.fetch(None).snapshot.comments if c.id == ident]
     assert edited.is_public
+def test_editing_a_comment_someone_deleted_is_comment_gone(demo_tracker: Path,
+                                                           clock: Clock) -> None:
+    tracker = connector(demo_tracker, clock)
+    with pytest.raises(CommentGone, match="no comment 9999 on demo#20"):
+        tracker.edit_comment("demo#20", "9999", "text")

@@ -11,7 +11,6 @@ user would call it; only two things differ from production, both here:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,6 @@ import pytest
 import connectors.github.connector
 import connectors.jira.connector
 from connectors.retry import RetryPolicy
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("FOREWARN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("FOREWARN_SECRETS_DIR", str(tmp_path / "no-secrets"))
 
 
 @pytest.fixture

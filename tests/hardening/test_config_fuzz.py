@@ -13,17 +13,21 @@ import io
 import re
 import string
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import schedule
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from config import Config, ConfigError, load_config
 from config.yaml_positions import MAX_DEPTH
+from rules.options import MAX_DURATION
 from sync.app.cli import main
+from sync.app.slots import Slot, fit_slots
 from tests.conftest import EXAMPLES
 from tests.hardening.harness import examples
 
@@ -183,3 +187,93 @@ def test_check_config_exits_2_with_one_placed_line_per_problem(
         assert lines
         placed = re.compile(re.escape(str(path)) + r":\d+:\d+: \S")
         assert all(placed.match(line) for line in lines), lines
+
+
+# -- values that overflow a date, a duration or the scheduler --------------------------------
+
+#: Where the example takes a duration, a date, a time or a number, and how to put a VALUE
+#: there as an admin types it (unquoted: YAML reads ``2026-02-30`` as a date it cannot build).
+SLOTS = {
+    "sla": ("sla: 16h", "sla: VALUE"),
+    "sla table": ("sla: 16h", "sla: {p1: VALUE, default: 16h}"),
+    "warn_at": ("sla: 16h", "sla: 16h, warn_at: VALUE"),
+    "every": ("    notify: [alice]", "    notify: [alice]\n    every: VALUE"),
+    "grace": ("threshold: 10%", "threshold: 10%, grace: VALUE"),
+    "window": ("confidence: 0.85", "confidence: 0.85, window: VALUE"),
+    "threshold": ("threshold: 10%", "threshold: VALUE"),
+    "extra_holidays": ("holidays: CN}", "holidays: CN, extra_holidays: [VALUE]}"),
+    "summary every": ("every: monday 09:00", "every: VALUE"),
+    "hours": ('hours: "09:00-18:00"', "hours: VALUE"),
+    "write_budget": ("    notify: [alice]", "    notify: [alice]\n    write_budget: VALUE"),
+    "status_issue": ("status_issue: 1", "status_issue: VALUE"),
+}
+huge = st.integers(0, 10**40) | st.sampled_from([2**31, 2**63, 10**9, 999999999, 86400 * 366])
+durations = st.builds("{}{}".format, huge | st.decimals(0, 10**12, places=3).map(str),
+                      st.sampled_from("wdhms"))
+dates = st.builds("{:04d}-{:02d}-{:02d}".format, st.integers(0, 9999), st.integers(0, 13),
+                  st.integers(0, 32))
+stamps = st.builds("{}T{:02d}:{:02d}:{:02d}{}".format, dates, st.integers(0, 25),
+                   st.integers(0, 61), st.integers(0, 61),
+                   st.sampled_from(["", "Z", "+14:00", "-14:00", "+23:59", "-12:30"]))
+clocks = st.builds("{:02d}:{:02d}".format, st.integers(0, 99), st.integers(0, 99))
+overflowing = (durations | dates | stamps | huge.map(str) | huge.map("-{}".format) | clocks
+               | st.builds("{} {}".format, st.sampled_from(["monday", "daily", "sun"]), clocks)
+               | st.builds("{}-{}".format, clocks, clocks) | st.sampled_from(
+                   [".inf", "-.inf", ".nan", "1e308", "1e400%", "99999999999999%"]))
+USABLE_AT = datetime(2026, 11, 25, 8, tzinfo=UTC)
+
+
+def usable(config: Config) -> None:
+    """What the daemon and a cycle do with a config at once: schedule every project and its
+    summary, count business time in its calendar, and reach each SLA's deadline."""
+    scheduler = schedule.Scheduler()
+    slots: dict[str, Slot] = {}
+    fit_slots(slots, config, interval=None, now=USABLE_AT, first=True)
+    for slot in slots.values():
+        scheduler.every(max(1, round(slot.every.total_seconds()))).seconds.do(lambda: None)
+        assert slot.next_summary is not None and slot.next_summary > USABLE_AT
+    for project in config.projects:
+        calendar = config.calendar_for(project).business_calendar()
+        calendar.business_time(USABLE_AT - MAX_DURATION, USABLE_AT + MAX_DURATION)
+        for rule in config.rules_for(project):
+            sla = getattr(rule, "sla", None)
+            for amount in ([sla.default, *(value for _, value in sla.entries)] if sla else []):
+                calendar.add_business_time(USABLE_AT, amount)
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(SLOTS)), overflowing)
+def test_overflowing_values_are_refused_where_they_stand(folder: Path, slot: str,
+                                                         value: str) -> None:
+    old, new = SLOTS[slot]
+    text = EXAMPLE.replace(old, new.replace("VALUE", value), 1)
+    path = folder / "forewarn.yaml"
+    path.write_text(text, encoding="utf-8")
+    outcome = load(path)
+    problems_are_placed(path, outcome, text)
+    if isinstance(outcome, Config):
+        usable(outcome)
+
+
+@pytest.mark.parametrize(("slot", "value"), [
+    ("sla", "99999999999999h"), ("sla table", "99999999999d"), ("every", "999999999d"),
+    ("grace", "1" + "0" * 30 + "w"), ("window", "999999999999999999999999s"),
+    ("extra_holidays", "2026-02-30"), ("extra_holidays", "2026-01-01T25:00:00"),
+    ("extra_holidays", "0001-01-01T00:00:00+14:00"), ("every", "366d"),
+])
+def test_the_values_issue_17_found(folder: Path, capsys: pytest.CaptureFixture[str],
+                                   slot: str, value: str) -> None:
+    """Each refused by ``check-config`` with exit 2 and its place, or usable as it is."""
+    old, new = SLOTS[slot]
+    path = folder / "forewarn.yaml"
+    path.write_text(EXAMPLE.replace(old, new.replace("VALUE", value), 1), encoding="utf-8")
+    capsys.readouterr()
+    code = main(["check-config", "-c", str(path)])
+    out, err = capsys.readouterr()
+    if code == 0:
+        usable(load_config(path))
+        assert value == "0001-01-01T00:00:00+14:00"  # midnight of a day: a day off, year 1
+        return
+    assert code == 2 and out == "" and "Traceback" not in err
+    (line,) = err.splitlines()
+    assert re.match(re.escape(str(path)) + r":\d+:\d+: \S", line), line

@@ -12,15 +12,17 @@ wrote changed, and when the findings go away no label of forewarn's is left.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from config import load_config, load_settings
+from connectors.markers import is_resolved
 from sync.app.runtime import build_runtime
 from sync.cycle import ProjectRuntime, run_cycle
+from sync.render import headline_in
 from sync.store import snapshot as snapshot_store
 from sync.store.state import StateStore
 from tests.conftest import Clock
@@ -100,7 +102,7 @@ def heal_demo(path: Path, clock: Clock) -> set[tuple[str, str]]:
 
 def demo_scenario(demo_config: Path, demo_tracker: Path, clock: Clock, stores: Iterator[
         StateStore], *, resolved: bool = True, people: set[tuple[str, str]] | None = None,
-        before: View | None = None) -> None:
+        before: View | None = None, before_heal: Callable[[View], None] | None = None) -> None:
     """Alert, check, heal, check; ``stores`` hands out the store for each phase.
 
     ``people`` and ``before`` are the labels and text people wrote (default: the
@@ -112,6 +114,8 @@ def demo_scenario(demo_config: Path, demo_tracker: Path, clock: Clock, stores: I
     check(local_view(demo_tracker), reports[-1].findings, before=before,
           person_labels=people, status_issue="demo#1")
     assert len(local_view(demo_tracker).ours) == 9
+    if before_heal is not None:
+        before_heal(local_view(demo_tracker))
 
     people |= heal_demo(demo_tracker, clock)
     before = local_view(demo_tracker)
@@ -198,8 +202,10 @@ def test_demo_state_database_deleted_between_cycles(
                   before=before)
 
 
-def _lost_while_findings_went_away(demo_config: Path, demo_tracker: Path, clock: Clock,
-                                   tmp_path: Path, *, resolved: bool) -> None:
+def _lost_while_findings_went_away(
+    demo_config: Path, demo_tracker: Path, clock: Clock, tmp_path: Path, *, resolved: bool,
+    before_heal: Callable[[View], None] | None = None,
+) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
 
     def stores() -> Iterator[StateStore]:
@@ -209,7 +215,8 @@ def _lost_while_findings_went_away(demo_config: Path, demo_tracker: Path, clock:
         _lose_database(tmp_path)
         yield StateStore(url)
 
-    demo_scenario(demo_config, demo_tracker, clock, stores(), resolved=resolved)
+    demo_scenario(demo_config, demo_tracker, clock, stores(), resolved=resolved,
+                  before_heal=before_heal)
 
 
 def test_demo_state_database_deleted_while_findings_went_away(
@@ -220,13 +227,22 @@ def test_demo_state_database_deleted_while_findings_went_away(
     _lost_while_findings_went_away(demo_config, demo_tracker, clock, tmp_path, resolved=False)
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: with the state database lost, an alert "
-                   "whose finding ended before forewarn looked again is not edited to resolved "
-                   "(nothing that survives says what it was)")
 def test_demo_alerts_are_resolved_although_the_database_was_lost_meanwhile(
     demo_config: Path, demo_tracker: Path, clock: Clock, tmp_path: Path
 ) -> None:
-    _lost_while_findings_went_away(demo_config, demo_tracker, clock, tmp_path, resolved=True)
+    """The tracker alone says which alerts of forewarn's are open and what they said: those
+    older than the new database whose finding ended are resolved, headline kept."""
+    headlines: dict[str, str | None] = {}
+
+    def remember(view: View) -> None:
+        for key, body in view.ours:
+            headlines.setdefault(key, headline_in(body, "markdown"))
+
+    _lost_while_findings_went_away(demo_config, demo_tracker, clock, tmp_path, resolved=True,
+                                   before_heal=remember)
+    for key, body in local_view(demo_tracker).ours:
+        if key in ("demo#12", "demo#14", "demo#20"):
+            assert is_resolved(body) and f"~~{headlines[key]}~~" in body, body
 
 
 # -- the same through GitHub and Jira -------------------------------------------------------
@@ -262,3 +278,26 @@ def test_killed_between_a_write_and_its_record(
 def test_state_database_deleted_between_cycles(tracker: Tracker, world_clock: Clock) -> None:
     fresh = StateStore("sqlite://")
     world_scenario(tracker, world_clock, [StateStore("sqlite://"), fresh, fresh])
+
+
+def test_state_database_lost_while_the_findings_went_away(
+    tracker: Tracker, world_clock: Clock
+) -> None:
+    """Alerts written, then the database lost and every finding gone before forewarn looks
+    again: the alerts the tracker shows are resolved from their markers alone."""
+    world, key = tracker.world, tracker.key
+    connector, memo = tracker.connector()
+    rt = runtime(connector, name="portal", status_issue=key(1), memo=memo)
+    run_until_quiet(rt, StateStore("sqlite://"), world_clock)
+    assert len(world.ours()) == 4
+    heal(world)
+    before = world_view(world, key)
+    connector, memo = tracker.connector()
+    rt = runtime(connector, name="portal", status_issue=key(1), memo=memo)
+    reports = run_until_quiet(rt, StateStore("sqlite://"), world_clock)
+    view = world_view(world, key)
+    assert not live(reports[-1].findings)
+    check(view, reports[-1].findings, before=before, person_labels=person_labels(world, key),
+          status_issue=key(1))
+    assert len(world.ours()) == 4
+    check_resolved(view)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from config import load_config, load_settings
 from connectors.local import LocalConnector
 from sync.app.runtime import build_runtime
 from sync.cycle import CycleReport, ProjectRuntime, frozen_for_gc, run_cycle
 from sync.store.state import Loaded, StateStore
+from sync.store.tables import cached_projects
 from tests.conftest import Clock, run_log
 
 
@@ -231,3 +235,60 @@ def test_frozen_sections_nest_and_only_the_last_to_end_unfreezes() -> None:
             assert gc.get_freeze_count() >= len(kept)
         assert gc.get_freeze_count() >= len(kept)  # the inner end left them frozen
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("fetched_at", [2**62, -(2**62)], ids=["after 9999", "before 1"])
+def test_a_corrupt_cached_snapshot_is_dropped_and_the_project_fetched_whole(
+    demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock,
+    caplog: pytest.LogCaptureFixture, fetched_at: object,
+) -> None:
+    """Issue 17: a corrupt row failed the project on every cycle and never recovered. Here
+    the row that heads the cached snapshot (a broken issue or comment row is only skipped:
+    tests/sync/store/test_state.py)."""
+    assert cycle(demo_config, store, clock).ok
+    before = demo_tracker.read_text()
+    with store.transaction() as connection:
+        connection.execute(update(cached_projects).values(fetched_at=fetched_at))
+    clock.advance(minutes=15)
+    again = cycle(demo_config, store, clock)
+    assert again.ok, again.errors
+    assert again.outcome is not None and again.outcome.writes == ()  # nothing twice
+    assert demo_tracker.read_text() == before
+    (warning,) = [r for r in caplog.records if "cached snapshot" in r.getMessage()]
+    assert warning.levelname == "WARNING" and warning.getMessage().startswith(
+        "demo: the cached snapshot cannot be read (")
+    assert warning.getMessage().endswith("); dropping it and fetching the whole project again")
+    assert store.load_snapshot("demo") is not None  # cached again, readable
+    clock.advance(minutes=15)
+    assert cycle(demo_config, store, clock).ok
+    assert len([r for r in caplog.records if "cached snapshot" in r.getMessage()]) == 1
+
+
+def test_a_cycle_past_its_deadline_leaves_the_rest_of_its_writes_for_the_next(
+    demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 17: with Jira answering each write only after 60 s, one run took 1,090 s."""
+    real, late = time.monotonic, [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: real() + late[0])
+    config = load_config(demo_config)
+    runtime = build_runtime(config, config.project("demo"), settings=load_settings(),
+                            clock=clock)
+    runtime.deadline = timedelta(minutes=5)
+    for name in ("ensure_label", "add_labels", "create_comment", "edit_comment"):
+        write = getattr(runtime.connector, name)
+
+        def slow(*args: object, _write=write, **kwargs: object) -> object:  # type: ignore[no-untyped-def]
+            late[0] += 60.0  # each write answers after a minute
+            return _write(*args, **kwargs)
+
+        monkeypatch.setattr(runtime.connector, name, slow)
+    reports = [run_cycle(runtime, store, clock=clock) for _ in range(5)]
+    first = reports[0]
+    assert first.ok and first.outcome is not None
+    assert len(first.outcome.writes) == 5 and len(first.outcome.deferred) == 16
+    assert first.outcome.stopped == ("the cycle's deadline of 5m passed; the rest waits for "
+                                     "the next cycle")
+    assert [len(r.outcome.writes) for r in reports if r.outcome] == [5, 5, 5, 5, 1]
+    markers = [c["body"].splitlines()[0] for c in ours(demo_tracker)]
+    assert len(markers) == len(set(markers)) == 9

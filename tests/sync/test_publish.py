@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from connectors.base import Markup, RateLimit, RemoteComment
-from connectors.errors import FatalError, RetriableError
+from connectors.errors import CommentGone, FatalError, RetriableError
 from connectors.markers import Marker
 from connectors.model import Visibility
 from sync import actions as act
 from sync.publish import Outcome, Publisher
 from sync.render import body_hash
-from sync.store.state import CommentRecord, StateStore
+from sync.store.lease import Holding, Lease, acquire, take
+from sync.store.state import GONE, CommentRecord, StateStore, leases
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 RESET = datetime(2026, 11, 25, 9, 5, tzinfo=UTC)
@@ -204,28 +206,80 @@ def test_state_only_actions_cost_no_request(state: StateStore) -> None:
     assert row is not None and row["payload"] == {"done": 3}
 
 
-@pytest.mark.parametrize(("kind", "repost", "failed"), [
-    ("summary", True, False),
-    ("alert", False, True),
+@pytest.mark.parametrize(("kind", "error", "calls", "recorded", "result"), [
+    # A summary someone deleted is posted again.
+    ("summary", CommentGone("404 Not Found"), ["edit", "find", "create"],
+     ("c3", body_hash("new text")), "done"),
+    # An alert someone deleted is left deleted: recorded so, never edited again.
+    ("alert", CommentGone("404 Not Found"), ["edit"], ("41", GONE), "gone"),
+    # Any other refusal is a failure, tried again next cycle.
+    ("alert", FatalError("403 locked issue"), ["edit"], ("41", "old"), "failed"),
 ])
 def test_a_deleted_comment_is_posted_again_only_when_the_plan_says_so(
-    state: StateStore, kind: str, repost: bool, failed: bool
+    state: StateStore, kind: str, error: Exception, calls: list[str],
+    recorded: tuple[str, str], result: str,
 ) -> None:
     marker = Marker.summary("2026-W48") if kind == "summary" else alert(1)
     state.record_comment("p", CommentRecord(marker=marker, kind=kind, target="p#1",
                                             comment_id="41", body_hash="old"), now=NOW)
     edit = act.EditComment(target="p#1", marker=marker, kind=kind,  # type: ignore[arg-type]
-                       comment_id="41", body="new text", repost_if_gone=repost)
-    connector = Recording(fail={"edit p#1 41": FatalError("404 Not Found")})
+                       comment_id="41", body="new text", repost_if_gone=kind == "summary")
+    connector = Recording(fail={"edit p#1 41": error})
     outcome = publish(act.Plan((edit,)), state, connector)
-    assert bool(outcome.failed) is failed
+    assert {"done": outcome.done, "gone": outcome.gone,
+            "failed": [action for action, _ in outcome.failed]}[result] == [edit]
+    assert [call.split()[0] for call in connector.calls] == calls
     record = state.comments("p")[str(marker)]
-    if repost:
-        assert connector.calls == ["edit p#1 41", f"find p#1 {marker}", f"create p#1 {marker}"]
-        assert (record.comment_id, record.body_hash) == ("c3", body_hash("new text"))
-    else:
-        assert connector.calls == ["edit p#1 41"]
-        assert (record.comment_id, record.body_hash) == ("41", "old")
+    assert (record.comment_id, record.body_hash) == recorded
+    assert record.gone is (result == "gone")
+
+
+def test_a_lease_taken_over_stops_the_writing_before_the_next_write(state: StateStore) -> None:
+    """The process paused past its lease (issue 17): once another took the project over,
+    not one more write, and what it had written stays recorded."""
+    clock = {"now": NOW}
+    held = take(state, "p", "a/00000001", ttl=timedelta(seconds=60), clock=lambda: clock["now"])
+    assert isinstance(held, Holding)
+    connector = Recording()
+    writes = 0
+
+    def stop() -> str | None:  # between write 2 and 3: paused, and b took over
+        nonlocal writes
+        writes += 1
+        if writes == 3:
+            clock["now"] = NOW + timedelta(seconds=61)
+            assert isinstance(acquire(state, "p", "b/00000002", ttl=timedelta(seconds=60),
+                                      now=clock["now"]), Lease)
+        return None
+
+    publisher = Publisher(connector, state, "p", budget=50, clock=lambda: NOW, me="forewarn",
+                          stop=stop, lease=held)
+    outcome = publisher.execute(PLAN)
+    assert connector.calls == ["ensure scope-creep", "add p#1 scope-creep"]
+    assert outcome.stopped == "another process took this project over (its lease ran out)"
+    assert outcome.lease_lost and names(outcome.deferred) == names(list(PLAN.actions[2:]))
+    assert state.labels("p") == {("p#1", "scope-creep")}
+
+
+def test_a_record_refused_by_the_fence_stops_the_writing(state: StateStore) -> None:
+    """Taken over between the confirmation and the record: the write is made (it is found
+    by its marker by the new holder), its record refused, and nothing more is written."""
+    held = take(state, "p", "a/00000001", ttl=timedelta(seconds=60), clock=lambda: NOW)
+    assert isinstance(held, Holding)
+
+    class TakenOverMidWrite(Recording):
+        def add_labels(self, issue_key: str, labels: list[str]) -> None:
+            super().add_labels(issue_key, labels)
+            with state.transaction() as connection:
+                connection.execute(update(leases).values(holder="b/00000002", fence=2))
+
+    connector = TakenOverMidWrite()
+    outcome = Publisher(connector, state, "p", budget=50, clock=lambda: NOW, me="forewarn",
+                        lease=held).execute(PLAN)
+    assert connector.calls == ["ensure scope-creep", "add p#1 scope-creep"]
+    assert outcome.lease_lost and outcome.stopped == (
+        "p: another process took this project over (its lease ran out)")
+    assert state.labels("p") == set()
 
 
 def test_a_restricted_comment_is_created_and_edited_restricted(state: StateStore) -> None:
@@ -241,6 +295,8 @@ def test_a_restricted_comment_is_created_and_edited_restricted(state: StateStore
                                       visibility=internal),)), state, connector)
     assert connector.calls == [f"create p#7 {marker} (role Developers)",
                                "edit p#7 c1 (role Developers)"]
+
+
 def test_progress_hears_each_write_of_those_planned(state: StateStore) -> None:
     heard: list[tuple[int, int]] = []
     connector = Recording(fail={"add p#2 scope-creep": FatalError("400 refused")})

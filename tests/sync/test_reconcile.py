@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors.markers import Marker
 from connectors.model import Comment, Issue, Person, Snapshot
 from rules.base import Finding, Severity, make_fingerprint
 from sync import actions as act
 from sync.reconcile import Actual, plan
 from sync.render import Style, body_hash
-from sync.store.state import CommentRecord, FindingRecord
+from sync.store.state import GONE, CommentRecord, FindingRecord
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 #: The team's voice (mentions, the checkbox): what reconcile does with both is the same.
@@ -286,3 +287,120 @@ def test_a_ticked_checkbox_is_recorded_without_writing_the_same_text_again() -> 
     actual, snap = apply(result, actual, replace(snap, comments=(seen,)))
     assert plan(findings=[warn], snapshot=snap, actual=actual, style=STYLE,
                 now=NOW).actions == ()
+
+
+# -- a finding that ends and comes back (sync/occurrences.py) ---------------------------------
+
+MARKER_1 = make_fingerprint("scope", "added", "p#1") + ":warning"
+
+
+def resolved_record(marker: str, *, ago: timedelta, comment_id: str = "c1") -> CommentRecord:
+    return CommentRecord(marker=Marker.parse(marker), kind="alert", target="p#1",
+                         comment_id=comment_id, body_hash="old", resolved=True,
+                         resolved_at=NOW - ago)
+
+
+def ours(marker: str, *, comment_id: str, resolved: bool, edited_ago: timedelta) -> Comment:
+    """forewarn's comment as the tracker shows it (a resolved one carries the tag)."""
+    body = f"<!-- forewarn:{marker} -->" + ("<!-- forewarn-resolved -->" if resolved else "")
+    return Comment(id=comment_id, issue_key="p#1", author="forewarn",
+                   created_at=NOW - timedelta(days=9), updated_at=NOW - edited_ago,
+                   body_excerpt=body + "\nan alert", is_ours=True, marker=marker)
+
+
+@pytest.mark.parametrize(("records", "shown", "expected"), [
+    # Back within a day of its resolution: the same comment, reopened (an edit notifies nobody).
+    ([resolved_record(MARKER_1, ago=timedelta(hours=3))], [],
+     [("EditComment", MARKER_1, "c1")]),
+    # Back later: a new comment, under the marker of its second occurrence.
+    ([resolved_record(MARKER_1, ago=timedelta(days=3))], [],
+     [("CreateComment", MARKER_1 + ":2", None)]),
+    ([resolved_record(MARKER_1, ago=timedelta(days=9)),
+      resolved_record(MARKER_1 + ":2", ago=timedelta(days=2), comment_id="c2")], [],
+     [("CreateComment", MARKER_1 + ":3", None)]),
+    ([resolved_record(MARKER_1, ago=timedelta(days=9)),
+      resolved_record(MARKER_1 + ":2", ago=timedelta(hours=2), comment_id="c2")], [],
+     [("EditComment", MARKER_1 + ":2", "c2")]),
+    # The second occurrence was posted but its response lost: adopted, not posted again.
+    ([resolved_record(MARKER_1, ago=timedelta(days=3))],
+     [ours(MARKER_1 + ":2", comment_id="c9", resolved=False, edited_ago=timedelta(0))],
+     [("AdoptComment", MARKER_1 + ":2", "c9"), ("EditComment", MARKER_1 + ":2", "c9")]),
+    # The state database was lost: the tracker's resolved comment says when it was resolved.
+    ([], [ours(MARKER_1, comment_id="c7", resolved=True, edited_ago=timedelta(hours=5))],
+     [("AdoptComment", MARKER_1, "c7"), ("EditComment", MARKER_1, "c7")]),
+    ([], [ours(MARKER_1, comment_id="c7", resolved=True, edited_ago=timedelta(days=5))],
+     [("CreateComment", MARKER_1 + ":2", None)]),
+], ids=["reopened", "second", "third", "second reopened", "lost response", "lost db, reopened",
+        "lost db, posted"])
+def test_a_finding_back_is_reopened_within_a_day_else_posted_under_its_next_marker(
+    records: list[CommentRecord], shown: list[Comment],
+    expected: list[tuple[str, str, str | None]],
+) -> None:
+    snap = snapshot(issue("p#1", "scope-creep"), comments=tuple(shown))
+    actual = Actual(comments={str(record.marker): record for record in records},
+                    labels=frozenset({("p#1", "scope-creep")}))
+    result = plan(findings=[finding()], snapshot=snap, actual=actual, style=STYLE, now=NOW)
+    assert [(type(action).__name__, str(action.marker), getattr(action, "comment_id", None))
+            for action in result.actions] == expected
+    for action in result.actions:
+        if isinstance(action, act.EditComment):
+            assert not action.resolved and "Resolved" not in action.body
+        if isinstance(action, act.CreateComment | act.EditComment):
+            assert action.body.startswith(f"<!-- forewarn:{action.marker} -->\n")
+
+
+@pytest.mark.parametrize(("severity", "expected"), [
+    # Someone deleted the warning: nothing more at that level, while it lasts or comes back.
+    (Severity.WARNING, []),
+    # It escalates: a new comment, as any escalation.
+    (Severity.CRITICAL, [("CreateComment", MARKER_1.replace(":warning", ":critical"))]),
+])
+def test_a_deleted_alert_is_left_alone_unless_its_finding_escalates(
+    severity: Severity, expected: list[tuple[str, str]],
+) -> None:
+    deleted = CommentRecord(marker=Marker.parse(MARKER_1), kind="alert", target="p#1",
+                            comment_id="c1", body_hash=GONE)
+    actual = Actual(comments={MARKER_1: deleted}, labels=frozenset({("p#1", "scope-creep")}))
+    snap = snapshot(issue("p#1", "scope-creep"))
+    result = plan(findings=[finding(severity=severity)], snapshot=snap, actual=actual,
+                  style=STYLE, now=NOW)
+    assert [(type(a).__name__, str(a.marker)) for a in result.actions] == expected
+    ended = plan(findings=[], snapshot=snap, actual=actual, style=STYLE, now=NOW)
+    assert kinds(ended) == ["RemoveLabel"]  # no resolution edit of a deleted comment
+
+
+#: As alert.md.j2 writes it in the team's voice (the headline on the line after the marker).
+OPEN_ALERT = (f"<!-- forewarn:{MARKER_1} -->\n⚠️ Issue p\\#1 joined v1\\.0 late\n\n"
+              "- [ ] Acknowledge this alert <!-- forewarn-ack -->")
+
+
+@pytest.mark.parametrize(("since", "body", "active", "planned"), [
+    # The database is younger than the comment: it was lost; the alert is resolved.
+    (NOW - timedelta(hours=1), OPEN_ALERT, False, ["AdoptComment", "EditComment"]),
+    (None, OPEN_ALERT, False, ["AdoptComment", "EditComment"]),  # a dry run's first look
+    # Written since this database began (a crash before its record): left to its finding.
+    (NOW - timedelta(days=30), OPEN_ALERT, False, []),
+    # Resolved already, or its finding is back: nothing to resolve.
+    (NOW - timedelta(hours=1), OPEN_ALERT.replace("-->\n", "--><!-- forewarn-resolved -->\n", 1),
+     False, []),
+    (NOW - timedelta(hours=1), OPEN_ALERT, True, ["AdoptComment"]),  # adopted, kept open
+], ids=["lost database", "no run yet", "newer than the database", "resolved", "active"])
+def test_an_open_alert_the_database_lost_is_resolved_when_its_finding_ended(
+    since: datetime | None, body: str, active: bool, planned: list[str],
+) -> None:
+    shown = Comment(id="c5", issue_key="p#1", author="forewarn",
+                    created_at=NOW - timedelta(days=2), body_excerpt=body, is_ours=True,
+                    marker=MARKER_1)
+    snap = snapshot(issue("p#1"), comments=(shown,))
+    result = plan(findings=[finding()] if active else [], snapshot=snap,
+                  actual=Actual(since=since), style=STYLE, now=NOW)
+    comments = [a for a in result.actions if isinstance(a, act.COMMENTS)]
+    assert [type(action).__name__ for action in comments][:len(planned)] == planned
+    resolving = [a for a in comments if isinstance(a, act.EditComment) and a.resolved]
+    assert len(resolving) == (1 if "EditComment" in planned else 0)
+    if planned == ["AdoptComment", "EditComment"]:
+        resolve = comments[1]
+        assert isinstance(resolve, act.EditComment) and resolve.resolved
+        assert resolve.comment_id == "c5"
+        assert "~~Issue p\\#1 joined v1\\.0 late~~" in resolve.body
+        assert resolve.body.startswith(f"<!-- forewarn:{MARKER_1} --><!-- forewarn-resolved -->")

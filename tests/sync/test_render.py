@@ -131,7 +131,7 @@ def test_an_alert_body(style: Style, overrides: dict[str, Any], expected: str) -
     ("style", "expected"),
     [
         (MARKDOWN, (
-            "<!-- forewarn:probe.0123456789abcdef:critical -->\n"
+            "<!-- forewarn:probe.0123456789abcdef:critical --><!-- forewarn-resolved -->\n"
             "✅ **Resolved:** No longer detected.\n"
             "\n"
             "~~@\u200bcarol asked about “Export \\*\\*all\\*\\* &lt;CSV&gt;” on "
@@ -140,7 +140,7 @@ def test_an_alert_body(style: Style, overrides: dict[str, Any], expected: str) -
             "<sub>forewarn · rule feedback · Resolved</sub>\n"
         )),
         (WIKI, (
-            "{anchor:forewarn-probe.0123456789abcdef@critical}\n"
+            "{anchor:forewarn-probe.0123456789abcdef@critical}{anchor:forewarn_resolved}\n"
             "(/) *Resolved:* No longer detected.\n"
             "\n"
             "-@\u200bcarol asked about “Export \\*\\*all\\*\\* <CSV>” on "
@@ -218,6 +218,18 @@ def test_evidence_values(value: Any, shown: str | None) -> None:
 def test_headline(kind: str, cause: str, evidence: dict[str, Any], style: Style,
                   expected: str) -> None:
     assert headline(kind, cause, "acme/portal#4", evidence, style) == expected
+
+
+@pytest.mark.parametrize("style", [MARKDOWN, WIKI, ZH_TEAM, SERVER_TEAM, Style(),
+                                   Style(markup="jira"), Style(language="zh-CN")],
+                         ids=["md team", "jira team", "zh team", "server team", "md client",
+                              "jira client", "zh client"])
+def test_the_headline_an_alert_showed_is_read_back_from_its_body(style: Style) -> None:
+    """What a lost database leaves: the resolution of an alert only the tracker remembers
+    repeats the headline the alert showed (escaped as it was)."""
+    shown = render.headline_in(body(style)[:500], style.markup)
+    assert shown == headline("probe", "asked", "acme/portal#7", EVIDENCE, style)
+    assert render.headline_in("Someone's comment\nwith two lines", style.markup) is None
 
 
 @pytest.mark.parametrize(

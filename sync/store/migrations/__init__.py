@@ -72,14 +72,30 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+class NewerSchema(Exception):
+    """The database was migrated by a newer forewarn: this one must not write to it."""
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except Exception:  # Alembic's ResolutionError, CommandError: not one of ours
+        return False
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema (a no-op when it is there already)."""
+    """Bring the database to the newest schema (a no-op when it is there already); a schema
+    this forewarn does not know (a newer one's) raises NewerSchema."""
     with _migration_lock(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(select(func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
         current = current_revision(connection)
         if current == head_revision():
             return
+        if current is not None and not _known(current):
+            msg = (f"its schema is {current}, from a newer forewarn (this one knows up to "
+                   f"{head_revision()}): run that version, or restore a backup from before it")
+            raise NewerSchema(msg)
         if current is None and inspect(connection).has_table(PRE_ALEMBIC_MARK):
             log.info("the state database predates schema migrations: adopting it at 0001")
         elif current is not None:

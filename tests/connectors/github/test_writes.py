@@ -12,7 +12,7 @@ import requests
 from responses import matchers
 
 from connectors.base import RateLimit
-from connectors.errors import CannotPostComment, FatalError
+from connectors.errors import CannotPostComment, CommentGone, FatalError
 from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, GitHubConnector
 from connectors.markers import Marker
 from connectors.model import Membership, Visibility
@@ -252,6 +252,23 @@ def test_edit_comment_patches_in_place(
     github_connector(REPO).edit_comment(f"{REPO}#28", "20227753", body)
 
     assert len(github_replay.calls) == 1
+
+
+def test_editing_a_comment_someone_deleted_is_comment_gone(
+    github_replay: GitHubReplay, github_connector: Build
+) -> None:
+    """GitHub answers 404 for a deleted comment (the recording: an unknown object)."""
+    not_found = github_replay.exchange("pygithub-replaydata/Exceptions.testUnknownObject", 1)
+    url = f"{API}/repos/{REPO}/issues/comments/20227753"
+    github_replay.add(not_found, method="PATCH", url=url)
+
+    with pytest.raises(CommentGone) as raised:
+        github_connector(REPO).edit_comment(f"{REPO}#28", "20227753", f"x\n{TAG}")
+
+    assert str(raised.value) == (
+        f"GitHub {REPO}: 404: comment 20227753 not found (deleted?) "
+        f"(PATCH /repos/{REPO}/issues/comments/20227753)")
+    assert len(github_replay.calls) == 1  # not retried
 
 
 # -- labels ------------------------------------------------------------------------------------

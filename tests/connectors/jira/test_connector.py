@@ -21,7 +21,7 @@ import responses
 from responses import matchers
 
 from connectors.base import Connector, DictMemo
-from connectors.errors import CannotPostComment, FatalError, RetriableError
+from connectors.errors import CannotPostComment, CommentGone, FatalError, RetriableError
 from connectors.markers import Marker
 from connectors.model import PUBLIC, Visibility
 from connectors.retry import RetryPolicy
@@ -743,6 +743,16 @@ def test_an_internal_note_is_created_through_service_management() -> None:
         connector.edit_comment("SAMPLEPROJECT-1", note_id, "Answered.",
                                visibility=Visibility("internal"))
     assert note_id == "10001"
+def test_editing_a_comment_someone_deleted_is_comment_gone() -> None:
+    """Jira's documented error shape; the message is Jira's for a comment id it lacks."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add("PUT", f"{CLOUD}/rest/api/2/issue/BILL-7/comment/10001", status=404,
+                 json={"errorMessages": ["Can not find a comment for the id: 10001."],
+                       "errors": {}})
+        with pytest.raises(CommentGone) as raised:
+            make().edit_comment("BILL-7", "10001", "Answered.")
+    assert str(raised.value) == (f"Jira {CLOUD}: PUT /rest/api/2/issue/BILL-7/comment/10001 -> "
+                                 "HTTP 404: Can not find a comment for the id: 10001.")
 
 
 # --- labels ------------------------------------------------------------------

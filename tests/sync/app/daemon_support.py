@@ -32,33 +32,65 @@ Line = dict[str, Any]
 
 
 class DaemonProcess:
-    """``python -m sync.app.cli daemon -c CONFIG ARGS`` with JSON logs on a free port.
+    """``python -m sync.app.cli daemon -c CONFIG ARGS`` with JSON logs on a free port
+    (``command="run"`` runs ``forewarn run`` the same way; its standard output is in
+    ``out``).
 
     With ``pause_after_writes=N`` it runs through ``tests.sync.app.paused_daemon``: the
-    daemon stops before its write N+1 and waits there until it is told to stop.
+    daemon stops before its write N+1 and waits there until it is told to stop; with
+    ``sigstop=True`` too, it stops itself there with SIGSTOP instead (``resume`` sends
+    SIGCONT).
     """
 
     def __init__(self, config: Path, *args: str, env: dict[str, str] | None = None,
-                 pause_after_writes: int | None = None) -> None:
+                 pause_after_writes: int | None = None, sigstop: bool = False,
+                 command: str = "daemon") -> None:
         environ = {key: value for key, value in os.environ.items()
                    if not key.startswith("FOREWARN_")}
         environ |= {"FOREWARN_HTTP_PORT": "0", "FOREWARN_LOG_FORMAT": "json",
                     "FOREWARN_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
         environ |= env or {}
-        command = ["-m", "sync.app.cli"]
+        module = ["-m", "sync.app.cli"]
         if pause_after_writes is not None:
-            command = ["-m", "tests.sync.app.paused_daemon", str(pause_after_writes)]
-        self.argv = [sys.executable, *command, "daemon", "-c", str(config), *args]
+            module = ["-m", "tests.sync.app.paused_daemon", str(pause_after_writes)]
+            module += ["--sigstop"] if sigstop else []
+        self.argv = [sys.executable, *module, command, "-c", str(config), *args]
         self.process = subprocess.Popen(
             self.argv, cwd=ROOT, env=environ, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
         )
         self.lines: list[Line] = []
         self.raw: list[str] = []
+        self.out: list[str] = []
         self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        self._out_reader = threading.Thread(target=self._read_out, daemon=True)
+        self._out_reader.start()
         self.port = 0
+
+    def _read_out(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            with self._changed:
+                self.out.append(raw.rstrip("\n"))
+
+    def is_stopped(self) -> bool:
+        """Stopped by a signal (SIGSTOP): the state ``T`` of /proc/PID/stat."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text(encoding="ascii")
+        except OSError:
+            return False
+        return stat.rsplit(")", 1)[1].split()[0] == "T"
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def wait_exit(self, timeout: float = 60.0) -> int:
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        self._out_reader.join(timeout=5)
+        return code
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -166,11 +198,15 @@ class DaemonProcess:
 
 @contextmanager
 def daemon(config: Path, *args: str, env: dict[str, str] | None = None,
-           pause_after_writes: int | None = None) -> Iterator[DaemonProcess]:
-    process = DaemonProcess(config, *args, env=env, pause_after_writes=pause_after_writes)
+           pause_after_writes: int | None = None, sigstop: bool = False,
+           command: str = "daemon") -> Iterator[DaemonProcess]:
+    process = DaemonProcess(config, *args, env=env, pause_after_writes=pause_after_writes,
+                            sigstop=sigstop, command=command)
     try:
         yield process
     finally:
+        if process.is_stopped():
+            process.resume()
         process.kill()
 
 

@@ -55,6 +55,16 @@ def test_check_config_ok(capsys: pytest.CaptureFixture[str], demo_config: Path) 
          " column 11)"),
         (lambda t: t.replace("    clients: external", "    clints: external"),
          ':13:5: projects[0]: unknown key "clints" (did you mean "clients"?)'),
+        # Values that overflow a date, a duration or the scheduler (issue 17).
+        (lambda t: t.replace("holidays: CN}", "holidays: CN, extra_holidays: [2026-02-30]}"),
+         ':8:129: calendars.shanghai.extra_holidays[0]: expected a date like 2025-10-01, got '
+         '"2026-02-30"'),
+        (lambda t: t.replace("sla: 16h", "sla: 99999999999999h"),
+         ":20:52: rules[2].sla: too long: '99999999999999h' (at most 365d, a year)"),
+        (lambda t: t.replace("sla: 16h", "sla: {p1: 99999999999d}"),
+         ":20:52: rules[2].sla: too long: '99999999999d' (at most 365d, a year)"),
+        (lambda t: t.replace("    notify: [alice]", "    notify: [alice]\n    every: 999999999d"),
+         ":16:12: projects[0].every: too long: '999999999d' (at most 365d, a year)"),
     ],
 )
 def test_bad_config_is_one_clear_line_and_exit_2(
@@ -88,6 +98,16 @@ def test_run_unknown_project(capsys: pytest.CaptureFixture[str], demo_config: Pa
     code, _, err = run(capsys, "run", "--once", "-c", str(demo_config), "--project", "dem")
     assert code == 2
     assert 'no project named "dem" (did you mean "demo"?)' in err
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                    "1969-12-31T23:59:59Z"])
+def test_a_now_out_of_range_is_refused(capsys: pytest.CaptureFixture[str], demo_config: Path,
+                                       moment: str) -> None:
+    code, out, err = run(capsys, "run", "--once", "-c", str(demo_config), "--now", moment)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"forewarn: --now: '{moment}' is out of range (between the years 1970 and 9000)"]
 
 
 def test_bad_now(capsys: pytest.CaptureFixture[str], demo_config: Path) -> None:

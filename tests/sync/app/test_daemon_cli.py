@@ -29,6 +29,10 @@ def keep_root_logging() -> Iterator[None]:
     (["--lease-ttl", "10"], {},
      "forewarn: --lease-ttl: not a duration: '10' (use a number and a unit: 30m, 16h, 3d, 1w)"),
     (["--workers", "0"], {}, "forewarn: --workers: at least 1"),
+    (["--interval", "99999999999w"], {},
+     "forewarn: --interval: too long: '99999999999w' (at most 365d, a year)"),
+    (["--lease-ttl", "9" * 30 + "s"], {},
+     f"forewarn: --lease-ttl: too long: '{'9' * 30}s' (at most 365d, a year)"),
 ])
 def test_bad_options_exit_2(
     argv: list[str], env: dict[str, str], message: str, demo_config: Path,

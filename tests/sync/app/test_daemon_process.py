@@ -145,12 +145,13 @@ def test_reload_refuses_a_bad_file_keeps_the_old_config_and_names_the_line(
         demo_config.write_text(good.replace("kind: scope_creep", "kind: scope_crep"),
                                encoding="utf-8")
         # The file watcher sees the change within a second; SIGHUP asks again.
-        process.wait_for_line(lambda line: line.get("problem") == problem)
+        process.wait_for_line(lambda line: line.get("problems") == [problem])
         process.process.send_signal(signal.SIGHUP)
         refused = process.wait_for_line(
             lambda line: "config reload (SIGHUP) refused" in line.get("message", ""))
         assert refused["level"] == "ERROR"
-        assert f"config reload refused: {problem}" in process.messages()
+        assert refused["message"] == ("config reload (SIGHUP) refused, keeping the previous "
+                                      f"config: {problem}")
         cycles = process.metric("forewarn_cycles_total", project="demo", status="ok")
         process.wait_until(
             lambda: process.metric("forewarn_cycles_total", project="demo", status="ok")
@@ -168,12 +169,50 @@ def test_reload_refuses_a_bad_file_keeps_the_old_config_and_names_the_line(
     assert code == 0
 
 
+#: Values that used to end the daemon on a reload (issue 17): each refused where it stands.
+OVERFLOWING = [
+    ("holidays: CN}", "holidays: CN, extra_holidays: [2026-02-30]}",
+     ':8:129: calendars.shanghai.extra_holidays[0]: expected a date like 2025-10-01, got '
+     '"2026-02-30"'),
+    ("sla: 16h", "sla: 99999999999999h",
+     ":20:52: rules[2].sla: too long: '99999999999999h' (at most 365d, a year)"),
+    ("    notify: [alice]", "    notify: [alice]\n    every: 999999999d",
+     ":16:12: projects[0].every: too long: '999999999d' (at most 365d, a year)"),
+]
+
+
+def test_a_bad_sighup_reload_keeps_the_daemon_running_and_healthy(demo_config: Path) -> None:
+    good = demo_config.read_text(encoding="utf-8")
+    with daemon(demo_config, "--interval", "1s") as process:
+        process.wait_ready()
+        for count, (old, new, where) in enumerate(OVERFLOWING, start=1):
+            demo_config.write_text(good.replace(old, new), encoding="utf-8")
+            process.process.send_signal(signal.SIGHUP)
+            refused = process.wait_for_line(
+                lambda line: "config reload (SIGHUP) refused" in line.get("message", ""),
+                count=count)
+            assert refused["message"] == ("config reload (SIGHUP) refused, keeping the "
+                                          f"previous config: {demo_config}{where}")
+            assert refused["level"] == "ERROR"
+            assert process.get("/healthz")[0] == 200
+            cycles = process.metric("forewarn_cycles_total", project="demo", status="ok")
+            process.wait_until(
+                lambda before=cycles: process.metric(
+                    "forewarn_cycles_total", project="demo", status="ok") > before,
+                what="a cycle on the old config")
+        assert process.process.poll() is None
+        assert process.get("/readyz")[0] == 200
+        code, _ = process.stop()
+    assert code == 0
+    assert "the daemon's main loop failed; stopping" not in process.messages()
+
+
 def test_sigkill_in_the_middle_of_a_cycle_then_restart_loses_nothing_and_doubles_nothing(
     demo_config: Path, demo_tracker: Path, tmp_path: Path
 ) -> None:
     # Labels come first in a plan (12 of the demo's 21 writes), then comments: by write 14
     # two comments are out.
-    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1",
+    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1", "--lease-ttl", "3s",
                 pause_after_writes=14) as first:
         first.wait_for_line(lambda line: "paused before write 15" in line.get("message", ""))
         before = our_markers(demo_tracker)
@@ -183,8 +222,10 @@ def test_sigkill_in_the_middle_of_a_cycle_then_restart_loses_nothing_and_doubles
     # Worse than a kill between two writes: the second comment reached the tracker but its
     # record did not reach the state store.
     forget_comment_record(tmp_path / "state.db", before[-1])
-    # The same replica id takes its lease back at once.
-    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1") as second:
+    # A restart under the same replica id is another holder (each process start is): it
+    # waits out the lease the killed one left.
+    with daemon(demo_config, "--interval", "1s", "--replica-id", "r1", "--lease-ttl", "3s",
+                ) as second:
         second.wait_started()
         second.wait_until(
             lambda: second.metric("forewarn_cycles_total", project="demo", status="ok") >= 2,
@@ -207,31 +248,37 @@ def forget_comment_record(database: Path, marker: str) -> None:
     engine.dispose()
 
 
+@pytest.mark.parametrize("ids", [("a", "b"), ("web:1", "web:1")],
+                         ids=["two replica ids", "one replica id for both"])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_two_daemons_on_one_state_store_write_each_comment_once(
-    backend: str, demo_config: Path, demo_tracker: Path, tmp_path: Path
+    backend: str, ids: tuple[str, str], demo_config: Path, demo_tracker: Path, tmp_path: Path
 ) -> None:
+    """Also when both are given, or default to, one replica id (two containers on host
+    networking: one host name, PID 1 each): each process start is its own holder."""
     from tests.sync.app.daemon_support import postgres_schema
 
     if backend == "sqlite":
-        run_pair(f"sqlite:///{tmp_path / 'shared.db'}", demo_config, demo_tracker, tmp_path)
+        run_pair(f"sqlite:///{tmp_path / 'shared.db'}", demo_config, demo_tracker, tmp_path,
+                 ids=ids)
         return
     url = os.environ.get("FOREWARN_TEST_DATABASE_URL")
     if not url:
         pytest.skip("FOREWARN_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
     with postgres_schema(url) as schema_url:
-        run_pair(schema_url, demo_config, demo_tracker, tmp_path)
+        run_pair(schema_url, demo_config, demo_tracker, tmp_path, ids=ids)
 
 
-def run_pair(state_url: str, config: Path, tracker: Path, tmp_path: Path) -> None:
+def run_pair(state_url: str, config: Path, tracker: Path, tmp_path: Path, *,
+             ids: tuple[str, str]) -> None:
     """Replica a holds the project's lease mid-cycle; b must wait for it, then finish the job."""
     env = {"FOREWARN_STATE_URL": state_url}
-    with daemon(config, "--interval", "1s", "--replica-id", "a", env=env,
+    with daemon(config, "--interval", "1s", "--replica-id", ids[0], env=env,
                 pause_after_writes=10) as a:
         a.wait_for_line(lambda line: "paused before write 11" in line.get("message", ""))
         paused = our_markers(tracker)
-        with daemon(config, "--interval", "1s", "--replica-id", "b", env=env) as b:
-            b.wait_for_line(lambda line: "the project's lease is held by a until"
+        with daemon(config, "--interval", "1s", "--replica-id", ids[1], env=env) as b:
+            b.wait_for_line(lambda line: f"the project's lease is held by {ids[0]}/"
                             in line.get("message", ""), count=2, timeout=60)
             assert our_markers(tracker) == paused  # b wrote nothing while a held the lease
             code_a, took_a = a.stop()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,22 +19,8 @@ from sync.store.migrations import alembic_config, current_revision, head_revisio
 from sync.store.migrations.__main__ import main as migrations_main
 from sync.store.migrations.versions.v0001_initial import frozen_schema
 from sync.store.state import StateStore, comments, cursors, metadata, runs, summaries
-from tests.sync.app.daemon_support import postgres_schema
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a fresh schema of the test PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.db'}"
-        return
-    url = os.environ.get("FOREWARN_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("FOREWARN_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
-    with postgres_schema(url) as schema_url:
-        yield schema_url
 
 
 HEAD = "0007"
@@ -262,3 +246,28 @@ def test_0007_moves_each_cached_blob_to_rows_and_back(database_url: str) -> None
         payload = connection.execute(text("SELECT payload FROM snapshots")).scalar()
     engine.dispose()
     assert in_order(snapshot_from(json.loads(zlib.decompress(payload)))) == in_order(a_snapshot())
+
+
+@pytest.mark.parametrize("command", [["run", "--once"], ["daemon"], ["report"]])
+def test_a_database_of_a_newer_forewarn_is_one_clear_line_and_exit_1(
+    database_url: str, demo_config: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], command: list[str],
+) -> None:
+    """Issue 17: ``run --once`` printed Alembic's 31-frame traceback."""
+    from sync.app.cli import main
+
+    StateStore(database_url).close()
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    monkeypatch.setenv("FOREWARN_STATE_URL", database_url)
+    monkeypatch.setenv("FOREWARN_HTTP_PORT", "0")
+    assert main([*command, "-c", str(demo_config)]) == 1
+    out, err = capsys.readouterr()
+    (line,) = [line for line in (out + err).splitlines() if line.strip()]
+    assert line.endswith(
+        ": its schema is 0099, from a newer forewarn (this one knows up to "
+        f"{head_revision()}): run that version, or restore a backup from before it"), line
+    assert "cannot open the state store" in line and "Traceback" not in out + err
+    assert revision_of(database_url) == "0099"  # untouched

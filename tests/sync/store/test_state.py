@@ -144,7 +144,7 @@ def test_comments_labels_and_findings(store: StateStore) -> None:
     store.update_comment("p", marker=marker, body_hash="h2", resolved=True, now=NOW)
     assert store.comments("p") == {"f.1:warning": CommentRecord(
         marker=marker, kind="alert", target="a#1", comment_id="77", body_hash="h2",
-        resolved=True)}
+        resolved=True, resolved_at=NOW)}
     store.record_label("p", "a#1", "scope-creep", NOW)
     store.record_label("p", "a#1", "scope-creep", NOW)
     assert store.labels("p") == {("a#1", "scope-creep")}
