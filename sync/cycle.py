@@ -28,22 +28,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.summary import Summary as SummarySettings
 from connectors.base import MEMO_FIRST_SYNC, Connector, DictMemo, FetchResult
 from connectors.errors import TrackerError
-from connectors.model import Comment, Membership, Snapshot
+from connectors.model import Membership, Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions, format_duration
 from rules.people import (
-    People,
     Spec,
-    hidden_email_advice,
-    memberships,
-    without_email,
-    without_email_note,
 )
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, to_write, with_writes
-from sync.digest import marker_for, plan_digest
+from sync.digest import digest_plan
 from sync.notify.plan import NotifySettings, notification_plan, notifier_for
 from sync.progress import CycleProgress
 from sync.publish import Outcome, Publisher
@@ -57,6 +52,8 @@ from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
 from sync.summary.plan import Destination, plan_summary
 from sync.summary.schedule import summary_period
+from sync.suspects import tell_first_cycle
+from sync.who_is_who import classify
 
 log = logging.getLogger(__name__)
 #: The connector memo key that records when rules first ran on the project (backfill).
@@ -77,7 +74,7 @@ class ProjectRuntime:
     notify: tuple[str, ...] = ()
     clients: Spec = None
     team: Spec = None
-    bots: Sequence[str] = ()
+    bots: Sequence[str | Membership] = ()
     #: Where alerts go and how the first cycle backfills (``alerts``, ``backfill``).
     routing: Routing = field(default_factory=Routing)
     write_budget: int = 50
@@ -275,7 +272,7 @@ def _cycle(
                     labels=frozenset(store.labels(runtime.name)),
                     findings=store.findings(runtime.name), since=store.first_run(runtime.name))
     first = _first_evaluation(runtime, actual)
-    people = _who_is_who(runtime, snapshot, me, report, first=first)
+    people = classify(runtime, snapshot, me, report, first=first)
     report.snapshot = people
     history = history_for(snapshot, store.due_date_history(runtime.name), now)
     report.history = history
@@ -283,6 +280,8 @@ def _cycle(
                       status_issue=runtime.status_issue,
                       organisations=runtime.clients if isinstance(runtime.clients, Mapping)
                       else {}, client_calendars=runtime.client_calendars)
+    if first:  # accounts that look automated: said once, never reclassified
+        tell_first_cycle(runtime, people, ctx, report)
     with frozen_for_gc():
         report.findings = evaluate(runtime, people, ctx, report)
         backfill = runtime.routing.backfills(first)
@@ -290,7 +289,7 @@ def _cycle(
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
                            notify=runtime.notify, me=me, routing=runtime.routing,
                            backfill=backfill)
-        report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
+        report.plan += digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
                                     first=first)
     if (problem := undelivered_problem(report.plan, runtime.status_issue, people)) is not None:
         report.errors.append(problem)
@@ -403,104 +402,6 @@ def _keep_partial(
     stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
                                 memo=runtime.memo, now=now, fence=_fence(runtime))
     runtime.cache = Loaded(snapshot=snapshot, stamp=stamp)
-
-
-@dataclass(frozen=True, slots=True)
-class WhoIsWho:
-    """A snapshot with everyone's kind decided, and what e-mail addresses could not tell."""
-
-    snapshot: Snapshot
-    #: People an e-mail pattern of clients/team could not judge (no visible e-mail).
-    hidden_emails: int
-    #: People whose e-mail the tracker hides (Jira Cloud), judged or not.
-    without_email: int
-
-    def advice(self, project: str) -> str | None:
-        """What to tell the admin: a warning when patterns cannot judge people, else a note
-        when e-mails are hidden but nothing depends on them, else None."""
-        if self.hidden_emails:
-            return hidden_email_advice(project, self.hidden_emails)
-        if self.without_email:
-            return without_email_note(project, self.without_email)
-        return None
-
-
-def who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str) -> WhoIsWho:
-    """Everyone's kind, with the members of the roles and groups the project names (read
-    through the connector, at most daily). ``forewarn check-config --connect`` can call it
-    on a fetched snapshot to show ``hidden_emails`` and ``advice``."""
-    groups = memberships(runtime.clients, runtime.team)
-    members: dict[Membership, frozenset[str]] = (
-        runtime.connector.members(groups) if groups else {})
-    settings = People(runtime.clients, runtime.team, runtime.bots, (me,), members)
-    people = settings.classify(snapshot)
-    return WhoIsWho(snapshot=people, hidden_emails=settings.hidden_emails(snapshot),
-                    without_email=without_email(people))
-
-
-def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: CycleReport,
-                *, first: bool) -> Snapshot:
-    """``who_is_who``, and on the project's first cycle what e-mail addresses could not tell."""
-    found = who_is_who(runtime, snapshot, me)
-    report.hidden_emails, report.without_email = found.hidden_emails, found.without_email
-    advice = found.advice(runtime.name) if first else None
-    if advice and found.hidden_emails:
-        log.warning("%s", advice)
-        report.warnings.append(advice)
-    elif advice:
-        report.notes.append(advice)
-    return found.snapshot
-
-
-def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,
-                 snapshot: Snapshot, now: datetime, first: bool) -> Plan:
-    """The team digest (``alerts.to: digest``) or the backfill digest, when there is one."""
-    routing = runtime.routing
-    # Alerts per finding: only the first cycle's backfill makes a digest (kept up to date
-    # until what it lists is resolved); with to: digest, the digest holds every finding.
-    backfill = routing.per_finding
-    if backfill and not (any(r.backfilled for r in report.plan.records)
-                         or str(marker_for(runtime.name, backfill=True)) in actual.comments):
-        return Plan()
-    if routing.team_issue is None:
-        if backfill and first:
-            report.warnings.append(
-                f"{runtime.name}: {sum(bool(r.backfilled) for r in report.plan.records)} "
-                "findings were already there; with no team issue (alerts.issue or "
-                "status_issue) to list them in, they are only labelled")
-        return Plan()
-    try:
-        seen = _seen_digest(runtime, actual, snapshot, backfill=backfill, now=now)
-    except TrackerError as error:
-        report.errors.append(f"the team issue {routing.team_issue} cannot be read: {error}")
-        return Plan()
-    notify = tuple(dict.fromkeys([*runtime.notify, *(p for f in report.findings
-                                                     for p in f.notify)]))
-    return Plan(actions=tuple(plan_digest(
-        project=runtime.name, findings=report.findings, records=report.plan.records,
-        issues={issue.key: issue for issue in snapshot.issues}, actual=actual, seen=seen,
-        style=runtime.style, routing=routing, notify=notify, backfill=backfill,
-    )))
-
-
-def _seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
-                 backfill: bool, now: datetime) -> Comment | None:
-    """The digest as the tracker shows it. A team issue outside the project is not in the
-    snapshot: when the state store does not know the digest (a first cycle, a lost
-    database), the tracker is asked, so that it is adopted and never posted twice."""
-    marker = marker_for(runtime.name, backfill=backfill)
-    target = runtime.routing.team_issue
-    assert target is not None
-    seen = Seen.of(snapshot).on(marker, target)
-    if seen is not None or str(marker) in actual.comments \
-            or any(issue.key == target for issue in snapshot.issues):
-        return seen
-    found = runtime.connector.find_comment(target, marker)
-    if found is None:
-        return None
-    return Comment(id=found.id, issue_key=target, author=runtime.connector.whoami(),
-                   created_at=now, body_excerpt=found.body[:500], is_ours=True,
-                   marker=str(marker))
 
 
 def undelivered_problem(plan: Plan, status_issue: str | None, snapshot: Snapshot) -> str | None:

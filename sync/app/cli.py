@@ -113,7 +113,8 @@ def cmd_check_config(args: argparse.Namespace, settings: Settings, console: Cons
     if args.connect:
         from sync.app.connect import check_projects, print_checks
 
-        if not print_checks(console, check_projects(config, settings)):
+        if not print_checks(console, check_projects(config, settings,
+                                                    clock=_parse_now(args.now))):
             return EXIT_USAGE
     return EXIT_OK
 
@@ -427,6 +428,7 @@ def _add_check_config(commands: Commands) -> None:
                        help="also ask each tracker what forewarn may do there (credentials, "
                             "project, status issue, labels, boards, e-mails, quota), without "
                             "writing; one ✓/✗ line each, exit 2 on any ✗")
+    check.add_argument("--now", help="--connect: count waiting clients as of this ISO time")
     check.set_defaults(func=cmd_check_config)
 
 
