@@ -66,6 +66,7 @@ keyword), so the run can say how many and what to write instead.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,7 +202,13 @@ def organisation_index(people: Mapping[str, Person],
 def mentionable(ids: Iterable[str]) -> tuple[str, ...]:
     """Tracker ids (assignees) that can be mentioned as they are; any other is left out:
     a mention is written unescaped, so nothing read from a tracker gets there unchecked."""
-    return tuple(pid for pid in ids if _MENTIONABLE.match(pid))
+    return tuple(pid for pid in ids if _is_mentionable(pid))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_mentionable(person_id: str) -> bool:
+    """Asked for the assignees of every finding: a project's few hundred ids, remembered."""
+    return _MENTIONABLE.match(person_id) is not None
 
 
 def _by_association(person: Person) -> PersonKind | None:

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -38,6 +36,7 @@ from rules.people import (
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, to_write, with_writes
+from sync.collector import collection_paused, frozen_for_gc
 from sync.digest import digest_plan
 from sync.notify.plan import NotifySettings, notification_plan, notifier_for
 from sync.progress import CycleProgress
@@ -173,34 +172,6 @@ def history_for(snapshot: Snapshot, stored: dict[str, tuple[DueDateSeen, ...]],
     })
 
 
-_frozen = threading.Lock()
-_frozen_depth = 0
-
-
-@contextmanager
-def frozen_for_gc() -> Iterator[None]:
-    """Keep the garbage collector off the snapshot while a cycle works on it.
-
-    A snapshot is a million long-lived objects at 100,000 issues, and a full
-    collection walking them costs 0.6-0.8 s, landing in every other cycle
-    (docs/benchmarks.md). Frozen, they are skipped. Sections nest and overlap
-    (a whole cycle and its evaluation; several daemon workers): each entry
-    freezes what exists by then, and only the last section to end unfreezes,
-    so that the snapshot can be freed as usual between cycles.
-    """
-    global _frozen_depth  # one collector per process
-    with _frozen:
-        _frozen_depth += 1
-        gc.freeze()
-    try:
-        yield
-    finally:
-        with _frozen:
-            _frozen_depth -= 1
-            if not _frozen_depth:
-                gc.unfreeze()
-
-
 def evaluate(
     runtime: ProjectRuntime, snapshot: Snapshot, ctx: RuleContext, report: CycleReport
 ) -> list[Finding]:
@@ -282,7 +253,7 @@ def _cycle(
                       else {}, client_calendars=runtime.client_calendars)
     if first:  # accounts that look automated: said once, never reclassified
         tell_first_cycle(runtime, people, ctx, report)
-    with frozen_for_gc():
+    with frozen_for_gc(), collection_paused():
         report.findings = evaluate(runtime, people, ctx, report)
         backfill = runtime.routing.backfills(first)
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
