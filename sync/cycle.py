@@ -224,6 +224,27 @@ def _cycle(
 ) -> None:
     began = time.monotonic()
     cached = cached_snapshot(runtime, store)
+    fetched, snapshot = _fetch(runtime, store, report, cached)
+    if fetched.partial:
+        _keep_partial(runtime, store, report, fetched, cached=cached, snapshot=snapshot, now=now)
+        return
+    me = runtime.connector.whoami()
+    actual = Actual(comments=store.comments(runtime.name),
+                    labels=frozenset(store.labels(runtime.name)),
+                    findings=store.findings(runtime.name), since=store.first_run(runtime.name))
+    _plan(runtime, store, report, snapshot, actual, me=me, now=now, summary=summary)
+    if report.dry_run:
+        return
+    runtime.memo.set(MEMO_EVALUATED, now.isoformat())  # saved with the cycle's progress
+    outcome = _publish(runtime, store, report, me=me, clock=clock, began=began)
+    if outcome is not None:
+        _record(runtime, store, report, actual, outcome, cached=cached, fetched=fetched,
+                snapshot=snapshot, now=now)
+
+
+def _fetch(runtime: ProjectRuntime, store: StateStore, report: CycleReport,
+           cached: Snapshot | None) -> tuple[FetchResult, Snapshot]:
+    """What the tracker says changed since the cursor, merged into the cached snapshot."""
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
@@ -234,14 +255,12 @@ def _cycle(
         lambda listing, pages, total: progress.read(runtime.name, listing, pages, total)))
     report.requests = fetched.requests
     report.skipped = list(fetched.skipped)
-    snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
-    if fetched.partial:
-        _keep_partial(runtime, store, report, fetched, cached=cached, snapshot=snapshot, now=now)
-        return
-    me = runtime.connector.whoami()
-    actual = Actual(comments=store.comments(runtime.name),
-                    labels=frozenset(store.labels(runtime.name)),
-                    findings=store.findings(runtime.name), since=store.first_run(runtime.name))
+    return fetched, fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
+
+
+def _plan(runtime: ProjectRuntime, store: StateStore, report: CycleReport, snapshot: Snapshot,
+          actual: Actual, *, me: str, now: datetime, summary: bool) -> None:
+    """Who is who, the rules, and every write the cycle wants: the report's plan."""
     first = _first_evaluation(runtime, actual)
     people = classify(runtime, snapshot, me, report, first=first)
     report.snapshot = people
@@ -268,9 +287,12 @@ def _cycle(
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     # Last in the plan: the tracker's writes go first, whatever a channel does.
     report.plan += notification_plan(runtime, store, report, now=now)
-    if report.dry_run:
-        return
-    runtime.memo.set(MEMO_EVALUATED, now.isoformat())  # saved with the cycle's progress
+
+
+def _publish(runtime: ProjectRuntime, store: StateStore, report: CycleReport, *, me: str,
+             clock: Callable[[], datetime], began: float) -> Outcome | None:
+    """The plan carried out by the one publisher; None when the lease was lost meanwhile."""
+    progress = runtime.progress
     publisher = Publisher(runtime.connector, store, runtime.name,
                           budget=runtime.write_budget, clock=clock, me=me,
                           stop=_stop_hook(runtime, began), lease=runtime.lease,
@@ -285,7 +307,14 @@ def _cycle(
         # Another process works on the project now (or this one cannot tell): what that
         # process saved stands, and this cycle is repeated.
         report.errors.append(lost)
-        return
+        return None
+    return outcome
+
+
+def _record(runtime: ProjectRuntime, store: StateStore, report: CycleReport, actual: Actual,
+            outcome: Outcome, *, cached: Snapshot | None, fetched: FetchResult,
+            snapshot: Snapshot, now: datetime) -> None:
+    """The findings, due dates, cursor and the cached snapshot after the writes: saved."""
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()
                   if not record.resolved}
     active = {record.fingerprint for record in report.plan.records}
