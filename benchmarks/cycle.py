@@ -63,10 +63,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))  # that tree's generator (it puts i
 from rules_eval import ME, NOW, example_rules, generate  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
-from connectors.base import FetchResult, RateLimit, RemoteComment  # noqa: E402
+from connectors.base import FetchProgress, FetchResult, RateLimit, RemoteComment  # noqa: E402
 from connectors.codec import issue_from, issue_to, milestone_from, milestone_to  # noqa: E402
 from connectors.markers import Marker  # noqa: E402
-from connectors.model import Change, Comment, Issue, Milestone, Snapshot  # noqa: E402
+from connectors.model import Change, Comment, Issue, Milestone, Snapshot, Visibility  # noqa: E402
 from sync.cycle import ProjectRuntime, run_cycle  # noqa: E402
 from sync.render import Style  # noqa: E402
 from sync.store.state import StateStore  # noqa: E402
@@ -107,7 +107,7 @@ class FakeTracker:
     def whoami(self) -> str:
         return ME
 
-    def fetch(self, cursor: str | None) -> FetchResult:
+    def fetch(self, cursor: str | None, *, progress: FetchProgress | None = None) -> FetchResult:
         if cursor is None:
             return FetchResult(snapshot=generate(self.size), cursor="c0", complete=True)
         self.cycle += 1
@@ -132,11 +132,13 @@ class FakeTracker:
     def find_comment(self, issue_key: str, marker: Marker) -> RemoteComment | None:
         return None
 
-    def create_comment(self, issue_key: str, body: str, *, marker: Marker) -> str:
+    def create_comment(self, issue_key: str, body: str, *, marker: Marker,
+                       visibility: Visibility | None = None) -> str:
         self.posted += 1
         return f"f{self.token}-{self.posted}"
 
-    def edit_comment(self, issue_key: str, comment_id: str, body: str) -> None:
+    def edit_comment(self, issue_key: str, comment_id: str, body: str, *,
+                     visibility: Visibility | None = None) -> None:
         self.posted += 1
 
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
