@@ -195,7 +195,7 @@ class GitHubConnector:
         self._plan = PlanReader(
             http=self._http, repos=named, board=board, memo=memo,
             include_pull_requests=include_pull_requests, whoami=self.whoami, clock=clock,
-            project=project) if len(named) > 1 or board is not None else None
+            project=project, team_repos=self.team_repos) if len(named) > 1 or board is not None else None
         self._me: str | None = None
         self._labels = Labels(self._http, self.repo)
 

@@ -125,6 +125,8 @@ class PlanReader:
     whoami: Callable[[], str]
     clock: Callable[[], datetime]
     project: str
+    #: Repositories of the team's issues (the status issue): read whole like those named.
+    team_repos: tuple[str, ...] = ()
     _readers: dict[str, Reader] = field(default_factory=dict, init=False)
 
     def reader(self, repo: str) -> Reader:
@@ -158,6 +160,8 @@ class PlanReader:
         known = {name.casefold() for name in self.known_repos()}
         repos = list(self.repos)
         if plan is not None:
+            repos += [name for name in self.team_repos
+                      if name.casefold() not in {r.casefold() for r in repos}]
             named = {name.casefold() for name in repos}
             repos += sorted(name for name in plan.repos if name.casefold() not in named)
         parts = [self._since(repo, since) if since is not None and not whole
@@ -217,7 +221,7 @@ class PlanReader:
     def _result(self, parts: list[Part], plan: ProjectRead | None, *, since: datetime | None,
                 started: int) -> FetchResult:
         milestones, renamed = merge_milestones(parts)
-        named = {name.casefold() for name in self.repos}
+        named = {name.casefold() for name in (*self.repos, *self.team_repos)}
         issues: dict[str, Issue] = {}
         comments: list[Comment] = []
         changes: list[Change] = []
