@@ -192,10 +192,10 @@ class GitHubConnector:
             whoami=self.whoami,
         )
         #: Several repositories or a Project: read as one plan (plan_read.py).
-        self._plan = PlanReader(
+        self._plan = None if len(named) < 2 and board is None else PlanReader(
             http=self._http, repos=named, board=board, memo=memo,
             include_pull_requests=include_pull_requests, whoami=self.whoami, clock=clock,
-            project=project, team_repos=self.team_repos) if len(named) > 1 or board is not None else None
+            project=project, team_repos=self.team_repos)
         self._me: str | None = None
         self._labels = Labels(self._http, self.repo)
 

@@ -51,7 +51,8 @@ trackers:
 projects:
   - name: portal
     tracker: gh
-    github_project: {{owner: acme, number: 5, iteration: Sprint, due: "Target date", estimate: Estimate}}
+    github_project: {{owner: acme, number: 5, iteration: Sprint, due: "Target date",
+                      estimate: Estimate}}
     status_issue: acme/web#1
     clients: external
     backfill: comment
