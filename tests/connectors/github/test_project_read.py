@@ -38,7 +38,8 @@ def world(clock: Clock) -> FakeGitHub:
 
 
 def connector(clock: Clock, board: Board, memo: DictMemo | None = None) -> GitHubConnector:
-    return GitHubConnector(None, board=board, token=GITHUB_TOKEN, memo=DictMemo() if memo is None else memo,
+    return GitHubConnector(None, board=board, token=GITHUB_TOKEN,
+                           memo=DictMemo() if memo is None else memo,
                            project="portal", retry=RetryPolicy(attempts=2, scale=0),
                            min_write_interval=0, clock=clock, sleep=lambda _s: None)
 
