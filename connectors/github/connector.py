@@ -41,6 +41,7 @@ See docs/github.md for set-up, permissions and request costs.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -71,7 +72,7 @@ from connectors.github.http import Transport
 from connectors.github.labels import Labels
 from connectors.github.parse import format_timestamp
 from connectors.github.plan_read import PlanReader
-from connectors.github.project_read import Board
+from connectors.github.project_read import Board, project_checks
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
 from connectors.github.resume import first_sync
 from connectors.markers import Marker
@@ -311,7 +312,12 @@ class GitHubConnector:
     def check_access(self, request: AccessRequest) -> AccessReport:
         """What forewarn may do on the repository, asked with GETs only (see access.py)."""
         app = self._app_auth is not None
-        return RepositoryAccess(self._http, self.repo, self.whoami, app).run(request)
+        reader = self._plan.project_reader() if self._plan is not None else None
+        access = RepositoryAccess(self._http, self.repos[0] if self.repos else "", self.whoami,
+                                  app, others=self.repos[1:])
+        if reader is not None:
+            access.board = functools.partial(project_checks, reader)
+        return access.run(request)
 
     # -- reads ------------------------------------------------------------------------
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from connectors.base import Memo
-from connectors.errors import FatalError, NotFound, RecordSkipped
+from connectors.base import Check, Memo
+from connectors.errors import FatalError, NotFound, RecordSkipped, TrackerError
 from connectors.github.http import Response, Transport
 from connectors.github.project_parse import (
     Item,
@@ -163,8 +163,7 @@ class ProjectReader:
             if self.http.call("GET", path, params={"per_page": 1}, accept=(404,)).status != 404:
                 return kind
         msg = (f"GitHub: {self.board} not found: no organisation or user {self.board.owner} "
-               f"has a Project number {self.board.number} this account can see (check "
-               "github_project, and that the token may read Projects)")
+               f"has a Project number {self.board.number} this account can see")
         raise NotFound(msg)
 
     def _listing(self, path: str, params: dict[str, Any], memo_key: str
@@ -215,9 +214,9 @@ class ProjectReader:
         found = fields.get(name.casefold())
         if found is None or found.data_type != kind:
             names = ", ".join(f"{f.name} ({f.data_type})" for f in fields.values()) or "none"
-            what = "no field" if found is None else f"field {found.name!r} is {found.data_type},"
-            msg = (f"GitHub: {self.board} has {what} {name!r} of type {kind} "
-                   f"(its fields: {names})")
+            what = (f"has no field {name!r} of type {kind}" if found is None else
+                    f"has {name!r} as a {found.data_type} field, not {kind}")
+            msg = f"GitHub: {self.board} {what} (its fields: {names})"
             raise FatalError(msg)
         return found
 
@@ -380,3 +379,42 @@ class _Diff:
             self.changes.append(Change(issue_key=self.board.milestone_key(iteration),
                                        field="due_on", at=updated or self.now, before=old,
                                        after=end.isoformat()))
+
+
+PROJECT_HINT = ("check github_project's owner and number, and that the token may read "
+                "Projects (classic: read:project; fine-grained: Projects: read)")
+#: Which field of the Project each ``github_project`` key names, and its type.
+FIELD_KEYS = (("iteration", "iteration"), ("group", "single_select"), ("due", "date"),
+              ("estimate", "number"))
+
+
+def project_checks(reader: ProjectReader) -> list[Check]:
+    """``check-config --connect``: the Project is there, and each field the config names is,
+    of the type it must be (GETs only)."""
+    board = reader.board
+    try:
+        fields = reader.fields()
+    except TrackerError as error:
+        return [Check("project", False, str(error).removeprefix("GitHub: "), PROJECT_HINT)]
+    owner = "a user's" if reader.memo.get(MEMO_OWNER) == "users" else "an organisation's"
+    checks = [Check("project", True, f"{board} found ({owner}), {len(fields)} fields")]
+    for key, kind in FIELD_KEYS:
+        name = getattr(board, key)
+        if name is None:
+            continue
+        found = fields.get(name.casefold())
+        if found is not None and found.data_type == kind:
+            many = (len(found.iterations), "iteration") if kind == "iteration" else (
+                len(found.options), "option")
+            count = (f": {many[0]} {many[1]}{'' if many[0] == 1 else 's'}"
+                     if kind in ("iteration", "single_select") else "")
+            checks.append(Check(f"field {key}", True, f"{found.name} ({kind}){count}"))
+            continue
+        article = "an" if found is not None and found.data_type[0] in "aeiou" else "a"
+        what = "not found" if found is None else f"is {article} {found.data_type} field"
+        others = [f.name for f in fields.values() if f.data_type == kind]
+        hint = (f"write github_project.{key}: " + " or ".join(others) if others else
+                f"add a {kind} field to the Project, or leave {key} out")
+        checks.append(Check(f"field {key}", False, f"{name!r} {what}: {key} names a {kind} "
+                            "field", hint))
+    return checks

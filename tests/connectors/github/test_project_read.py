@@ -78,7 +78,7 @@ def test_a_users_project_is_found_once_and_remembered() -> None:
      "(single_select), Release (single_select), Estimate (number), Target date (date), "
      "Sprint (iteration))"),
     (Board(owner="acme", number=5, group="Estimate"),
-     "GitHub: Project acme/5 has field 'Estimate' is number, 'Estimate' of type single_select"),
+     "GitHub: Project acme/5 has 'Estimate' as a number field, not single_select"),
     (Board(owner="acme", number=9, iteration="Sprint"),
      "GitHub: Project acme/9 not found: no organisation or user acme has a Project number 9"),
 ])
