@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,7 +32,7 @@ from typing import Any
 
 from connectors.base import Check, Memo
 from connectors.errors import FatalError, NotFound, RecordSkipped, TrackerError
-from connectors.github.http import Response, Transport
+from connectors.github.http import Response, Transport, next_link
 from connectors.github.project_parse import (
     Item,
     ProjectField,
@@ -221,23 +222,45 @@ class ProjectReader:
         return found
 
     def items(self, ids: FieldIds, skipped: list[str]) -> list[Item]:
-        path = f"{self.base()}/items"
-        params = {"per_page": PER_PAGE, "fields": ",".join(map(str, ids.ids))}
-        rows, etag = self._listing(path, params, MEMO_ITEMS)
+        """Every item, page by page; each page the memo kept is revalidated with its ETag, so
+        that an unchanged Project costs only 304s (free of rate limit)."""
         kept = _memo_json(self.memo, MEMO_ITEMS)
-        if rows is None and isinstance(kept, dict) and isinstance(kept.get("items"), list):
-            try:
-                return [_item_from(row) for row in kept["items"]]
-            except (ValueError, TypeError):
-                self.memo.set(MEMO_ITEMS, "")
-                return self.items(ids, skipped)
-        if rows is None:
-            self.memo.set(MEMO_ITEMS, "")
-            rows, etag = self._listing(path, params, MEMO_ITEMS)
-        items = list(self._parse(rows or [], ids, skipped))
-        self.memo.set(MEMO_ITEMS, json.dumps({"etag": etag,
-                                              "items": [_item_to(i) for i in items]}))
+        old_pages = kept.get("pages") if isinstance(kept, dict) else None
+        old = old_pages if isinstance(old_pages, list) else []
+        url: str | None = f"{self.base()}/items"
+        query: dict[str, Any] | None = {"per_page": PER_PAGE,
+                                        "fields": ",".join(map(str, ids.ids))}
+        pages: list[dict[str, Any]] = []
+        items: list[Item] = []
+        while url is not None:
+            before = old[len(pages)] if len(pages) < len(old) else None
+            found = self._page(url, query, before if isinstance(before, dict) else None,
+                               ids, skipped)
+            pages.append(found)
+            items += [_item_from(row) for row in found["items"]]
+            following = found["next"]
+            if following is not None and any(p["url"] == following for p in pages):
+                msg = f"GitHub: {self.board} items: pagination loops back to {following}"
+                raise FatalError(msg)
+            url, query = following, None
+        self.memo.set(MEMO_ITEMS, json.dumps({"pages": pages}))
         return items
+
+    def _page(self, url: str, query: dict[str, Any] | None, before: dict[str, Any] | None,
+              ids: FieldIds, skipped: list[str]) -> dict[str, Any]:
+        """One page of items as the memo keeps it: its URL, ETag, next URL and items."""
+        shown = url + ("?" + urllib.parse.urlencode(query) if query else "")
+        usable = before is not None and before.get("url") == shown and before.get("etag")
+        headers = {"If-None-Match": str(before["etag"])} if usable and before else None
+        response = self.http.call("GET", url, params=query, headers=headers)
+        if response.status == 304 and usable and before is not None:
+            return before
+        if not isinstance(response.data, list):
+            msg = f"GitHub: GET {url} answered {type(response.data).__name__}, expected a list"
+            raise FatalError(msg)
+        parsed = [_item_to(item) for item in self._parse(response.data, ids, skipped)]
+        return {"url": shown, "etag": response.headers.get("etag", ""),
+                "next": next_link(response.headers), "items": parsed}
 
     def _parse(self, rows: list[Any], ids: FieldIds, skipped: list[str]) -> Iterator[Item]:
         for raw in rows:

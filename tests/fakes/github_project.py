@@ -5,7 +5,7 @@ where Link pages go) to that repository's ``FakeGitHub`` (each over its own Worl
 ``calls`` list what it was asked, as the host's do), ``GET /user`` to the first, and
 serves each ``FakeProject`` at ``/orgs/{owner}/projectsV2/{number}/fields`` and
 ``/items`` (``/users/...`` for a user's): both listings page at ``per_page`` with a
-``Link`` ``after`` cursor, carry an ``ETag`` and answer 304 to a matching
+``Link`` ``after`` cursor, carry an ``ETag`` per page and answer 304 to a matching
 ``If-None-Match``; ``items`` gives the values of the field ids in ``fields=`` only.
 Anything else on ``/orgs`` or ``/users`` is a 404.
 
@@ -172,17 +172,18 @@ class FakeProject:
         else:
             wanted = [int(x) for x in query.get("fields", "").split(",") if x.strip()]
             rows = [self.item(i, wanted) for i in self.items.values()]
-        etag = 'W/"' + hashlib.sha256(json.dumps([rows, query.get("after")]).encode()
+        per_page = min(int(query.get("per_page", "30")), 100)
+        start = int(query.get("after") or 0)
+        page = rows[start:start + per_page]
+        etag = 'W/"' + hashlib.sha256(json.dumps([page, start, len(rows)]).encode()
                                       ).hexdigest()[:32] + '"'
         if headers.get("If-None-Match") == etag:
             return 304, {"ETag": etag}, ""
-        per_page = min(int(query.get("per_page", "30")), 100)
-        start = int(query.get("after") or 0)
         extra = {"ETag": etag}
         if start + per_page < len(rows):
             params = urllib.parse.urlencode({**query, "after": str(start + per_page)})
             extra["Link"] = f'<{API}{self.path}/{listing}?{params}>; rel="next"'
-        return FakeServer.json(200, rows[start:start + per_page], extra)
+        return FakeServer.json(200, page, extra)
 
 
 class FakeGitHubHost(FakeServer):
