@@ -173,6 +173,10 @@ class GitHubConnector:
             self.repo, token=token, app_id=app_id, private_key=private_key,
             installation_id=installation_id,
         )
+        if self._app_auth is not None and installation_id is None and not named:
+            msg = (f"GitHub {self.repo}: a GitHub App finds its installation on a repository: "
+                   "give repo (or repos) or installation_id")
+            raise FatalError(msg)
         self._github: Github | None = None
         self._http = Transport(
             connect=self._connect,

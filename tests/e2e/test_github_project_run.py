@@ -141,6 +141,9 @@ def test_a_project_over_three_repositories(
             assert "was added to milestone “Sprint 23” on Jun 5, 2024, 16:00 (UTC), after " \
                    "the milestone's scope was agreed on Jun 4, 2024, 00:00 (UTC)" in added
             assert repo.label_names(3) == ["scope-creep"]
+            made = repo.world.catalogue["scope-creep"]  # made by forewarn, in each repository
+            assert (made.color, made.description) == (
+                "fbca04", "forewarn: added to a milestone after its scope was baselined")
             assert ours(repo, 2) == [] and repo.label_names(2) == []
         (growth,) = [body for body in ours(web, 1) if "grown" in body]
         assert growth.startswith(marker("scope", "growth", SPRINT))
