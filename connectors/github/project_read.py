@@ -301,7 +301,9 @@ class ProjectReader:
         self.memo.set(MEMO_PLAN, json.dumps(plan.after))
         return ProjectRead(
             milestones=milestones, items={_key(i): i for i in items if i.repo is not None},
-            drafts=tuple(self._draft(i) for i in items if i.repo is None) + plan.left_drafts,
+            # Drafts that did not change are in the cache already: only the changed ones.
+            drafts=tuple(self._draft(i) for i in items if i.repo is None and (
+                not known or self.board.draft_key(i.id) in plan.touched)) + plan.left_drafts,
             changes=tuple(plan.changes), touched=frozenset(plan.touched), known=known,
             skipped=skipped)
 
