@@ -244,6 +244,10 @@ def _github_keys(project: Mapping[str, Any], add: _Add) -> None:
     elsewhere = isinstance(status, str) and "#" in status.strip().lstrip("#")
     if home is None and status is not None and not elsewhere:
         add("status_issue", "without repo, write the status issue as owner/repo#N")
+    alerts = project.get("alerts")
+    issue = alerts.get("issue") if isinstance(alerts, Mapping) else None
+    if home is None and issue is not None and not (isinstance(issue, str) and "#" in issue):
+        add("alerts", "without repo, write alerts.issue as owner/repo#N")
     elif isinstance(status, str) and not elsewhere and not status.strip().lstrip("#").isdigit():
         add("status_issue", "status_issue is an issue number on GitHub")
 

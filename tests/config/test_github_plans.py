@@ -61,6 +61,9 @@ ONE_OF_TWO = ("name the Project's iteration field (iteration: Sprint) or a singl
     ("{name: p, tracker: gh, github_project: {owner: acme, number: 5, iteration: S}, "
      "status_issue: 1}",
      '5:98: project "p": without repo, write the status issue as owner/repo#N'),
+    ("{name: p, tracker: gh, github_project: {owner: acme, number: 5, iteration: S}, "
+     "alerts: {to: digest, issue: 3}}",
+     '5:92: project "p": without repo, write alerts.issue as owner/repo#N'),
 ])
 def test_problems(problems: Problems, project: str, expected: str) -> None:
     assert problems(HEADER + f"  - {project}\n") == [f"forewarn.yaml:{expected}"]
