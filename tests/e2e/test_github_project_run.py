@@ -134,7 +134,9 @@ def test_a_project_over_three_repositories(
         # -- run 2: each added issue is flagged on its own repository, the draft nowhere ------
         clock.now = T1 + timedelta(hours=1, minutes=30)
         mark = len(host.calls)
-        run_once(config, clock.now, capsys, TOKEN)
+        out = run_once(config, clock.now, capsys, TOKEN)
+        draft = f"acme/projects/5/drafts/{max(project.items)}"
+        assert draft in out  # the added draft is a finding (counted in the growth below) ...
         for name, repo in repos.items():
             (added,) = ours(repo, 3)
             assert added.startswith(marker("scope", "added", f"{name}#3", SPRINT))
@@ -148,8 +150,17 @@ def test_a_project_over_three_repositories(
         (growth,) = [body for body in ours(web, 1) if "grown" in body]
         assert growth.startswith(marker("scope", "growth", SPRINT))
         assert "4 issues added to the 4 issues agreed" in growth
-        written = {(c.method, re.sub(r"/\d+$", "/N", c.path)) for c in host.writes(mark)}
-        assert not any("drafts" in path or "projectsV2" in path for _, path in written)
+        # ... and nothing is written for it: every write went to an issue of a repository.
+        assert all(c.path.startswith("/repos/acme/") for c in host.writes(mark))
+        at_risk_id = next(c["id"] for c in web.comments_on(1) if "may not be" in c["body"])
+        assert sorted((c.method, c.path) for c in host.writes(mark)) == sorted([
+            *[(method, f"/repos/{name}/{tail}") for name in REPOS for method, tail in (
+                ("POST", "labels"), ("POST", "issues/3/labels"), ("POST", "issues/3/comments"))],
+            ("POST", "/repos/acme/web/issues/1/comments"),  # the growth
+            ("PATCH", f"/repos/acme/web/issues/comments/{at_risk_id}"),
+        ])
+        # The forecast counts the draft and the three added issues: the Project's whole sprint.
+        assert any("8 open issues left" in body for body in ours(web, 1))
 
         # -- run 3: nothing changed anywhere: the Project's two 304s and one page a repository
         clock.now = T1 + timedelta(hours=2)
