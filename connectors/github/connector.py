@@ -18,6 +18,11 @@ Reads, all at 100 a page and never one request per issue:
   continues next cycle where it stopped (``resume.py``): ``partial=True``
   until its listings are read whole.
 
+Several repositories (``repos``) and a GitHub Project (``board``) are one plan read by
+``plan_read.py`` (the Project itself by ``project_read.py``): each repository as
+above, milestones merged by title, the Project's iterations or groups as milestones;
+writes then go to any repository of the plan.
+
 The cursor is the newest issue ``updated_at`` seen (bounded by the server's
 ``Date`` when the listing began, so that an issue edited during a long
 pagination is read again next time); ``since`` is sent one second earlier,
@@ -67,6 +72,7 @@ from connectors.base import (
 )
 from connectors.errors import CannotPostComment, CommentGone, FatalError, NotFound
 from connectors.github.access import RepositoryAccess
+from connectors.github.bodies import fit_comment
 from connectors.github.credentials import refused_hint, sign_in
 from connectors.github.http import Transport
 from connectors.github.labels import Labels
@@ -81,35 +87,12 @@ from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-#: GitHub refuses a comment body longer than this.
-COMMENT_LIMIT = 65_536
-TRUNCATION_NOTE = (
-    "\n\n_[truncated by forewarn: GitHub keeps at most 65,536 characters in a comment]_\n"
-)
 LABEL_DESCRIPTION_LIMIT = 100
 MEMO_WHOAMI = "whoami"
 MEMO_INSTALLATION = "app_installation"
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 DEFAULT_RETRY = RetryPolicy()
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def fit_comment(body: str, tag: str | None) -> str:
-    """Cut a body to GitHub's limit with a visible note, keeping the marker at the end.
-
-    Counted in UTF-16 code units, the stricter of the ways the limit may be counted.
-    """
-    if _utf16_len(body) <= COMMENT_LIMIT:
-        return body
-    rest = body.replace(tag, "") if tag else body
-    suffix = TRUNCATION_NOTE + (tag or "")
-    room = COMMENT_LIMIT - _utf16_len(suffix)
-    cut = rest.encode("utf-16-le")[: 2 * room].decode("utf-16-le", errors="ignore")
-    return cut.rstrip() + suffix
 
 
 class GitHubConnector:
