@@ -171,7 +171,7 @@ class FakeProject:
             rows: list[Any] = self.fields()
         else:
             wanted = [int(x) for x in query.get("fields", "").split(",") if x.strip()]
-            rows = [self.item(i, wanted) for i in self.items.values()]
+            rows = [host.spoil("item", i.id, self.item(i, wanted)) for i in self.items.values()]
         per_page = min(int(query.get("per_page", "30")), 100)
         start = int(query.get("after") or 0)
         page = rows[start:start + per_page]

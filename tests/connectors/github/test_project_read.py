@@ -145,3 +145,19 @@ def test_what_the_timeline_does_not_say_comes_from_the_memo() -> None:
     assert reread == {"acme/web#1": (), "acme/web#3": (sprint,)}
     assert [c.path for c in host.calls[mark:] if c.path.startswith("/repos/acme/web/issues/")
             ] == ["/repos/acme/web/issues/1", "/repos/acme/web/issues/3"]
+
+
+def test_a_broken_item_is_skipped_and_named() -> None:
+    clock = Clock(T0)
+    repo = world(clock)
+    project = FakeProject("acme", 5, created=T0,
+                          iterations=[FakeIteration("it1", "Sprint 1", date(2024, 6, 3))])
+    broken = project.add(repo, 1, at=T0, sprint="it1")
+    project.add(repo, 2, at=T0, sprint="it1")
+    host = FakeGitHubHost(repo, projects=[project])
+    host.tamper[("item", broken)] = lambda item: {**item, "content": {"title": "no url"}}
+    with serve(host):
+        fetched = connector(clock, Board(owner="acme", number=5, iteration="Sprint")).fetch(None)
+    assert fetched.skipped == (
+        f"Project acme/5 item {broken}: content has no issue url (url or html_url)",)
+    assert [i.key for i in fetched.snapshot.issues] == ["acme/web#2"]
