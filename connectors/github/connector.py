@@ -95,6 +95,20 @@ _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 DEFAULT_RETRY = RetryPolicy()
 
 
+def _named_repos(repo: str | None, repos: tuple[str, ...], board: Board | None
+                 ) -> tuple[str, ...]:
+    """The repositories a plan names, the home one first, each ``owner/name``."""
+    named = tuple(dict.fromkeys(name for name in (repo, *repos) if name))
+    for name in named:
+        if not _REPO_RE.match(name):
+            msg = f"GitHub repository must be 'owner/name', got {name!r}"
+            raise FatalError(msg)
+    if not named and board is None:
+        msg = "GitHub: name a repository (owner/name) or a Project"
+        raise FatalError(msg)
+    return named
+
+
 class GitHubConnector:
     """One GitHub repository (``owner/name``), several (``repos``: one plan, milestones merged
     by title), and a GitHub Project as the plan (``board``); authenticate with a token or as
@@ -128,14 +142,7 @@ class GitHubConnector:
         """``credentials`` names where the token or App key comes from (a config key, a
         variable), for the hint of a refused one. ``repo`` is the home repository (None: a
         ``board`` without one); ``repos`` are the plan's other repositories."""
-        named = tuple(dict.fromkeys(name for name in (repo, *repos) if name))
-        for name in named:
-            if not _REPO_RE.match(name):
-                msg = f"GitHub repository must be 'owner/name', got {name!r}"
-                raise FatalError(msg)
-        if not named and board is None:
-            msg = "GitHub: name a repository (owner/name) or a Project"
-            raise FatalError(msg)
+        named = _named_repos(repo, repos, board)
         #: The home repository, or the Project's name when there is none (for messages).
         self.repo = named[0] if named else board.prefix if board else ""
         #: The repositories the config names (the home one first).
@@ -157,35 +164,27 @@ class GitHubConnector:
             installation_id=installation_id,
         )
         if self._app_auth is not None and installation_id is None and not named:
-            msg = (f"GitHub {self.repo}: a GitHub App finds its installation on a repository: "
-                   "give repo (or repos) or installation_id")
+            msg = f"GitHub {self.repo}: a GitHub App without repo needs installation_id"
             raise FatalError(msg)
         self._github: Github | None = None
         self._http = Transport(
-            connect=self._connect,
-            repo=self.repo,
-            policy=retry,
-            clock=clock,
-            sleep=sleep,
-            monotonic=monotonic,
-            min_write_interval=min_write_interval,
+            connect=self._connect, repo=self.repo, policy=retry, clock=clock, sleep=sleep,
+            monotonic=monotonic, min_write_interval=min_write_interval,
             base_url=self.base_url, refused=refused_hint(self._app_auth is not None, credentials),
             secrets=(token,) if token else (),
         )
-        self._reader = Reader(
-            http=self._http,
-            repo=self.repo,
-            memo=memo,
-            include_pull_requests=include_pull_requests,
-            whoami=self.whoami,
-        )
+        self._reader = Reader(http=self._http, repo=self.repo, memo=memo,
+                              include_pull_requests=include_pull_requests, whoami=self.whoami)
         #: Several repositories or a Project: read as one plan (plan_read.py).
-        self._plan = None if len(named) < 2 and board is None else PlanReader(
-            http=self._http, repos=named, board=board, memo=memo,
-            include_pull_requests=include_pull_requests, whoami=self.whoami, clock=clock,
-            project=project, team_repos=self.team_repos)
+        self._plan = self._plan_reader() if len(named) > 1 or board is not None else None
         self._me: str | None = None
         self._labels = Labels(self._http, self.repo)
+
+    def _plan_reader(self) -> PlanReader:
+        return PlanReader(http=self._http, repos=self.repos, board=self.board, memo=self.memo,
+                          include_pull_requests=self.include_pull_requests,
+                          whoami=self.whoami, clock=self.clock, project=self.project,
+                          team_repos=self.team_repos)
 
     def _connect(self) -> Requester:
         """PyGithub's requester, built on first use (an App may first look up its installation)."""
