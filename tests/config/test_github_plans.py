@@ -67,3 +67,15 @@ ONE_OF_TWO = ("name the Project's iteration field (iteration: Sprint) or a singl
 ])
 def test_problems(problems: Problems, project: str, expected: str) -> None:
     assert problems(HEADER + f"  - {project}\n") == [f"forewarn.yaml:{expected}"]
+
+
+def test_milestone_alerts_of_a_project_without_repo_need_a_status_issue_elsewhere(
+    problems: Problems,
+) -> None:
+    text = HEADER + """\
+  - {name: p, tracker: gh, github_project: {owner: acme, number: 5, iteration: Sprint}}
+rules:
+  - {id: scope, kind: scope_creep}
+"""
+    (problem,) = problems(text)
+    assert "add status_issue: owner/repo#1" in problem
