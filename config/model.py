@@ -36,10 +36,10 @@ from config.fields import (
     Names,
     PeopleList,
     bots_schema,
-    issue_ref,
     milestone_kinds,
     people,
     people_schema,
+    team_issue_ref,
 )
 from config.references import reference_problems
 from config.summary import Summary
@@ -54,6 +54,49 @@ DEADLINE_SHARE = 0.8
 MIN_DEADLINE = timedelta(seconds=10)
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _JIRA_PROJECT_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
+_LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+
+
+class GitHubProject(FrozenModel):
+    """A GitHub Project (an organisation's or a user's, by number) as the plan: each
+    iteration of its ``iteration`` field is a milestone, or (without ``iteration``) each
+    option of its single-select ``group`` field, due by its items' ``due`` dates."""
+
+    owner: str = Field(description="The organisation or user that owns the Project.")
+    number: int = Field(gt=0, description="The Project's number (in its URL: /projects/5).")
+    iteration: str | None = Field(
+        default=None, description="An iteration field: each iteration is a milestone.")
+    group: str | None = Field(
+        default=None, description="Without iteration: a single-select field; each option is "
+                                  "a milestone (a release).")
+    due: str | None = Field(
+        default=None, description="A date field: each item's due date; a group's due date is "
+                                  "the latest of its items'.")
+    estimate: str | None = Field(default=None, description="A number field: each item's size.")
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if not _LOGIN_RE.match(value):
+            msg = f'not an organisation or user: "{value}" (write its login, like acme)'
+            raise ValueError(msg)
+        return value
+
+    @field_validator("iteration", "group", "due", "estimate")
+    @classmethod
+    def _field_name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            msg = "name the Project's field as it shows it (like Sprint), or leave the key out"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _one_plan(self) -> Self:
+        if (self.iteration is None) == (self.group is None):
+            msg = ("name the Project's iteration field (iteration: Sprint) or a single-select "
+                   "field (group: Release), one of the two")
+            raise ValueError(msg)
+        return self
 
 
 class Project(FrozenModel):
@@ -62,6 +105,14 @@ class Project(FrozenModel):
     name: Name = Field(description="Unique; lowercase letters, digits, - and _.")
     tracker: str = Field(description="A key of trackers.")
     repo: str | None = Field(default=None, description="owner/name; GitHub trackers.")
+    repos: tuple[str, ...] | None = Field(
+        default=None, description="GitHub: several repositories as one plan, instead of repo: "
+        "their milestones merged by title ([acme/web, acme/api]; the first is the home "
+        "repository, whose issue status_issue: 1 is).")
+    github_project: GitHubProject | None = Field(
+        default=None, description="GitHub: a Project as the plan ({owner: acme, number: 5, "
+        "iteration: Sprint, due: Target date, estimate: Estimate}); its items' repositories "
+        "are read and written besides repo/repos.")
     jira_project: str | None = Field(default=None, description="Project key; Jira trackers.")
     milestones: Annotated[
         MilestoneKind | tuple[MilestoneKind, ...] | None, BeforeValidator(milestone_kinds)
@@ -108,8 +159,9 @@ class Project(FrozenModel):
                     "globs, {group: NAME} and {role: NAME} (Jira).",
         json_schema_extra=bots_schema,
     )
-    status_issue: Annotated[int | str | None, BeforeValidator(issue_ref)] = Field(
-        default=None, description="Where the summary goes: a GitHub issue number or a Jira key."
+    status_issue: Annotated[int | str | None, BeforeValidator(team_issue_ref)] = Field(
+        default=None, description="Where the summary goes: a GitHub issue number (owner/repo#N "
+        "for a github_project without repo) or a Jira key."
     )
     notify: Mentions = Field(default=(), description="Logins or account ids to mention in alerts.")
     language: Language | None = Field(default=None, description="Default: summary.language.")
@@ -141,6 +193,37 @@ class Project(FrozenModel):
             msg = f'not a repository: "{value}" (write owner/name)'
             raise ValueError(msg)
         return value
+
+    @field_validator("repos")
+    @classmethod
+    def _repos(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        bad = [name for name in value if not _REPO_RE.match(name)]
+        if bad:
+            msg = f'not a repository: "{bad[0]}" (write owner/name)'
+            raise ValueError(msg)
+        if not value or len({name.casefold() for name in value}) != len(value):
+            msg = "list each repository once, like [acme/web, acme/api]"
+            raise ValueError(msg)
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_repos(self) -> Self:
+        if self.repo is not None and self.repos is not None:
+            msg = "give repos: [...] or repo, not both"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def home_repo(self) -> str | None:
+        """The repository whose issue numbers the config's bare numbers are (GitHub)."""
+        return self.repos[0] if self.repos else self.repo
+
+    @property
+    def repo_names(self) -> tuple[str, ...]:
+        """Every repository the config names (``repo`` is ``repos: [repo]``)."""
+        return self.repos or ((self.repo,) if self.repo else ())
 
     @field_validator("jira_project")
     @classmethod

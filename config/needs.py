@@ -109,7 +109,11 @@ def _milestone_rules(data: Mapping[str, Any], project: Mapping[str, Any]) -> lis
 
 def _example_issue(data: Mapping[str, Any], project: Mapping[str, Any]) -> str:
     key = project.get("jira_project")
-    return f"{key}-1" if _tracker(data, project).get("kind") == "jira" and key else "1"
+    if _tracker(data, project).get("kind") == "jira" and key:
+        return f"{key}-1"
+    if project.get("github_project") and not (project.get("repo") or project.get("repos")):
+        return "owner/repo#1"  # a Project's items may live in any repository
+    return "1"
 
 
 def status_issue_problems(data: Mapping[str, Any]) -> Problems:

@@ -232,23 +232,32 @@ def _kinds(value: Any) -> list[Any]:
 
 
 def _github_keys(project: Mapping[str, Any], add: _Add) -> None:
-    if project.get("repo") is None:
-        add(None, "a GitHub project needs repo (owner/name)")
+    home = project.get("repo") or project.get("repos")
+    if home is None and project.get("github_project") is None:
+        add(None, "a GitHub project needs repo (owner/name), repos or github_project")
     for key in ("jira_project", "board", "boards"):
         if project.get(key) is not None:
             add(key, f"{key} is for Jira projects")
     if project.get("milestones") is not None and _kinds(project["milestones"]) != ["milestone"]:
         add("milestones", "GitHub has milestones only")
     status = project.get("status_issue")
-    if isinstance(status, str) and not status.strip().lstrip("#").isdigit():
+    elsewhere = isinstance(status, str) and "#" in status.strip().lstrip("#")
+    if home is None and status is not None and not elsewhere:
+        add("status_issue", "without repo, write the status issue as owner/repo#N")
+    alerts = project.get("alerts")
+    issue = alerts.get("issue") if isinstance(alerts, Mapping) else None
+    if home is None and issue is not None and not (isinstance(issue, str) and "#" in issue):
+        add("alerts", "without repo, write alerts.issue as owner/repo#N")
+    elif isinstance(status, str) and not elsewhere and not status.strip().lstrip("#").isdigit():
         add("status_issue", "status_issue is an issue number on GitHub")
 
 
 def _jira_keys(project: Mapping[str, Any], add: _Add) -> None:
     if project.get("jira_project") is None:
         add(None, "a Jira project needs jira_project (a key like BILL)")
-    if project.get("repo") is not None:
-        add("repo", "repo is for GitHub projects")
+    for key in ("repo", "repos", "github_project"):
+        if project.get(key) is not None:
+            add(key, f"{key} is for GitHub projects")
     kinds = _kinds(project.get("milestones") or "version")
     if "milestone" in kinds:
         add("milestones", "Jira tracks milestones as sprint or version")

@@ -23,9 +23,17 @@ ChangeField = Literal["milestone", "due_on", "label", "state", "title"]
 #: Management internal note).
 VisibilityKind = Literal["public", "role", "group", "internal"]
 MembershipKind = Literal["role", "group"]
+#: What a draft's key holds: an item of a plan that is no issue (a GitHub Project's draft,
+#: ``acme/projects/5/drafts/17``): counted in the plan, never commented on or labelled.
+DRAFT_MARK = "/drafts/"
 #: A comment keeps this much of its body: enough for forewarn's own alerts to be
 #: compared whole when a lost state database makes it adopt them.
 EXCERPT_CHARS = 500
+
+
+def is_draft(key: str) -> bool:
+    """Whether a record key names a draft item (see ``DRAFT_MARK``): nothing is written to it."""
+    return DRAFT_MARK in key
 
 
 def utc(value: datetime) -> datetime:

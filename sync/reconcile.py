@@ -40,7 +40,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.markers import Level, Marker, is_resolved
-from connectors.model import PUBLIC, Change, Comment, Issue, Snapshot, Visibility
+from connectors.model import PUBLIC, Change, Comment, Issue, Snapshot, Visibility, is_draft
 from rules import registry
 from rules.base import Finding, Severity
 from sync.actions import (
@@ -216,8 +216,9 @@ def plan(
                          backfilled=backfill and finding.fingerprint not in commented)
         records.append(record)
         target = finding.subject_key if finding.subject_kind == "issue" else status_issue
-        if target is None or target not in issues:
+        if target is None or target not in issues or is_draft(target):
             # A milestone alert of its own needs the status issue; a digest lists it anyway.
+            # A draft item of a plan has nowhere to hold a comment or a label.
             if (finding.comment and finding.subject_kind == "milestone"
                     and routing.per_finding and not record.backfilled):
                 undelivered.append(finding)

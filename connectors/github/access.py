@@ -49,21 +49,35 @@ class RepositoryAccess:
     scopes: tuple[str, ...] | None = None
     role: str | None = None
 
+    #: The plan's other repositories (``repos:``), each checked like the home one.
+    others: tuple[str, ...] = ()
+    #: The Project (``github_project``): it and its named fields are checked after them.
+    board: Callable[[], list[Check]] | None = None
+
     def run(self, request: AccessRequest) -> AccessReport:
         if not self._credentials():
             return AccessReport(tuple(self.checks))
-        data = self._repository()
+        data = self._repository() if self.repo else {}
         if data is None:
             return AccessReport(tuple(self.checks))
+        for other in self.others:
+            home, role, self.repo = self.repo, self.role, other
+            self._repository()
+            self.repo, self.role = home, role
+        if self.board is not None:
+            self.checks += self.board()
         for name, key, option in request.targets:
             self._target(name, key, option)
-        self._labels(request.labels)
+        if self.repo:
+            self._labels(request.labels)
         self._rate_limit(request.floor)
-        identity = f"github:{self.http.base_url}:{data.get('id')}"
+        ident = data.get("id") if data else None
+        identity = f"github:{self.http.base_url}:{ident}" if ident is not None else None
         return AccessReport(tuple(self.checks), identity=identity)
 
     def _say(self, name: str, ok: bool, detail: str, hint: str = "") -> None:
-        self.checks.append(Check(name, ok, detail.removeprefix(f"GitHub {self.repo}: "), hint))
+        detail = detail.removeprefix(f"GitHub {self.repo}: ").removeprefix("GitHub: ")
+        self.checks.append(Check(name, ok, detail, hint))
 
     def _credentials(self) -> bool:
         try:
@@ -126,9 +140,9 @@ class RepositoryAccess:
         return names.index(self.role) if self.role in names else -1
 
     def _target(self, name: str, key: str, option: str) -> None:
-        number = key.rpartition("#")[2]
+        repo, _, number = key.rpartition("#")
         try:
-            data = self.http.call("GET", f"/repos/{self.repo}/issues/{number}").data
+            data = self.http.call("GET", f"/repos/{repo or self.repo}/issues/{number}").data
         except TrackerError as error:
             self._say(name, False, str(error),
                       f"create an issue for it, or fix {option}")

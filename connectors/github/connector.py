@@ -18,6 +18,11 @@ Reads, all at 100 a page and never one request per issue:
   continues next cycle where it stopped (``resume.py``): ``partial=True``
   until its listings are read whole.
 
+Several repositories (``repos``) and a GitHub Project (``board``) are one plan read by
+``plan_read.py`` (the Project itself by ``project_read.py``): each repository as
+above, milestones merged by title, the Project's iterations or groups as milestones;
+writes then go to any repository of the plan.
+
 The cursor is the newest issue ``updated_at`` seen (bounded by the server's
 ``Date`` when the listing began, so that an issue edited during a long
 pagination is read again next time); ``since`` is sent one second earlier,
@@ -41,7 +46,7 @@ See docs/github.md for set-up, permissions and request costs.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import logging
 import re
@@ -67,8 +72,13 @@ from connectors.base import (
 )
 from connectors.errors import CannotPostComment, CommentGone, FatalError, NotFound
 from connectors.github.access import RepositoryAccess
+from connectors.github.bodies import fit_comment
+from connectors.github.credentials import refused_hint, sign_in
 from connectors.github.http import Transport
+from connectors.github.labels import Labels
 from connectors.github.parse import format_timestamp
+from connectors.github.plan_read import PlanReader
+from connectors.github.project_read import Board, project_checks
 from connectors.github.read import PER_PAGE, FetchRun, Reader, items
 from connectors.github.resume import first_sync
 from connectors.markers import Marker
@@ -77,11 +87,6 @@ from connectors.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-#: GitHub refuses a comment body longer than this.
-COMMENT_LIMIT = 65_536
-TRUNCATION_NOTE = (
-    "\n\n_[truncated by forewarn: GitHub keeps at most 65,536 characters in a comment]_\n"
-)
 LABEL_DESCRIPTION_LIMIT = 100
 MEMO_WHOAMI = "whoami"
 MEMO_INSTALLATION = "app_installation"
@@ -90,72 +95,33 @@ _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 DEFAULT_RETRY = RetryPolicy()
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def fit_comment(body: str, tag: str | None) -> str:
-    """Cut a body to GitHub's limit with a visible note, keeping the marker at the end.
-
-    Counted in UTF-16 code units, the stricter of the ways the limit may be counted.
-    """
-    if _utf16_len(body) <= COMMENT_LIMIT:
-        return body
-    rest = body.replace(tag, "") if tag else body
-    suffix = TRUNCATION_NOTE + (tag or "")
-    room = COMMENT_LIMIT - _utf16_len(suffix)
-    cut = rest.encode("utf-16-le")[: 2 * room].decode("utf-16-le", errors="ignore")
-    return cut.rstrip() + suffix
-
-
-def _credentials(
-    repo: str,
-    *,
-    token: str | None,
-    app_id: int | None,
-    private_key: str | None,
-    installation_id: int | None,
-) -> tuple[Auth.Token | None, Auth.AppAuth | None, str]:
-    """A token or a GitHub App, checked at start-up, and a name for the account.
-
-    The name (``token:<hash>`` or ``app:<id>``) tells whether what the memo
-    remembers about the account is still true, without keeping the token.
-    """
-    if token and any(v is not None for v in (app_id, private_key, installation_id)):
-        msg = f"GitHub {repo}: give a token or a GitHub App (app_id, private_key), not both"
+def _named_repos(repo: str | None, repos: tuple[str, ...], board: Board | None
+                 ) -> tuple[str, ...]:
+    """The repositories a plan names, the home one first, each ``owner/name``."""
+    named = tuple(dict.fromkeys(name for name in (repo, *repos) if name))
+    for name in named:
+        if not _REPO_RE.match(name):
+            msg = f"GitHub repository must be 'owner/name', got {name!r}"
+            raise FatalError(msg)
+    if not named and board is None:
+        msg = "GitHub: name a repository (owner/name) or a Project"
         raise FatalError(msg)
-    if token:
-        # A new token may be another account: the name changes with it.
-        return Auth.Token(token), None, "token:" + hashlib.sha256(token.encode()).hexdigest()[:12]
-    if app_id is None or not private_key:
-        msg = f"GitHub {repo}: give a token, or a GitHub App's app_id and private_key"
-        raise FatalError(msg)
-    app = Auth.AppAuth(app_id, private_key)
-    try:
-        app.create_jwt()  # a bad key fails here, at start-up
-    except Exception as error:  # PyJWT and cryptography raise several types
-        kind = type(error).__name__
-        msg = f"GitHub {repo}: the App private key cannot sign a token ({kind})"
-        raise FatalError(msg) from None
-    return None, app, f"app:{app_id}"
-
-
-def _refused(app: bool, credentials: str | None) -> str:
-    """What a 401 means here, and where to look: ``check FOREWARN_GITHUB_TOKEN``."""
-    if app:
-        return f"the GitHub App was refused; check {credentials or 'app_id and its key'}"
-    return f"the token was refused; check {credentials or 'the token'}"
+    return named
 
 
 class GitHubConnector:
-    """One GitHub repository (``owner/name``); authenticate with a token or as a GitHub App."""
+    """One GitHub repository (``owner/name``), several (``repos``: one plan, milestones merged
+    by title), and a GitHub Project as the plan (``board``); authenticate with a token or as
+    a GitHub App."""
 
     markup: Markup = "markdown"
 
     def __init__(
         self,
-        repo: str,
+        repo: str | None,
         *,
+        repos: tuple[str, ...] = (),
+        board: Board | None = None,
         token: str | None = None,
         app_id: int | None = None,
         private_key: str | None = None,
@@ -174,13 +140,17 @@ class GitHubConnector:
         credentials: str | None = None,
     ) -> None:
         """``credentials`` names where the token or App key comes from (a config key, a
-        variable), for the hint of a refused one."""
-        if not _REPO_RE.match(repo):
-            msg = f"GitHub repository must be 'owner/name', got {repo!r}"
-            raise FatalError(msg)
-        self.repo = repo
+        variable), for the hint of a refused one. ``repo`` is the home repository (None: a
+        ``board`` without one); ``repos`` are the plan's other repositories."""
+        named = _named_repos(repo, repos, board)
+        #: The home repository, or the Project's name when there is none (for messages).
+        self.repo = named[0] if named else board.prefix if board else ""
+        #: The repositories the config names (the home one first).
+        self.repos = named
+        self.board = board
         #: Other repositories forewarn comments in (the team digest's issue), never labels.
-        self.team_repos = tuple(name for name in team_repos if name.casefold() != repo.casefold())
+        self.team_repos = tuple(name for name in team_repos
+                                if name.casefold() not in {r.casefold() for r in named})
         self.project = project
         self.memo = memo
         self.include_pull_requests = include_pull_requests
@@ -189,31 +159,32 @@ class GitHubConnector:
         self.base_url = (base_url or Consts.DEFAULT_BASE_URL).rstrip("/")
         self._timeout = timeout
         self._installation_id = installation_id
-        self._token_auth, self._app_auth, self._identity = _credentials(
-            repo, token=token, app_id=app_id, private_key=private_key,
+        self._token_auth, self._app_auth, self._identity = sign_in(
+            self.repo, token=token, app_id=app_id, private_key=private_key,
             installation_id=installation_id,
         )
+        if self._app_auth is not None and installation_id is None and not named:
+            msg = f"GitHub {self.repo}: a GitHub App without repo needs installation_id"
+            raise FatalError(msg)
         self._github: Github | None = None
         self._http = Transport(
-            connect=self._connect,
-            repo=repo,
-            policy=retry,
-            clock=clock,
-            sleep=sleep,
-            monotonic=monotonic,
-            min_write_interval=min_write_interval,
-            base_url=self.base_url, refused=_refused(self._app_auth is not None, credentials),
+            connect=self._connect, repo=self.repo, policy=retry, clock=clock, sleep=sleep,
+            monotonic=monotonic, min_write_interval=min_write_interval,
+            base_url=self.base_url, refused=refused_hint(self._app_auth is not None, credentials),
             secrets=(token,) if token else (),
         )
-        self._reader = Reader(
-            http=self._http,
-            repo=repo,
-            memo=memo,
-            include_pull_requests=include_pull_requests,
-            whoami=self.whoami,
-        )
+        self._reader = Reader(http=self._http, repo=self.repo, memo=memo,
+                              include_pull_requests=include_pull_requests, whoami=self.whoami)
+        #: Several repositories or a Project: read as one plan (plan_read.py).
+        self._plan = self._plan_reader() if len(named) > 1 or board is not None else None
         self._me: str | None = None
-        self._labels: set[str] | None = None
+        self._labels = Labels(self._http, self.repo)
+
+    def _plan_reader(self) -> PlanReader:
+        return PlanReader(http=self._http, repos=self.repos, board=self.board, memo=self.memo,
+                          include_pull_requests=self.include_pull_requests,
+                          whoami=self.whoami, clock=self.clock, project=self.project,
+                          team_repos=self.team_repos)
 
     def _connect(self) -> Requester:
         """PyGithub's requester, built on first use (an App may first look up its installation)."""
@@ -327,7 +298,12 @@ class GitHubConnector:
     def check_access(self, request: AccessRequest) -> AccessReport:
         """What forewarn may do on the repository, asked with GETs only (see access.py)."""
         app = self._app_auth is not None
-        return RepositoryAccess(self._http, self.repo, self.whoami, app).run(request)
+        reader = self._plan.project_reader() if self._plan is not None else None
+        access = RepositoryAccess(self._http, self.repos[0] if self.repos else "", self.whoami,
+                                  app, others=self.repos[1:])
+        if reader is not None:
+            access.board = functools.partial(project_checks, reader)
+        return access.run(request)
 
     # -- reads ------------------------------------------------------------------------
 
@@ -339,8 +315,10 @@ class GitHubConnector:
             self._http.on_page = None
 
     def _fetch(self, cursor: str | None) -> FetchResult:
-        self._labels = None  # a new cycle reads the label catalogue again, once
+        self._labels.forget()  # a new cycle reads the label catalogues again, once each
         since = self._since(cursor)
+        if self._plan is not None:
+            return self._plan.fetch(since)
         if since is None:
             return first_sync(self._reader, self._http, clock=self.clock, project=self.project)
         started = self._http.requests_made
@@ -386,15 +364,18 @@ class GitHubConnector:
 
     # -- writes -----------------------------------------------------------------------
 
-    def _number(self, issue_key: str) -> int:
-        """The number of an issue of the project's own repository (labels go there only)."""
-        return self._issue(issue_key, commentable=False)[1]
+    def _number(self, issue_key: str) -> tuple[str, int]:
+        """(repository, number) of an issue of the plan's repositories (labels go there only)."""
+        return self._issue(issue_key, commentable=False)
 
     def _issue(self, issue_key: str, *, commentable: bool = True) -> tuple[str, int]:
-        """(repository, number) of an issue of this repository, or of a team repository when
-        it is only commented on."""
+        """(repository, number) of an issue of the plan's repositories (those the config names
+        and those of the Project's items), or of a team repository when it is only
+        commented on."""
         prefix, sep, number = issue_key.rpartition("#")
-        allowed = (self.repo, *self.team_repos) if commentable else (self.repo,)
+        allowed = (*self.repos, *(self._plan.known_repos() if self._plan else ()))
+        if commentable:
+            allowed = (*allowed, *self.team_repos)
         repo = next((name for name in allowed if name.casefold() == prefix.casefold()), None)
         if not sep or repo is None or not number.isdigit():
             msg = f"GitHub {self.repo}: {issue_key!r} is not an issue of this repository"
@@ -476,45 +457,21 @@ class GitHubConnector:
     def add_labels(self, issue_key: str, labels: list[str]) -> None:
         if not labels:
             return
-        path = f"/repos/{self.repo}/issues/{self._number(issue_key)}/labels"
-        self._http.call("POST", path, body={"labels": list(labels)})
+        repo, number = self._number(issue_key)
+        self._labels.ready(repo, labels)  # another repository of the plan: made there first
+        self._http.call("POST", f"/repos/{repo}/issues/{number}/labels",
+                        body={"labels": list(labels)})
 
     def remove_label(self, issue_key: str, label: str) -> None:
         name = urllib.parse.quote(label, safe="")
-        path = f"/repos/{self.repo}/issues/{self._number(issue_key)}/labels/{name}"
+        repo, number = self._number(issue_key)
+        path = f"/repos/{repo}/issues/{number}/labels/{name}"
         response = self._http.call("DELETE", path, accept=(404,))
         if response.status == 404:
             log.debug("GitHub %s: label %r was already off %s", self.repo, label, issue_key)
 
     def ensure_label(self, name: str, *, color: str, description: str) -> None:
-        names = self._label_names()
-        if name.casefold() in names:
-            return
-        path = f"/repos/{self.repo}/labels"
-        body = {
-            "name": name,
-            "color": color.lstrip("#"),
-            "description": description[:LABEL_DESCRIPTION_LIMIT],
-        }
-        response = self._http.call("POST", path, body=body, accept=(422,))
-        if response.status == 422 and not _already_exists(response.data):
-            raise self._http.error_for(422, response.headers, response.data, f"POST {path}")
-        names.add(name.casefold())
-
-    def _label_names(self) -> set[str]:
-        if self._labels is None:
-            path = f"/repos/{self.repo}/labels"
-            names: set[str] = set()
-            for page in self._http.pages(path, {"per_page": PER_PAGE}):
-                for raw in items(page, f"GET {path}", self.repo):
-                    if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-                        names.add(raw["name"].casefold())
-            self._labels = names
-        return self._labels
-
-
-def _already_exists(data: Any) -> bool:
-    errors = data.get("errors") if isinstance(data, dict) else None
-    return isinstance(errors, list) and any(
-        isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
-    )
+        """The label in the home repository; in the plan's others when first applied there."""
+        self._labels.want(name, color=color, description=description[:LABEL_DESCRIPTION_LIMIT])
+        if self.repos:
+            self._labels.ready(self.repos[0], [name])

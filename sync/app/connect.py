@@ -56,7 +56,12 @@ def title(config: Config, project: Project) -> str:
     """``GitHub acme/portal``, ``Jira BILL on https://acme.atlassian.net``, ``local demo``."""
     tracker = config.tracker_for(project)
     if tracker.kind == "github":
-        return f"GitHub {project.repo}"
+        names = ", ".join(project.repo_names)
+        board = project.github_project
+        if board is not None:
+            return f"GitHub Project {board.owner}/{board.number}" + (f" ({names})" if names
+                                                                      else "")
+        return f"GitHub {names}"
     if isinstance(tracker, JiraTracker):
         return f"Jira {project.jira_project} on {tracker.url}"
     return f"local tracker {tracker.path.name}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from config import Config, GitHubTracker, JiraTracker, LocalTracker, Project, Settings
 from config.fields import MemberRef, PeopleList
@@ -24,6 +25,9 @@ from sync.progress import log_progress
 from sync.render import Style
 from sync.routing import Routing
 
+if TYPE_CHECKING:
+    from connectors.github.project_read import Board
+
 
 def build_connector(
     config: Config, project: Project, *, settings: Settings, memo: DictMemo,
@@ -39,8 +43,8 @@ def build_connector(
 
         tame_vendor_loggers()  # PyGithub adds its own stderr handler when imported
 
-        if project.repo is None:  # the config validates this; keep mypy and readers sure
-            msg = f"project {project.name}: a GitHub tracker needs repo"
+        if project.home_repo is None and project.github_project is None:
+            msg = f"project {project.name}: a GitHub tracker needs repo, repos or github_project"
             raise FatalError(msg)
         private_key = tracker.private_key.get_secret_value() if tracker.private_key else None
         if tracker.private_key_path is not None:
@@ -50,7 +54,8 @@ def build_connector(
                    "FOREWARN_GITHUB_TOKEN)")
             raise FatalError(msg)
         return GitHubConnector(
-            project.repo, token=token.get_secret_value() if token else None,
+            project.home_repo, repos=project.repo_names[1:], board=board_of(project),
+            token=token.get_secret_value() if token else None,
             app_id=tracker.app_id, private_key=private_key,
             installation_id=tracker.installation_id, base_url=tracker.base_url, memo=memo,
             project=project.name, include_pull_requests=project.include_pull_requests,
@@ -79,6 +84,17 @@ def build_connector(
     raise FatalError(msg)
 
 
+def board_of(project: Project) -> Board | None:
+    """The project's ``github_project`` as the GitHub connector reads it."""
+    found = project.github_project
+    if found is None:
+        return None
+    from connectors.github.project_read import Board
+
+    return Board(owner=found.owner, number=found.number, iteration=found.iteration,
+                 group=found.group, due=found.due, estimate=found.estimate)
+
+
 def credentials_hint(name: str, tracker: GitHubTracker | JiraTracker) -> str:
     """Where a tracker's credentials come from, for the hint of a refused one:
     ``trackers.gh.token``, ``FOREWARN_GITHUB_TOKEN``, ``trackers.acme.email and …``."""
@@ -104,7 +120,7 @@ def _team_repos(config: Config, project: Project) -> tuple[str, ...]:
     """The repository of a team issue outside the project's own (GitHub), for its digest."""
     key = team_issue_key(config, project)
     repo = key.rpartition("#")[0] if key else ""
-    return (repo,) if repo and repo != project.repo else ()
+    return (repo,) if repo and repo not in project.repo_names else ()
 
 
 def routing_for(config: Config, project: Project) -> Routing:
@@ -145,7 +161,7 @@ def issue_key(config: Config, project: Project, ref: int | str | None) -> str | 
         return f"{project.jira_project}-{ref}" if isinstance(ref, int) else str(ref)
     if isinstance(ref, str) and "#" in ref:
         return ref
-    prefix = project.repo if isinstance(tracker, GitHubTracker) else project.name
+    prefix = project.home_repo if isinstance(tracker, GitHubTracker) else project.name
     return f"{prefix}#{ref}"
 
 

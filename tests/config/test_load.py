@@ -224,7 +224,8 @@ def test_wrong_values(problems: Problems, text: str, expected: str) -> None:
         ),
         (
             HEADER + "projects:\n  - {name: portal, tracker: gh}\n",
-            'forewarn.yaml:5:5: project "portal": a GitHub project needs repo (owner/name)',
+            'forewarn.yaml:5:5: project "portal": a GitHub project needs repo (owner/name), '
+            "repos or github_project",
         ),
         (
             HEADER + "projects:\n  - {name: portal, tracker: gh, repo: a/b, milestones: sprint}\n",

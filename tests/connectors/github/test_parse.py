@@ -15,7 +15,7 @@ from connectors.errors import (
     RecordSkipped,
     RetriableError,
 )
-from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, fit_comment
+from connectors.github.bodies import COMMENT_LIMIT, TRUNCATION_NOTE, fit_comment
 from connectors.github.http import Transport, describe_request, next_link
 from connectors.github.parse import (
     TitleHistory,

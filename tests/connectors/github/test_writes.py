@@ -13,7 +13,8 @@ from responses import matchers
 
 from connectors.base import RateLimit
 from connectors.errors import CannotPostComment, CommentGone, FatalError
-from connectors.github.connector import COMMENT_LIMIT, TRUNCATION_NOTE, GitHubConnector
+from connectors.github.bodies import COMMENT_LIMIT, TRUNCATION_NOTE
+from connectors.github.connector import GitHubConnector
 from connectors.markers import Marker
 from connectors.model import Membership, Visibility
 from tests.connectors.github.support import GitHubReplay
