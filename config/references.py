@@ -234,7 +234,7 @@ def _kinds(value: Any) -> list[Any]:
 def _github_keys(project: Mapping[str, Any], add: _Add) -> None:
     if project.get("repo") is None:
         add(None, "a GitHub project needs repo (owner/name)")
-    for key in ("jira_project", "board", "boards"):
+    for key in ("jira_project", "board", "boards", "due_field", "estimate_field"):
         if project.get(key) is not None:
             add(key, f"{key} is for Jira projects")
     if project.get("milestones") is not None and _kinds(project["milestones"]) != ["milestone"]:
@@ -251,7 +251,7 @@ def _jira_keys(project: Mapping[str, Any], add: _Add) -> None:
         add("repo", "repo is for GitHub projects")
     kinds = _kinds(project.get("milestones") or "version")
     if "milestone" in kinds:
-        add("milestones", "Jira tracks milestones as sprint or version")
+        add("milestones", "Jira tracks milestones as sprint, version or epic")
     for key in ("board", "boards"):
         if project.get(key) is not None and "sprint" not in kinds:
             add(key, f"{key} names the boards whose sprints count: add milestones: sprint")

@@ -107,7 +107,7 @@ class BurnupPoint(_Model):
 class MilestoneSummary(_Model):
     key: str
     title: str
-    kind: Literal["milestone", "sprint", "version"]
+    kind: Literal["milestone", "sprint", "version", "epic"]
     health: Health
     days_overdue: int = Field(default=0, ge=0)
     days_late: int = Field(
@@ -235,7 +235,7 @@ class Retrospective(_Model):
     project: str
     milestone: str = Field(description="The milestone key.")
     title: str
-    kind: Literal["milestone", "sprint", "version"]
+    kind: Literal["milestone", "sprint", "version", "epic"]
     generated_at: datetime
     timezone: str
     language: Literal["en", "zh-CN"]

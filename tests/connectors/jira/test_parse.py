@@ -157,9 +157,11 @@ def test_sprint_field_values(value: object, expected: list[str]) -> None:
 
 def test_field_discovery_on_a_site_without_sprints() -> None:
     fields = body("specharness/field.json")
-    # customfield_10021 is "Flagged" there: found by name, never read as a sprint.
+    # customfield_10021 is "Flagged" there: found by name, never read as a sprint;
+    # customfield_10015 is the Timeline's "Start date" (a date): when an epic starts.
     assert jf.discover_fields(fields) == jf.FieldIds(sprint=None, story_points=(),
-                                                     flagged="customfield_10021")
+                                                     flagged="customfield_10021",
+                                                     start=("customfield_10015",))
 
 
 def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
@@ -176,7 +178,7 @@ def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
     ]  # fmt: skip
     ids = jf.discover_fields(fields)
     assert ids == jf.FieldIds("customfield_10020", ("customfield_10028", "customfield_10016"),
-                              "customfield_10021")
+                              "customfield_10021", start=("customfield_10015",))
     assert jf.FieldIds.from_json(ids.to_json()) == ids
 
 
