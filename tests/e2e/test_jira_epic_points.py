@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 import responses
 
+from sync.app.cli import main
 from tests.conftest import Clock
 from tests.e2e.support import run_once
 from tests.fakes.jira import START_DATE, STORY_POINTS, TARGET_END, FakeJira
@@ -140,3 +141,43 @@ def test_moving_the_target_end_later_is_a_moved_due_date(
         assert len(moved) == 1
         assert ("The due date of milestone “Invoicing” moved from Aug 14, 2026 to Aug 28, "
                 "2026: 14 days later") in moved[0]
+
+
+CONNECT = """\
+version: 1
+state: sqlite:///{state}
+trackers:
+  acme: {{kind: jira, url: https://acme.atlassian.net, email: forewarn@acme.example,
+          token: ${{JIRA_API_TOKEN}}}}
+projects:
+  - {{name: billing, tracker: acme, jira_project: BILL, milestones: epic, status_issue: 1,
+     due_field: "{due}", estimate_field: "{estimate}"}}
+"""
+
+
+@pytest.mark.usefixtures("clean_env", "quiet_connectors")
+@pytest.mark.parametrize(
+    ("due", "estimate", "code", "lines"),
+    [
+        ("Target end", "story points", 0, [
+            "  ✓ due_field: “Target end” is customfield_10042 (a date)",
+            "  ✓ estimate_field: “story points” is customfield_10016 (a number)"]),
+        ("Target End Date", "Summary", 2, [
+            '  ✗ due_field: no field named "Target End Date" on this site; name a date field '
+            "as Jira lists it (Settings › Issues › Custom fields), or its id",
+            '  ✗ estimate_field: "Summary" (summary) holds a string, not a number; name a '
+            "number field as Jira lists it (Settings › Issues › Custom fields), or its id"]),
+    ],
+)
+def test_check_config_connect_checks_the_named_fields(
+    configure: Callable[..., Path], capsys: pytest.CaptureFixture[str], due: str,
+    estimate: str, code: int, lines: list[str],
+) -> None:
+    config = configure(CONNECT, token=("JIRA_API_TOKEN", TOKEN), due=due, estimate=estimate)
+    site = build_site(Clock(NOW), added_points=1)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        site.serve(rsps)
+        assert main(["check-config", "--connect", "-c", str(config)]) == code
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if "_field:" in line] == lines
+    assert site.writes() == []

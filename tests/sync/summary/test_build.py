@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -380,3 +381,36 @@ def test_rules_named_for_other_projects_are_not_used() -> None:
                     issues=(issue(2, milestone="m1"),))
     (milestone,) = summarize(snap, rules=(other,)).milestones
     assert milestone.scope is not None and milestone.scope.threshold == 0.1  # the default
+
+
+def test_scope_burn_up_and_forecast_in_points() -> None:
+    # 20 points agreed (8 done, 12 open), 13 more added after the baseline (creation + 1 day),
+    # and one unestimated addition that weighs their average (11 points).
+    added = dataclasses.replace(issue(4, milestone="m1", estimate=13), created_at=at(5))
+    unsized = dataclasses.replace(issue(5, milestone="m1"), created_at=at(6))
+    snap = snapshot(milestones=(Milestone(key="m1", title="Sprint 4", due_on=date(2026, 12, 4),
+                                          created_at=at(1)),),
+                    issues=(issue(2, milestone="m1", closed=True, estimate=8),
+                            issue(3, milestone="m1", estimate=12), added, unsized))
+    (sprint,) = summarize(snap).milestones
+    scope = sprint.scope
+    assert scope is not None
+    assert (sprint.unit, scope.unit, scope.baseline_points, scope.added_points,
+            scope.unestimated_count, scope.growth) == ("points", "points", 20, 24, 1, 1.2)
+    assert (sprint.burnup[-1].scope_points, sprint.burnup[-1].done_points) == (44, 8)
+    md = markdown(summarize(snap))
+    assert "120% (24 points added to 20 points) (1 issue without an estimate counted at the " \
+           "average)" in md
+    assert 'y-axis "points"' in md and "_line: scope · bars: done (points, per week)_" in md
+    zh = render_summary(summarize(snap).model_copy(update={"language": "zh-CN"}), "md",
+                        marker=Marker.summary("2026-W48"))
+    assert "120%（在 20 个故事点之上新增 24 个故事点）" in zh
+
+
+def test_without_estimates_the_summary_counts_issues() -> None:
+    snap = snapshot(milestones=(Milestone(key="m1", title="Sprint 4", due_on=date(2026, 12, 4),
+                                          created_at=at(1)),),
+                    issues=(issue(2, milestone="m1"), issue(3, milestone="m1")))
+    (sprint,) = summarize(snap).milestones
+    assert (sprint.unit, sprint.burnup[-1].scope_points) == ("issues", None)
+    assert 'y-axis "issues"' in markdown(summarize(snap))
