@@ -223,6 +223,7 @@ class JiraConnector:
         self._reader.issues(found, jql, ids=ids, me=me, since=reach)
         milestones = self._reader.milestones(found.skipped, found.epics)
         self.facts.save_statuses(statuses_before)
+        self.facts.names_changed = False  # read whole once: the cache now holds the new fields
         return FetchResult(
             snapshot=found.snapshot(self.project, fetched_at=fetched_at, milestones=milestones),
             cursor=found.newest.isoformat() if found.newest is not None else None,
