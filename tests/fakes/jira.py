@@ -58,6 +58,17 @@ so do a project (``GET /project/{key}``: ``id``, ``key``, ``name``,
 ``projectTypeKey``) and ``mypermissions`` (``{"permissions": {KEY: {id, key,
 name, type, description, havePermission}}}``, the example of Atlassian's REST v2
 reference); a user of the assignable search is a recorded person.
+
+Epics (``make_epic``, ``set_parent``, ``set_field``): an epic's ``issuetype`` is
+SAM1-1's (Epic, ``hierarchyLevel: 1``), other issues' SAM1-6's (Task); a child's
+``parent`` is SAM1-6's recorded parent object with its id, key and summary
+changed; a move into an epic is K5-2's recorded ``IssueParentAssociation`` item
+(ids in ``from``/``to``, keys in the strings, DevLake); a custom date field's
+change is EE-14's recorded "End date" item renamed (``to: "2020-06-12"``,
+``toString: "12/Jun/20"``). ``/field`` adds "Target end" (the recorded "Start
+date" datepicker, ``customfield_10015``, renamed ``customfield_10042``) and
+"Story Points" (the same bean with the number schema of Jira's float field type,
+as Atlassian documents custom field types).
 """
 
 from __future__ import annotations
