@@ -293,8 +293,8 @@ class Config(FrozenModel):
         return project.language or self.summary_for(project).language
 
     def milestones_for(self, project: Project) -> tuple[MilestoneKind, ...]:
-        """What a milestone is in this project: GitHub milestones; Jira versions, sprints, or
-        both."""
+        """What a milestone is in this project: GitHub milestones; Jira versions, sprints,
+        epics, or several."""
         kinds = project.milestones
         if kinds is not None:
             return (kinds,) if isinstance(kinds, str) else kinds
