@@ -166,7 +166,7 @@ MESSAGES: Messages = {
             "en": ("Milestone “{milestone_title}” is at risk: {open_count:open_issue} left and "
                    "a {probability:percent} chance to finish by its due date {due_on} at the "
                    "team's pace of the last weeks (target {confidence:percent}).",
-                   "Work left, in points: {remaining_points:point}.",
+                   "Work left: {remaining_points:point}.",
                    "Forecast completion: {forecast_on}."),
             "zh-CN": ("里程碑“{milestone_title}”存在延期风险：尚有 {open_count:open_issue}，按团队"
                       "近几周的速度，在截止日期 {due_on} 前完成的概率为 {probability:percent}"
