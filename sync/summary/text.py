@@ -127,6 +127,8 @@ TEXT: dict[str, dict[str, str]] = {
         "retro.scope": "Scope: {baseline:issue} in the baseline of {day}; {added} added "
                        "after it, {approved} of them approved; {descoped} descoped.",
         "retro.no_scope": "Scope: the milestone had no baseline (no start or creation time).",
+        "retro.scope.points": "In points: {baseline:point} in the baseline, {added:point} of "
+                              "unapproved additions ({growth}).",
         "retro.delivered": "Delivered: {delivered} of {total:issue}, {baseline_done} of the "
                            "{baseline} baselined.",
         "retro.not_delivered": "Not delivered",
@@ -250,6 +252,8 @@ TEXT: dict[str, dict[str, str]] = {
         "retro.scope": "范围：基线 {day} 时有 {baseline:issue}；之后新增 {added} 个，其中 "
                        "{approved} 个已批准；移出 {descoped} 个。",
         "retro.no_scope": "范围：该里程碑没有基线（没有开始或创建时间）。",
+        "retro.scope.points": "按故事点计：基线 {baseline:point}，未经批准新增 {added:point}"
+                              "（{growth}）。",
         "retro.delivered": "交付：{total:issue}中完成 {delivered} 个，基线内 {baseline} 个中完成 "
                            "{baseline_done} 个。",
         "retro.not_delivered": "未交付",

@@ -21,10 +21,10 @@ from rules.base import History
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
 from sync.store.state import StateStore
-from sync.summary.build import SummaryInput, build_summary
+from sync.summary.build import SummaryInput, build_retrospective, build_summary
 from sync.summary.changes import compare
 from sync.summary.model import ProjectSummary, summary_json_schema
-from sync.summary.render import LIMITS, render_html, render_summary
+from sync.summary.render import LIMITS, render_html, render_retrospective, render_summary
 from sync.summary.report import render_report, unavailable_summary
 from sync.summary.schedule import next_summary_at, summary_period
 from tests.conftest import DEMO_NOW, Clock
@@ -414,3 +414,21 @@ def test_without_estimates_the_summary_counts_issues() -> None:
     (sprint,) = summarize(snap).milestones
     assert (sprint.unit, sprint.burnup[-1].scope_points) == ("issues", None)
     assert 'y-axis "issues"' in markdown(summarize(snap))
+
+
+def test_a_retrospective_in_points_says_so() -> None:
+    added = dataclasses.replace(issue(4, milestone="m1", estimate=13, closed=True),
+                                created_at=at(5))
+    closed = Milestone(key="m1", title="Sprint 4", due_on=date(2026, 11, 20), created_at=at(1),
+                       state="closed", closed_at=at(20))
+    snap = snapshot(milestones=(closed,),
+                    issues=(issue(2, milestone="m1", closed=True, estimate=8),
+                            issue(3, milestone="m1", closed=True, estimate=12), added))
+    data = SummaryInput(project="p", snapshot=snap, findings=(), history=History(),
+                        calendar=SHANGHAI, rules=(), seed=1, language="en", status_issue="p#1")
+    retro = build_retrospective(data, closed, now=DEMO_NOW)
+    marker = Marker.parse("retro.0123456789abcdef:info")
+    for flavor in ("md", "jira"):
+        text = render_retrospective(retro, flavor, marker=marker)
+        assert "In points: 20 points in the baseline, 13 points of unapproved additions (65%)." \
+            in text
