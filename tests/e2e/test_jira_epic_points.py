@@ -32,7 +32,8 @@ import responses
 from sync.app.cli import main
 from tests.conftest import Clock
 from tests.e2e.support import run_once
-from tests.fakes.jira import START_DATE, STORY_POINTS, TARGET_END, FakeJira
+from tests.fakes.jira import FakeJira
+from tests.fakes.jira_plans import START_DATE, STORY_POINTS, TARGET_END
 from tests.fakes.world import World
 
 SITE = "https://acme.atlassian.net"

@@ -59,28 +59,18 @@ so do a project (``GET /project/{key}``: ``id``, ``key``, ``name``,
 name, type, description, havePermission}}}``, the example of Atlassian's REST v2
 reference); a user of the assignable search is a recorded person.
 
-Epics (``make_epic``, ``set_parent``, ``set_field``): an epic's ``issuetype`` is
-SAM1-1's (Epic, ``hierarchyLevel: 1``), other issues' SAM1-6's (Task); a child's
-``parent`` is SAM1-6's recorded parent object with its id, key and summary
-changed; a move into an epic is K5-2's recorded ``IssueParentAssociation`` item
-(ids in ``from``/``to``, keys in the strings, DevLake); a custom date field's
-change is EE-14's recorded "End date" item renamed (``to: "2020-06-12"``,
-``toString: "12/Jun/20"``). ``/field`` adds "Target end" (the recorded "Start
-date" datepicker, ``customfield_10015``, renamed ``customfield_10042``) and
-"Story Points" (the same bean with the number schema of Jira's float field type,
-as Atlassian documents custom field types).
+Epics, parents and the custom fields "Target end" and "Story Points" are
+``tests/fakes/jira_plans.py``'s (a mixin), with the recorded shapes they copy.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import functools
-import json
 import re
 import urllib.parse
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -88,19 +78,17 @@ from connectors.base import DictMemo
 from connectors.jira.connector import JiraConnector
 from connectors.model import PUBLIC, Visibility
 from connectors.retry import RetryPolicy
-from tests.connectors.jira.support import EMAIL, TOKEN, interactions
+from tests.connectors.jira.support import EMAIL, TOKEN
 from tests.fakes.http import FakeServer, Json, Reply
+from tests.fakes.jira_plans import JiraPlans, plan_fields
+from tests.fakes.jira_recorded import SEARCH, recorded
+from tests.fakes.jira_recorded import agile_issue as _agile_issue
+from tests.fakes.jira_recorded import history_item as _history_item
+from tests.fakes.jira_recorded import sam1 as _sam1
 from tests.fakes.world import Event, WMilestone, World
 
 SITE = "https://acme.atlassian.net"
 SPRINT_FIELD = "customfield_10020"
-#: The recorded site's "Start date" (when an epic starts), and two fields built from it:
-#: Advanced Roadmaps' "Target end" (a date) and "Story Points" (a number).
-START_DATE = "customfield_10015"
-TARGET_END = "customfield_10042"
-STORY_POINTS = "customfield_10016"
-SEARCH = "specharness/search_jql_SAM1.json"
-AGILE = "devlake/agile_board_issues_expand_changelog.json"
 _JQL = re.compile(
     r'project = "(?P<project>[A-Z][A-Z0-9]*)"'
     r'(?: AND updated >= "(?P<since>\d{4}/\d{2}/\d{2} \d{2}:\d{2})")?'
@@ -109,74 +97,11 @@ _JQL = re.compile(
 _HIDDEN = "Issue does not exist or you do not have permission to see it."
 
 
-@functools.cache
-def _recorded(name: str, index: int) -> str:
-    return json.dumps(interactions(name)[index]["response"]["body"])
-
-
-def recorded(name: str, index: int = 0) -> Any:
-    """A fresh copy of one recorded response body."""
-    return json.loads(_recorded(name, index))
-
-
-@functools.cache
-def _sam1_text(key: str) -> str:
-    return json.dumps(next(i for i in recorded(SEARCH)["issues"] if i["key"] == key))
-
-
-def _sam1(key: str) -> Json:
-    """A fresh copy of one issue of the recorded Cloud enhanced search."""
-    found: Json = json.loads(_sam1_text(key))
-    return found
-
-
-@functools.cache
-def _agile_text(key: str) -> str:
-    for page in (recorded(AGILE, 0), recorded(AGILE, 1)):
-        for issue in page["issues"]:
-            if issue["key"] == key:
-                return json.dumps(issue)
-    raise LookupError(key)
-
-
-def _agile_issue(key: str) -> Json:
-    """A fresh copy of one recorded agile issue bean (DevLake)."""
-    found: Json = json.loads(_agile_text(key))
-    return found
-
-
-def _history_item(field: str) -> Json:
-    """A recorded changelog item of EE-1 (DevLake), by field name."""
-    for history in _agile_issue("EE-1")["changelog"]["histories"]:
-        for item in history["items"]:
-            if item["field"] == field:
-                found: Json = item
-                return found
-    raise LookupError(field)
-
-
-def _recorded_item(key: str, field: str) -> Json:
-    """A recorded changelog item of a DevLake issue, by field name."""
-    for history in _agile_issue(key)["changelog"]["histories"]:
-        for item in history["items"]:
-            if item["field"] == field:
-                found: Json = item
-                return found
-    raise LookupError(field)
-
-
-def _text(value: object) -> str | None:
-    """A changelog value as the World keeps it (numbers and dates as text)."""
-    if value is None:
-        return None
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
 def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class FakeJira(FakeServer):
+class FakeJira(FakeServer, JiraPlans):
     """One Jira Cloud site holding ``projects`` (project key -> its World)."""
 
     CONTENT_TYPE = "application/json;charset=UTF-8"
@@ -224,11 +149,7 @@ class FakeJira(FakeServer):
         self.denied: set[str] = set()
         #: People whose e-mail address Jira hides.
         self.hidden_emails: set[str] = set()
-        #: Jira's own parts of the worlds' issues, by (project, number): which are epics,
-        #: whose child each is, and their custom field values (by field id).
-        self.epics: set[tuple[str, int]] = set()
-        self.parents: dict[tuple[str, int], int] = {}
-        self.values: dict[tuple[str, int], dict[str, Any]] = {}
+        JiraPlans.__init__(self)
 
     @staticmethod
     def account(person: str) -> str:
@@ -247,36 +168,6 @@ class FakeJira(FakeServer):
         options.setdefault("milestones", "version")
         return JiraConnector(next(iter(self.projects)), url=self.site, email=self.email,
                              token=self.token, **options)
-
-    # -- epics, parents and custom fields -------------------------------------------------
-
-    def make_epic(self, number: int, *, project: str | None = None,
-                  **values: Any) -> None:
-        """The world's issue ``number`` is an epic, with custom field values by id."""
-        project = project or next(iter(self.projects))
-        self.epics.add((project, number))
-        self.values.setdefault((project, number), {}).update(values)
-
-    def set_parent(self, number: int, epic: int | None, *, actor: str, at: datetime | None = None,
-                   project: str | None = None) -> None:
-        """Someone puts the issue in an epic (or takes it out): a changelog entry when ``at``
-        is given, else how it was created."""
-        project = project or next(iter(self.projects))
-        before = self.parents.pop((project, number), None)
-        if epic is not None:
-            self.parents[(project, number)] = epic
-        if at is not None:
-            self.projects[project]._event(number, "parent", _text(before), _text(epic), actor, at)
-
-    def set_field(self, number: int, field_id: str, value: Any, *, actor: str,
-                  at: datetime | None = None, project: str | None = None) -> None:
-        """A custom field's value: a changelog entry when ``at`` is given (dates only)."""
-        project = project or next(iter(self.projects))
-        values = self.values.setdefault((project, number), {})
-        before, values[field_id] = values.get(field_id), value
-        if at is not None:
-            self.projects[project]._event(number, f"field:{field_id}", _text(before),
-                                          _text(value), actor, at)
 
     # -- rendering ----------------------------------------------------------------------
 
@@ -384,26 +275,6 @@ class FakeJira(FakeServer):
                                "histories": newest})
         return data
 
-    def _jira_parts(self, project: str, number: int, fields: Json) -> None:
-        """Issue type (SAM1-1's Epic or SAM1-6's Task), parent (SAM1-6's, renamed) and the
-        custom fields the scenario set."""
-        key = (project, number)
-        fields["issuetype"] = _sam1("SAM1-1" if key in self.epics else "SAM1-6")["fields"][
-            "issuetype"]
-        fields.pop("parent", None)
-        epic = self.parents.get(key)
-        if epic is not None:
-            parent: Json = _sam1("SAM1-6")["fields"]["parent"]
-            ident = self._issue_id(project, epic)
-            parent.update(id=ident, key=f"{project}-{epic}",
-                          self=f"{self.site}/rest/api/2/issue/{ident}")
-            parent["fields"].update(summary=self.projects[project].issues[epic].title,
-                                    issuetype=_sam1("SAM1-1")["fields"]["issuetype"])
-            fields["parent"] = parent
-        for field_id in (START_DATE, TARGET_END, STORY_POINTS):
-            value = self.values.get(key, {}).get(field_id)
-            fields[field_id] = value.isoformat() if isinstance(value, date) else value
-
     def _sprint_value(self, project: str, m: WMilestone) -> Json:
         value: Json = copy.deepcopy(_agile_issue("K5-2")["fields"][SPRINT_FIELD][0])
         sprint = self.sprint(project, m)
@@ -457,26 +328,9 @@ class FakeJira(FakeServer):
                         **{"from": None, "to": None},
                         fromString=" ".join(before), toString=" ".join(labels))
             return item
-        if e.field == "parent":
-            # K5-2's recorded IssueParentAssociation item: ids in from/to, keys in the strings.
-            item = _recorded_item("K5-2", "IssueParentAssociation")
-            olds, news = (f"{project}-{n}" if n else None for n in (e.before, e.after))
-            item.update(**{"from": e.before and self._issue_id(project, int(e.before)),
-                           "to": e.after and self._issue_id(project, int(e.after))},
-                        fromString=olds, toString=news)
-            return item
-        if e.field.startswith("field:"):
-            # EE-14's recorded "End date" item (a date custom field), renamed.
-            item = _recorded_item("EE-14", "End date")
-            ident = e.field.removeprefix("field:")
-            days = [date.fromisoformat(v) if v and v != "None" else None
-                    for v in (e.before, e.after)]
-            item.update(field=self._field_name(ident), fieldId=ident,
-                        **{"from": days[0] and days[0].isoformat(),
-                           "to": days[1] and days[1].isoformat()},
-                        fromString=days[0] and days[0].strftime("%d/%b/%y"),
-                        toString=days[1] and days[1].strftime("%d/%b/%y"))
-            return item
+        planned = self._plan_item(project, e)
+        if planned is not None:
+            return planned
         if e.field == "status":
             item = _history_item("status")
             item.update(**{"from": self.status(e.before or "To Do")["id"],
@@ -525,25 +379,8 @@ class FakeJira(FakeServer):
                       schema={"type": "array", "items": "json",
                               "custom": "com.pyxis.greenhopper.jira:gh-sprint",
                               "customId": 10020})
-        # The recorded "Start date" (a datepicker) renamed as "Target end", and as "Story
-        # Points" with the number schema of Jira's float custom field type.
-        start = next(f for f in fields if f["id"] == START_DATE)
-        target = copy.deepcopy(start)
-        target.update(id=TARGET_END, key=TARGET_END, name="Target end",
-                      untranslatedName="Target end", clauseNames=["cf[10042]", "Target end"])
-        target["schema"].update(customId=10042)
-        points = copy.deepcopy(start)
-        points.update(id=STORY_POINTS, key=STORY_POINTS, name="Story Points",
-                      untranslatedName="Story Points", clauseNames=["cf[10016]", "Story Points"],
-                      schema={"type": "number",
-                              "custom": "com.atlassian.jira.plugin.system.customfieldtypes:float",
-                              "customId": 10016})
-        return self.json(200, [*fields, sprint, target, points])
+        return self.json(200, [*fields, sprint, *plan_fields(fields)])
 
-    @staticmethod
-    def _field_name(ident: str) -> str:
-        return {START_DATE: "Start date", TARGET_END: "Target end",
-                STORY_POINTS: "Story Points"}.get(ident, ident)
 
     def _myself(self, **_: Any) -> Reply:
         return self.json(200, self.person(self.home, self.home.me))

@@ -14,7 +14,8 @@ from connectors.errors import FatalError
 from connectors.jira.epics import MEMO_EPICS
 from connectors.model import Milestone
 from tests.conftest import Clock
-from tests.fakes.jira import START_DATE, STORY_POINTS, TARGET_END, FakeJira
+from tests.fakes.jira import FakeJira
+from tests.fakes.jira_plans import START_DATE, STORY_POINTS, TARGET_END
 from tests.fakes.world import World
 
 T0 = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
