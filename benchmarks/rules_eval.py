@@ -55,7 +55,7 @@ from rules import registry  # noqa: E402
 from rules.base import DueDateSeen, Finding, History, RuleContext  # noqa: E402
 from rules.people import classify  # noqa: E402
 from sync.actions import AddLabel, CreateComment, Plan  # noqa: E402
-from sync.cycle import frozen_for_gc  # noqa: E402
+from sync.collector import collection_paused, frozen_for_gc  # noqa: E402
 from sync.reconcile import Actual, plan  # noqa: E402
 from sync.render import Style, body_hash  # noqa: E402
 from sync.store.state import CommentRecord  # noqa: E402
@@ -264,14 +264,15 @@ def measure(size: int, runs: int) -> dict[str, Any]:
                       status_issue="p#1")
     style = Style(markup="markdown", timezone="Asia/Shanghai")
 
-    # As the cycle does (sync.cycle.frozen_for_gc): the loaded snapshot is frozen for the GC.
-    with frozen_for_gc():
+    # As the cycle does (sync/collector.py): the loaded snapshot frozen for the collector,
+    # and no collection while rules and plans run.
+    with frozen_for_gc(), collection_paused():
         evaluate_s, evaluate_cpu, evaluate_gc, findings = timed(
             runs, lambda: evaluate(snapshot, ctx, rules))
     again = evaluate(snapshot, ctx, rules)
     assert again == findings, "evaluation is not deterministic"
     per_rule: dict[str, float] = {}
-    with frozen_for_gc():
+    with frozen_for_gc(), collection_paused():
         for rule, options in rules:
             per_rule[options.kind] = round(timed(
                 runs, lambda rule=rule, options=options: rule.evaluate(snapshot, ctx, options))[0],
@@ -281,11 +282,11 @@ def measure(size: int, runs: int) -> dict[str, Any]:
         return plan(findings=findings, snapshot=snap, actual=actual, style=style, now=NOW,
                     status_issue="p#1", me=ME)
 
-    with frozen_for_gc():
+    with frozen_for_gc(), collection_paused():
         empty_s, _, _, first = timed(runs, lambda: plan_on(snapshot, Actual()))
     written = with_our_comments(snapshot, first)
     actual = recorded(first)
-    with frozen_for_gc():
+    with frozen_for_gc(), collection_paused():
         populated_s, _, _, second = timed(runs, lambda: plan_on(written, actual))
     assert second.writes == (), f"a recorded plan planned {len(second.writes)} writes again"
     causes: dict[str, int] = {}

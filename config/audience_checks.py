@@ -1,4 +1,4 @@
-"""Checks of ``team``, ``clients``, ``alerts`` and ``backfill`` that need the tracker's kind.
+"""Checks of ``team``, ``clients``, ``bots``, ``alerts``, ``backfill`` that need the tracker.
 
 GitHub has no restricted comments, no project roles or groups and no service
 desk customers; on Jira, ``clients: external`` means *outside the team's roles
@@ -55,6 +55,9 @@ def _github(project: Mapping[str, Any]) -> Iterator[Problem]:
         if _names_membership(project.get(key)):
             yield (key,), (f"project roles and groups are Jira's: on GitHub write {key}: "
                            f"{keyword}, or logins")
+    if _names_membership(project.get("bots")):
+        yield ("bots",), ("project roles and groups are Jira's: on GitHub list bots by login "
+                          "(GitHub marks apps itself: type Bot, logins ending in [bot])")
     if project.get("clients") == "customers":
         yield ("clients",), ("customers are Jira Service Management's: on GitHub write "
                              "clients: external, or logins")

@@ -145,7 +145,7 @@ def _member_ref(item: Any) -> Any:
 
 def people(*keywords: str) -> Any:
     """``clients``/``team``: a keyword, or logins, emails, account ids, globs and Jira roles and
-    groups (``{role: Developers}``), alone or in a list.
+    groups (``{role: Developers}``), alone or in a list; ``bots`` the same without keywords.
 
     ``clients`` may also map client organisations to their patterns
     (``{initech: ["*@initech.example"], umbrella: ["*@umbrella.example"]}``): each
@@ -172,6 +172,9 @@ def people(*keywords: str) -> Any:
             f"use {words}, or a list of logins, emails, account ids, globs like "
             '"*@client.example", {role: NAME} or {group: NAME}'
         )
+        if not keywords:  # bots
+            msg = ('use a list of logins, account ids, names, globs like "renovate*", '
+                   "{group: NAME} or {role: NAME}")
         raise ValueError(msg)
 
     return BeforeValidator(check)
@@ -207,6 +210,15 @@ def people_schema(*keywords: str, organisations: bool = False) -> dict[str, Any]
         forms.append({"type": "object", "additionalProperties": patterns,
                       "description": "client organisation -> its people's patterns"})
     return {"anyOf": [*forms, {"type": "null"}]}
+
+
+def bots_schema(schema: dict[str, Any]) -> None:
+    """The JSON Schema of ``bots`` as written: one pattern, role or group, or a list of them
+    (pydantic's own, a list of strings or references, is replaced)."""
+    one = [{"type": "string"}, {"$ref": "#/$defs/MemberRef"}]
+    schema.pop("type", None)
+    schema.pop("items", None)
+    schema["anyOf"] = [*one, {"type": "array", "items": {"anyOf": one}}]
 
 
 _KINDS = ("milestone", "sprint", "version", "epic")

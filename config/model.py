@@ -35,6 +35,7 @@ from config.fields import (
     Name,
     Names,
     PeopleList,
+    bots_schema,
     issue_ref,
     milestone_kinds,
     people,
@@ -111,7 +112,12 @@ class Project(FrozenModel):
                     "ids, globs, {role: NAME} and {group: NAME} (Jira).",
         json_schema_extra=people_schema("members"),
     )
-    bots: Names = Field(default=(), description="Further accounts that never count as people.")
+    bots: Annotated[PeopleList, people()] = Field(
+        default=(),
+        description="Further accounts that never count as people: logins, account ids, names, "
+                    "globs, {group: NAME} and {role: NAME} (Jira).",
+        json_schema_extra=bots_schema,
+    )
     status_issue: Annotated[int | str | None, BeforeValidator(issue_ref)] = Field(
         default=None, description="Where the summary goes: a GitHub issue number or a Jira key."
     )

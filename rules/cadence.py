@@ -23,7 +23,8 @@ Semantics:
 * An **update** on the status issue is forewarn's own expectation summary (a
   comment of forewarn's whose marker is ``summary.<period>``: told by the
   marker, never by its text) or a comment by a team member (not a bot, not a
-  client). Edits are not updates: they notify nobody.
+  client), public ones only: a restricted comment or an internal note never
+  reached the client. Edits are not updates: they notify nobody.
 * Without any update, the clock starts at the status issue's creation.
 * **Due** when ``within`` working days of the project calendar have passed since
   the last update (or the creation). The last update anchors the finding: the
@@ -117,7 +118,10 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
 
 
 def is_update(comment: Comment, team: set[str]) -> bool:
-    """forewarn's summary (by its marker) or a team member's own comment."""
+    """forewarn's summary (by its marker) or a team member's own comment, where the client
+    reads it: a restricted comment or an internal note updates only the team."""
+    if not comment.visibility.is_public:
+        return False
     if comment.is_ours:
         return bool(comment.marker and comment.marker.startswith(SUMMARY_PREFIX))
     return comment.author in team

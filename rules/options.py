@@ -6,6 +6,7 @@ YAML is validated by the rule that will read it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -159,6 +160,12 @@ def sla_field(default: str) -> Any:
     ]
 
 
+@functools.lru_cache(maxsize=1024)
+def _folded(names: tuple[str, ...]) -> frozenset[str]:
+    """Label names as compared (case-folded); asked once per finding, so remembered."""
+    return frozenset(name.casefold() for name in names)
+
+
 class RuleOptions(BaseModel):
     """The keys every rule accepts: identity, its label and the controls a PM has."""
 
@@ -182,7 +189,7 @@ class RuleOptions(BaseModel):
     )
 
     def folded(self, names: tuple[str, ...]) -> frozenset[str]:
-        return frozenset(name.casefold() for name in names)
+        return _folded(names)
 
     def in_scope(self, issue: Issue) -> bool:
         """only_labels / exempt_labels decide which issues a rule looks at."""

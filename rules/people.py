@@ -6,6 +6,8 @@ A project says who its clients are, who its team is, or both::
       - {name: portal, tracker: gh, repo: acme/portal, clients: external}
       - {name: billing, tracker: acme, jira_project: BILL, clients: ["*@client.example"]}
       - {name: intranet, tracker: gh, repo: acme/intranet, team: members, bots: [renovate*]}
+      - {name: support, tracker: acme, jira_project: SUP, clients: ["*@client.example"],
+         bots: [{group: automation-accounts}, jenkins]}
       - {name: desk, tracker: acme, jira_project: DESK, team: {role: Developers},
          clients: customers}
       - {name: ops, tracker: acme, jira_project: OPS,
@@ -20,9 +22,14 @@ connector reads it from the tracker (``Connector.members``); rules never do
 I/O. The first step that applies wins:
 
 1. **bot** — the connector already said ``bot`` (GitHub type Bot, Jira
-   accountType app), the id ends in ``[bot]``, the id or name matches a
-   ``bots`` glob, or the id is one of ``self_ids`` (forewarn's own account).
-   Bots never count in any rule.
+   accountType app), the tracker gives no type and the person is Jira's own
+   automation account (``AUTOMATION_NAMES``, ``AUTOMATION_IDS``: "Automation
+   for Jira", user ``automation`` on Data Center and Server), the id ends in
+   ``[bot]``, the id or name matches a ``bots`` pattern, the person is
+   in a role or group ``bots`` names (``{group: automation-accounts}``), or
+   the id is one of ``self_ids`` (forewarn's own account). Bots never count in
+   any rule. Accounts that only *look* automated are never reclassified here:
+   ``rules/bot_suspects.py`` names them so the admin can decide.
 2. **named** — ``team`` and ``clients`` may be lists of patterns (logins,
    account ids, names, emails; ``fnmatch`` globs, case-insensitive; a single
    string that is not a keyword is one pattern) and of Jira project roles and
@@ -59,6 +66,7 @@ keyword), so the run can say how many and what to write instead.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +81,14 @@ CUSTOMERS = "customers"
 CUSTOMER_ACCOUNT = "customer"
 #: GitHub author_association values that mean "works on this repository".
 INSIDE_ASSOCIATIONS = frozenset({"MEMBER", "OWNER", "COLLABORATOR"})
+#: Automation accounts a tracker without account types shows as people. Jira rules run as
+#: "Automation for Jira" unless a rule names another actor (Atlassian, "What is a rule
+#: actor?": the display name); Data Center and Server send that user without an
+#: ``accountType`` (Cloud says ``app``), under the user name ``automation`` on the sites issue
+#: 19 measured (Atlassian does not document it). Only where the tracker gives neither an
+#: account type (Jira Cloud) nor an association (GitHub): there the tracker decides.
+AUTOMATION_NAMES = frozenset({"automation for jira"})
+AUTOMATION_IDS = frozenset({"automation"})
 _GLOB_CHARS = frozenset("*?[")
 #: Tracker ids that are safe to mention as they are (GitHub logins, Jira account ids).
 _MENTIONABLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$")
@@ -186,7 +202,13 @@ def organisation_index(people: Mapping[str, Person],
 def mentionable(ids: Iterable[str]) -> tuple[str, ...]:
     """Tracker ids (assignees) that can be mentioned as they are; any other is left out:
     a mention is written unescaped, so nothing read from a tracker gets there unchecked."""
-    return tuple(pid for pid in ids if _MENTIONABLE.match(pid))
+    return tuple(pid for pid in ids if _is_mentionable(pid))
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_mentionable(person_id: str) -> bool:
+    """Asked for the assignees of every finding: a project's few hundred ids, remembered."""
+    return _MENTIONABLE.match(person_id) is not None
 
 
 def _by_association(person: Person) -> PersonKind | None:
@@ -202,7 +224,7 @@ class People:
 
     clients: Spec = None
     team: Spec = None
-    bots: Sequence[str] = ()
+    bots: Sequence[str | Membership] = ()
     self_ids: Sequence[str] = ()
     members: Members = dataclasses.field(default_factory=dict)
 
@@ -237,9 +259,17 @@ class People:
             return 0
         return sum(decide.blind(person) for person in snapshot.people.values())
 
+    def named(self, people: Iterable[Person]) -> frozenset[str]:
+        """The ids of the people ``clients`` or ``team`` name by id, name or e-mail (no glob,
+        role or group): the admin said who they are, so an account that looks automated but
+        is named there is a person, and forewarn stops asking (``rules/bot_suspects.py``)."""
+        decide = self._decider()
+        return frozenset(person.id for person in people if 2 in (
+            decide.team.patterns.level(person), decide.clients.patterns.level(person)))
+
 
 def classify(
-    snapshot: Snapshot, *, clients: Spec, team: Spec, bots: Sequence[str] = (),
+    snapshot: Snapshot, *, clients: Spec, team: Spec, bots: Sequence[str | Membership] = (),
     self_ids: Sequence[str] = (),
 ) -> Snapshot:
     """``People(...).classify(snapshot)`` for settings that name no role or group."""
@@ -274,17 +304,17 @@ class _Decider:
 
     clients: _Side
     team: _Side
-    bots: _Patterns
+    bots: _Side
     #: forewarn's own account ids, case-folded.
     ours: frozenset[str]
 
     @classmethod
-    def build(cls, *, clients: Spec, team: Spec, bots: Sequence[str], self_ids: Sequence[str],
-              members: Members) -> _Decider:
+    def build(cls, *, clients: Spec, team: Spec, bots: Sequence[str | Membership],
+              self_ids: Sequence[str], members: Members) -> _Decider:
         return cls(
             clients=_Side.of(clients, (EXTERNAL, CUSTOMERS), members),
             team=_Side.of(team, (MEMBERS,), members),
-            bots=_Patterns(bots),
+            bots=_Side.of(tuple(bots), (), members),
             ours=frozenset(person_id.casefold() for person_id in self_ids),
         )
 
@@ -310,6 +340,8 @@ class _Decider:
         return (
             person.kind == "bot"
             or folded_id.endswith("[bot]")
+            or (person.account_type is None and person.association is None
+                and (folded_id in AUTOMATION_IDS or person.name.casefold() in AUTOMATION_NAMES))
             or folded_id in self.ours
             or bool(self.bots.level(person))
         )

@@ -357,19 +357,26 @@ class _Judge:
 
 def _last_activity(snapshot: Snapshot, keys: set[str],
                    kinds: Mapping[str, str]) -> dict[str, datetime]:
-    """Per issue, the latest comment or history change by a person (not a bot, not us)."""
+    """Per issue, the latest comment or history change by a person (not a bot, not us).
+
+    Two passes over every comment and change of the project (1.2 million records at
+    100,000 issues), written out without a call per record."""
+    bots = {pid for pid, kind in kinds.items() if kind == "bot"}
     latest: dict[str, datetime] = {}
-
-    def seen(key: str, at: datetime) -> None:
-        if key in keys and (key not in latest or at > latest[key]):
-            latest[key] = at
-
     for comment in snapshot.comments:
-        if not comment.is_ours and kinds.get(comment.author) != "bot":
-            seen(comment.issue_key, comment.created_at)
+        key = comment.issue_key
+        if key not in keys or comment.is_ours or comment.author in bots:
+            continue
+        at, prior = comment.created_at, latest.get(key)
+        if prior is None or at > prior:
+            latest[key] = at
     for change in snapshot.changes:
-        if change.actor is None or kinds.get(change.actor) != "bot":
-            seen(change.issue_key, change.at)
+        key = change.issue_key
+        if key not in keys or (change.actor is not None and change.actor in bots):
+            continue
+        at, prior = change.at, latest.get(key)
+        if prior is None or at > prior:
+            latest[key] = at
     return latest
 
 

@@ -87,10 +87,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
+from connectors.model import Comment, Issue, PersonKind, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind, make_fingerprint
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, sla_field
+from rules.pauses import intervals as paused_intervals
+from rules.pauses import pause_changes
 from rules.people import mentionable, organisation_index
 from rules.reminders import ReplyPoints
 
@@ -240,14 +242,14 @@ def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Wait
     anchors = _anchors(records, clients)
     if not anchors:
         return []
-    pauses = _pause_changes(snapshot.changes, anchors, paused)
+    pauses = pause_changes(snapshot.changes, anchors, paused)
     names = _Names(snapshot)
     orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     waits: list[Waiting] = []
     for key, (asked_at, anchor_id, author) in anchors.items():
         changes = pauses.get(key)
         issue = records[key][0]
-        intervals = tuple(_intervals(changes, paused)) if changes else ()
+        intervals = tuple(paused_intervals(changes, paused)) if changes else ()
         organisation = orgs.get(author)
         calendar = ctx.calendar_of(organisation)
         sla = (options.sla.for_issue(issue, organisation) if options.sla.entries
@@ -347,70 +349,6 @@ def _first_after(
     if best is None:
         return None
     return best[0], best[2], best[3]
-
-
-def paused_periods(
-    changes: Iterable[Change], issue_keys: Iterable[str], paused: frozenset[str]
-) -> dict[str, list[tuple[datetime, datetime]]]:
-    """Per issue, the periods a pause label was on it: the clock the SLA runs on stood still.
-
-    The expectation summary counts response times with the same pauses as this rule.
-    """
-    found = _pause_changes(changes, dict.fromkeys(issue_keys), paused)
-    return {key: _intervals(items, paused) for key, items in found.items()}
-
-
-def _pause_changes(
-    changes: Iterable[Change], anchors: Mapping[str, object], paused: frozenset[str]
-) -> dict[str, list[Change]]:
-    """Pause-label changes of the waiting issues, indexed by issue."""
-    found: dict[str, list[Change]] = {}
-    if not paused:
-        return found
-    for change in changes:
-        if change.field != "label" or change.issue_key not in anchors:
-            continue
-        if (change.after or "").casefold() in paused or (change.before or "").casefold() in paused:
-            found.setdefault(change.issue_key, []).append(change)
-    return found
-
-
-def _intervals(
-    changes: Iterable[Change], paused: frozenset[str]
-) -> list[tuple[datetime, datetime]]:
-    """The periods during which at least one pause label was on the issue, in order.
-
-    A label removed with no earlier addition in the history was on from the
-    start (the interval opens at ``datetime.min``); a label added and never
-    removed, on an issue that does not carry it now, is a gap in the history
-    and is ignored.
-    """
-    events: list[tuple[datetime, int, str]] = []  # (at, 0 = removed / 1 = added, label)
-    first: dict[str, int] = {}
-    for change in sorted(changes, key=lambda c: (c.at, c.before or "", c.after or "")):
-        removed = (change.before or "").casefold()
-        added = (change.after or "").casefold()
-        if removed in paused:
-            events.append((change.at, 0, removed))
-            first.setdefault(removed, 0)
-        if added in paused:
-            events.append((change.at, 1, added))
-            first.setdefault(added, 1)
-    start_of_time = datetime.min.replace(tzinfo=events[0][0].tzinfo) if events else None
-    active = {label for label, kind in first.items() if kind == 0}
-    opened = start_of_time if active else None
-    intervals: list[tuple[datetime, datetime]] = []
-    for at, kind, label in events:
-        if kind == 1:
-            active.add(label)
-            if opened is None:
-                opened = at
-        elif label in active:
-            active.discard(label)
-            if not active and opened is not None:
-                intervals.append((opened, at))
-                opened = None
-    return intervals
 
 
 def _elapsed(

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -28,22 +26,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.summary import Summary as SummarySettings
 from connectors.base import MEMO_FIRST_SYNC, Connector, DictMemo, FetchResult
 from connectors.errors import TrackerError
-from connectors.model import Comment, Membership, Snapshot
+from connectors.model import Membership, Snapshot
 from rules.base import DueDateSeen, Finding, History, RuleContext
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions, format_duration
 from rules.people import (
-    People,
     Spec,
-    hidden_email_advice,
-    memberships,
-    without_email,
-    without_email_note,
 )
 from rules.registry import Rule
 from sync.actions import Plan
 from sync.cache import merge, to_write, with_writes
-from sync.digest import marker_for, plan_digest
+from sync.collector import collection_paused, frozen_for_gc
+from sync.digest import digest_plan
 from sync.notify.plan import NotifySettings, notification_plan, notifier_for
 from sync.progress import CycleProgress
 from sync.publish import Outcome, Publisher
@@ -57,6 +51,8 @@ from sync.summary.build import SummaryInput
 from sync.summary.model import ProjectSummary
 from sync.summary.plan import Destination, plan_summary
 from sync.summary.schedule import summary_period
+from sync.suspects import tell_first_cycle
+from sync.who_is_who import classify
 
 log = logging.getLogger(__name__)
 #: The connector memo key that records when rules first ran on the project (backfill).
@@ -77,7 +73,7 @@ class ProjectRuntime:
     notify: tuple[str, ...] = ()
     clients: Spec = None
     team: Spec = None
-    bots: Sequence[str] = ()
+    bots: Sequence[str | Membership] = ()
     #: Where alerts go and how the first cycle backfills (``alerts``, ``backfill``).
     routing: Routing = field(default_factory=Routing)
     write_budget: int = 50
@@ -176,34 +172,6 @@ def history_for(snapshot: Snapshot, stored: dict[str, tuple[DueDateSeen, ...]],
     })
 
 
-_frozen = threading.Lock()
-_frozen_depth = 0
-
-
-@contextmanager
-def frozen_for_gc() -> Iterator[None]:
-    """Keep the garbage collector off the snapshot while a cycle works on it.
-
-    A snapshot is a million long-lived objects at 100,000 issues, and a full
-    collection walking them costs 0.6-0.8 s, landing in every other cycle
-    (docs/benchmarks.md). Frozen, they are skipped. Sections nest and overlap
-    (a whole cycle and its evaluation; several daemon workers): each entry
-    freezes what exists by then, and only the last section to end unfreezes,
-    so that the snapshot can be freed as usual between cycles.
-    """
-    global _frozen_depth  # one collector per process
-    with _frozen:
-        _frozen_depth += 1
-        gc.freeze()
-    try:
-        yield
-    finally:
-        with _frozen:
-            _frozen_depth -= 1
-            if not _frozen_depth:
-                gc.unfreeze()
-
-
 def evaluate(
     runtime: ProjectRuntime, snapshot: Snapshot, ctx: RuleContext, report: CycleReport
 ) -> list[Finding]:
@@ -256,6 +224,27 @@ def _cycle(
 ) -> None:
     began = time.monotonic()
     cached = cached_snapshot(runtime, store)
+    fetched, snapshot = _fetch(runtime, store, report, cached)
+    if fetched.partial:
+        _keep_partial(runtime, store, report, fetched, cached=cached, snapshot=snapshot, now=now)
+        return
+    me = runtime.connector.whoami()
+    actual = Actual(comments=store.comments(runtime.name),
+                    labels=frozenset(store.labels(runtime.name)),
+                    findings=store.findings(runtime.name), since=store.first_run(runtime.name))
+    _plan(runtime, store, report, snapshot, actual, me=me, now=now, summary=summary)
+    if report.dry_run:
+        return
+    runtime.memo.set(MEMO_EVALUATED, now.isoformat())  # saved with the cycle's progress
+    outcome = _publish(runtime, store, report, me=me, clock=clock, began=began)
+    if outcome is not None:
+        _record(runtime, store, report, actual, outcome, cached=cached, fetched=fetched,
+                snapshot=snapshot, now=now)
+
+
+def _fetch(runtime: ProjectRuntime, store: StateStore, report: CycleReport,
+           cached: Snapshot | None) -> tuple[FetchResult, Snapshot]:
+    """What the tracker says changed since the cursor, merged into the cached snapshot."""
     cursor = store.cursor(runtime.name) if cached is not None else None
     runtime.memo.update({k: v for k, v in store.memo(runtime.name).items()
                          if k not in runtime.memo})
@@ -266,16 +255,14 @@ def _cycle(
         lambda listing, pages, total: progress.read(runtime.name, listing, pages, total)))
     report.requests = fetched.requests
     report.skipped = list(fetched.skipped)
-    snapshot = fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
-    if fetched.partial:
-        _keep_partial(runtime, store, report, fetched, cached=cached, snapshot=snapshot, now=now)
-        return
-    me = runtime.connector.whoami()
-    actual = Actual(comments=store.comments(runtime.name),
-                    labels=frozenset(store.labels(runtime.name)),
-                    findings=store.findings(runtime.name), since=store.first_run(runtime.name))
+    return fetched, fetched.snapshot if fetched.complete else merge(cached, fetched.snapshot)
+
+
+def _plan(runtime: ProjectRuntime, store: StateStore, report: CycleReport, snapshot: Snapshot,
+          actual: Actual, *, me: str, now: datetime, summary: bool) -> None:
+    """Who is who, the rules, and every write the cycle wants: the report's plan."""
     first = _first_evaluation(runtime, actual)
-    people = _who_is_who(runtime, snapshot, me, report, first=first)
+    people = classify(runtime, snapshot, me, report, first=first)
     report.snapshot = people
     history = history_for(snapshot, store.due_date_history(runtime.name), now)
     report.history = history
@@ -283,14 +270,16 @@ def _cycle(
                       status_issue=runtime.status_issue,
                       organisations=runtime.clients if isinstance(runtime.clients, Mapping)
                       else {}, client_calendars=runtime.client_calendars)
-    with frozen_for_gc():
+    if first:  # accounts that look automated: said once, never reclassified
+        tell_first_cycle(runtime, people, ctx, report)
+    with frozen_for_gc(), collection_paused():
         report.findings = evaluate(runtime, people, ctx, report)
         backfill = runtime.routing.backfills(first)
         report.plan = plan(findings=report.findings, snapshot=people, actual=actual,
                            style=runtime.style, now=now, status_issue=runtime.status_issue,
                            notify=runtime.notify, me=me, routing=runtime.routing,
                            backfill=backfill)
-        report.plan += _digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
+        report.plan += digest_plan(runtime, report, actual=actual, snapshot=people, now=now,
                                     first=first)
     if (problem := undelivered_problem(report.plan, runtime.status_issue, people)) is not None:
         report.errors.append(problem)
@@ -298,9 +287,12 @@ def _cycle(
         report.plan += _summary_plan(runtime, store, report, actual=actual, now=now)
     # Last in the plan: the tracker's writes go first, whatever a channel does.
     report.plan += notification_plan(runtime, store, report, now=now)
-    if report.dry_run:
-        return
-    runtime.memo.set(MEMO_EVALUATED, now.isoformat())  # saved with the cycle's progress
+
+
+def _publish(runtime: ProjectRuntime, store: StateStore, report: CycleReport, *, me: str,
+             clock: Callable[[], datetime], began: float) -> Outcome | None:
+    """The plan carried out by the one publisher; None when the lease was lost meanwhile."""
+    progress = runtime.progress
     publisher = Publisher(runtime.connector, store, runtime.name,
                           budget=runtime.write_budget, clock=clock, me=me,
                           stop=_stop_hook(runtime, began), lease=runtime.lease,
@@ -315,7 +307,14 @@ def _cycle(
         # Another process works on the project now (or this one cannot tell): what that
         # process saved stands, and this cycle is repeated.
         report.errors.append(lost)
-        return
+        return None
+    return outcome
+
+
+def _record(runtime: ProjectRuntime, store: StateStore, report: CycleReport, actual: Actual,
+            outcome: Outcome, *, cached: Snapshot | None, fetched: FetchResult,
+            snapshot: Snapshot, now: datetime) -> None:
+    """The findings, due dates, cursor and the cached snapshot after the writes: saved."""
     still_open = {record.fingerprint for record in store.comments(runtime.name).values()
                   if not record.resolved}
     active = {record.fingerprint for record in report.plan.records}
@@ -403,104 +402,6 @@ def _keep_partial(
     stamp = store.save_progress(runtime.name, cursor=fetched.cursor, write=write,
                                 memo=runtime.memo, now=now, fence=_fence(runtime))
     runtime.cache = Loaded(snapshot=snapshot, stamp=stamp)
-
-
-@dataclass(frozen=True, slots=True)
-class WhoIsWho:
-    """A snapshot with everyone's kind decided, and what e-mail addresses could not tell."""
-
-    snapshot: Snapshot
-    #: People an e-mail pattern of clients/team could not judge (no visible e-mail).
-    hidden_emails: int
-    #: People whose e-mail the tracker hides (Jira Cloud), judged or not.
-    without_email: int
-
-    def advice(self, project: str) -> str | None:
-        """What to tell the admin: a warning when patterns cannot judge people, else a note
-        when e-mails are hidden but nothing depends on them, else None."""
-        if self.hidden_emails:
-            return hidden_email_advice(project, self.hidden_emails)
-        if self.without_email:
-            return without_email_note(project, self.without_email)
-        return None
-
-
-def who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str) -> WhoIsWho:
-    """Everyone's kind, with the members of the roles and groups the project names (read
-    through the connector, at most daily). ``forewarn check-config --connect`` can call it
-    on a fetched snapshot to show ``hidden_emails`` and ``advice``."""
-    groups = memberships(runtime.clients, runtime.team)
-    members: dict[Membership, frozenset[str]] = (
-        runtime.connector.members(groups) if groups else {})
-    settings = People(runtime.clients, runtime.team, runtime.bots, (me,), members)
-    people = settings.classify(snapshot)
-    return WhoIsWho(snapshot=people, hidden_emails=settings.hidden_emails(snapshot),
-                    without_email=without_email(people))
-
-
-def _who_is_who(runtime: ProjectRuntime, snapshot: Snapshot, me: str, report: CycleReport,
-                *, first: bool) -> Snapshot:
-    """``who_is_who``, and on the project's first cycle what e-mail addresses could not tell."""
-    found = who_is_who(runtime, snapshot, me)
-    report.hidden_emails, report.without_email = found.hidden_emails, found.without_email
-    advice = found.advice(runtime.name) if first else None
-    if advice and found.hidden_emails:
-        log.warning("%s", advice)
-        report.warnings.append(advice)
-    elif advice:
-        report.notes.append(advice)
-    return found.snapshot
-
-
-def _digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,
-                 snapshot: Snapshot, now: datetime, first: bool) -> Plan:
-    """The team digest (``alerts.to: digest``) or the backfill digest, when there is one."""
-    routing = runtime.routing
-    # Alerts per finding: only the first cycle's backfill makes a digest (kept up to date
-    # until what it lists is resolved); with to: digest, the digest holds every finding.
-    backfill = routing.per_finding
-    if backfill and not (any(r.backfilled for r in report.plan.records)
-                         or str(marker_for(runtime.name, backfill=True)) in actual.comments):
-        return Plan()
-    if routing.team_issue is None:
-        if backfill and first:
-            report.warnings.append(
-                f"{runtime.name}: {sum(bool(r.backfilled) for r in report.plan.records)} "
-                "findings were already there; with no team issue (alerts.issue or "
-                "status_issue) to list them in, they are only labelled")
-        return Plan()
-    try:
-        seen = _seen_digest(runtime, actual, snapshot, backfill=backfill, now=now)
-    except TrackerError as error:
-        report.errors.append(f"the team issue {routing.team_issue} cannot be read: {error}")
-        return Plan()
-    notify = tuple(dict.fromkeys([*runtime.notify, *(p for f in report.findings
-                                                     for p in f.notify)]))
-    return Plan(actions=tuple(plan_digest(
-        project=runtime.name, findings=report.findings, records=report.plan.records,
-        issues={issue.key: issue for issue in snapshot.issues}, actual=actual, seen=seen,
-        style=runtime.style, routing=routing, notify=notify, backfill=backfill,
-    )))
-
-
-def _seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
-                 backfill: bool, now: datetime) -> Comment | None:
-    """The digest as the tracker shows it. A team issue outside the project is not in the
-    snapshot: when the state store does not know the digest (a first cycle, a lost
-    database), the tracker is asked, so that it is adopted and never posted twice."""
-    marker = marker_for(runtime.name, backfill=backfill)
-    target = runtime.routing.team_issue
-    assert target is not None
-    seen = Seen.of(snapshot).on(marker, target)
-    if seen is not None or str(marker) in actual.comments \
-            or any(issue.key == target for issue in snapshot.issues):
-        return seen
-    found = runtime.connector.find_comment(target, marker)
-    if found is None:
-        return None
-    return Comment(id=found.id, issue_key=target, author=runtime.connector.whoami(),
-                   created_at=now, body_excerpt=found.body[:500], is_ours=True,
-                   marker=str(marker))
 
 
 def undelivered_problem(plan: Plan, status_issue: str | None, snapshot: Snapshot) -> str | None:

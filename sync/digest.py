@@ -26,15 +26,21 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
+from connectors.errors import TrackerError
 from connectors.markers import Marker
-from connectors.model import Comment, Issue
+from connectors.model import Comment, Issue, Snapshot
 from rules.base import Finding, Severity
-from sync.actions import Action
-from sync.reconcile import Actual, upsert
+from sync.actions import Action, Plan
+from sync.reconcile import Actual, Seen, upsert
 from sync.render import Style, headline, template
 from sync.routing import Routing
 from sync.store.state import FindingRecord
+
+if TYPE_CHECKING:
+    from sync.cycle import CycleReport, ProjectRuntime
 
 UI: dict[str, dict[str, str]] = {
     "en": {
@@ -186,3 +192,57 @@ def _entry(finding: Finding, record: FindingRecord | None, issues: Mapping[str, 
                           style),
         note=" · ".join(notes) or style.text(f"severity.{finding.severity.label}"),
     )
+
+
+# -- in a cycle ---------------------------------------------------------------------------
+
+
+def digest_plan(runtime: ProjectRuntime, report: CycleReport, *, actual: Actual,
+                 snapshot: Snapshot, now: datetime, first: bool) -> Plan:
+    """The team digest (``alerts.to: digest``) or the backfill digest, when there is one."""
+    routing = runtime.routing
+    # Alerts per finding: only the first cycle's backfill makes a digest (kept up to date
+    # until what it lists is resolved); with to: digest, the digest holds every finding.
+    backfill = routing.per_finding
+    if backfill and not (any(r.backfilled for r in report.plan.records)
+                         or str(marker_for(runtime.name, backfill=True)) in actual.comments):
+        return Plan()
+    if routing.team_issue is None:
+        if backfill and first:
+            report.warnings.append(
+                f"{runtime.name}: {sum(bool(r.backfilled) for r in report.plan.records)} "
+                "findings were already there; with no team issue (alerts.issue or "
+                "status_issue) to list them in, they are only labelled")
+        return Plan()
+    try:
+        seen = seen_digest(runtime, actual, snapshot, backfill=backfill, now=now)
+    except TrackerError as error:
+        report.errors.append(f"the team issue {routing.team_issue} cannot be read: {error}")
+        return Plan()
+    notify = tuple(dict.fromkeys([*runtime.notify, *(p for f in report.findings
+                                                     for p in f.notify)]))
+    return Plan(actions=tuple(plan_digest(
+        project=runtime.name, findings=report.findings, records=report.plan.records,
+        issues={issue.key: issue for issue in snapshot.issues}, actual=actual, seen=seen,
+        style=runtime.style, routing=routing, notify=notify, backfill=backfill,
+    )))
+
+
+def seen_digest(runtime: ProjectRuntime, actual: Actual, snapshot: Snapshot, *,
+                 backfill: bool, now: datetime) -> Comment | None:
+    """The digest as the tracker shows it. A team issue outside the project is not in the
+    snapshot: when the state store does not know the digest (a first cycle, a lost
+    database), the tracker is asked, so that it is adopted and never posted twice."""
+    marker = marker_for(runtime.name, backfill=backfill)
+    target = runtime.routing.team_issue
+    assert target is not None
+    seen = Seen.of(snapshot).on(marker, target)
+    if seen is not None or str(marker) in actual.comments \
+            or any(issue.key == target for issue in snapshot.issues):
+        return seen
+    found = runtime.connector.find_comment(target, marker)
+    if found is None:
+        return None
+    return Comment(id=found.id, issue_key=target, author=runtime.connector.whoami(),
+                   created_at=now, body_excerpt=found.body[:500], is_ours=True,
+                   marker=str(marker))

@@ -271,6 +271,10 @@ class _Alerts:
         # An older-level comment being edited keeps its own marker, an occurrence its own.
         writing, record, seen = self._existing(finding, marker_for(finding), target,
                                                acked=acked)
+        create = (finding.comment and not acked and finding.severity.value > held
+                  and (not finding.team_only or self.style.audience == "team"))
+        if record is None and seen is None and not create:
+            return  # no comment to write or keep (label only, acknowledged, held back)
         inputs: dict[str, Any] = {
             "kind": finding.kind, "cause": finding.cause, "rule_id": finding.rule_id,
             "subject": finding.subject_key, "severity": finding.severity,
@@ -281,9 +285,7 @@ class _Alerts:
         self.actions += upsert(
             target=target, marker=writing, kind="alert", render=lambda: alert_body(**inputs),
             record=record, seen=seen,
-            create=finding.comment and not acked and finding.severity.value > held
-            and (not finding.team_only or self.style.audience == "team"),
-            edit=record is None or not record.gone,
+            create=create, edit=record is None or not record.gone,
             input_hash=alert_key(**inputs), visibility=self.visibility,
         )
 
@@ -425,8 +427,10 @@ def _labels_to_add(
     actions: list[Action] = []
     ensured: set[str] = set()
     for (target, label), kind in sorted(desired.items()):
-        present = {name.casefold() for name in issues[target].labels}
-        if label.casefold() in present or (target, label) in actual.labels:
+        if (target, label) in actual.labels:  # recorded: a steady state asks nothing more
+            continue
+        folded = label.casefold()
+        if any(name.casefold() == folded for name in issues[target].labels):
             continue
         if label not in ensured:
             ensured.add(label)

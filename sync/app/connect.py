@@ -6,8 +6,11 @@ and takes comments, labels can be created or applied, the boards exist, e-mail
 addresses are visible, quota is left, and no two projects are one tracker project
 under two spellings. Each project's connector answers with GETs only
 (``Connector.check_access``); this module says what to ask, adds what only the
-config knows (a deployment type that contradicts the site), and prints one ✓/✗
-line per check with what to do. Any ✗ makes the command exit 2.
+config knows (a deployment type that contradicts the site) and the accounts
+that look automated but count as people (``sync/suspects.py``: from the state
+store's cached snapshot when the project has run, else from one read-only fetch
+of the issues updated in the last 30 days), and prints one ✓/✗ line per check
+with what to do. Any ✗ makes the command exit 2.
 """
 
 from __future__ import annotations
@@ -15,16 +18,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from config import Config, JiraTracker, Project, Settings
-from connectors.base import AccessRequest, Check, DictMemo
+from config.settings import effective_state_url
+from connectors.base import AccessRequest, Check
 from connectors.errors import TrackerError
 from connectors.model import now
 from sync.app.output import line
-from sync.app.runtime import build_connector, status_issue_key
+from sync.app.runtime import build_runtime, status_issue_key
+from sync.cycle import ProjectRuntime
 from sync.publish import RATE_LIMIT_FLOOR
+from sync.store.state import StateStore, StateStoreUnavailable
+from sync.suspects import CHECK, RECENT, checks, context, review_project
+from sync.who_is_who import who_is_who
 
 MARKS = {True: ("✓", "green"), False: ("✗", "red")}
 
@@ -79,24 +89,65 @@ def check_projects(
     already seen gets an ✗ ``overlap`` line."""
     results: list[ProjectChecks] = []
     seen: dict[str, str] = {}
-    for project in config.projects:
-        try:
-            connector = build_connector(config, project, settings=settings, memo=DictMemo(),
-                                        clock=clock)
-            report = connector.check_access(request_for(config, project))
-        except TrackerError as error:
-            checks: list[Check] = [Check("tracker", False, str(error))]
-        else:
-            checks = [*report.checks, *_deployment(config, project, dict(report.facts))]
-            if report.identity is not None and report.identity in seen:
-                checks.append(Check(
-                    "overlap", False, f"the same tracker project as project "
-                    f'"{seen[report.identity]}"', "make them one project: two remove each "
-                    "other's labels and rewrite each other's comments"))
-            elif report.identity is not None:
-                seen[report.identity] = project.name
-        results.append(ProjectChecks(project.name, title(config, project), tuple(checks)))
+    store = _state_store(config, settings)
+    try:
+        for project in config.projects:
+            try:
+                runtime = build_runtime(config, project, settings=settings, clock=clock)
+                report = runtime.connector.check_access(request_for(config, project))
+            except TrackerError as error:
+                found: list[Check] = [Check("tracker", False, str(error))]
+            else:
+                found = [*report.checks, *_deployment(config, project, dict(report.facts))]
+                if report.identity is not None and report.identity in seen:
+                    found.append(Check(
+                        "overlap", False, f"the same tracker project as project "
+                        f'"{seen[report.identity]}"', "make them one project: two remove each "
+                        "other's labels and rewrite each other's comments"))
+                elif report.identity is not None:
+                    seen[report.identity] = project.name
+                if all(check.ok for check in report.checks if check.name in _READABLE):
+                    found += _bots(runtime, store, clock=clock)
+            results.append(ProjectChecks(project.name, title(config, project), tuple(found)))
+    finally:
+        if store is not None:
+            store.close()
     return results
+
+
+#: Checks that must hold for the project's issues to be read at all.
+_READABLE = frozenset({"credentials", "site", "project", "repository", "tracker file"})
+
+
+def _state_store(config: Config, settings: Settings) -> StateStore | None:
+    """The state store, when there is one to read: a check never creates a database file."""
+    url = effective_state_url(settings, config)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (
+            not parsed.database or parsed.database == ":memory:"
+            or not Path(parsed.database).exists()):
+        return None
+    try:
+        return StateStore(url)
+    except StateStoreUnavailable:
+        return None
+
+
+def _bots(runtime: ProjectRuntime, store: StateStore | None, *,
+          clock: Callable[[], datetime]) -> list[Check]:
+    """The accounts that look automated, judged on the snapshot the last cycle kept, else on
+    the issues updated in the last ``RECENT`` (one read-only fetch)."""
+    cached = store.load_cache(runtime.name) if store is not None else None
+    try:
+        if cached is not None:
+            snapshot = cached.snapshot
+        else:
+            snapshot = runtime.connector.fetch((clock() - RECENT).isoformat()).snapshot
+        people = who_is_who(runtime, snapshot, runtime.connector.whoami()).snapshot
+    except TrackerError as error:
+        return [Check(CHECK, False, f"cannot read the recent issues: {error}")]
+    found = review_project(runtime, people, context(runtime, clock()))
+    return checks(found, runtime.bots, cached=cached is not None, snapshot=people)
 
 
 def _deployment(config: Config, project: Project, facts: dict[str, str]) -> list[Check]:

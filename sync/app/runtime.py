@@ -128,6 +128,11 @@ def people_spec(value: str | PeopleList | Mapping[str, tuple[str, ...]] | None) 
     (client organisations pass as they are)."""
     if value is None or isinstance(value, str | Mapping):
         return value
+    return member_list(value)
+
+
+def member_list(value: PeopleList) -> tuple[str | Membership, ...]:
+    """Patterns as they are, roles and groups as Membership records (``bots`` is just that)."""
     return tuple(Membership(item.kind, item.name) if isinstance(item, MemberRef) else item
                  for item in value)
 
@@ -174,7 +179,7 @@ def build_runtime(
         clients=people_spec(project.clients),
         team=people_spec(project.team),
         routing=routing,
-        bots=tuple(project.bots),
+        bots=member_list(project.bots),
         write_budget=project.write_budget,
         summary=config.summary_for(project),
         summary_issues={name: issue_key(config, project, ref) or str(ref)

@@ -31,8 +31,8 @@ from datetime import datetime, timedelta, tzinfo
 
 from connectors.model import Issue, Snapshot
 from rules.calendar import BusinessCalendar
+from rules.pauses import paused_periods
 from rules.unanswered_feedback import Options as FeedbackOptions
-from rules.unanswered_feedback import paused_periods
 from sync.summary.model import FeedbackKpis
 
 HOUR = timedelta(hours=1)

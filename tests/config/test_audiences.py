@@ -71,6 +71,15 @@ def test_roles_groups_customers_and_alert_modes_load(load: Load) -> None:
         ("{name: p, tracker: gh, repo: a/b, clients: [x, {group: g}]}", "[x",
          'project "p": project roles and groups are Jira\'s: on GitHub write clients: '
          "external, or logins"),
+        ("{name: p, tracker: gh, repo: a/b, bots: [ci-runner, {group: automation}]}",
+         "[ci-runner", 'project "p": project roles and groups are Jira\'s: on GitHub list '
+         "bots by login (GitHub marks apps itself: type Bot, logins ending in [bot])"),
+        ("{name: p, tracker: acme, jira_project: P, bots: [{grup: automation}]}", "[{grup",
+         "projects[0].bots: not a role or group: {grup: automation} "
+         "(write {role: NAME} or {group: NAME})"),
+        ("{name: p, tracker: acme, jira_project: P, bots: 12}", "12",
+         'projects[0].bots: use a list of logins, account ids, names, globs like '
+         '"renovate*", {group: NAME} or {role: NAME}'),
         ("{name: p, tracker: gh, repo: a/b, clients: customers}", "customers",
          'project "p": customers are Jira Service Management\'s: on GitHub write '
          "clients: external, or logins"),
@@ -112,6 +121,9 @@ def test_what_a_tracker_cannot_honour(problems: Problems, project: str, at: str,
         "{name: p, tracker: gh, repo: a/b, alerts: {to: digest, issue: 12}}",
         "{name: p, tracker: acme, jira_project: P, clients: external, team: {group: acme}}",
         "{name: p, tracker: dc, jira_project: P, team: {role: Developers}, alerts: {to: internal}}",
+        "{name: p, tracker: dc, jira_project: P, bots: {group: automation-accounts}}",
+        "{name: p, tracker: dc, jira_project: P, bots: [automation, {group: ci}, {role: Bots}]}",
+        "{name: p, tracker: gh, repo: a/b, bots: [renovate*, acme-ci]}",
     ],
 )
 def test_what_loads(load: Load, project: str) -> None:

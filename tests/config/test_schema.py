@@ -85,3 +85,21 @@ def test_the_design_example_passes_the_schema() -> None:
 )
 def test_the_schema_rejects_what_the_loader_rejects(text: str) -> None:
     assert list(_validator().iter_errors(_yaml(text)))
+
+
+@pytest.mark.parametrize(
+    ("bots", "valid"),
+    [
+        ("jenkins", True),
+        ("{group: automation-accounts}", True),
+        ('[renovate*, {group: ci}, {role: Bots}, "*[bot]"]', True),
+        ("[]", True),
+        ("3", False),
+        ("[{grup: ci}]", False),
+        ("null", False),
+    ],
+)
+def test_the_schema_takes_bots_as_the_loader_does(bots: str, valid: bool) -> None:
+    text = ("version: 1\ntrackers: {acme: {kind: jira, url: https://jira.acme.example, token: t}}\n"
+            f"projects:\n  - {{name: p, tracker: acme, jira_project: P, bots: {bots}}}\n")
+    assert (not list(_validator().iter_errors(_yaml(text)))) is valid

@@ -11,11 +11,12 @@ user would call it; only two things differ from production, both here:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 
 import connectors.github.connector
 import connectors.jira.connector
@@ -36,6 +37,22 @@ def configure(clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         return config
 
     return write
+
+
+@pytest.fixture
+def served_tracker(configure: Callable[..., Path]) -> Iterator[Callable[..., tuple[Path, Any]]]:
+    """``served_tracker(CONFIG, token=(variable, value), build=factory, **values)``: the config
+    (``configure``) and the fake tracker ``build()`` makes, served until the test ends."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+
+        def serve(template: str, *, token: tuple[str, str], build: Callable[[], Any],
+                  **values: object) -> tuple[Path, Any]:
+            config = configure(template, token=token, **values)
+            fake = build()
+            fake.serve(rsps)
+            return config, fake
+
+        yield serve
 
 
 @pytest.fixture

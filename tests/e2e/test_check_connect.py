@@ -47,6 +47,8 @@ GITHUB_OK = [
     "  ✓ status issue: acme/portal#1 found (open), “Portal status”; comments allowed",
     "  ✓ labels: may create and apply labels",
     "  ✓ rate limit: 4,997 requests left (resets at 16:00 UTC)",
+    "  ✓ bots: no account that comments looks automated (1 issue, 0 comments on the issues "
+    "updated in the last 30 days)",
 ]
 JIRA_OK = [
     "billing: Jira BILL on https://acme.atlassian.net",
@@ -58,6 +60,8 @@ JIRA_OK = [
     "  ✓ labels: set by editing issues (Edit issues granted)",
     "  ✓ boards: sprints read from 8 (BILL board), 9 (BILL board 9)",
     "  ✓ e-mails: visible for all 3 people who can be assigned issues",
+    "  ✓ bots: no account that comments looks automated (1 issue, 0 comments on the issues "
+    "updated in the last 30 days)",
 ]
 
 
@@ -101,7 +105,7 @@ def check(configure: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
                            gh_status=gh_status, more_trackers=more_trackers,
                            more_projects=more_projects)
         monkeypatch.setenv("FOREWARN_JIRA_API_TOKEN", JIRA_TOKEN)
-        code = main(["check-config", "--connect", "-c", str(config)])
+        code = main(["check-config", "--connect", "-c", str(config), "--now", NOW.isoformat()])
         out, err = capsys.readouterr()
         assert err == ""
         assert GITHUB_TOKEN not in out and JIRA_TOKEN not in out
@@ -161,7 +165,7 @@ def test_two_projects_on_one_jira_project_under_two_host_names(
         more_projects="  - {name: billing-versions, tracker: alias, jira_project: BILL, "
                       "status_issue: BILL-1}\n")
     assert code == 2
-    assert [line for line in lines if "✗" in line] == lines[-1:] == [
+    assert [line for line in lines if "✗" in line] == lines[-2:-1] == [
         '  ✗ overlap: the same tracker project as project "billing"; make them one project: '
         "two remove each other's labels and rewrite each other's comments"]
 

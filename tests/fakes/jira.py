@@ -27,6 +27,15 @@ fake answers the requests the Jira connector sends:
   ``{iso8601, jira, friendly, epochMillis}``, ``_links``);
 * people as Cloud shows them: no ``emailAddress`` where the profile hides it,
   ``accountType`` ``customer`` for a service desk customer;
+* with ``deployment="server"``, a Data Center site instead: requests carry a
+  personal access token (``Authorization: Bearer``), the search is the classic
+  ``GET /rest/api/2/search`` paged by ``startAt``/``total``, serverInfo says
+  ``Server``, and people are Data Center users: ``name`` (how forewarn names
+  them there), a ``key`` that differs from it (``JIRAUSER10001``, as Jira 8
+  keys users created since), ``displayName``, ``emailAddress``, ``active``,
+  ``timeZone``, and no ``accountId`` or ``accountType``: nothing says an
+  automation account is not a person. Comments carry no ``jsdPublic`` there;
+  a role's user actors name their user (``name``);
 * project roles and groups: ``GET /project/{key}/role`` (name -> URL),
   ``/project/{key}/role/{id}`` (user and group actors) and ``/group/member``
   (``startAt`` pages), from the World's ``roles`` and ``groups``;
@@ -57,7 +66,12 @@ item have no recording: they follow Atlassian's documented shapes (the
 so do a project (``GET /project/{key}``: ``id``, ``key``, ``name``,
 ``projectTypeKey``) and ``mypermissions`` (``{"permissions": {KEY: {id, key,
 name, type, description, havePermission}}}``, the example of Atlassian's REST v2
-reference); a user of the assignable search is a recorded person.
+reference); a user of the assignable search is a recorded person. A Data Center
+user is jira-ruby's recorded Server author (``name``, ``emailAddress``,
+``avatarUrls``, ``displayName``, ``active``; tests/fixtures/jira/SOURCES.md) with
+the ``key`` and ``timeZone`` the Jira Server platform REST reference documents for
+a user; the classic search page is ``{startAt, maxResults, total, issues}`` as
+documented there.
 
 Epics, parents and the custom fields "Target end" and "Story Points" are
 ``tests/fakes/jira_plans.py``'s (a mixin), with the recorded shapes they copy.
@@ -71,7 +85,7 @@ import re
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from connectors.base import DictMemo
@@ -89,6 +103,8 @@ from tests.fakes.world import Event, WMilestone, World
 
 SITE = "https://acme.atlassian.net"
 SPRINT_FIELD = "customfield_10020"
+#: A recorded Data Center (Server) comment listing: its authors are Server users.
+SERVER_COMMENTS = "jira-ruby/issue_10002_comment.GET.json"
 _JQL = re.compile(
     r'project = "(?P<project>[A-Z][A-Z0-9]*)"'
     r'(?: AND updated >= "(?P<since>\d{4}/\d{2}/\d{2} \d{2}:\d{2})")?'
@@ -108,13 +124,14 @@ class FakeJira(FakeServer, JiraPlans):
 
     def __init__(self, projects: dict[str, World], *, site: str = SITE, email: str = EMAIL,
                  token: str = TOKEN, boards: dict[str, int | tuple[int, ...]] | None = None,
-                 ) -> None:
+                 deployment: Literal["cloud", "server"] = "cloud") -> None:
         super().__init__(site, [
             ("GET", r"/rest/api/2/serverInfo", "_server_info"),
             ("GET", r"/rest/api/2/field", "_fields"),
             ("GET", r"/rest/api/2/myself", "_myself"),
             ("GET", r"/rest/api/2/status", "_statuses"),
             ("GET", r"/rest/api/2/search/jql", "_search"),
+            ("GET", r"/rest/api/2/search", "_classic_search"),
             ("GET", r"/rest/agile/1\.0/board", "_boards"),
             ("GET", r"/rest/agile/1\.0/board/(\d+)/sprint", "_board_sprints"),
             ("GET", r"/rest/agile/1\.0/sprint/(\d+)", "_sprint"),
@@ -135,6 +152,7 @@ class FakeJira(FakeServer, JiraPlans):
             ("GET", r"/rest/api/2/issue/([^/]+)", "_get_issue"),
         ])
         self.projects = projects
+        self.deployment = deployment
         self.site = site
         self.email = email
         self.token = token
@@ -156,6 +174,10 @@ class FakeJira(FakeServer, JiraPlans):
         """A person's account id (Cloud ids look like ``712020:<uuid>``)."""
         return f"712020:{person}"
 
+    def user_id(self, person: str) -> str:
+        """How the site names a person: the account id (Cloud), the user name (Data Center)."""
+        return person if self.deployment == "server" else self.account(person)
+
     def key(self, number: int, project: str | None = None) -> str:
         return f"{project or next(iter(self.projects))}-{number}"
 
@@ -166,7 +188,11 @@ class FakeJira(FakeServer, JiraPlans):
         options.setdefault("clock", self.home.clock)
         options.setdefault("project", "billing")
         options.setdefault("milestones", "version")
-        return JiraConnector(next(iter(self.projects)), url=self.site, email=self.email,
+        email = self.email
+        if self.deployment == "server":
+            options.setdefault("deployment", "server")
+            email = None  # a personal access token
+        return JiraConnector(next(iter(self.projects)), url=self.site, email=email,
                              token=self.token, **options)
 
     # -- rendering ----------------------------------------------------------------------
@@ -190,6 +216,8 @@ class FakeJira(FakeServer, JiraPlans):
         return str(10_000 + 1000 * list(self.projects).index(project) + number)
 
     def person(self, world: World, pid: str) -> Json:
+        if self.deployment == "server":
+            return self._server_user(world, pid)
         who = world.find(pid)
         data: Json = copy.deepcopy(_sam1("SAM1-1")["fields"]["reporter"])
         account = self.account(pid)
@@ -198,6 +226,20 @@ class FakeJira(FakeServer, JiraPlans):
                     accountType=who.account_type)
         if who.email is None:
             del data["emailAddress"]  # Cloud leaves it out where the profile hides it
+        return data
+
+    def _server_user(self, world: World, pid: str) -> Json:
+        """A Data Center user: jira-ruby's recorded Server author renamed, with the documented
+        ``key`` (Jira 8 keys users as ``JIRAUSER<id>``) and ``timeZone``; no account id or
+        type."""
+        who = world.find(pid)
+        data: Json = copy.deepcopy(recorded(SERVER_COMMENTS)["comments"][0]["author"])
+        number = 10_000 + sorted({*world.people, pid}).index(pid)
+        data.update(self=f"{self.site}/rest/api/2/user?username={urllib.parse.quote(pid)}",
+                    name=pid, key=f"JIRAUSER{number}", displayName=who.name,
+                    emailAddress=who.email, timeZone=str(self.zone))
+        if who.email is None:
+            del data["emailAddress"]
         return data
 
     @staticmethod
@@ -299,6 +341,8 @@ class FakeJira(FakeServer, JiraPlans):
         data.update(id=str(ident), self=f"{self.site}/rest/api/2/issue/{issue}/comment/{ident}",
                     author=author, updateAuthor=author, body=c.body, created=self.stamp(c.created),
                     updated=self.stamp(c.updated), jsdPublic=c.visibility.kind != "internal")
+        if self.deployment == "server":
+            del data["jsdPublic"]  # Data Center keeps it in a comment property, if at all
         data.pop("visibility", None)
         if c.visibility.kind in ("role", "group"):
             data["visibility"] = {"type": c.visibility.kind, "value": c.visibility.name,
@@ -355,7 +399,8 @@ class FakeJira(FakeServer, JiraPlans):
     def dispatch(self, method: str, path: str, query: dict[str, str], body: Any,
                  headers: Mapping[str, str]) -> Reply:
         basic = base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
-        if headers.get("Authorization") != f"Basic {basic}":
+        expected = f"Bearer {self.token}" if self.deployment == "server" else f"Basic {basic}"
+        if headers.get("Authorization") != expected:
             return self.json(401, {"errorMessages": ["Unauthorized"]})
         return super().dispatch(method, path, query, body, headers)
 
@@ -367,6 +412,10 @@ class FakeJira(FakeServer, JiraPlans):
 
     def _server_info(self, **_: Any) -> Reply:
         # Atlassian's documented serverInfo shape (no recording exists).
+        if self.deployment == "server":
+            return self.json(200, {"baseUrl": self.base_url, "version": "9.12.15",
+                                   "versionNumbers": [9, 12, 15], "deploymentType": "Server",
+                                   "buildNumber": 9120015, "serverTitle": "Jira"})
         return self.json(200, {"baseUrl": self.base_url, "version": "1001.0.0-SNAPSHOT",
                                "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud",
                                "buildNumber": 100285, "serverTitle": "Jira"})
@@ -394,9 +443,42 @@ class FakeJira(FakeServer, JiraPlans):
         return self.json(200, list(found.values()))
 
     def _search(self, *, query: dict[str, str], **_: Any) -> Reply:
+        """Cloud's enhanced search: pages by ``nextPageToken``, the last says ``isLast``."""
+        found = self._searched(query)
+        if found is None:
+            return self.error(400, f"The JQL query is not understood: {query.get('jql')!r}")
+        project, numbers = found
+        size = min(int(query.get("maxResults", "50")), 100)
+        token = query.get("nextPageToken")
+        offset = int(base64.b64decode(token).decode()) if token else 0
+        page: Json = {"issues": self._found(project, numbers[offset : offset + size], query)}
+        if offset + size < len(numbers):
+            page["nextPageToken"] = base64.b64encode(str(offset + size).encode()).decode()
+        else:
+            page["isLast"] = True
+        return self.json(200, page)
+
+    def _classic_search(self, *, query: dict[str, str], **_: Any) -> Reply:
+        """Data Center's search: ``startAt`` pages with ``total`` (Cloud removed it)."""
+        if self.deployment != "server":
+            return self.json(410, {"errorMessages": ["The requested API has been removed. "
+                                                     "Please migrate to the /rest/api/3/search/jql "
+                                                     "API."], "errors": {}})
+        found = self._searched(query)
+        if found is None:
+            return self.error(400, f"The JQL query is not understood: {query.get('jql')!r}")
+        project, numbers = found
+        start, size = int(query.get("startAt", "0")), min(int(query.get("maxResults", "50")), 100)
+        return self.json(200, {"startAt": start, "maxResults": size, "total": len(numbers),
+                               "issues": self._found(project, numbers[start : start + size],
+                                                     query)})
+
+    def _searched(self, query: dict[str, str]) -> tuple[str, list[int]] | None:
+        """The project and the numbers of its issues the JQL finds, oldest update first; None
+        for a JQL the fake does not understand."""
         match = _JQL.fullmatch(query.get("jql", ""))
         if match is None or match.group("project") not in self.projects:
-            return self.error(400, f"The JQL query is not understood: {query.get('jql')!r}")
+            return None
         project = match.group("project")
         world = self.projects[project]
         since = None
@@ -406,25 +488,22 @@ class FakeJira(FakeServer, JiraPlans):
         numbers = sorted((n for n, i in world.issues.items()
                           if since is None or i.updated >= since),
                          key=lambda n: (world.issues[n].updated, n))
-        size = min(int(query.get("maxResults", "50")), 100)
-        token = query.get("nextPageToken")
-        offset = int(base64.b64decode(token).decode()) if token else 0
+        return project, numbers
+
+    def _found(self, project: str, numbers: list[int], query: dict[str, str]) -> list[Any]:
+        """The issues of one page, with the ``fields`` asked for and, with ``expand=changelog``,
+        their changelog."""
         fields = query.get("fields", "").split(",")
         expand = "changelog" in query.get("expand", "").split(",")
         issues = []
-        for number in numbers[offset : offset + size]:
+        for number in numbers:
             item = self.spoil("issue", f"{project}-{number}", self.issue(number, project))
             if isinstance(item, dict) and isinstance(item.get("fields"), dict):
                 item["fields"] = {k: v for k, v in item["fields"].items() if k in fields}
             if isinstance(item, dict) and not expand:
                 item.pop("changelog", None)
             issues.append(item)
-        page: Json = {"issues": issues}
-        if offset + size < len(numbers):
-            page["nextPageToken"] = base64.b64encode(str(offset + size).encode()).decode()
-        else:
-            page["isLast"] = True
-        return self.json(200, page)
+        return issues
 
     def board(self, ident: int) -> Json:
         """A board as the agile API lists it (Atlassian's documented shape)."""
@@ -555,6 +634,9 @@ class FakeJira(FakeServer, JiraPlans):
                 actors.append({"actorGroup": {"name": group, "displayName": group},
                                "displayName": group, "id": 20_000 + index, "name": group,
                                "type": "atlassian-group-role-actor"})
+            elif self.deployment == "server":  # Data Center names the user
+                actors.append({"displayName": world.find(member).name, "id": 20_000 + index,
+                               "name": member, "type": "atlassian-user-role-actor"})
             else:
                 actors.append({"actorUser": {"accountId": self.account(member)},
                                "displayName": world.find(member).name, "id": 20_000 + index,
@@ -656,8 +738,9 @@ class FakeJira(FakeServer, JiraPlans):
         return [self.comment(project, c.id) for c in world.comments_on(int(number))]
 
     def ours(self, key: str) -> list[Json]:
-        mine = self.account(self.home.me)
-        return [c for c in self.comments_on(key) if c["author"]["accountId"] == mine]
+        field = "name" if self.deployment == "server" else "accountId"
+        mine = self.user_id(self.home.me)
+        return [c for c in self.comments_on(key) if c["author"][field] == mine]
 
     def label_names(self, key: str) -> list[str]:
         project, _, number = key.partition("-")

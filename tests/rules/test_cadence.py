@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors.markers import Marker
-from connectors.model import Comment
+from connectors.model import Comment, Visibility
 from rules import cadence
 from rules.base import Finding
 from tests.rules.conftest import Factory
@@ -52,6 +52,11 @@ def evaluate(comments: list[Comment], now: tuple[int, ...], *, status: str | Non
         ([mk.comment("c1", 1, "tom", mk.at(3, 9))], (9, 9), None),   # a team status comment
         ([mk.comment("c1", 1, "carol", mk.at(3, 9))], (4, 18), mk.at(0, 9)),  # a client's: no
         ([mk.comment("c1", 1, "ci[bot]", mk.at(3, 9))], (4, 18), mk.at(0, 9)),  # a bot's: no
+        # a team note the client could not read (Jira role visibility, a JSM internal note)
+        ([mk.comment("c1", 1, "tom", mk.at(3, 9), visibility=Visibility("role", "Developers"))],
+         (4, 18), mk.at(0, 9)),
+        ([mk.comment("c1", 1, "tom", mk.at(3, 9), visibility=Visibility("internal"))],
+         (4, 18), mk.at(0, 9)),
         # forewarn's account without a summary marker, or a pasted marker by someone else
         ([dataclasses.replace(mk.comment("c1", 1, "carol", mk.at(3, 9)), marker=SUMMARY)],
          (4, 18), mk.at(0, 9)),

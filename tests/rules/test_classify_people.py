@@ -32,7 +32,7 @@ def person(person_id: str, *, name: str = "", email: str | None = None,
 
 
 def kind_of(who: Person, *, clients: Spec = None, team: Spec = None,
-            bots: Sequence[str] = (), self_ids: Sequence[str] = ()) -> str:
+            bots: Sequence[str | Membership] = (), self_ids: Sequence[str] = ()) -> str:
     snapshot = Snapshot(project="p", fetched_at=T0, people={who.id: who})
     result = People(clients, team, bots, self_ids, MEMBERS).classify(snapshot)
     return result.people[who.id].kind
@@ -172,10 +172,25 @@ def test_hidden_email_advice_says_how_many_and_what_to_write() -> None:
         (person("u9", name="Jenkins"), ("jenkins",), (), "bot"),
         (person("forewarn-app"), (), ("Forewarn-App",), "bot"),
         (person("ann", email="ann@client.example"), (), (), "client"),
+        # bots: {group: …} / {role: …}: whoever Jira says is in it
+        (person("712020:pm-cy"), (ACME,), (), "bot"),
+        (person("712020:dev-bo"), ("jenkins", DEVS), (), "bot"),
+        (person("712020:dev-ann"), (ACME,), (), "client"),
+        # Jira Data Center's and Server's automation account: no account type, known by its
+        # user name or display name (Cloud says accountType: app, a bot already)
+        (person("automation", name="Automation for Jira"), (), (), "bot"),
+        (person("automation", name="Rule runner"), (), (), "bot"),
+        (person("JIRAUSER10400", name="automation for jira"), (), (), "bot"),
+        (person("automation", name="Automation for Jira", account_type="app", kind="bot"), (),
+         (), "bot"),
+        # where the tracker gives a type (Cloud) or an association (GitHub), it decides
+        (person("712020:auto", name="Automation for Jira", account_type="atlassian"), (), (),
+         "client"),
+        (person("automation", association="NONE"), (), (), "client"),
     ],
 )
-def test_bots_never_count(who: Person, bots: Sequence[str], self_ids: Sequence[str],
-                          expected: str) -> None:
+def test_bots_never_count(who: Person, bots: Sequence[str | Membership],
+                          self_ids: Sequence[str], expected: str) -> None:
     # Even a bot that matches the clients pattern is a bot.
     assert kind_of(who, clients=["*"], bots=bots, self_ids=self_ids) == expected
 
@@ -217,3 +232,14 @@ def test_people_whose_email_jira_hides_are_counted() -> None:
     assert without_email_note("billing", 2) == (
         "billing: 2 people show no e-mail address; clients/team tell who they are by account "
         "id, role, group or service desk customer")
+
+
+def test_people_named_by_id_name_or_email_are_the_admins_word() -> None:
+    # Named exactly in clients or team: the admin said who they are. A glob, a role or a
+    # group says less: the account may have slipped in unseen.
+    people = [person("ci-runner", name="CI Runner"), person("712020:dev-bo"),
+              person("qa-bot", email="qa@acme.example"), person("triage", name="Triage Bot"),
+              person("ops-bot")]
+    settings = People(clients=["*@client.example"], team=["CI Runner", "qa@acme.example",
+                                                          DEVS, "ops-*"], members=MEMBERS)
+    assert settings.named(people) == {"ci-runner", "qa-bot"}

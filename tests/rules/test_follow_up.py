@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.model import Change, Snapshot
+from connectors.model import Change, Snapshot, Visibility
 from rules import follow_up
 from rules.base import Finding, RuleContext
 from rules.calendar import BusinessCalendar
@@ -137,3 +137,14 @@ def test_the_clock_runs_in_the_clients_calendar_across_its_public_holiday() -> N
 def test_a_closed_issue_owes_nothing() -> None:
     snap = one([("c1", "tom", 0, 10)], state="closed")
     assert follow_up.evaluate(snap, mk.ctx(mk.at(9, 9)), options()) == []
+
+
+@pytest.mark.parametrize("note", [Visibility("role", "Developers"), Visibility("internal")])
+def test_a_note_the_client_could_not_read_is_no_update(note: Visibility) -> None:
+    # Tom answered on Monday; Ann's Wednesday note was restricted: the client has heard
+    # nothing since Monday, and by Thursday 10:00 three working days have passed.
+    snap = one([("c1", "tom", 0, 10)])
+    restricted = mk.comment("c2", 1, "ann", mk.at(2, 10), visibility=note)
+    snap = dataclasses.replace(snap, comments=(*snap.comments, restricted))
+    found = follow_up.evaluate(snap, mk.ctx(mk.at(3, 10)), options())
+    assert anchor(found) == "c1"

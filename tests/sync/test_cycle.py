@@ -15,7 +15,8 @@ from sqlalchemy import update
 from config import load_config, load_settings
 from connectors.local import LocalConnector
 from sync.app.runtime import build_runtime
-from sync.cycle import CycleReport, ProjectRuntime, frozen_for_gc, run_cycle
+from sync.collector import collection_paused, frozen_for_gc
+from sync.cycle import CycleReport, ProjectRuntime, run_cycle
 from sync.store.state import Loaded, StateStore
 from sync.store.tables import cached_projects
 from tests.conftest import Clock, run_log
@@ -235,6 +236,28 @@ def test_frozen_sections_nest_and_only_the_last_to_end_unfreezes() -> None:
             assert gc.get_freeze_count() >= len(kept)
         assert gc.get_freeze_count() >= len(kept)  # the inner end left them frozen
     assert gc.get_freeze_count() == 0
+
+
+def test_collection_pauses_nest_and_the_collector_comes_back_as_it_was() -> None:
+    assert gc.isenabled()
+    with collection_paused():
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner end left it paused
+    assert gc.isenabled()
+    gc.disable()  # a program that runs without the collector keeps it off after a cycle
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_cycle_leaves_the_collector_running_and_nothing_frozen(
+        demo_config: Path, demo_tracker: Path, store: StateStore, clock: Clock) -> None:
+    assert cycle(demo_config, store, clock).ok
+    assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize("fetched_at", [2**62, -(2**62)], ids=["after 9999", "before 1"])

@@ -1,5 +1,5 @@
 """Who is client or team in a cycle: roles read through the connector, hidden e-mails counted,
-and said once, on the project's first cycle (sync/cycle.py ``who_is_who``)."""
+and said once, on the project's first cycle (sync/who_is_who.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 
 from connectors.base import DictMemo
 from connectors.model import Membership
-from sync.cycle import run_cycle, who_is_who
+from sync.cycle import run_cycle
 from sync.store.state import StateStore
+from sync.who_is_who import who_is_who
 from tests.conftest import Clock
 from tests.fakes.memory import MemoryConnector
 from tests.fakes.world import World
@@ -58,3 +59,38 @@ def test_roles_decide_where_emails_cannot(
     assert first.warnings == ([message] if message else [])
     clock.advance(minutes=15)
     assert run_cycle(rt, store, clock=clock).warnings == []  # said once, on the first cycle
+
+
+def test_bots_groups_are_asked_with_the_roles(clock: Clock) -> None:
+    world = jira_like_world(clock)
+    world.person("ci-runner", email="ci@acme.example")
+    world.groups = {"ci-accounts": ["ci-runner"]}
+    rt = runtime(MemoryConnector(world), name="mem", status_issue="mem#1", memo=DictMemo())
+    rt.team, rt.clients = (DEVS,), None
+    rt.bots = ("jenkins", Membership("group", "ci-accounts"))
+    found = who_is_who(rt, rt.connector.fetch(None).snapshot, world.me)
+    assert {pid: found.snapshot.people[pid].kind for pid in ("ci-runner", "dev-ann",
+                                                             "client-cy")} == {
+        "ci-runner": "bot", "dev-ann": "team", "client-cy": "client"}
+
+
+def test_the_first_cycle_notes_a_suspect_that_changes_no_wait(
+    clock: Clock, store: StateStore
+) -> None:
+    # "Release Bot", in role Developers, comments on a team issue only: it answers nobody
+    # now. The first cycle says so as a note (dim), not a warning, and reclassifies nothing.
+    world = jira_like_world(clock)
+    world.person("release-bot", name="Release Bot", email="release@acme.example")
+    world.roles["Developers"].append("release-bot")
+    world.say(1, "release-bot", "Released to staging.", at=clock() - timedelta(days=1))
+    rt = runtime(MemoryConnector(world), name="mem", status_issue="mem#1", memo=DictMemo())
+    rt.team, rt.clients = (DEVS,), None
+    first = run_cycle(rt, store, clock=clock)
+    assert first.ok and first.warnings == []
+    assert first.notes == [
+        "mem: 1 account looks automated but counts as a person; forewarn changed nothing:\n"
+        "  release-bot (“Release Bot”) looks automated (its name); it answers no waiting client "
+        "now\n"
+        "If it is a bot, write in project mem: bots: [release-bot]; if it is a person, name it "
+        "in team or clients."]
+    assert first.snapshot is not None and first.snapshot.people["release-bot"].kind == "team"

@@ -481,6 +481,25 @@ def test_account_type_is_kept_for_service_management_customers() -> None:
         "5b10a2844c20165700ede21g", "customer", "unknown")
 
 
+@pytest.mark.parametrize(
+    ("name", "display"),
+    [("automation", "Automation for Jira"), ("ci-runner", "CI Runner")],
+)
+def test_a_data_center_author_is_its_user_name_and_has_no_type(name: str,
+                                                                display: str) -> None:
+    # jira-ruby's recorded Server comment, its author given the key and time zone a later
+    # Server sends (a key that is not the name, as Jira 8.4+ keys new users): forewarn names
+    # people by user name there; nothing in the payload says "bot", so the connector says
+    # "unknown" and rules/people.py decides (Jira's automation user is a bot by default).
+    raw = body("jira-ruby/issue_10002_comment.GET.json")["comments"][0]
+    raw["author"] = dict(raw["author"], name=name, key="JIRAUSER10400", displayName=display,
+                         timeZone="Europe/Berlin")
+    _, author = jp.comment_from(raw, "KEY-1", me=None)
+    assert author is not None
+    assert (author.id, author.name, author.kind, author.account_type) == (
+        name, display, "unknown", None)
+
+
 # --- JQL, labels -------------------------------------------------------------
 
 

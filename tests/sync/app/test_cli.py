@@ -285,16 +285,20 @@ def test_dry_run_shows_each_new_comment_and_the_diff_of_each_edit(
 def test_connect_on_the_demo_names_a_missing_status_issue(
     capsys: pytest.CaptureFixture[str], demo_config: Path, demo_tracker: Path
 ) -> None:
-    code, out, _ = run(capsys, "check-config", "--connect", "-c", str(demo_config))
+    code, out, _ = run(capsys, "check-config", "--connect", "-c", str(demo_config),
+                       "--now", DEMO_NOW)
     assert code == 0
     assert out.splitlines()[1:] == [
         "demo: local tracker demo-tracker.json",
         f"  ✓ tracker file: {demo_tracker} read as forewarn",
-        "  ✓ status issue: demo#1 found"]
+        "  ✓ status issue: demo#1 found",
+        "  ✓ bots: no account that comments looks automated (11 issues, 5 comments on the issues "
+        "updated in the last 30 days)"]
     demo_config.write_text(demo_config.read_text().replace("status_issue: 1", "status_issue: 99"))
-    code, out, _ = run(capsys, "check-config", "--connect", "-c", str(demo_config))
+    code, out, _ = run(capsys, "check-config", "--connect", "-c", str(demo_config),
+                       "--now", DEMO_NOW)
     assert code == 2
-    assert out.splitlines()[-1] == (
+    assert out.splitlines()[-2] == (
         "  ✗ status issue: demo#99 is not in demo-tracker.json; fix status_issue")
 
 # -- forewarn notify --test -------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The parts of `make container-check` (scripts/container_check.py runs them)."""
