@@ -27,7 +27,7 @@ from pydantic import (
 #: Where a value sits in the config's data: keys and list positions, as pydantic's ``loc``.
 Loc = tuple[str | int, ...]
 Language = Literal["en", "zh-CN"]
-MilestoneKind = Literal["milestone", "sprint", "version"]
+MilestoneKind = Literal["milestone", "sprint", "version", "epic"]
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 NAME_RE = _NAME_RE = re.compile(NAME_PATTERN)
@@ -221,7 +221,7 @@ def bots_schema(schema: dict[str, Any]) -> None:
     schema["anyOf"] = [*one, {"type": "array", "items": {"anyOf": one}}]
 
 
-_KINDS = ("milestone", "sprint", "version")
+_KINDS = ("milestone", "sprint", "version", "epic")
 
 
 def milestone_kinds(value: Any) -> Any:
@@ -236,8 +236,8 @@ def milestone_kinds(value: Any) -> Any:
         return tuple(items)
     if not items or wrong is not None:
         shown = f'"{wrong}" is not' if isinstance(wrong, str) else "not"
-        msg = (f"{shown} a kind of milestone: write milestone, sprint or version, or "
-               "several, like [sprint, version]")
+        msg = (f"{shown} a kind of milestone: write milestone, sprint, version or epic, "
+               "or several, like [sprint, version]")
     else:
         msg = f"list each kind of milestone once ({twice} is there twice)"
     raise ValueError(msg)

@@ -118,9 +118,19 @@ class Project(FrozenModel):
         MilestoneKind | tuple[MilestoneKind, ...] | None, BeforeValidator(milestone_kinds)
     ] = Field(
         default=None,
-        description="GitHub: milestone. Jira: sprint, version (the default), or both: "
+        description="GitHub: milestone. Jira: sprint, version (the default), epic, or several: "
                     "[sprint, version].",
     )
+    due_field: str | None = Field(
+        default=None, min_length=1,
+        description="Jira: the date field (by name, like \"Target end\") that holds the promise, "
+                    "in place of Due date: an epic's due date (milestones: epic), and each "
+                    "issue's own due date.")
+    estimate_field: str | None = Field(
+        default=None, min_length=1,
+        description="Jira: the number field (by name) that sizes an issue; default: Story Points "
+                    "or Story point estimate. Scope growth, burn-up and forecast then count "
+                    "points.")
     board: int | None = Field(
         default=None, gt=0, description="Jira: one board id; the same as boards: [id]."
     )
@@ -372,8 +382,8 @@ class Config(FrozenModel):
         return project.language or self.summary_for(project).language
 
     def milestones_for(self, project: Project) -> tuple[MilestoneKind, ...]:
-        """What a milestone is in this project: GitHub milestones; Jira versions, sprints, or
-        both."""
+        """What a milestone is in this project: GitHub milestones; Jira versions, sprints,
+        epics, or several."""
         kinds = project.milestones
         if kinds is not None:
             return (kinds,) if isinstance(kinds, str) else kinds

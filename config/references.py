@@ -235,7 +235,7 @@ def _github_keys(project: Mapping[str, Any], add: _Add) -> None:
     home = project.get("repo") or project.get("repos")
     if home is None and project.get("github_project") is None:
         add(None, "a GitHub project needs repo (owner/name), repos or github_project")
-    for key in ("jira_project", "board", "boards"):
+    for key in ("jira_project", "board", "boards", "due_field", "estimate_field"):
         if project.get(key) is not None:
             add(key, f"{key} is for Jira projects")
     if project.get("milestones") is not None and _kinds(project["milestones"]) != ["milestone"]:
@@ -260,7 +260,7 @@ def _jira_keys(project: Mapping[str, Any], add: _Add) -> None:
             add(key, f"{key} is for GitHub projects")
     kinds = _kinds(project.get("milestones") or "version")
     if "milestone" in kinds:
-        add("milestones", "Jira tracks milestones as sprint or version")
+        add("milestones", "Jira tracks milestones as sprint, version or epic")
     for key in ("board", "boards"):
         if project.get(key) is not None and "sprint" not in kinds:
             add(key, f"{key} names the boards whose sprints count: add milestones: sprint")

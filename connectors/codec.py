@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from connectors.model import (
     PUBLIC,
@@ -16,6 +16,7 @@ from connectors.model import (
     Comment,
     Issue,
     Milestone,
+    MilestoneKind,
     Person,
     Snapshot,
     StatusCategory,
@@ -167,7 +168,7 @@ def issue_to(issue: Issue) -> dict[str, Any]:
 def milestone_from(data: Mapping[str, Any]) -> Milestone:
     kind = data.get("kind", "milestone")
     state = data.get("state", "open")
-    if kind not in ("milestone", "sprint", "version") or state not in ("open", "closed"):
+    if kind not in get_args(MilestoneKind) or state not in ("open", "closed"):
         msg = f"unknown milestone kind or state {kind!r}/{state!r}"
         raise ValueError(msg)
     return Milestone(

@@ -16,7 +16,7 @@ PersonKind = Literal["team", "client", "bot", "unknown"]
 IssueState = Literal["open", "closed"]
 #: Jira's status categories (``statusCategory.key``): to do, in progress, done.
 StatusCategory = Literal["new", "indeterminate", "done"]
-MilestoneKind = Literal["milestone", "sprint", "version"]
+MilestoneKind = Literal["milestone", "sprint", "version", "epic"]
 ChangeField = Literal["milestone", "due_on", "label", "state", "title"]
 #: Who may read a comment: anyone who sees the issue (``public``), a Jira project
 #: ``role`` or ``group`` (by name), or the team only (``internal``: a Jira Service
@@ -143,7 +143,7 @@ class Issue:
 
 @dataclass(frozen=True, slots=True)
 class Milestone:
-    """A GitHub milestone, a Jira sprint or a Jira fix version."""
+    """A GitHub milestone, a Jira sprint, fix version or epic."""
 
     key: str
     title: str

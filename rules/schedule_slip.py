@@ -70,6 +70,16 @@ skip an issue's own overdue finding; ``ack_labels`` acknowledge an
 ``issue_overdue`` finding (milestone findings are acknowledged with the
 checkbox in their alert). ``approved_labels`` do not apply to this rule.
 
+**Points.** Where any in-scope issue of the project carries an estimate
+(``Issue.estimate``: Jira story points or the project's ``estimate_field``, a
+GitHub Project's number field), remaining work and throughput are counted in
+points: the forecast then samples the points closed per week and draws until
+the milestone's open points are done, so three open 13-point stories weigh
+more than three 1-point ones. An unestimated issue weighs the average estimate
+of the project's estimated issues (``rules/sizing.py``). The finding carries
+``remaining_points`` (None when counted in issues) and its text says the work
+left in points.
+
 The forecast is deterministic: its random generator is seeded from the run's
 seed and the milestone key.
 """
@@ -92,6 +102,7 @@ from connectors.model import Issue, Milestone, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.options import Duration, Label, RuleOptions
 from rules.reminders import WorkingDays
+from rules.sizing import Sizing, rounded, sizing
 
 KIND = "schedule_slip"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -144,28 +155,34 @@ MESSAGES: Messages = {
         "client": {
             "en": ("Milestone “{milestone_title}” may not be finished by its due date "
                    "{due_on}: {open_count:open_issue} left.",
+                   "That is {remaining_points:point} of work.",
                    "At the team's recent pace, the forecast completion is {forecast_on}."),
             "zh-CN": ("里程碑“{milestone_title}”可能无法在截止日期 {due_on} 前完成：尚有 "
                       "{open_count:open_issue}。",
+                      "剩余工作量为 {remaining_points:point}。",
                       "按团队近期的速度，预计完成日期为 {forecast_on}。"),
         },
         "team": {
             "en": ("Milestone “{milestone_title}” is at risk: {open_count:open_issue} left and "
                    "a {probability:percent} chance to finish by its due date {due_on} at the "
                    "team's pace of the last weeks (target {confidence:percent}).",
+                   "Work left: {remaining_points:point}.",
                    "Forecast completion: {forecast_on}."),
             "zh-CN": ("里程碑“{milestone_title}”存在延期风险：尚有 {open_count:open_issue}，按团队"
                       "近几周的速度，在截止日期 {due_on} 前完成的概率为 {probability:percent}"
                       "（目标 {confidence:percent}）。",
+                      "剩余工作量：{remaining_points:point}。",
                       "预计完成日期：{forecast_on}。"),
         },
     },
     "schedule.overdue": {
         "en": ("Milestone “{milestone_title}” is {days_overdue:day} overdue: it was due on "
                "{due_on}, with {open_count:open_issue} left.",
+               "That is {remaining_points:point} of work.",
                "Forecast completion: {forecast_on}."),
         "zh-CN": ("里程碑“{milestone_title}”已逾期 {days_overdue:day}：截止日期为 {due_on}，"
                   "仍有 {open_count:open_issue}。",
+                  "剩余工作量为 {remaining_points:point}。",
                   "预计完成日期：{forecast_on}。"),
     },
     "moved": {
@@ -194,8 +211,10 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     else:
         issues = list(snapshot.issues)
     findings: list[Finding] = []
+    size = sizing(issues)
 
     remaining: dict[str, int] = dict.fromkeys(milestones, 0)
+    work: dict[str, float] = dict.fromkeys(milestones, 0.0)
     paused = options.folded(options.pause_labels)
     for issue in issues:
         if not issue.is_open:
@@ -203,6 +222,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
         for key in issue.milestone_keys:
             if key in remaining:
                 remaining[key] += 1
+                work[key] += size.weight(issue)
         if (
             options.per_issue
             and issue.due_on is not None
@@ -211,26 +231,29 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
         ):
             findings.append(_issue_overdue(options, issue, due_on=issue.due_on, today=today))
 
-    samples: list[int] | None = None
+    samples: list[float] | None = None
     for key, (milestone, due_on) in milestones.items():
         findings.extend(_moved(options, milestone, due_on, ctx))
         if not remaining[key]:
             continue
         if samples is None:
-            samples = weekly_throughput(issues, ctx, weeks=max(1, options.window // WEEK))
+            samples = weekly_throughput(issues, ctx, weeks=max(1, options.window // WEEK),
+                                        size=size)
         # A forecast, not a secret: a seeded generator keeps runs reproducible.
         rng = random.Random((ctx.seed << 32) ^ zlib.crc32(key.encode()))  # noqa: S311
         findings.extend(
-            _schedule(options, milestone, remaining[key], samples, due_on=due_on, today=today,
-                      rng=rng)
+            _schedule(options, milestone, (remaining[key], work[key]), samples, due_on=due_on,
+                      today=today, rng=rng, size=size)
         )
     findings.sort(key=lambda finding: finding.fingerprint)
     return findings
 
 
-def weekly_throughput(issues: Sequence[Issue], ctx: RuleContext, *, weeks: int) -> list[int]:
-    """Issues closed in each of the ``weeks`` rolling weeks ending at ``ctx.now``, newest first."""
-    counts = [0] * weeks
+def weekly_throughput(issues: Sequence[Issue], ctx: RuleContext, *, weeks: int,
+                      size: Sizing | None = None) -> list[float]:
+    """Work closed in each of the ``weeks`` rolling weeks ending at ``ctx.now``, newest first:
+    issues, or points with a ``size`` in points."""
+    counts: list[float] = [0] * weeks
     now = ctx.now
     for issue in issues:
         closed_at = issue.closed_at
@@ -238,12 +261,12 @@ def weekly_throughput(issues: Sequence[Issue], ctx: RuleContext, *, weeks: int) 
             continue
         week = (now - closed_at) // WEEK
         if week < weeks:
-            counts[week] += 1
+            counts[week] += size.weight(issue) if size is not None else 1
     return counts
 
 
 def finish_offsets(
-    samples: Sequence[int], remaining: int, *, trials: int, rng: random.Random
+    samples: Sequence[float], remaining: float, *, trials: int, rng: random.Random
 ) -> list[int]:
     """Per trial, the day (0 = today) the remaining work is done; unfinished trials are left out.
 
@@ -256,14 +279,14 @@ def finish_offsets(
     best = max(samples, default=0)
     if remaining <= 0 or best == 0 or remaining > best * HORIZON_WEEKS:
         return offsets
-    done = [0] * trials  # closed so far, per unfinished trial
+    done: list[float] = [0] * trials  # closed so far, per unfinished trial
     for week in range(HORIZON_WEEKS):
         draws = _draw(rng, samples, len(done))
         totals = list(map(add, done, draws))
         if max(totals) >= remaining:
             first_day = 7 * week - 1
             offsets.extend(
-                first_day - (7 * (before - remaining)) // drawn
+                first_day - int((7 * (before - remaining)) // drawn)
                 for before, drawn, total in zip(done, draws, totals, strict=True)
                 if total >= remaining
             )
@@ -274,7 +297,7 @@ def finish_offsets(
     return offsets
 
 
-def _draw(rng: random.Random, samples: Sequence[int], count: int) -> list[int]:
+def _draw(rng: random.Random, samples: Sequence[float], count: int) -> list[float]:
     """``count`` weekly throughputs drawn uniformly, with replacement, from ``samples``.
 
     Random bytes mapped through a translation table do in C what
@@ -302,14 +325,19 @@ _TABLES: dict[int, bytes] = {}
 def _schedule(
     options: Options,
     milestone: Milestone,
-    open_count: int,
-    samples: Sequence[int],
+    left: tuple[int, float],
+    samples: Sequence[float],
     *,
     due_on: date,
     today: date,
     rng: random.Random,
+    size: Sizing,
 ) -> list[Finding]:
-    offsets = sorted(finish_offsets(samples, open_count, trials=options.trials, rng=rng))
+    """``left``: the open issues and the work they weigh (``size``'s unit)."""
+    open_count, work = left
+    # Open issues that weigh nothing (0 points) are done as far as a forecast can tell.
+    offsets = sorted(finish_offsets(samples, work, trials=options.trials, rng=rng)) \
+        if work > 0 else [0] * options.trials
     due_offset = (due_on - today).days
     on_time = bisect_left(offsets, due_offset + 1)  # trials with offset <= due_offset
     probability = on_time / options.trials
@@ -327,6 +355,7 @@ def _schedule(
         "forecast_on": forecast_on,
         "status": "overdue" if overdue else "at_risk",
         "days_overdue": max(0, -due_offset),
+        "remaining_points": rounded(work) if size.in_points else None,
     }
     severity = Severity.CRITICAL if overdue else Severity.WARNING
     return [options.finding(milestone, "schedule", severity=severity, evidence=evidence)]

@@ -43,12 +43,21 @@ cause       subject   severity comment label when
 =========== ========= ======== ======= ===== ============================================
 added       issue     warning  yes     yes   an added issue without an approved label
 descoped    issue     info     no      no    an issue left the milestone after ``B``
-growth      milestone warning  yes     no    added ÷ baseline count ≥ ``threshold``
+growth      milestone warning  yes     no    added ÷ baseline ≥ ``threshold``
 =========== ========= ======== ======= ===== ============================================
 
 ``growth`` counts only unapproved additions; approved ones are reported as
 ``approved_count``. A milestone with an empty baseline and at least one
 addition has infinite growth (``growth`` is ``inf``) and always fires.
+
+**Points.** Where any issue of the milestone (in its baseline, added, approved or
+descoped) carries an estimate (``Issue.estimate``: Jira story points or the
+project's ``estimate_field``, a GitHub Project's number field), growth is counted
+in points: 13 points added to a 20-point epic is 65% growth, where counted in
+issues it would be 1 in 4. An unestimated issue there weighs the average
+estimate of the milestone's estimated ones (``rules/sizing.py``). The finding
+then says so (``unit: points``, ``added_points``, ``baseline_points``,
+``unestimated_count``); an added issue's alert names its estimate.
 
 Controls: ``only_labels``/``exempt_labels`` decide which issues the rule
 counts at all (added, baseline, descoped); ``approved_labels`` turn an
@@ -71,6 +80,7 @@ from pydantic import Field
 from connectors.model import Change, Issue, Milestone, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.options import Duration, Label, Percent, RuleOptions
+from rules.sizing import ISSUES, Sizing, rounded, sizing
 
 KIND = "scope_creep"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -112,6 +122,26 @@ MESSAGES: Messages = {
                       "请与客户确认这一变更，或将其移至后续里程碑。"),
         },
     },
+    # An estimated addition (evidence ``status: points``) also says how much work it adds.
+    "added.points": {
+        "client": {
+            "en": ("“{title}” was added to milestone “{milestone_title}” on {joined_at}, after "
+                   "the milestone's scope was agreed on {baseline_at}: it is a change to the "
+                   "agreed scope.",
+                   "It adds {estimate:point} of work."),
+            "zh-CN": ("“{title}”于 {joined_at} 加入里程碑“{milestone_title}”，晚于该里程碑范围"
+                      "确定的时间 {baseline_at}：这是对已确定范围的变更。",
+                      "其工作量为 {estimate:point}。"),
+        },
+        "team": {
+            "en": ("“{title}” ({estimate:point}) joined milestone “{milestone_title}” on "
+                   "{joined_at}, after its scope baseline of {baseline_at}.",
+                   "Confirm it with the client as a change, or move it to a later milestone."),
+            "zh-CN": ("“{title}”（{estimate:point}）于 {joined_at} 加入里程碑“{milestone_title}”，"
+                      "晚于范围基线 {baseline_at}。",
+                      "请与客户确认这一变更，或将其移至后续里程碑。"),
+        },
+    },
     "descoped": {
         "en": ("“{title}” was taken out of milestone “{milestone_title}” on {left_at}, after "
                "its scope was agreed on {baseline_at}.",),
@@ -149,6 +179,41 @@ MESSAGES: Messages = {
                       "请与客户确认这些变更，或将其移至后续里程碑。"),
         },
     },
+    # The same finding counted in points (evidence ``status: points``).
+    "growth.points": {
+        "client": {
+            "en": ("Milestone “{milestone_title}” has grown by {growth:percent} since its scope "
+                   "was agreed on {baseline_at}: {added_points:point} of work "
+                   "({added_count:issue}) added to the {baseline_points:point} agreed.",
+                   "{approved_count:approved_change?} also joined it.",
+                   "{descoped_count:issue?} left it."),
+            "zh-CN": ("里程碑“{milestone_title}”自范围于 {baseline_at} 确定以来增长了 "
+                      "{growth:percent}：在确定的 {baseline_points:point}之外新增 "
+                      "{added_points:point}（{added_count:issue}）。",
+                      "另有 {approved_count:approved_change?}加入。",
+                      "移出 {descoped_count:issue?}。"),
+        },
+        "team": {
+            "en": ("Milestone “{milestone_title}” grew by {growth:percent} in points (threshold "
+                   "{threshold:percent}): {added_points:point} ({added_count:issue}) added "
+                   "after the baseline of {baseline_at}, which held {baseline_points:point}.",
+                   "{unestimated_count:issue?} without an estimate counted at the average "
+                   "estimate.",
+                   "{approved_count:approved_change?} also joined it.",
+                   "{descoped_count:issue?} left it (descoped).",
+                   "Added: {added}.",
+                   "Confirm the additions with the client as changes, or move them to a later "
+                   "milestone."),
+            "zh-CN": ("里程碑“{milestone_title}”按故事点计范围增长 {growth:percent}（阈值 "
+                      "{threshold:percent}）：基线 {baseline_at} 时有 {baseline_points:point}，"
+                      "之后新增 {added_points:point}（{added_count:issue}）。",
+                      "{unestimated_count:issue?}没有估算，按平均估算计入。",
+                      "另有 {approved_count:approved_change?}加入。",
+                      "移出 {descoped_count:issue?}。",
+                      "新增：{added}。",
+                      "请与客户确认这些变更，或将其移至后续里程碑。"),
+        },
+    },
 }
 
 
@@ -170,10 +235,40 @@ class MilestoneScope:
     approved: tuple[tuple[Issue, datetime], ...] = ()
     #: Issues in the milestone at the baseline that left it after, with the time they left.
     descoped: tuple[tuple[Issue, datetime], ...] = ()
+    #: Counted in issues, or in points where any of these issues is estimated.
+    sizing: Sizing = ISSUES
 
     @property
     def baseline_count(self) -> int:
         return len(self.baseline) + len(self.descoped)
+
+    @property
+    def baseline_size(self) -> float:
+        """The baseline in the milestone's unit (issues, or points)."""
+        return self.sizing.total([*self.baseline, *(issue for issue, _ in self.descoped)])
+
+    @property
+    def added_size(self) -> float:
+        return self.sizing.total(issue for issue, _ in self.added)
+
+    @property
+    def current_size(self) -> float:
+        return self.sizing.total([*self.baseline, *(i for i, _ in (*self.added, *self.approved))])
+
+    @property
+    def growth(self) -> float | None:
+        """added ÷ baseline in the unit; inf for additions to an empty baseline, None for
+        neither."""
+        if self.baseline_size:
+            return self.added_size / self.baseline_size
+        return math.inf if self.added else None
+
+    @property
+    def unestimated(self) -> int:
+        """Issues of the milestone counted at the average estimate (points only)."""
+        return self.sizing.unestimated([*self.baseline, *(i for i, _ in self.added),
+                                        *(i for i, _ in self.approved),
+                                        *(i for i, _ in self.descoped)])
 
 
 def baseline_of(milestone: Milestone, options: Options) -> datetime | None:
@@ -210,10 +305,13 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     for scope in scopes.values():
         milestone, baseline_at = scope.milestone, scope.baseline_at
         for issue, joined_at in scope.added:
+            evidence = _issue_evidence(issue, milestone, baseline_at=baseline_at,
+                                       joined_at=joined_at)
+            if issue.estimate is not None:  # its own text names the size
+                evidence.update(status="points", estimate=rounded(issue.estimate))
             findings.append(options.finding(
                 issue, "added", severity=Severity.WARNING, anchor=milestone.key,
-                evidence=_issue_evidence(issue, milestone, baseline_at=baseline_at,
-                                         joined_at=joined_at),
+                evidence=evidence,
             ))
         for issue, left_at in scope.descoped:
             findings.append(options.finding(
@@ -321,9 +419,12 @@ def _scope(
         left_at = _left_after_baseline(events, issues[issue_key].created_at, baseline_at)
         if left_at is not None:
             descoped.append((issues[issue_key], left_at))
+    involved = [*baseline, *(i for i, _ in added), *(i for i, _ in approved),
+                *(i for i, _ in descoped)]
     return MilestoneScope(
         milestone=milestone, baseline_at=baseline_at, baseline=tuple(baseline),
         added=tuple(added), approved=tuple(approved), descoped=tuple(descoped),
+        sizing=sizing(involved),
     )
 
 
@@ -363,20 +464,16 @@ def _issue_evidence(
 
 def _growth(options: Options, scope: MilestoneScope) -> list[Finding]:
     added = [issue.key for issue, _ in scope.added]
-    if not added:
+    growth = scope.growth
+    if not added or growth is None:
         return []
-    baseline_count = scope.baseline_count
-    if baseline_count:
-        growth = len(added) / baseline_count
-        # Tolerate float noise: 1 of 10 is exactly 10%.
-        if growth < options.threshold - 1e-9:
-            return []
-    else:
-        growth = math.inf
-    evidence = {
+    # Tolerate float noise: 1 of 10 is exactly 10%.
+    if not math.isinf(growth) and growth < options.threshold - 1e-9:
+        return []
+    evidence: dict[str, Any] = {
         "milestone_title": scope.milestone.title,
         "baseline_at": scope.baseline_at,
-        "baseline_count": baseline_count,
+        "baseline_count": scope.baseline_count,
         "added_count": len(added),
         "approved_count": len(scope.approved),
         "descoped_count": len(scope.descoped),
@@ -384,5 +481,10 @@ def _growth(options: Options, scope: MilestoneScope) -> list[Finding]:
         "threshold": options.threshold,
         "added": sorted(added),
     }
+    if scope.sizing.in_points:
+        evidence.update(status="points", unit="points",
+                        baseline_points=rounded(scope.baseline_size),
+                        added_points=rounded(scope.added_size),
+                        unestimated_count=scope.unestimated)
     return [options.finding(scope.milestone, "growth", severity=Severity.WARNING,
                             evidence=evidence)]

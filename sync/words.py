@@ -39,6 +39,8 @@ LOCALES = {"en": "en", "zh-CN": "zh_Hans_CN"}
 NOUNS: dict[str, dict[str, dict[str, str]]] = {
     "issue": {"en": {"one": "{n} issue", "other": "{n} issues"},
               "zh-CN": {"other": "{n} 个事项"}},
+    "point": {"en": {"one": "{n} point", "other": "{n} points"},
+              "zh-CN": {"other": "{n} 个故事点"}},
     "open_issue": {"en": {"one": "{n} open issue", "other": "{n} open issues"},
                    "zh-CN": {"other": "{n} 个未完成事项"}},
     "day": {"en": {"one": "{n} day", "other": "{n} days"}, "zh-CN": {"other": "{n} 天"}},

@@ -14,6 +14,8 @@ Every request is a GET:
   levels can hide one issue of a visible project);
 * for sprints, the project's boards (``/rest/agile/1.0/board``), and each board the
   config names that Jira does not relate to the project (``/board/{id}``);
+* when the project names a ``due_field`` or an ``estimate_field``, ``/rest/api/2/field``:
+  a field of that name (or id) exists and holds a date, or a number;
 * when clients or team are told by e-mail, ``/rest/api/2/user/assignable/search``:
   how many of the people who work in the project show no e-mail address (Jira Cloud
   hides them by profile visibility), whom such patterns cannot place.
@@ -28,6 +30,7 @@ from urllib.parse import quote
 from connectors.base import AccessReport, AccessRequest, Check
 from connectors.errors import TrackerError
 from connectors.jira.facts import SiteFacts
+from connectors.jira.fields import DATE_TYPES, NUMBER_TYPES, named_field
 from connectors.jira.http import JiraHttp
 from connectors.jira.milestones import MilestoneMode, reads
 from connectors.jira.values import obj_or_empty
@@ -71,6 +74,8 @@ class ProjectAccess:
                   "" if "EDIT_ISSUES" in granted else "grant Edit issues to the account")
         if reads(self.mode, "sprint"):
             self._boards()
+        if self.facts.due_field or self.facts.estimate_field:
+            self._fields()
         if request.emails:
             self._emails()
         identity = f"jira:{self.base_url or self.http.site}:{project.get('id')}"
@@ -175,6 +180,28 @@ class ProjectAccess:
             return
         shown = ", ".join(f"{ident} ({found[ident]})" for ident in watched)
         self._say("boards", True, f"sprints read from {shown}")
+
+    def _fields(self) -> None:
+        """A ✓/✗ line for each field the config names, with the id it found."""
+        try:
+            listing = self.http.get("/rest/api/2/field")
+        except TrackerError as error:
+            self._say("fields", False, str(error), "check the account may list fields")
+            return
+        items = [item for item in listing if isinstance(item, dict)
+                 and isinstance(item.get("id"), str)] if isinstance(listing, list) else []
+        named = (("due_field", self.facts.due_field, DATE_TYPES, "a date"),
+                 ("estimate_field", self.facts.estimate_field, NUMBER_TYPES, "a number"))
+        for option, name, types, what in named:
+            if not name:
+                continue
+            ident, problem = named_field(items, name, types, option)
+            if ident is not None:
+                self._say(option, True, f"“{name}” is {ident} ({what})")
+            else:
+                self._say(option, False, (problem or "").removeprefix(f"{option}: "),
+                          f"name {what} field as Jira lists it (Settings › Issues › Custom "
+                          "fields), or its id")
 
     def _emails(self) -> None:
         try:

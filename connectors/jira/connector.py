@@ -61,6 +61,7 @@ from connectors.errors import (
 )
 from connectors.jira import parse as jp
 from connectors.jira.access import ProjectAccess
+from connectors.jira.epics import MEMO_EPICS, EpicBook
 from connectors.jira.facts import Deployment, SiteFacts
 from connectors.jira.http import JiraHttp
 from connectors.jira.members import Directory
@@ -115,12 +116,15 @@ class JiraConnector:
         milestones: MilestoneMode = "version",
         boards: tuple[int, ...] = (),
         deployment: Literal["auto", "cloud", "server"] = "auto",
+        due_field: str | None = None,
+        estimate_field: str | None = None,
         retry: RetryPolicy = _DEFAULT_RETRY,
         clock: Callable[[], datetime] = now,
         credentials: str | None = None,
     ) -> None:
         """``credentials`` names where the e-mail and token come from (config keys, a
-        variable), for the hint of a refused one."""
+        variable), for the hint of a refused one; ``due_field`` and ``estimate_field`` name
+        the fields that hold the promise and the size (``connectors/jira/fields.py``)."""
         self.site = url.rstrip("/")
         if not token:
             msg = f"Jira {self.site}: no API token (Cloud) or personal access token (Data Center)"
@@ -142,6 +146,7 @@ class JiraConnector:
         self.facts = SiteFacts(
             self.http, memo, site=self.site, project_key=project_key, board_ids=tuple(boards),
             deployment_setting=deployment, on_deployment=self._tell_client, clock=clock,
+            due_field=due_field, estimate_field=estimate_field,
         )
         self._reader = Reader(
             self.http, self.facts, site=self.site, project_key=project_key, mode=milestones
@@ -200,16 +205,25 @@ class JiraConnector:
         since = self._cursor(cursor)
         self.facts.deployment  # noqa: B018 - learnt first: the search endpoint depends on it
         ids = self.facts.field_ids(need_sprint=reads(self.milestones, "sprint"))
+        if self.facts.names_changed or (reads(self.milestones, "epic")
+                                        and self.memo.get(MEMO_EPICS) is None):
+            # Cached issues hold other fields' values, or no epic was ever kept: read whole.
+            log.info("Jira %s: project %s read whole (new field names, or epics not yet "
+                     "known)", self.site, self.project_key)
+            since = None
         me = self.whoami()
         zone = self.facts.zone()
         # JQL compares to the minute, in the account's zone: reach back a little.
         reach = since - jp.cursor_margin(zone is not None) if since is not None else None
         jql = jp.jql_for(self.project_key, reach, zone=zone or UTC)
         statuses_before = self.facts.restore_statuses()
-        found = Found(newest=since)
+        epics = EpicBook.load(self.memo, whole=since is None) \
+            if reads(self.milestones, "epic") else None
+        found = Found(newest=since, epics=epics)
         self._reader.issues(found, jql, ids=ids, me=me, since=reach)
-        milestones = self._reader.milestones(found.skipped)
+        milestones = self._reader.milestones(found.skipped, found.epics)
         self.facts.save_statuses(statuses_before)
+        self.facts.names_changed = False  # read whole once: the cache now holds the new fields
         return FetchResult(
             snapshot=found.snapshot(self.project, fetched_at=fetched_at, milestones=milestones),
             cursor=found.newest.isoformat() if found.newest is not None else None,

@@ -1,7 +1,7 @@
 """What the Jira connector learns once and keeps in its Memo, so that no cycle asks twice.
 
-The deployment type (``/serverInfo``), the Sprint and story-point field ids
-(``/field``), the account (``/myself``: id and time zone), the boards whose
+The deployment type (``/serverInfo``), the Sprint, Epic Link, story-point and
+named date field ids (``/field``), the account (``/myself``: id and time zone), the boards whose
 sprints are the project's (looked up again once a day, so a new board is
 seen), status categories (``/status``) and, on Data Center only, whether the
 project is a Service Management project (``/project``: there an internal note
@@ -63,9 +63,15 @@ class SiteFacts:
     deployment_setting: Literal["auto", "cloud", "server"]
     on_deployment: Callable[[Deployment], None]
     clock: Callable[[], datetime] = now
+    #: The names of the project's ``due_field`` and ``estimate_field``, when it names them.
+    due_field: str | None = None
+    estimate_field: str | None = None
     _deployment: Deployment | None = field(default=None, init=False)
     _ids: FieldIds | None = field(default=None, init=False)
     _fields_fresh: bool = field(default=False, init=False)
+    #: The memo's fields were found for other field names: every cached issue holds the
+    #: old fields' values, so the next fetch reads the project whole.
+    names_changed: bool = field(default=False, init=False)
     _me: dict[str, str] | None = field(default=None, init=False)
     statuses: StatusBook = field(init=False)
     _statuses_fetched: bool = field(default=False, init=False)
@@ -129,11 +135,19 @@ class SiteFacts:
             return None
 
     def field_ids(self, *, need_sprint: bool) -> FieldIds:
+        """The site's field ids, from the memo; looked up again (``/field``) when the memo
+        lacks one the project needs or was filled for other field names. A field the
+        config names that the site lacks is fatal: nothing could be read right."""
+        wanted = (self.due_field, self.estimate_field)
         if self._ids is None and isinstance(memo_json(self.memo.get(MEMO_FIELDS)), dict):
             self._ids = FieldIds.from_json(self.memo.get(MEMO_FIELDS) or "{}")
-        stale = need_sprint and self._ids is not None and self._ids.sprint is None
+        stale = self._ids is not None and (
+            (need_sprint and self._ids.sprint is None) or bool(self._ids.missing)
+            or self._ids.wanted != wanted)
         if self._ids is None or (stale and not self._fields_fresh):
-            self._ids = discover_fields(self.http.get("/rest/api/2/field"))
+            self.names_changed = self._ids is not None and self._ids.wanted != wanted
+            self._ids = discover_fields(self.http.get("/rest/api/2/field"),
+                                        due=self.due_field, estimate=self.estimate_field)
             self._fields_fresh = True
             self.memo.set(MEMO_FIELDS, self._ids.to_json())
         if need_sprint and self._ids.sprint is None:
@@ -142,6 +156,10 @@ class SiteFacts:
                 f" {SPRINT_SCHEMA}): project {self.project_key} has no board with"
                 " sprints; use 'milestones: version'"
             )
+            raise FatalError(msg)
+        if self._ids.missing:
+            msg = (f"Jira {self.site}: {'; '.join(self._ids.missing)} (check the name in "
+                   "Jira's custom fields, or leave the option out)")
             raise FatalError(msg)
         return self._ids
 

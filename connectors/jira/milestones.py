@@ -1,8 +1,8 @@
 """Jira's milestones: a board's sprints or a project's fix versions, as Milestone records.
 
-A project's config says which (``milestones: sprint``, ``version``, or both:
-``[sprint, version]``). Keys carry the id, never the name: names change, and
-changelogs give names of the time.
+A project's config says which (``milestones: sprint``, ``version``, ``epic``, or
+several: ``[sprint, version]``; epics are ``epics.py``'s). Keys carry the id,
+never the name: names change, and changelogs give names of the time.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Literal
 from connectors.jira.values import local_day, midnight_utc, need_dict, parse_day, parse_timestamp
 from connectors.model import Milestone
 
-JiraMilestone = Literal["sprint", "version"]
-#: What a project's milestones are: sprints, versions, or both (``("sprint", "version")``).
+JiraMilestone = Literal["sprint", "version", "epic"]
+#: What a project's milestones are: sprints, versions, epics, or several
+#: (``("sprint", "version")``).
 MilestoneMode = JiraMilestone | tuple[JiraMilestone, ...]
 
 

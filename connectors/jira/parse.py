@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from connectors.errors import masked
+from connectors.jira.epics import due_of, epic_key, epic_of, is_epic
 from connectors.jira.fields import FieldIds, sprint_ids
 from connectors.jira.milestones import MilestoneMode, reads, sprint_key, version_key
 from connectors.jira.values import (
@@ -196,6 +197,8 @@ def issue_from(
     assignee = person_id(fields.get("assignee"))
     closed_at = _closed_at(fields) if closed else None
     estimate = _story_points(fields, ids)
+    # An epic's promise is its milestone's due date: not also its own (one alert, not two).
+    epic = reads(mode, "epic") and is_epic(fields.get("issuetype"))
     issue = Issue(
         key=key,
         title=str(fields.get("summary") or ""),
@@ -208,7 +211,7 @@ def issue_from(
         assignees=(assignee,) if assignee else (),
         labels=tuple(str(label) for label in list_or_empty(fields.get("labels"))),
         milestone_keys=tuple(dict.fromkeys(_milestone_keys(fields, ids, mode=mode))),
-        due_on=parse_day(fields.get("duedate")),
+        due_on=None if epic else parse_day(due_of(fields, ids)),
         estimate=estimate,
         priority=str(obj_or_empty(fields.get("priority")).get("name") or "") or None,
         blocked_by=blockers(fields.get("issuelinks")),
@@ -268,6 +271,9 @@ def _milestone_keys(fields: Json, ids: FieldIds, *, mode: MilestoneMode) -> list
     if reads(mode, "version"):
         keys += [version_key(v["id"]) for v in list_or_empty(fields.get("fixVersions"))
                  if isinstance(v, dict) and v.get("id") is not None]
+    if reads(mode, "epic"):
+        epic = epic_of(fields, ids)
+        keys += [epic_key(epic)] if epic else []
     return keys
 
 

@@ -29,6 +29,7 @@ from connectors.errors import FatalError
 from connectors.jira import changelog as jc
 from connectors.jira import pages
 from connectors.jira import parse as jp
+from connectors.jira.epics import EpicBook, epic_milestone, is_epic
 from connectors.jira.facts import SiteFacts
 from connectors.jira.fields import FieldIds, search_fields
 from connectors.jira.http import JiraHttp
@@ -59,6 +60,8 @@ class Found:
     """
 
     newest: datetime | None
+    #: The project's epics, as milestones (``milestones: epic``); None otherwise.
+    epics: EpicBook | None = None
     records: dict[str, tuple[Issue, list[Comment], list[Change]]] = field(default_factory=dict)
     people: dict[str, Person] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
@@ -121,13 +124,16 @@ class Reader:
         """Data Center marks a Service Management internal note only in a property."""
         return self.facts.deployment == "server" and self.facts.service_desk()
 
-    def milestones(self, skipped: list[str]) -> list[Milestone]:
-        """The boards' sprints and/or the project's versions, as ``milestones`` says."""
+    def milestones(self, skipped: list[str], epics: EpicBook | None = None) -> list[Milestone]:
+        """The boards' sprints, the project's versions and/or its epics (kept from the
+        search: no request), as ``milestones`` says."""
         found: list[Milestone] = []
         if reads(self.mode, "sprint"):
             found += self._sprints(skipped)
         if reads(self.mode, "version"):
             found += self._versions(skipped)
+        if epics is not None:
+            found += epics.save()
         return found
 
     def _sprints(self, skipped: list[str]) -> list[Milestone]:
@@ -184,11 +190,17 @@ class Reader:
         return pages.older_histories(self.http.get_object, path, embedded, total, size=PAGE)
 
     def _read_issue(
-        self, raw: object, *, ids: FieldIds, me: str, since: datetime | None
+        self, raw: object, *, ids: FieldIds, me: str, since: datetime | None,
+        epics: EpicBook | None = None,
     ) -> tuple[Issue, list[Comment], list[Change], list[Person]]:
         """One search result with its full changelog and comments; raises on bad data."""
         issue, people = jp.issue_from(raw, site=self.site, ids=ids, mode=self.mode)
         data: dict[str, Any] = raw  # type: ignore[assignment]  # issue_from checked it
+        epic = None
+        if epics is not None:
+            if is_epic(data["fields"].get("issuetype")):
+                epic = epic_milestone(issue.key, data["fields"], ids)
+            epics.saw(epic, issue.key)
         statuses = self.facts.statuses
         statuses.learn(data["fields"].get("status"))
         histories, total = jp.embedded_histories(raw)
@@ -202,6 +214,7 @@ class Reader:
             mode=self.mode,
             statuses=statuses,
             since=since,
+            epic=epic.key if epic is not None else None,
         )
         raw_comments, count = jp.embedded_comments(raw)
         if count > len(raw_comments) or (
@@ -226,7 +239,8 @@ class Reader:
         if updated is not None and (found.newest is None or updated > found.newest):
             found.newest = updated
         try:
-            issue, comments, changes, people = self._read_issue(raw, ids=ids, me=me, since=since)
+            issue, comments, changes, people = self._read_issue(raw, ids=ids, me=me, since=since,
+                                                                epics=found.epics)
         except (KeyError, TypeError, ValueError) as err:
             name = jp.raw_name(raw)
             log.warning("Jira %s: skipping issue %s: %s", self.site, name, err)

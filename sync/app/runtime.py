@@ -78,6 +78,7 @@ def build_connector(
             token=token.get_secret_value(), memo=memo, project=project.name,
             milestones=kinds[0] if len(kinds) == 1 else kinds,
             boards=project.board_ids, deployment=tracker.deployment, clock=clock,
+            due_field=project.due_field, estimate_field=project.estimate_field,
             credentials=credentials_hint(project.tracker, tracker),
         )
     msg = f"project {project.name}: unsupported tracker"

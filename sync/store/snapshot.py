@@ -26,12 +26,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import Select, Table, bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
 
-from connectors.model import PUBLIC, Change, Comment, Issue, Milestone, Person, Snapshot, Visibility
+from connectors.model import (
+    PUBLIC,
+    Change,
+    Comment,
+    Issue,
+    Milestone,
+    MilestoneKind,
+    Person,
+    Snapshot,
+    Visibility,
+)
 from sync.store.tables import (
     CACHE_TABLES,
     cached_changes,
@@ -215,7 +225,7 @@ def _change(row: Sequence[Any], pool: _Pool) -> Change:
 
 def _milestone(row: Sequence[Any], _pool: _Pool) -> Milestone:
     key, title, kind, state, created, start, due, closed = row
-    if kind not in ("milestone", "sprint", "version") or state not in ("open", "closed"):
+    if kind not in get_args(MilestoneKind) or state not in ("open", "closed"):
         msg = f"unknown milestone kind or state {kind!r}/{state!r}"
         raise ValueError(msg)
     return Milestone(key, title, kind, state, _instant_or_none(created),

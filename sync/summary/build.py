@@ -45,7 +45,8 @@ from rules import risk, schedule_slip, scope_creep, unanswered_feedback
 from rules.base import Finding, History, RuleContext, Severity
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
-from sync.summary.burnup import burnup
+from rules.sizing import Sizing, rounded, sizing
+from sync.summary.burnup import burnup, membership, milestone_moves
 from sync.summary.changes import compare
 from sync.summary.feedback import HOUR, Clock, kpis, requests
 from sync.summary.model import (
@@ -172,14 +173,7 @@ class _Index:
                 if key in self.members:
                     self.members[key].append(issue)
         #: milestone -> issue key -> [(at, 1 = joined / 0 = left)]
-        self.moves: dict[str, dict[str, list[tuple[datetime, int]]]] = {key: {} for key in keys}
-        for change in snapshot.changes:
-            if change.field != "milestone":
-                continue
-            if change.after in self.moves:
-                self.moves[change.after].setdefault(change.issue_key, []).append((change.at, 1))
-            if change.before in self.moves:
-                self.moves[change.before].setdefault(change.issue_key, []).append((change.at, 0))
+        self.moves = milestone_moves(snapshot.changes, keys)
         self.by_key = {issue.key: issue for issue in snapshot.issues}
         watched = data.options(schedule_slip.KIND, schedule_slip.Options)
         self.slip_watched = watched is not None
@@ -187,8 +181,9 @@ class _Index:
         self.scope_options = data.options(scope_creep.KIND, scope_creep.Options) or \
             scope_creep.Options(id="scope", kind=scope_creep.KIND)
         self.scopes = scope_creep.measure(snapshot, self.scope_options, milestones)
-        self._samples: list[int] | None = None
+        self._samples: list[float] | None = None
         self._slip_issues: list[Issue] | None = None
+        self._size: Sizing | None = None
 
     def slip_issues(self) -> list[Issue]:
         if self._slip_issues is None:
@@ -198,13 +193,20 @@ class _Index:
                                  if not scoped or options.in_scope(issue)]
         return self._slip_issues
 
-    def samples(self) -> list[int]:
+    def size(self) -> Sizing:
+        """What the schedule_slip rule's forecast counts: points or issues, project-wide."""
+        if self._size is None:
+            self._size = sizing(self.slip_issues())
+        return self._size
+
+    def samples(self) -> list[float]:
         """The weekly throughput the schedule_slip rule samples (computed once)."""
         if self._samples is None:
             ctx = RuleContext(now=self.now, calendar=self.data.calendar,
                               history=self.data.history, seed=self.data.seed)
             self._samples = schedule_slip.weekly_throughput(
-                self.slip_issues(), ctx, weeks=max(1, self.slip.window // schedule_slip.WEEK))
+                self.slip_issues(), ctx, weeks=max(1, self.slip.window // schedule_slip.WEEK),
+                size=self.size())
         return self._samples
 
 
@@ -237,12 +239,16 @@ def _milestone(
             health, days_overdue = "off_track", (today - milestone.due_on).days
         elif not watched and probability is not None and probability < slip.confidence:
             health = "at_risk"
+    size = sizing(members)
     return MilestoneSummary(
-        key=milestone.key, title=milestone.title, kind=milestone.kind, health=health,
+        key=milestone.key, title=milestone.title, kind=milestone.kind, unit=size.unit,
+        health=health,
         days_overdue=days_overdue, days_late=days_late, progress=progress(members),
         due=_due(data.history, milestone),
         forecast=forecast, scope=_scope(data, index, milestone),
-        burnup=burnup(membership(index, milestone.key), milestone, now=now, zone=data.zone),
+        burnup=burnup(membership(milestone.key, members=members, moved=index.moves[milestone.key],
+                                 by_key=index.by_key), milestone, now=now, zone=data.zone,
+                      size=size),
     )
 
 
@@ -289,9 +295,11 @@ def _forecast(
     assert milestone.due_on is not None
     options = index.slip
     scoped = bool(options.only_labels or options.exempt_labels)
-    remaining = sum(1 for issue in index.members[milestone.key]
-                    if issue.is_open and (not scoped or options.in_scope(issue)))
-    if not remaining:
+    size = index.size()
+    left = [issue for issue in index.members[milestone.key]
+            if issue.is_open and (not scoped or options.in_scope(issue))]
+    remaining = size.total(left)
+    if not left or remaining <= 0:
         return 1.0, None
     samples = index.samples()
     # The rule's seeding, so that the numbers match its findings exactly.
@@ -317,14 +325,20 @@ def scope_of(
     data: SummaryInput, measured: scope_creep.MilestoneScope, options: scope_creep.Options,
     *, over: Finding | None = None,
 ) -> Scope:
-    baseline = measured.baseline_count
     added = len(measured.added)
+    growth = measured.growth
+    points = measured.sizing.in_points
     return Scope(
-        baseline_at=data.local(measured.baseline_at), baseline_count=baseline,
+        baseline_at=data.local(measured.baseline_at), baseline_count=measured.baseline_count,
         added_count=added, approved_count=len(measured.approved),
         descoped_count=len(measured.descoped),
         current_count=len(measured.baseline) + added + len(measured.approved),
-        growth=round(added / baseline, 3) if baseline else (0.0 if not added else None),
+        growth=0.0 if growth is None else (None if math.isinf(growth) else round(growth, 3)),
+        unit=measured.sizing.unit,
+        baseline_points=rounded(measured.baseline_size) if points else None,
+        added_points=rounded(measured.added_size) if points else None,
+        current_points=rounded(measured.current_size) if points else None,
+        unestimated_count=measured.unestimated,
         threshold=options.threshold, over_threshold=over is not None,
         added=[ref(issue) for issue, _ in sorted(measured.added, key=_by_time)],
         approved=[ref(issue) for issue, _ in sorted(measured.approved, key=_by_time)],
@@ -339,42 +353,6 @@ def _by_time(item: tuple[Issue, datetime]) -> tuple[datetime, str]:
 def ref(issue: Issue) -> IssueRef:
     return IssueRef(key=issue.key, title=issue.title, url=issue.url or None,
                     closed=not issue.is_open)
-
-
-# -- burn-up --------------------------------------------------------------------------------
-
-
-def membership(
-    index: _Index, milestone_key: str
-) -> list[tuple[Issue, list[tuple[datetime, datetime | None]]]]:
-    """Per issue ever in the milestone, the periods it was in (end None: still in)."""
-    moved = index.moves[milestone_key]
-    keys = dict.fromkeys([issue.key for issue in index.members[milestone_key]] + list(moved))
-    found: list[tuple[Issue, list[tuple[datetime, datetime | None]]]] = []
-    for key in keys:
-        issue = index.by_key.get(key)
-        if issue is None:
-            continue
-        member = milestone_key in issue.milestone_keys
-        moves = sorted(moved.get(key, ()))
-        periods: list[tuple[datetime, datetime | None]] = []
-        start = issue.created_at if moves and moves[0][1] == 0 else None
-        for at, kind in moves:
-            if kind == 1 and start is None:
-                start = at
-            elif kind == 0 and start is not None:
-                periods.append((start, at))
-                start = None
-        if start is not None:
-            periods.append((start, None))
-        if member and (not periods or periods[-1][1] is not None):
-            # The history missed the latest join: in since the last event (or creation).
-            periods.append((moves[-1][0] if moves else issue.created_at, None))
-        if not member and periods and periods[-1][1] is None:
-            periods.pop()  # the history missed the leave: left at an unknown time
-        if periods:
-            found.append((issue, periods))
-    return found
 
 
 # -- feedback and risks -----------------------------------------------------------------------

@@ -86,7 +86,16 @@ class Scope(_Model):
     current_count: int = Field(ge=0, description="Issues in the milestone now.")
     growth: float | None = Field(
         default=None, ge=0,
-        description="added_count / baseline_count; null when the baseline is empty.")
+        description="Added ÷ baseline in the unit (added_points / baseline_points in points, "
+                    "else added_count / baseline_count); null when the baseline is empty.")
+    unit: Literal["issues", "points"] = Field(
+        default="issues", description="points where issues of the milestone carry estimates.")
+    baseline_points: float | None = Field(
+        default=None, description="The baseline in points (unit points); null in issues.")
+    added_points: float | None = None
+    current_points: float | None = None
+    unestimated_count: int = Field(
+        default=0, ge=0, description="Issues without an estimate, counted at the average one.")
     threshold: float | None = Field(default=None, description="The rule's growth threshold.")
     over_threshold: bool = Field(
         default=False, description="True when the scope_creep rule reports this growth.")
@@ -102,12 +111,19 @@ class BurnupPoint(_Model):
     week: str = Field(pattern=r"^\d{4}-W\d{2}$", description="ISO week, like 2026-W48.")
     scope: int = Field(ge=0, description="Issues in the milestone then.")
     done: int = Field(ge=0, description="Of those, issues closed by then.")
+    scope_points: float | None = Field(
+        default=None, ge=0, description="The same in points (the milestone's unit is points).")
+    done_points: float | None = Field(default=None, ge=0)
 
 
 class MilestoneSummary(_Model):
     key: str
     title: str
-    kind: Literal["milestone", "sprint", "version"]
+    kind: Literal["milestone", "sprint", "version", "epic"]
+    unit: Literal["issues", "points"] = Field(
+        default="issues",
+        description="What scope, burn-up and forecast count: points where issues of the "
+                    "milestone carry estimates, else issues.")
     health: Health
     days_overdue: int = Field(default=0, ge=0)
     days_late: int = Field(
@@ -235,7 +251,7 @@ class Retrospective(_Model):
     project: str
     milestone: str = Field(description="The milestone key.")
     title: str
-    kind: Literal["milestone", "sprint", "version"]
+    kind: Literal["milestone", "sprint", "version", "epic"]
     generated_at: datetime
     timezone: str
     language: Literal["en", "zh-CN"]

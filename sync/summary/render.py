@@ -36,8 +36,10 @@ import markupsafe
 from connectors.markers import Marker
 from sync import escape, words
 from sync.render import Audience, Style, headline, parse_evidence
+from sync.summary.charts import burned, burnup_svg, tick
 from sync.summary.model import (
     AwaitingReply,
+    BurnupPoint,
     ChangeItem,
     DueDate,
     FeedbackKpis,
@@ -185,6 +187,8 @@ class Helpers:
         if isinstance(value, Safe) or hasattr(value, "__html__"):
             return str(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if spec == "point" and float(value).is_integer():
+                value = int(value)  # 13 points, not 13.0 (sizes are shown as they were set)
             if spec in words.NOUNS:
                 return words.count(value, spec, self.language)
             return words.number(value, self.language)
@@ -302,6 +306,12 @@ class Helpers:
         if scope.growth is None:
             return self.t("growth.inf")
         text = self.pct(scope.growth)
+        if scope.unit == "points":  # say what the share counts
+            text = self.t("growth.points", growth=text, added=scope.added_points or 0,
+                          baseline=scope.baseline_points or 0)
+            if scope.unestimated_count:
+                text = Safe(f"{text} " + self.t("growth.unestimated",
+                                                count=scope.unestimated_count))
         if scope.over_threshold and scope.threshold is not None and self.audience == "team":
             return Safe("⚠️ " + self.t("growth.over", growth=text,
                                         threshold=self.pct(scope.threshold)))
@@ -365,84 +375,53 @@ class Helpers:
     def mermaid(self, milestone: MilestoneSummary) -> Safe:
         """A Mermaid ``xychart-beta`` (GitHub renders it): done as bars, scope as a line."""
         points = milestone.burnup
-        top = max([point.scope for point in points] + [1])
+        scopes, dones = burned(milestone)
+        top = math.ceil(max([*scopes, 1]))
         labels = ", ".join(f'"{point.on:%m-%d}"' for point in points)
         title = self.t("burnup").replace('"', "")
+        unit = self.t("points" if milestone.unit == "points" else "issues")
         lines = [
             "```mermaid", "xychart-beta",
             f'    title "{title}"',
             f"    x-axis [{labels}]",
-            f'    y-axis "{self.t("issues")}" 0 --> {top}',
-            f"    bar [{', '.join(str(point.done) for point in points)}]",
-            f"    line [{', '.join(str(point.scope) for point in points)}]",
+            f'    y-axis "{unit}" 0 --> {top}',
+            f"    bar [{', '.join(tick(value) for value in dones)}]",
+            f"    line [{', '.join(tick(value) for value in scopes)}]",
             "```",
         ]
         return Safe("\n".join(lines))
 
+    def legend(self, summary: ProjectSummary) -> Safe:
+        """What the burn-ups count: issues, points, or each its own."""
+        units = {m.unit for m in summary.milestones if m.burnup}
+        key = "burnup.legend" if units == {"issues"} else \
+            "burnup.legend.points" if units == {"points"} else "burnup.legend.mixed"
+        return self.t(key)
+
+    def burn(self, milestone: MilestoneSummary, point: BurnupPoint) -> tuple[str, str]:
+        """A burn-up point's (scope, done) as its table shows them, in the milestone's unit."""
+        if milestone.unit == "points" and point.scope_points is not None:
+            return (self._value(point.scope_points, "point"),
+                    self._value(point.done_points or 0, "point"))
+        return str(point.scope), str(point.done)
+
     def svg(self, milestone: MilestoneSummary) -> Safe:
-        return Safe(burnup_svg(milestone, label=self.t("burnup.legend"),
-                               alt=self.burnup_alt(milestone)))
+        key = "burnup.legend.points" if milestone.unit == "points" else "burnup.legend"
+        return Safe(burnup_svg(milestone, label=self.t(key), alt=self.burnup_alt(milestone)))
 
     def burnup_alt(self, milestone: MilestoneSummary) -> Safe:
         """What the chart shows, in words: its text alternative."""
         points = milestone.burnup
         if not points:
             return self.t("burnup.none")
-        return self.t("burnup.alt", title=milestone.title, start=self.day(points[0].on),
-                      end=self.day(points[-1].on), first=points[0].scope,
-                      last=points[-1].scope, done=points[-1].done)
+        scopes, dones = burned(milestone)
+        key = "burnup.alt.points" if milestone.unit == "points" else "burnup.alt"
+        return self.t(key, title=milestone.title, start=self.day(points[0].on),
+                      end=self.day(points[-1].on), first=scopes[0],
+                      last=scopes[-1], done=dones[-1])
 
     def more(self, count: int) -> Safe:
         return self.t("more", count=count)
-
-
-def burnup_svg(milestone: MilestoneSummary, *, label: str, alt: str = "") -> str:
-    """An inline SVG burn-up: done as bars, scope as a line, no external assets.
-
-    ``alt`` (HTML-escaped already) says in words what it shows: its ``<title>`` and
-    accessible name, for screen readers and for anyone whose browser shows no SVG.
-    """
-    points = milestone.burnup
-    width, height = 640, 240
-    left, right, top, bottom = 40, 16, 16, 44
-    plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([point.scope for point in points] + [1])
-    count = max(len(points), 1)
-    step = plot_w / count
-
-    def y(value: int) -> float:
-        return top + plot_h * (1 - value / peak)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" '
-        f'aria-label="{alt or markupsafe.escape(escape.plain(label))}">',
-        f"<title>{alt or markupsafe.escape(escape.plain(label))}</title>",
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
-        'class="axis"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis"/>',
-    ]
-    for tick in sorted({0, peak // 2, peak}):
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" class="tick" '
-                     f'text-anchor="end">{tick}</text>')
-    every = max(1, math.ceil(len(points) / 8))
-    line: list[str] = []
-    for index, point in enumerate(points):
-        x = left + step * index + step * 0.15
-        bar_w = step * 0.7
-        parts.append(f'<rect x="{x:.1f}" y="{y(point.done):.1f}" width="{bar_w:.1f}" '
-                     f'height="{top + plot_h - y(point.done):.1f}" class="done">'
-                     f"<title>{point.on.isoformat()}: {point.done}/{point.scope}</title></rect>")
-        line.append(f"{x + bar_w / 2:.1f},{y(point.scope):.1f}")
-        if index % every == 0 or index == len(points) - 1:
-            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" class="tick" '
-                         f'text-anchor="middle">{point.on:%m-%d}</text>')
-    if line:
-        parts.append(f'<polyline points="{" ".join(line)}" class="scope"/>')
-    parts.append(f'<text x="{left}" y="{height - 6}" class="legend">'
-                 f"{markupsafe.escape(escape.plain(label))}</text>")
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 # -- rendering ----------------------------------------------------------------------------------

@@ -99,6 +99,15 @@ TEXT: dict[str, dict[str, str]] = {
         "change.breaches": "Past the reply SLA: {before} → {after}.",
         "burnup": "Burn-up",
         "burnup.legend": "line: scope · bars: done (issues, per week)",
+        "burnup.legend.points": "line: scope · bars: done (points, per week)",
+        "burnup.legend.mixed": "line: scope · bars: done (per week; in points where issues "
+                               "are estimated, else in issues)",
+        "burnup.alt.points": "Burn-up of {title} from {start} to {end}: the scope went from "
+                             "{first:point} to {last:point}, and {done:point} were done by "
+                             "{end}.",
+        "points": "points",
+        "growth.points": "{growth} ({added:point} added to {baseline:point})",
+        "growth.unestimated": "({count:issue} without an estimate counted at the average)",
         "burnup.none": "No milestone to chart.",
         "burnup.alt": "Burn-up of {title} from {start} to {end}: the scope went from "
                       "{first:issue} to {last:issue}, and {done:issue} were done by {end}.",
@@ -118,6 +127,8 @@ TEXT: dict[str, dict[str, str]] = {
         "retro.scope": "Scope: {baseline:issue} in the baseline of {day}; {added} added "
                        "after it, {approved} of them approved; {descoped} descoped.",
         "retro.no_scope": "Scope: the milestone had no baseline (no start or creation time).",
+        "retro.scope.points": "In points: {baseline:point} in the baseline, {added:point} of "
+                              "unapproved additions ({growth}).",
         "retro.delivered": "Delivered: {delivered} of {total:issue}, {baseline_done} of the "
                            "{baseline} baselined.",
         "retro.not_delivered": "Not delivered",
@@ -216,6 +227,13 @@ TEXT: dict[str, dict[str, str]] = {
         "change.breaches": "超过答复时限：{before} → {after}。",
         "burnup": "燃起图",
         "burnup.legend": "折线：范围 · 柱：已完成（事项数，按周）",
+        "burnup.legend.points": "折线：范围 · 柱：已完成（故事点，按周）",
+        "burnup.legend.mixed": "折线：范围 · 柱：已完成（按周；有估算的按故事点，否则按事项数）",
+        "burnup.alt.points": "{title} 的燃起图（{start} 至 {end}）：范围从 {first:point}变为 "
+                             "{last:point}，截至 {end} 已完成 {done:point}。",
+        "points": "故事点",
+        "growth.points": "{growth}（在 {baseline:point}之上新增 {added:point}）",
+        "growth.unestimated": "（{count:issue}没有估算，按平均估算计入）",
         "burnup.none": "没有可绘制的里程碑。",
         "burnup.alt": "{title} 的燃起图（{start} 至 {end}）：范围从 {first:issue}变为 "
                       "{last:issue}，截至 {end} 已完成 {done:issue}。",
@@ -234,6 +252,8 @@ TEXT: dict[str, dict[str, str]] = {
         "retro.scope": "范围：基线 {day} 时有 {baseline:issue}；之后新增 {added} 个，其中 "
                        "{approved} 个已批准；移出 {descoped} 个。",
         "retro.no_scope": "范围：该里程碑没有基线（没有开始或创建时间）。",
+        "retro.scope.points": "按故事点计：基线 {baseline:point}，未经批准新增 {added:point}"
+                              "（{growth}）。",
         "retro.delivered": "交付：{total:issue}中完成 {delivered} 个，基线内 {baseline} 个中完成 "
                            "{baseline_done} 个。",
         "retro.not_delivered": "未交付",

@@ -246,7 +246,8 @@ def test_wrong_values(problems: Problems, text: str, expected: str) -> None:
             "version: 1\ntrackers: {j: {kind: jira, url: 'https://j.example'}}\n"
             "projects:\n"
             "  - {name: billing, tracker: j, jira_project: BILL, milestones: milestone}\n",
-            'forewarn.yaml:4:65: project "billing": Jira tracks milestones as sprint or version',
+            'forewarn.yaml:4:65: project "billing": Jira tracks milestones as sprint, version '
+            "or epic",
         ),
         (
             HEADER + "projects:\n  - {name: portal, tracker: gh, repo: a/b, rules: [scop]}\n"

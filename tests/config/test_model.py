@@ -229,8 +229,8 @@ def test_project_values(values: dict[str, Any], field: str, expected: object) ->
         ({"jira_project": "bill"}, 'not a Jira project key: "bill" (uppercase, like BILL)'),
         ({"write_budget": -1}, "should be greater than or equal to 0"),
         ({"board": 0}, "should be greater than 0"),
-        ({"milestones": "epic"}, '"epic" is not a kind of milestone: write milestone, sprint '
-                                 "or version, or several, like [sprint, version]"),
+        ({"milestones": "epics"}, '"epics" is not a kind of milestone: write milestone, '
+                                  "sprint, version or epic, or several, like [sprint, version]"),
         ({"milestones": ["sprint", "sprint"]},
          "list each kind of milestone once (sprint is there twice)"),
         ({"boards": []}, "list each board once, like [12, 15] (leave boards out for every "

@@ -72,14 +72,15 @@ user is jira-ruby's recorded Server author (``name``, ``emailAddress``,
 the ``key`` and ``timeZone`` the Jira Server platform REST reference documents for
 a user; the classic search page is ``{startAt, maxResults, total, issues}`` as
 documented there.
+
+Epics, parents and the custom fields "Target end" and "Story Points" are
+``tests/fakes/jira_plans.py``'s (a mixin), with the recorded shapes they copy.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import functools
-import json
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -91,16 +92,19 @@ from connectors.base import DictMemo
 from connectors.jira.connector import JiraConnector
 from connectors.model import PUBLIC, Visibility
 from connectors.retry import RetryPolicy
-from tests.connectors.jira.support import EMAIL, TOKEN, interactions
+from tests.connectors.jira.support import EMAIL, TOKEN
 from tests.fakes.http import FakeServer, Json, Reply
+from tests.fakes.jira_plans import JiraPlans, plan_fields
+from tests.fakes.jira_recorded import SEARCH, recorded
+from tests.fakes.jira_recorded import agile_issue as _agile_issue
+from tests.fakes.jira_recorded import history_item as _history_item
+from tests.fakes.jira_recorded import sam1 as _sam1
 from tests.fakes.world import Event, WMilestone, World
 
 SITE = "https://acme.atlassian.net"
 SPRINT_FIELD = "customfield_10020"
-SEARCH = "specharness/search_jql_SAM1.json"
 #: A recorded Data Center (Server) comment listing: its authors are Server users.
 SERVER_COMMENTS = "jira-ruby/issue_10002_comment.GET.json"
-AGILE = "devlake/agile_board_issues_expand_changelog.json"
 _JQL = re.compile(
     r'project = "(?P<project>[A-Z][A-Z0-9]*)"'
     r'(?: AND updated >= "(?P<since>\d{4}/\d{2}/\d{2} \d{2}:\d{2})")?'
@@ -109,57 +113,11 @@ _JQL = re.compile(
 _HIDDEN = "Issue does not exist or you do not have permission to see it."
 
 
-@functools.cache
-def _recorded(name: str, index: int) -> str:
-    return json.dumps(interactions(name)[index]["response"]["body"])
-
-
-def recorded(name: str, index: int = 0) -> Any:
-    """A fresh copy of one recorded response body."""
-    return json.loads(_recorded(name, index))
-
-
-@functools.cache
-def _sam1_text(key: str) -> str:
-    return json.dumps(next(i for i in recorded(SEARCH)["issues"] if i["key"] == key))
-
-
-def _sam1(key: str) -> Json:
-    """A fresh copy of one issue of the recorded Cloud enhanced search."""
-    found: Json = json.loads(_sam1_text(key))
-    return found
-
-
-@functools.cache
-def _agile_text(key: str) -> str:
-    for page in (recorded(AGILE, 0), recorded(AGILE, 1)):
-        for issue in page["issues"]:
-            if issue["key"] == key:
-                return json.dumps(issue)
-    raise LookupError(key)
-
-
-def _agile_issue(key: str) -> Json:
-    """A fresh copy of one recorded agile issue bean (DevLake)."""
-    found: Json = json.loads(_agile_text(key))
-    return found
-
-
-def _history_item(field: str) -> Json:
-    """A recorded changelog item of EE-1 (DevLake), by field name."""
-    for history in _agile_issue("EE-1")["changelog"]["histories"]:
-        for item in history["items"]:
-            if item["field"] == field:
-                found: Json = item
-                return found
-    raise LookupError(field)
-
-
 def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class FakeJira(FakeServer):
+class FakeJira(FakeServer, JiraPlans):
     """One Jira Cloud site holding ``projects`` (project key -> its World)."""
 
     CONTENT_TYPE = "application/json;charset=UTF-8"
@@ -209,6 +167,7 @@ class FakeJira(FakeServer):
         self.denied: set[str] = set()
         #: People whose e-mail address Jira hides.
         self.hidden_emails: set[str] = set()
+        JiraPlans.__init__(self)
 
     @staticmethod
     def account(person: str) -> str:
@@ -349,6 +308,7 @@ class FakeJira(FakeServer):
             **{SPRINT_FIELD: sprints},
         )
         fields["project"].update(key=project, name=f"{project} project")
+        self._jira_parts(project, number, fields)
         histories = self._histories(project, world, number)
         newest = list(reversed(histories))[:100]
         data.update(id=ident, key=f"{project}-{number}",
@@ -412,6 +372,9 @@ class FakeJira(FakeServer):
                         **{"from": None, "to": None},
                         fromString=" ".join(before), toString=" ".join(labels))
             return item
+        planned = self._plan_item(project, e)
+        if planned is not None:
+            return planned
         if e.field == "status":
             item = _history_item("status")
             item.update(**{"from": self.status(e.before or "To Do")["id"],
@@ -465,7 +428,8 @@ class FakeJira(FakeServer):
                       schema={"type": "array", "items": "json",
                               "custom": "com.pyxis.greenhopper.jira:gh-sprint",
                               "customId": 10020})
-        return self.json(200, [*fields, sprint])
+        return self.json(200, [*fields, sprint, *plan_fields(fields)])
+
 
     def _myself(self, **_: Any) -> Reply:
         return self.json(200, self.person(self.home, self.home.me))

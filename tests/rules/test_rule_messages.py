@@ -19,8 +19,9 @@ mk = Factory()
 LANGUAGES = {"en", "zh-CN"}
 
 
-def every_cause(module: ModuleType) -> list[Finding]:
-    """A project where the rule produces each of its causes at least once."""
+def every_cause(module: ModuleType, *, estimate: float | None = None) -> list[Finding]:
+    """A project where the rule produces each of its causes at least once (each issue
+    sized ``estimate``, when given)."""
     now = mk.at(14, 12)
     today = date(2026, 3, 16)
     issues = [
@@ -32,6 +33,8 @@ def every_cause(module: ModuleType) -> list[Finding]:
     milestones = [mk.milestone(1, due_on=today + timedelta(days=1)),
                   mk.milestone(2, due_on=today - timedelta(days=1))]
     issues.append(mk.issue(5, milestones=[2]))
+    if estimate is not None:
+        issues = [dataclasses.replace(issue, estimate=estimate) for issue in issues]
     snap = mk.snapshot(
         issues=issues,
         milestones=milestones,
@@ -95,6 +98,8 @@ EXTRA = {risk: _risky, follow_up: _quiet, cadence: _quiet}
 def test_messages_cover_every_cause(module: ModuleType, causes: set[str]) -> None:
     """Each cause has a text for each audience and language, named values all in evidence."""
     findings = every_cause(module)
+    if module is scope_creep:  # counted in points where issues carry estimates
+        findings += every_cause(module, estimate=5.0)
     assert {f.cause for f in findings} == causes
     # A message key is a cause, or ``cause.status`` for a variant chosen by the
     # finding's ``status`` evidence (sync/render.py picks it).

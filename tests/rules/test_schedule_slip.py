@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -11,6 +12,7 @@ from connectors.model import Issue, Milestone, Snapshot
 from rules import schedule_slip
 from rules.base import Finding, Severity, make_fingerprint
 from rules.calendar import BusinessCalendar
+from rules.sizing import sizing
 from tests.rules.conftest import Factory, reversed_snapshot
 
 mk = Factory()
@@ -121,6 +123,7 @@ def test_schedule(remaining: int, due_in: int, per_week: list[int],
         "forecast_on": None if forecast is None else TODAY + timedelta(days=forecast),
         "status": status,
         "days_overdue": max(0, -due_in),
+        "remaining_points": None,  # no estimate anywhere: counted in issues
     }
 
 
@@ -146,6 +149,7 @@ def test_overdue_finding() -> None:
                 "forecast_on": date(2026, 3, 4),
                 "status": "overdue",
                 "days_overdue": 3,
+                "remaining_points": None,
             },
             label=None,
             comment=True,
@@ -359,3 +363,42 @@ def test_order_independent_and_seeded() -> None:
     assert first == evaluate(reversed_snapshot(snap), due_dates=history, seed=42)
     assert [f.fingerprint for f in first] == sorted(f.fingerprint for f in first)
     assert {f.cause for f in first} == {"schedule", "moved", "issue_overdue"}
+
+
+# -- points: the forecast draws points closed per week against the open points ------------
+
+
+def estimated(issues: Sequence[Issue], points: float | None) -> list[Issue]:
+    return [dataclasses.replace(issue, estimate=points) for issue in issues]
+
+
+# Three open issues due in a week; the team closed one issue a day (7 a week), each of
+# `done_points`. Sized `open_points` each, they are at risk when 3 × open_points is more
+# than a week's points; unestimated ones weigh the average of the estimated ones.
+@pytest.mark.parametrize(
+    ("open_points", "done_points", "status", "remaining_points"),
+    [
+        (None, None, None, None),            # counted in issues: 3 of 7 a week, on time
+        (1, 1, None, 3),                     # 3 points of 7 a week: on time
+        (13, 1, "at_risk", 39),              # 39 points at 7 a week: five more weeks
+        (None, 1, None, 3),                  # unestimated: the average (1 point) each
+        (13, None, None, None),              # closed unestimated: the average (13), 91 a week
+    ],
+)
+def test_forecast_in_points(open_points: float | None, done_points: float | None,
+                            status: str | None, remaining_points: float | None) -> None:
+    milestone = mk.milestone(1, due_on=TODAY + timedelta(days=7))
+    issues = [*estimated(open_issues(3), open_points), *estimated(closed(STEADY), done_points)]
+    found = [f for f in evaluate(snapshot(issues, [milestone])) if f.cause == "schedule"]
+    if status is None:
+        assert found == []
+        return
+    (finding,) = found
+    assert (finding.evidence["status"], finding.evidence["remaining_points"]) == \
+        (status, remaining_points)
+
+
+def test_weekly_throughput_in_points() -> None:
+    issues = [*estimated(closed([1]), 13), *estimated(closed([0, 2], first=2000), 2)]
+    size = sizing(issues)
+    assert schedule_slip.weekly_throughput(issues, mk.ctx(NOW), weeks=2, size=size) == [13, 4]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from datetime import timedelta
@@ -285,3 +286,61 @@ def test_grace_default_is_one_day() -> None:
     assert options().grace == timedelta(days=1)
     assert options().threshold == 0.1
     assert options().label == "scope-creep"
+
+
+# -- points: growth weighs each issue by its estimate where issues carry one ---------------
+
+
+def sized(number: int, estimate: float | None, *, added: bool = False) -> Issue:
+    """An issue in milestone 1: there from the start, or created after its baseline."""
+    issue = mk.issue(number, created_at=mk.at(3 if added else 0), milestones=[1])
+    return dataclasses.replace(issue, estimate=estimate)
+
+
+def growth_of(issues: Sequence[Issue]) -> dict[str, Any] | None:
+    found = [f for f in evaluate(snapshot(issues)) if f.cause == "growth"]
+    return found[0].evidence if found else None
+
+
+# (baseline estimates, added estimates) -> growth, unit, points added / baseline, unestimated
+@pytest.mark.parametrize(
+    ("planned", "added", "growth", "points"),
+    [
+        ([5, 5, 5, 5], [13], 0.65, (13, 20, 0)),           # 13 points on 20: 65%, not 1 in 4
+        ([5, 5, 5, 5], [1], None, None),                    # 1 point on 20: 5%, under 10%
+        ([8, 8, 4], [None], 6.67 / 20, (6.67, 20, 1)),      # unestimated: the average (6.67)
+        ([None, None], [None], 0.5, None),                  # no estimate anywhere: issues
+        ([0, 0], [3], math.inf, (3, 0, 0)),                 # a 0-point baseline is empty
+    ],
+)
+def test_growth_in_points(planned: list[float | None], added: list[float | None],
+                          growth: float | None, points: tuple[float, float, int] | None) -> None:
+    issues = [sized(100 + n, e) for n, e in enumerate(planned)]
+    issues += [sized(200 + n, e, added=True) for n, e in enumerate(added)]
+    evidence = growth_of(issues)
+    if growth is None:
+        assert evidence is None
+        return
+    assert evidence is not None
+    assert evidence["growth"] == pytest.approx(growth, rel=1e-3)
+    if points is None:
+        assert "added_points" not in evidence and "status" not in evidence
+    else:
+        assert evidence["status"] == "points"
+        assert (evidence["added_points"], evidence["baseline_points"],
+                evidence["unestimated_count"]) == points
+
+
+def test_a_13_point_addition_outweighs_a_1_point_one() -> None:
+    planned = [sized(100 + n, 5) for n in range(4)]
+    big = growth_of([*planned, sized(1, 13, added=True)])
+    small = growth_of([*planned, sized(1, 1, added=True), sized(2, 1, added=True)])
+    assert big is not None and big["growth"] == pytest.approx(0.65)
+    assert small is not None and small["growth"] == pytest.approx(0.1)  # two issues, 2 points
+
+
+def test_an_estimated_addition_names_its_size() -> None:
+    findings = evaluate(snapshot([*(sized(100 + n, 3) for n in range(10)),
+                                  sized(7, 13, added=True)]))
+    added = next(f for f in findings if f.cause == "added")
+    assert (added.evidence["status"], added.evidence["estimate"]) == ("points", 13)

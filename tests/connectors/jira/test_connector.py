@@ -274,8 +274,10 @@ def test_auto_deployment_and_discovery_happen_once_then_come_from_the_memo() -> 
         assert first._client._is_cloud is True
         assert first.requests_made == 5
     assert memo["jira.deployment"] == "cloud"
-    assert memo["jira.fields"] == ('{"sprint": "customfield_10020", "story_points": [], '
-                                  '"flagged": "customfield_10021"}')
+    assert memo["jira.fields"] == (
+        '{"sprint": "customfield_10020", "story_points": [], "flagged": "customfield_10021", '
+        '"epic_link": null, "start": ["customfield_10015"], "due": "duedate", '
+        '"wanted": [null, null], "missing": []}')
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add("GET", search_url(), json={"issues": [], "isLast": True})
         empty_versions(rsps)

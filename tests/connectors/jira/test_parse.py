@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connectors.jira import changelog as jc
+from connectors.jira import epics
 from connectors.jira import fields as jf
 from connectors.jira import milestones as jm
 from connectors.jira import parse as jp
@@ -157,9 +158,11 @@ def test_sprint_field_values(value: object, expected: list[str]) -> None:
 
 def test_field_discovery_on_a_site_without_sprints() -> None:
     fields = body("specharness/field.json")
-    # customfield_10021 is "Flagged" there: found by name, never read as a sprint.
+    # customfield_10021 is "Flagged" there: found by name, never read as a sprint;
+    # customfield_10015 is the Timeline's "Start date" (a date): when an epic starts.
     assert jf.discover_fields(fields) == jf.FieldIds(sprint=None, story_points=(),
-                                                     flagged="customfield_10021")
+                                                     flagged="customfield_10021",
+                                                     start=("customfield_10015",))
 
 
 def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
@@ -176,7 +179,7 @@ def test_field_discovery_finds_sprint_by_schema_and_points_by_name() -> None:
     ]  # fmt: skip
     ids = jf.discover_fields(fields)
     assert ids == jf.FieldIds("customfield_10020", ("customfield_10028", "customfield_10016"),
-                              "customfield_10021")
+                              "customfield_10021", start=("customfield_10015",))
     assert jf.FieldIds.from_json(ids.to_json()) == ids
 
 
@@ -601,3 +604,132 @@ def test_status_category_and_the_agile_flag() -> None:
     server, _ = jp.issue_from(body("jira-ruby/issue_10002.GET.json"), site="https://x",
                               ids=jf.FieldIds(), mode="version")
     assert server.status_category is None  # Jira Server 5: no status category
+
+
+# --- epics, named fields (connectors/jira/epics.py, fields.py) ----------------------------
+
+#: DevLake's site: Epic Link is customfield_10014, "Start date" 10015, "End date" 10060.
+MERICO_EPICS = jf.FieldIds(sprint="customfield_10020", epic_link="customfield_10014",
+                           start=("customfield_10015",))
+SAM1_EPICS = jf.FieldIds(start=("customfield_10015",))
+
+
+def sam1_issue(key: str) -> dict[str, Any]:
+    return next(issue for issue in body(SAM1)["issues"] if issue["key"] == key)
+
+
+@pytest.mark.parametrize(
+    ("key", "milestone_keys", "due_on"),
+    [
+        ("SAM1-6", ("epic:SAM1-1",), date(2026, 8, 7)),   # a task whose parent is an epic
+        ("SAM1-8", ("epic:SAM1-2",), date(2026, 8, 18)),
+        ("SAM1-1", (), None),                              # the epic: not its own member,
+    ],                                                     # its due date is the milestone's
+)
+def test_cloud_children_belong_to_their_parent_epic(
+        key: str, milestone_keys: tuple[str, ...], due_on: date | None) -> None:
+    issue, _ = jp.issue_from(sam1_issue(key), site="https://x", ids=SAM1_EPICS, mode="epic")
+    assert (issue.milestone_keys, issue.due_on) == (milestone_keys, due_on)
+
+
+def test_an_epic_is_a_milestone_due_on_its_due_date() -> None:
+    # SAM1-1 and SAM1-5 are real Cloud epics (hierarchyLevel 1); SAM1-5 is done.
+    todo, done = (sam1_issue("SAM1-1"), sam1_issue("SAM1-5"))
+    assert jf.FieldIds().due == "duedate"
+    assert epics.is_epic(todo["fields"]["issuetype"])
+    assert not epics.is_epic(sam1_issue("SAM1-6")["fields"]["issuetype"])
+    assert epics.epic_milestone("SAM1-1", todo["fields"], SAM1_EPICS) == Milestone(
+        key="epic:SAM1-1", title="Implement User Authentication", kind="epic", state="open",
+        created_at=utc(2026, 7, 28, 21, 16, 29, 633000), start_on=None,
+        due_on=date(2026, 8, 14), closed_at=None)
+    closed = epics.epic_milestone("SAM1-5", done["fields"], SAM1_EPICS)
+    assert (closed.state, closed.due_on, closed.closed_at is not None) == \
+        ("closed", date(2026, 8, 16), True)
+
+
+@pytest.mark.parametrize(
+    ("key", "ids", "expected"),
+    [
+        ("K5-2", MERICO_EPICS, ("epic:K5-1",)),  # parent (its type: Epic) and Epic Link
+        ("K5-2", jf.FieldIds(), ("epic:K5-1",)),  # the parent alone says it
+        ("EE-25", MERICO_EPICS, ()),              # a sub-task's parent is a story, not an epic
+    ],
+)
+def test_company_managed_members_by_parent_or_epic_link(
+        key: str, ids: jf.FieldIds, expected: tuple[str, ...]) -> None:
+    issue, _ = jp.issue_from(agile_issue(key), site="https://x", ids=ids, mode="epic")
+    assert issue.milestone_keys == expected
+
+
+def test_an_epic_link_without_parent_names_the_epic() -> None:
+    # Data Center sends no parent for an epic's child: only the Epic Link (its key). K5-2's
+    # recorded Epic Link value, with the parent removed from the copy.
+    raw = agile_issue("K5-2")
+    del raw["fields"]["parent"]
+    issue, _ = jp.issue_from(raw, site="https://x", ids=MERICO_EPICS, mode=("sprint", "epic"))
+    assert issue.milestone_keys[-1] == "epic:K5-1"
+
+
+def epic_changes(key: str, ids: jf.FieldIds = MERICO_EPICS, **kw: Any) -> list[tuple[Any, ...]]:
+    raw = agile_issue(key)
+    found, _ = jc.changes_from(key, raw["changelog"]["histories"], ids=ids, mode="epic",
+                               statuses=jc.StatusBook(), **kw)
+    return [(c.issue_key, c.at.isoformat(), c.field, c.before, c.after) for c in found
+            if c.field == "milestone"]
+
+
+def test_joining_an_epic_is_a_milestone_change() -> None:
+    # Real items: EE-14's Epic Link to EE-13 (to: the id 10075, toString: the key); K5-2's
+    # Epic Link and IssueParentAssociation 22 ms apart, one move recorded twice: one join.
+    assert epic_changes("EE-14") == [
+        ("EE-14", "2020-06-12T00:25:01.674000+00:00", "milestone", None, "epic:EE-13")]
+    assert epic_changes("K5-2") == [
+        ("K5-2", "2022-07-15T22:30:23.321000+00:00", "milestone", None, "epic:K5-1")]
+
+
+def test_a_sub_task_parent_names_no_epic_that_exists() -> None:
+    # EE-25's "Parent" item names EE-1, a story: the change names epic:EE-1, which no
+    # milestone has (only epics are milestones), so it moves nothing.
+    assert [c[2:] for c in epic_changes("EE-25")] == [("milestone", None, "epic:EE-1")]
+
+
+def test_a_custom_due_field_is_read_and_its_changes_are_due_date_changes() -> None:
+    # EE-14's real "End date" (customfield_10060: value "2020-06-12"; its changelog item
+    # from None to "2020-06-12", toString "12/Jun/20"), named as the project's due_field.
+    ids = jf.FieldIds(sprint="customfield_10020", due="customfield_10060")
+    issue, _ = jp.issue_from(agile_issue("EE-14"), site="https://x", ids=ids, mode="sprint")
+    assert issue.due_on == date(2020, 6, 12)
+    found, _ = jc.changes_from("EE-14", agile_issue("EE-14")["changelog"]["histories"],
+                               ids=ids, mode="sprint", statuses=jc.StatusBook())
+    assert [(c.field, c.before, c.after) for c in found if c.field == "due_on"] == [
+        ("due_on", None, "2020-06-12")]
+    # The same change on an epic is its milestone's: a moved promise, not an issue's.
+    epic, _ = jc.changes_from("EE-14", agile_issue("EE-14")["changelog"]["histories"],
+                              ids=ids, mode="epic", statuses=jc.StatusBook(),
+                              epic="epic:EE-14")
+    assert [c.issue_key for c in epic if c.field == "due_on"] == ["epic:EE-14"]
+
+
+@pytest.mark.parametrize(
+    ("due", "estimate", "found", "missing"),
+    [
+        (None, None, ("duedate", ()), ()),
+        ("Due date", None, ("duedate", ()), ()),
+        ("start DATE", "Time Spent", ("customfield_10015", ("timespent",)), ()),  # any case
+        ("customfield_10015", None, ("customfield_10015", ()), ()),               # or its id
+        ("Target end", "Story Points", ("duedate", ()), (
+            'due_field: no field named "Target end" on this site',
+            'estimate_field: no field named "Story Points" on this site')),
+        ("Summary", "Labels", ("duedate", ()), (
+            'due_field: "Summary" (summary) holds a string, not a date or datetime',
+            'estimate_field: "Labels" (labels) holds a array, not a number')),
+    ],
+)
+def test_named_fields_are_found_by_name_and_type(
+        due: str | None, estimate: str | None, found: tuple[str, tuple[str, ...]],
+        missing: tuple[str, ...]) -> None:
+    ids = jf.discover_fields(body("specharness/field.json"), due=due, estimate=estimate)
+    assert (ids.due, ids.story_points) == found
+    assert ids.missing == missing
+    assert ids.wanted == (due, estimate)
+    assert jf.FieldIds.from_json(ids.to_json()) == ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -20,10 +21,10 @@ from rules.base import History
 from rules.calendar import BusinessCalendar
 from rules.options import RuleOptions
 from sync.store.state import StateStore
-from sync.summary.build import SummaryInput, build_summary
+from sync.summary.build import SummaryInput, build_retrospective, build_summary
 from sync.summary.changes import compare
 from sync.summary.model import ProjectSummary, summary_json_schema
-from sync.summary.render import LIMITS, render_html, render_summary
+from sync.summary.render import LIMITS, render_html, render_retrospective, render_summary
 from sync.summary.report import render_report, unavailable_summary
 from sync.summary.schedule import next_summary_at, summary_period
 from tests.conftest import DEMO_NOW, Clock
@@ -380,3 +381,54 @@ def test_rules_named_for_other_projects_are_not_used() -> None:
                     issues=(issue(2, milestone="m1"),))
     (milestone,) = summarize(snap, rules=(other,)).milestones
     assert milestone.scope is not None and milestone.scope.threshold == 0.1  # the default
+
+
+def test_scope_burn_up_and_forecast_in_points() -> None:
+    # 20 points agreed (8 done, 12 open), 13 more added after the baseline (creation + 1 day),
+    # and one unestimated addition that weighs their average (11 points).
+    added = dataclasses.replace(issue(4, milestone="m1", estimate=13), created_at=at(5))
+    unsized = dataclasses.replace(issue(5, milestone="m1"), created_at=at(6))
+    snap = snapshot(milestones=(Milestone(key="m1", title="Sprint 4", due_on=date(2026, 12, 4),
+                                          created_at=at(1)),),
+                    issues=(issue(2, milestone="m1", closed=True, estimate=8),
+                            issue(3, milestone="m1", estimate=12), added, unsized))
+    (sprint,) = summarize(snap).milestones
+    scope = sprint.scope
+    assert scope is not None
+    assert (sprint.unit, scope.unit, scope.baseline_points, scope.added_points,
+            scope.unestimated_count, scope.growth) == ("points", "points", 20, 24, 1, 1.2)
+    assert (sprint.burnup[-1].scope_points, sprint.burnup[-1].done_points) == (44, 8)
+    md = markdown(summarize(snap))
+    assert "120% (24 points added to 20 points) (1 issue without an estimate counted at the " \
+           "average)" in md
+    assert 'y-axis "points"' in md and "_line: scope · bars: done (points, per week)_" in md
+    zh = render_summary(summarize(snap).model_copy(update={"language": "zh-CN"}), "md",
+                        marker=Marker.summary("2026-W48"))
+    assert "120%（在 20 个故事点之上新增 24 个故事点）" in zh
+
+
+def test_without_estimates_the_summary_counts_issues() -> None:
+    snap = snapshot(milestones=(Milestone(key="m1", title="Sprint 4", due_on=date(2026, 12, 4),
+                                          created_at=at(1)),),
+                    issues=(issue(2, milestone="m1"), issue(3, milestone="m1")))
+    (sprint,) = summarize(snap).milestones
+    assert (sprint.unit, sprint.burnup[-1].scope_points) == ("issues", None)
+    assert 'y-axis "issues"' in markdown(summarize(snap))
+
+
+def test_a_retrospective_in_points_says_so() -> None:
+    added = dataclasses.replace(issue(4, milestone="m1", estimate=13, closed=True),
+                                created_at=at(5))
+    closed = Milestone(key="m1", title="Sprint 4", due_on=date(2026, 11, 20), created_at=at(1),
+                       state="closed", closed_at=at(20))
+    snap = snapshot(milestones=(closed,),
+                    issues=(issue(2, milestone="m1", closed=True, estimate=8),
+                            issue(3, milestone="m1", closed=True, estimate=12), added))
+    data = SummaryInput(project="p", snapshot=snap, findings=(), history=History(),
+                        calendar=SHANGHAI, rules=(), seed=1, language="en", status_issue="p#1")
+    retro = build_retrospective(data, closed, now=DEMO_NOW)
+    marker = Marker.parse("retro.0123456789abcdef:info")
+    for flavor in ("md", "jira"):
+        text = render_retrospective(retro, flavor, marker=marker)
+        assert "In points: 20 points in the baseline, 13 points of unapproved additions (65%)." \
+            in text
