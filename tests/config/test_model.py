@@ -204,10 +204,12 @@ def test_project_values(values: dict[str, Any], field: str, expected: object) ->
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"status_issue": 0}, "not an issue: 0 "
-                              "(a GitHub issue number like 1 or a Jira key like BILL-1)"),
-        ({"status_issue": "bill-1"}, "not an issue: 'bill-1' "
-                                     "(a GitHub issue number like 1 or a Jira key like BILL-1)"),
+        ({"status_issue": 0}, "not an issue: 0 (a Jira key like ACME-1, a GitHub issue like "
+                              "acme/portal-internal#1, or a number in the project's own "
+                              "repository)"),
+        ({"status_issue": "bill-1"}, "not an issue: 'bill-1' (a Jira key like ACME-1, a GitHub "
+                                     "issue like acme/portal-internal#1, or a number in the "
+                                     "project's own repository)"),
         ({"clients": [1, 2]}, 'use "external" or "customers", or a list of logins, emails, '
                               'account ids, globs like "*@client.example", {role: NAME} or '
                               "{group: NAME}"),

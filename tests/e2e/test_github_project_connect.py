@@ -83,12 +83,13 @@ def test_the_project_and_its_fields(
     number = project.split("number: ")[1].split(",")[0]
     portal = out[out.index(f"portal: GitHub Project acme/{number}") + 1:
                  out.index("suite: GitHub acme/web, acme/api")]
-    assert portal[1:-2] == lines  # after the credentials; before the status issue, the quota
-    assert portal[-2].startswith("  ✓ status issue: acme/web#1 found (open)")
+    at = next(n for n, line in enumerate(portal) if line.startswith("  ✓ status issue"))
+    assert portal[1:at] == lines  # after the credentials; before the status issue
+    assert portal[at].startswith("  ✓ status issue: acme/web#1 found (open)")
     suite = out[out.index("suite: GitHub acme/web, acme/api") + 1:]
     assert [line.split(":")[0] for line in suite] == [
         "  ✓ credentials", "  ✓ repository", "  ✓ repository", "  ✓ status issue",
-        "  ✓ labels", "  ✓ rate limit"]
+        "  ✓ labels", "  ✓ rate limit", "  ✓ bots"]
     assert suite[1:3] == ["  ✓ repository: acme/web found (public); the account has Write "
                           "access", "  ✓ repository: acme/api found (public); the account has "
                           "Write access"]

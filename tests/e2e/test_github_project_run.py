@@ -149,7 +149,11 @@ def test_a_project_over_three_repositories(
             assert ours(repo, 2) == [] and repo.label_names(2) == []
         (growth,) = [body for body in ours(web, 1) if "grown" in body]
         assert growth.startswith(marker("scope", "growth", SPRINT))
-        assert "4 issues added to the 4 issues agreed" in growth
+        # Counted in points (the Project's Estimate): 3 x 5 added, and the draft without an
+        # estimate weighs the average of the estimated (24 / 6 = 4), so 19 points; agreed were
+        # 3 x 3 and the unestimated draft "Release notes" 4: 13 points, so 146% growth.
+        assert "has grown by 146%" in growth
+        assert "19 points of work (4 issues) added to the 13 points agreed" in growth
         # ... and nothing is written for it: every write went to an issue of a repository.
         assert all(c.path.startswith("/repos/acme/") for c in host.writes(mark))
         at_risk_id = next(c["id"] for c in web.comments_on(1) if "may not be" in c["body"])
@@ -160,7 +164,8 @@ def test_a_project_over_three_repositories(
             ("PATCH", f"/repos/acme/web/issues/comments/{at_risk_id}"),
         ])
         # The forecast counts the draft and the three added issues: the Project's whole sprint.
-        assert any("8 open issues left" in body for body in ours(web, 1))
+        assert any("8 open issues left. That is 32 points of work." in body
+                   for body in ours(web, 1))
 
         # -- run 3: nothing changed anywhere: the Project's two 304s and one page a repository
         clock.now = T1 + timedelta(hours=2)
