@@ -255,27 +255,33 @@ def daemon_checks(podman: Podman, work: Path) -> None:
             step.ok(f"forewarn.db in the volume: {len(before['runs'])} runs, "
                     f"{len(before['comments'])} comments recorded")
 
-            step = Step("restart")
-            writes = github.writes()
-            ours = github.ours()
-            second = Daemon(podman, names[1], volume=volume, config=config)
-            second.wait("/readyz 200", lambda: get(second.port, "/readyz")[0] == 200)
-            second.wait("two cycles", lambda: len(cycles(second.log())) >= 2)
-            done = cycles(second.log())
-            after = state_rows(podman, volume)
-            kept = after["runs"][:len(before["runs"])] == before["runs"]
-            if (not kept or after["comments"] != before["comments"] or github.ours() != ours
-                    or github.writes() != writes or any(c["writes"] for c in done)
-                    or any(c["status"] != "ok" for c in done)):
-                msg = "a new container on the same volume did not carry on where the first stopped"
-                detail = (f"runs before {before['runs']}, after {after['runs']}; writes "
-                          f"{writes} -> {github.writes()}; cycles {done}")
-                raise Failed(msg, detail + "\n" + tail(second.log(), 20))
-            step.ok(f"a new container on the same volume: the {len(before['runs'])} earlier runs "
-                    f"kept, {len(done)} cycles, 0 writes, no comment doubled")
-            second.stop()
+            check_restart(podman, github, names[1], volume=volume, config=config,
+                          before=before)
     finally:
         for name in names:
             podman("rm", "--force", "--ignore", name, check=False)
         podman("volume", "rm", "--force", volume, check=False)
 
+
+def check_restart(podman: Podman, github: FakeGitHub, name: str, *, volume: str, config: Path,
+                  before: dict[str, Any]) -> None:
+    """A new container on the same volume carries on: earlier runs kept, nothing written."""
+    step = Step("restart")
+    writes = github.writes()
+    ours = github.ours()
+    second = Daemon(podman, name, volume=volume, config=config)
+    second.wait("/readyz 200", lambda: get(second.port, "/readyz")[0] == 200)
+    second.wait("two cycles", lambda: len(cycles(second.log())) >= 2)
+    done = cycles(second.log())
+    after = state_rows(podman, volume)
+    kept = after["runs"][:len(before["runs"])] == before["runs"]
+    if (not kept or after["comments"] != before["comments"] or github.ours() != ours
+            or github.writes() != writes or any(c["writes"] for c in done)
+            or any(c["status"] != "ok" for c in done)):
+        msg = "a new container on the same volume did not carry on where the first stopped"
+        detail = (f"runs before {before['runs']}, after {after['runs']}; writes "
+                  f"{writes} -> {github.writes()}; cycles {done}")
+        raise Failed(msg, detail + "\n" + tail(second.log(), 20))
+    step.ok(f"a new container on the same volume: the {len(before['runs'])} earlier runs "
+            f"kept, {len(done)} cycles, 0 writes, no comment doubled")
+    second.stop()
