@@ -100,6 +100,42 @@ class CommentRecord:
         return self.body_hash == GONE
 
 
+class StoredEvidence(Mapping[str, Any]):
+    """A finding's evidence as the store keeps it (JSON), decoded when first read.
+
+    A cycle reads every stored finding (83,000 at 100,000 issues, a second of JSON to
+    decode) but the evidence of only the few it resolves or digests; the text also
+    tells ``save_findings`` that the record is unchanged without encoding it again.
+    """
+
+    __slots__ = ("_decoded", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._decoded: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._decoded is None:
+            self._decoded = json.loads(self.text)
+        return self._decoded
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+
+def evidence_json(evidence: Mapping[str, Any]) -> str:
+    """The stored form of a finding's evidence (the text it was read from, if it was)."""
+    if isinstance(evidence, StoredEvidence):
+        return evidence.text
+    return json.dumps(evidence, sort_keys=True, default=str)
+
+
 @dataclass(frozen=True, slots=True)
 class FindingRecord:
     fingerprint: str
@@ -108,7 +144,7 @@ class FindingRecord:
     cause: str
     subject_key: str
     severity: int
-    evidence: dict[str, Any]
+    evidence: Mapping[str, Any]
     first_seen: datetime
     #: The severity at which the first cycle's backfill digest listed it (0: it did not):
     #: no alert of its own up to that level.
@@ -268,7 +304,7 @@ class StateStore:
                 row.fingerprint: FindingRecord(
                     fingerprint=row.fingerprint, rule_id=row.rule_id, kind=row.kind,
                     cause=row.cause, subject_key=row.subject_key, severity=row.severity,
-                    evidence=json.loads(row.evidence),
+                    evidence=StoredEvidence(row.evidence),
                     first_seen=_aware(row.first_seen) or datetime.now(UTC),
                     backfilled=row.backfilled,
                 )
@@ -292,7 +328,7 @@ class StateStore:
             for record in current:
                 values = (record.rule_id, record.kind, record.cause, record.subject_key,
                           record.severity,
-                          json.dumps(record.evidence, sort_keys=True, default=str),
+                          evidence_json(record.evidence),
                           record.backfilled)
                 before = stored.get(record.fingerprint)
                 if before is not None and tuple(before[1:-1]) == values:

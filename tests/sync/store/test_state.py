@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from connectors.markers import Marker
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot
 from sync.store.state import CacheWrite, CommentRecord, FindingRecord, StateStore
-from sync.store.tables import cached_comments, cached_issues, cached_projects
+from sync.store.tables import cached_comments, cached_issues, cached_projects, findings
 from tests.conftest import run_log
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -158,6 +158,23 @@ def test_comments_labels_and_findings(store: StateStore) -> None:
     assert store.findings("p")["f.1"].first_seen == NOW
     store.save_findings("p", [], later)
     assert store.findings("p") == {}
+
+
+def test_a_finding_read_back_and_kept_is_not_written_again(store: StateStore) -> None:
+    evidence = {"joined_at": "2026-11-01T00:00:00+00:00", "added": 3, "keys": ["a#1", "a#2"]}
+    store.save_findings("p", [FindingRecord("f.1", "scope", "scope_creep", "added", "a#1", 20,
+                                            evidence, NOW)], NOW)
+    (kept,) = store.findings("p").values()
+    assert kept.evidence == evidence and dict(kept.evidence) == evidence
+    later = NOW + timedelta(days=1)
+    store.save_findings("p", [kept], later)
+    with store.engine.connect() as connection:
+        (last_seen,) = connection.execute(select(findings.c.last_seen)).scalars()
+    seen_at = last_seen if last_seen.tzinfo else last_seen.replace(tzinfo=UTC)
+    assert seen_at == NOW  # unchanged: its row was left alone
+    changed = replace(kept, evidence={**evidence, "added": 4})
+    store.save_findings("p", [changed], later)
+    assert store.findings("p")["f.1"].evidence["added"] == 4
 
 
 def test_run_log(store: StateStore) -> None:
