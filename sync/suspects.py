@@ -6,7 +6,7 @@ says it, and reclassifies nobody:
 * the **first cycle** of a project (``sync/cycle.py``) adds one warning when a
   suspect changes who waits for a reply (it answers waiting clients, or its own
   messages start waits), else one note: each suspect with its reasons and what
-  it changes, and the ``bots:`` line that makes them all bots;
+  it changes, and the ``bots:`` line that makes them bots;
 * ``check-config --connect`` (``sync/app/connect.py``) shows one line per
   suspect: ✗ when it answers waiting clients (a wait it hides shows nowhere,
   so nothing else would tell), ✓ otherwise (a wait it starts shows as an
@@ -14,6 +14,14 @@ says it, and reclassifies nobody:
   ``check-config`` has no cycle to look at: it reads the snapshot the state
   store keeps when the project has run before (no request), else the issues
   updated in the last ``RECENT`` (one incremental fetch, read-only).
+
+Both name at most ``SHOWN`` suspects, in ``review``'s order (those that answer
+the most waiting clients first, then those whose messages start the most
+waits), and count the rest in one line: a project where 500 accounts post the
+same text would otherwise get 500 lines nobody reads. The ``bots:`` line
+lists the shown ones only; the full list goes to the log at DEBUG
+(``forewarn --log-level DEBUG check-config --connect``). A suspect left out
+that answers waiting clients still makes ``--connect``'s count line ✗.
 """
 
 from __future__ import annotations
@@ -39,6 +47,10 @@ log = logging.getLogger(__name__)
 RECENT = timedelta(days=30)
 #: The name of ``check-config --connect``'s lines.
 CHECK = "bots"
+#: Suspects named one by one (first cycle and ``--connect``); the rest are counted.
+SHOWN = 10
+#: Where the rest are listed, in the count line.
+EVERY = "`forewarn --log-level DEBUG check-config --connect` logs them all"
 
 
 def review_project(runtime: ProjectRuntime, snapshot: Snapshot, ctx: RuleContext) -> Review:
@@ -62,6 +74,7 @@ def tell_first_cycle(runtime: ProjectRuntime, snapshot: Snapshot, ctx: RuleConte
     if not found:
         return
     text = advice(runtime.name, found, runtime.bots)
+    log_all(runtime.name, found, runtime.bots)
     if changes_waits(found):
         log.warning("%s", text, extra={"project": runtime.name})
         report.warnings.append(text)
@@ -76,23 +89,38 @@ def context(runtime: ProjectRuntime, now: datetime) -> RuleContext:
                        organisations=organisations, client_calendars=runtime.client_calendars)
 
 
-def advice(project: str, found: Review, bots: Sequence[str | Membership]) -> str:
-    """The first cycle's words: who looks automated, why, what it changes, what to write."""
+def advice(project: str, found: Review, bots: Sequence[str | Membership], *,
+           limit: int | None = SHOWN) -> str:
+    """The first cycle's words: who looks automated, why, what it changes, what to write;
+    ``limit`` suspects named (most consequential first), the rest counted in one line."""
     count = len(found.suspects)
+    shown = found.suspects[:limit]
     head = (f"{project}: 1 account looks automated but counts as a person"
-            if count == 1 else f"{project}: {count} accounts look automated but count as people")
+            if count == 1 else f"{project}: {count:,} accounts look automated but count as people")
     lines = [f"{head}; forewarn changed nothing:"]
-    lines += [f"  {_describe(suspect)}" for suspect in found.suspects]
+    lines += [f"  {_describe(suspect)}" for suspect in shown]
+    if count > len(shown):
+        lines.append(f"  {_more(found.suspects[len(shown):])}; {EVERY}")
     if count > 1 and found.answered:
-        clients = "1 waiting client" if found.answered == 1 else \
-            f"{found.answered} waiting clients"
-        lines.append(f"  together they answer {clients}")
-    them, one = ("it is a bot", "it is a person") if count == 1 else \
-        ("they are bots", "one is a person")
-    line = bots_line(bots, [suspect.id for suspect in found.suspects])
+        together = "they" if count == len(shown) else f"all {count:,}"
+        lines.append(f"  together {together} answer {_count(found.answered, 'waiting client')}")
+    if count == 1:
+        them, one = "it is a bot", "it is a person"
+    else:
+        them = "they are bots" if count == len(shown) else f"the {len(shown)} above are bots"
+        one = "one is a person"
+    line = bots_line(bots, [suspect.id for suspect in shown])
     lines.append(f"If {them}, write in project {project}: {line}; if {one}, name it in team "
                  "or clients.")
     return "\n".join(lines)
+
+
+def log_all(project: str, found: Review, bots: Sequence[str | Membership]) -> None:
+    """Every suspect, at DEBUG, when the message and ``--connect`` name only ``SHOWN``: the
+    one place the full list (and its ``bots:`` line) can be read."""
+    if len(found.suspects) > SHOWN and log.isEnabledFor(logging.DEBUG):
+        log.debug("every account that looks automated: %s", advice(project, found, bots,
+                                                                     limit=None))
 
 
 def changes_waits(found: Review) -> bool:
@@ -102,7 +130,8 @@ def changes_waits(found: Review) -> bool:
 
 def checks(found: Review, bots: Sequence[str | Membership], *, cached: bool,
            snapshot: Snapshot) -> list[Check]:
-    """``check-config --connect``'s lines: one per suspect, or one saying there is none."""
+    """``check-config --connect``'s lines: one per suspect (at most ``SHOWN``, those that
+    answer waiting clients first) and one counting the rest, or one saying there is none."""
     where = ("in the last cycle's snapshot" if cached
              else f"on the issues updated in the last {RECENT.days} days")
     if not found:
@@ -110,7 +139,7 @@ def checks(found: Review, bots: Sequence[str | Membership], *, cached: bool,
                 f"{_count(len(snapshot.comments), 'comment')}")
         return [Check(CHECK, True, f"no account that comments looks automated ({read} {where})")]
     lines = []
-    for suspect in found.suspects:
+    for suspect in found.suspects[:SHOWN]:
         line = bots_line(bots, [suspect.id])
         detail = f"{_describe(suspect)} ({where})"
         if suspect.hides:
@@ -118,7 +147,22 @@ def checks(found: Review, bots: Sequence[str | Membership], *, cached: bool,
                                                      f"{line}; if a person, name it in team"))
         else:
             lines.append(Check(CHECK, True, f"{detail}; if it is a bot: {line}"))
+    rest = found.suspects[SHOWN:]
+    if rest:
+        ok = not any(suspect.hides for suspect in rest)
+        lines.append(Check(CHECK, ok, f"{_more(rest)} ({where}); {EVERY}",
+                           "write the bots in the project's bots, name the people in team"))
     return lines
+
+
+def _more(rest: Sequence[Suspect]) -> str:
+    """``… and 490 more accounts look automated (3 of them answer waiting clients)``."""
+    verb = "looks" if len(rest) == 1 else "look"
+    hiding = sum(1 for suspect in rest if suspect.hides)
+    answer = "answers" if hiding == 1 else "answer"
+    which = (f" ({hiding:,} of them {answer} waiting clients)" if hiding and len(rest) > 1
+             else " (it answers waiting clients)" if hiding else "")
+    return f"… and {_count(len(rest), 'more account')} {verb} automated{which}"
 
 
 def _describe(suspect: Suspect) -> str:

@@ -9,8 +9,9 @@ under two spellings. Each project's connector answers with GETs only
 config knows (a deployment type that contradicts the site) and the accounts
 that look automated but count as people (``sync/suspects.py``: from the state
 store's cached snapshot when the project has run, else from one read-only fetch
-of the issues updated in the last 30 days), and prints one ✓/✗ line per check
-with what to do. Any ✗ makes the command exit 2.
+of the issues updated in the last 30 days; at most ``SHOWN`` named, the rest
+counted in one line), and prints one ✓/✗ line per check with what to do. Any ✗
+makes the command exit 2.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sync.app.runtime import build_runtime, status_issue_key
 from sync.cycle import ProjectRuntime
 from sync.publish import RATE_LIMIT_FLOOR
 from sync.store.state import StateStore, StateStoreUnavailable
-from sync.suspects import CHECK, RECENT, checks, context, review_project
+from sync.suspects import CHECK, RECENT, checks, context, log_all, review_project
 from sync.who_is_who import who_is_who
 
 MARKS = {True: ("✓", "green"), False: ("✗", "red")}
@@ -152,6 +153,7 @@ def _bots(runtime: ProjectRuntime, store: StateStore | None, *,
     except TrackerError as error:
         return [Check(CHECK, False, f"cannot read the recent issues: {error}")]
     found = review_project(runtime, people, context(runtime, clock()))
+    log_all(runtime.name, found, runtime.bots)
     return checks(found, runtime.bots, cached=cached is not None, snapshot=people)
 
 
