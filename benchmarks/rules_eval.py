@@ -13,7 +13,10 @@ layer does before rules run (``rules.people.classify``), then timed:
 
 * **evaluate**: the six rules exactly as ``examples/forewarn.yaml`` configures
   them (Shanghai business calendar with China's holidays), the same call the
-  cycle makes, and each rule alone (``per_rule_s``);
+  cycle makes, and each rule alone (``per_rule_s``; each includes the one pass over
+  the comments that ``follow_up``, ``unanswered_feedback`` and ``risk`` share,
+  rules/threads.py, which is also timed alone as ``(threads)``); every run has a
+  context of its own, so nothing a run read is reused by the next;
 * **plan, empty state**: ``sync.reconcile.plan`` with nothing written yet (every
   alert rendered and planned);
 * **plan, populated state**: the same after that plan was recorded as done: every
@@ -51,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 from config import load_config  # noqa: E402
 from connectors.model import Change, Comment, Issue, Milestone, Person, Snapshot  # noqa: E402
-from rules import registry  # noqa: E402
+from rules import registry, threads  # noqa: E402
 from rules.base import DueDateSeen, Finding, History, RuleContext  # noqa: E402
 from rules.people import classify  # noqa: E402
 from sync.actions import AddLabel, CreateComment, Plan  # noqa: E402
@@ -260,23 +263,31 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     generated = time.perf_counter() - started
     rules, calendar = example_rules()
     snapshot = classify(raw, clients="external", team=None, self_ids=[ME])
-    ctx = RuleContext(now=NOW, calendar=calendar, history=history(snapshot), seed=1,
-                      status_issue="p#1")
+    seen = history(snapshot)
+
+    def context() -> RuleContext:
+        """A new context per run, as each cycle has: what rules share (rules/threads.py)
+        is read again every time."""
+        return RuleContext(now=NOW, calendar=calendar, history=seen, seed=1,
+                           status_issue="p#1")
+
+    ctx = context()
     style = Style(markup="markdown", timezone="Asia/Shanghai")
 
     # As the cycle does (sync/collector.py): the loaded snapshot frozen for the collector,
     # and no collection while rules and plans run.
     with frozen_for_gc(), collection_paused():
         evaluate_s, evaluate_cpu, evaluate_gc, findings = timed(
-            runs, lambda: evaluate(snapshot, ctx, rules))
+            runs, lambda: evaluate(snapshot, context(), rules))
     again = evaluate(snapshot, ctx, rules)
     assert again == findings, "evaluation is not deterministic"
     per_rule: dict[str, float] = {}
     with frozen_for_gc(), collection_paused():
         for rule, options in rules:
             per_rule[options.kind] = round(timed(
-                runs, lambda rule=rule, options=options: rule.evaluate(snapshot, ctx, options))[0],
-                3)
+                runs, lambda rule=rule, options=options: rule.evaluate(snapshot, context(),
+                                                                       options))[0], 3)
+        per_rule["(threads)"] = round(timed(runs, lambda: threads.read(snapshot))[0], 3)
 
     def plan_on(snap: Snapshot, actual: Actual) -> Plan:
         return plan(findings=findings, snapshot=snap, actual=actual, style=style, now=NOW,

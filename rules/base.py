@@ -98,6 +98,9 @@ class RuleContext:
     organisations: Mapping[str, Sequence[str]] = field(default_factory=dict)
     #: Client organisation -> the calendar its waits are counted in (``client_calendars``).
     client_calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+    #: What rules derive from the snapshot under evaluation and share (rules/threads.py):
+    #: read once per context, not part of its identity.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def calendar_of(self, organisation: str | None) -> BusinessCalendar:
         """The calendar of a client organisation, else the project's."""

@@ -58,11 +58,12 @@ from typing import Any
 
 from pydantic import Field
 
-from connectors.model import Issue, Snapshot
+from connectors.model import Comment, Issue, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.options import Label, RuleOptions
 from rules.pauses import paused_periods
 from rules.people import mentionable, organisation_index
+from rules.threads import EMPTY, Thread, threads
 
 KIND = "follow_up"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -107,7 +108,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     kinds = {pid: person.kind for pid, person in snapshot.people.items()
              if person.kind in ("team", "client")}
     paused = options.folded(options.pause_labels)
-    last = _last_messages(snapshot, options, kinds=kinds, paused=paused)
+    last = _last_messages(snapshot, ctx, options, kinds=kinds, paused=paused)
     owed = {key: state for key, state in last.items()
             if state.client is not None and kinds.get(state.author) == "team"}
     if not owed:
@@ -138,7 +139,7 @@ class _Last:
 
     __slots__ = ("at", "author", "client", "id", "issue", "rank")
 
-    def __init__(self, issue: Issue, kind: str | None) -> None:
+    def __init__(self, issue: Issue, kind: str | None, thread: Thread) -> None:
         self.issue = issue
         self.at: datetime = (issue.created_at if kind is not None
                              else datetime.min.replace(tzinfo=issue.created_at.tzinfo))
@@ -147,37 +148,36 @@ class _Last:
         self.id = "" if kind is None else "issue"
         self.author = "" if kind is None else issue.author
         self.client: str | None = issue.author if kind == "client" else None
+        latest = thread.client
+        if latest is not None:
+            self.client = thread.clients[-1].author
+            if latest.created_at > self.at or (latest.created_at == self.at and self.rank <= 0):
+                self._take(latest, 0)
+        team = thread.team
+        if team is not None and team.created_at >= self.at:  # the team answered at that instant
+            self._take(team, 1)
+
+    def _take(self, comment: Comment, rank: int) -> None:
+        self.at, self.rank, self.id, self.author = (comment.created_at, rank, comment.id,
+                                                    comment.author)
 
 
 def _last_messages(
-    snapshot: Snapshot, options: Options, *, kinds: Mapping[str, str], paused: frozenset[str],
+    snapshot: Snapshot, ctx: RuleContext, options: Options, *, kinds: Mapping[str, str],
+    paused: frozenset[str],
 ) -> dict[str, _Last]:
-    """Per watched issue, its latest message. One pass over every comment of the project
-    (a million at 100,000 issues), the comparison written out in the loop: no call per
-    comment."""
+    """Per watched issue, its latest message, from the issue's public comments by the team
+    or a client (rules/threads.py: restricted comments never reached the client)."""
     scoped = bool(options.only_labels or options.exempt_labels)
+    conversations = threads(snapshot, ctx)
     found: dict[str, _Last] = {}
     for issue in snapshot.issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue
         if issue.labels and issue.has_label(paused):
             continue
-        found[issue.key] = _Last(issue, kinds.get(issue.author))
-    for comment in snapshot.comments:
-        last = found.get(comment.issue_key)
-        # A restricted comment (Jira visibility, a JSM internal note) never reached the client.
-        if last is None or comment.is_ours or comment.visibility.kind != "public":
-            continue
-        author = comment.author
-        kind = kinds.get(author)
-        at = comment.created_at
-        if kind == "team":  # at one instant the team's message comes last: it answered
-            if at >= last.at:
-                last.at, last.rank, last.id, last.author = at, 1, comment.id, author
-        elif kind == "client":
-            last.client = author
-            if at > last.at or (at == last.at and last.rank <= 0):
-                last.at, last.rank, last.id, last.author = at, 0, comment.id, author
+        found[issue.key] = _Last(issue, kinds.get(issue.author),
+                                 conversations.get(issue.key, EMPTY))
     return found
 
 

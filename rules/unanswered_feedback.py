@@ -83,7 +83,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -95,6 +95,7 @@ from rules.pauses import intervals as paused_intervals
 from rules.pauses import pause_changes
 from rules.people import mentionable, organisation_index
 from rules.reminders import ReplyPoints
+from rules.threads import EMPTY, threads
 
 KIND = "unanswered_feedback"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -237,18 +238,15 @@ def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Wait
     team = _people_of_kind(snapshot, "team")
     clients = _people_of_kind(snapshot, "client")
     paused = options.folded(options.pause_labels)
-    records = _records(snapshot, options, team=team, paused=paused)
-    _read_comments(snapshot.comments, records, team=team, clients=clients)
-    anchors = _anchors(records, clients)
+    anchors = _anchors(snapshot, ctx, options, team=team, clients=clients, paused=paused)
     if not anchors:
         return []
     pauses = pause_changes(snapshot.changes, anchors, paused)
     names = _Names(snapshot)
     orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     waits: list[Waiting] = []
-    for key, (asked_at, anchor_id, author) in anchors.items():
+    for key, (issue, asked_at, anchor_id, author) in anchors.items():
         changes = pauses.get(key)
-        issue = records[key][0]
         intervals = tuple(paused_intervals(changes, paused)) if changes else ()
         organisation = orgs.get(author)
         calendar = ctx.calendar_of(organisation)
@@ -267,63 +265,35 @@ def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Wait
 
 # -- who waits, step by step ----------------------------------------------------------
 
-#: Per issue looked at: [issue, last team message time or None, client comments...].
-#: One dict look-up per comment is the whole cost of the pass over a million comments.
-_Record = list[Any]
-
-
 def _people_of_kind(snapshot: Snapshot, kind: PersonKind) -> frozenset[str]:
     return frozenset(pid for pid, person in snapshot.people.items() if person.kind == kind)
 
 
-def _records(
-    snapshot: Snapshot, options: Options, *, team: frozenset[str], paused: frozenset[str]
-) -> dict[str, _Record]:
-    """A record for each open, in-scope issue that carries no pause label."""
+def _anchors(
+    snapshot: Snapshot, ctx: RuleContext, options: Options, *, team: frozenset[str],
+    clients: frozenset[str], paused: frozenset[str],
+) -> dict[str, tuple[Issue, datetime, str, str]]:
+    """Per open, in-scope issue without a pause label whose client waits: (issue, asked at,
+    anchor id, author) of the message that started the wait. Public comments only
+    (rules/threads.py): a restricted one was never seen by the client."""
     scoped = bool(options.only_labels or options.exempt_labels)
-    records: dict[str, _Record] = {}
+    conversations = threads(snapshot, ctx)
+    anchors: dict[str, tuple[Issue, datetime, str, str]] = {}
     for issue in snapshot.issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue
         if issue.labels and issue.has_label(paused):
             continue
-        records[issue.key] = [issue, issue.created_at if issue.author in team else None]
-    return records
-
-
-def _read_comments(
-    comments: Iterable[Comment],
-    records: dict[str, _Record],
-    *,
-    team: frozenset[str],
-    clients: frozenset[str],
-) -> None:
-    """Fill the records: the last team message time, and every client comment (public ones:
-    a restricted comment was never seen by the client)."""
-    for comment in comments:
-        record = records.get(comment.issue_key)
-        if record is None or comment.is_ours or comment.visibility.kind != "public":
-            continue
-        author = comment.author
-        if author in team:
-            if record[1] is None or comment.created_at > record[1]:
-                record[1] = comment.created_at
-        elif author in clients:
-            record.append(comment)
-
-
-def _anchors(
-    records: dict[str, _Record], clients: frozenset[str]
-) -> dict[str, tuple[datetime, str, str]]:
-    """Per waiting issue: (asked at, anchor id, author) of the message that started the wait."""
-    anchors: dict[str, tuple[datetime, str, str]] = {}
-    for key, record in records.items():
-        issue = record[0]
+        thread = conversations.get(issue.key, EMPTY)
         body = issue.author in clients
-        if body or len(record) > 2:
-            anchor = _first_after(issue, record[2:], record[1], body=body)
-            if anchor is not None:
-                anchors[key] = anchor
+        if not body and not thread.clients:
+            continue
+        team_at = issue.created_at if issue.author in team else None
+        if thread.team is not None and (team_at is None or thread.team.created_at > team_at):
+            team_at = thread.team.created_at
+        anchor = _first_after(issue, thread.clients, team_at, body=body)
+        if anchor is not None:
+            anchors[issue.key] = (issue, *anchor)
     return anchors
 
 

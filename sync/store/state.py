@@ -12,8 +12,8 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -39,6 +39,18 @@ from rules.base import DueDateSeen
 from sync.store import snapshot as cache
 from sync.store.errors import Fence, check_fence, describe_failure
 from sync.store.errors import StateStoreUnavailable as StateStoreUnavailable  # its old home
+from sync.store.ledger import (
+    GONE,
+    CommentRecord,
+    FindingRecord,
+    Ledger,
+    StoredEvidence,
+    aware,
+    changed,
+    comment_updated,
+    comment_written,
+    evidence_json,
+)
 from sync.store.migrations import NewerSchema, upgrade
 from sync.store.snapshot import CacheWrite, Loaded
 from sync.store.tables import (
@@ -55,100 +67,31 @@ from sync.store.tables import (
 )
 
 __all__ = [
-    "CacheWrite", "CommentRecord", "FindingRecord", "Loaded", "StateStore",
-    "StateStoreUnavailable", "comments", "cursors", "due_dates", "findings", "labels",
-    "leases", "memos", "metadata", "runs", "summaries",
+    "GONE",
+    "CacheWrite",
+    "CommentRecord",
+    "FindingRecord",
+    "Loaded",
+    "StateStore",
+    "StateStoreUnavailable",
+    "StoredEvidence",
+    "comments",
+    "cursors",
+    "due_dates",
+    "evidence_json",
+    "findings",
+    "labels",
+    "leases",
+    "memos",
+    "metadata",
+    "runs",
+    "summaries",
 ]
 
 log = logging.getLogger(__name__)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything in forewarn is aware UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-#: The body hash of a comment someone deleted in the tracker: no body is there to compare,
-#: and none is written again (sync/publish.py, sync/reconcile.py).
-GONE = "gone"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CommentRecord:
-    """A comment forewarn wrote (or adopted), by its marker."""
-
-    marker: Marker
-    kind: str
-    target: str
-    comment_id: str
-    body_hash: str
-    resolved: bool = False
-    input_hash: str | None = None
-    #: When it was resolved (a finding back soon after reopens it: sync/occurrences.py).
-    resolved_at: datetime | None = None
-
-    @property
-    def fingerprint(self) -> str:
-        """The finding (or summary period) the comment is about, at whatever level."""
-        return self.marker.subject
-
-    @property
-    def gone(self) -> bool:
-        """Someone deleted it in the tracker."""
-        return self.body_hash == GONE
-
-
-class StoredEvidence(Mapping[str, Any]):
-    """A finding's evidence as the store keeps it (JSON), decoded when first read.
-
-    A cycle reads every stored finding (83,000 at 100,000 issues, a second of JSON to
-    decode) but the evidence of only the few it resolves or digests; the text also
-    tells ``save_findings`` that the record is unchanged without encoding it again.
-    """
-
-    __slots__ = ("_decoded", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._decoded: dict[str, Any] | None = None
-
-    def _data(self) -> dict[str, Any]:
-        if self._decoded is None:
-            self._decoded = json.loads(self.text)
-        return self._decoded
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data())
-
-    def __len__(self) -> int:
-        return len(self._data())
-
-
-def evidence_json(evidence: Mapping[str, Any]) -> str:
-    """The stored form of a finding's evidence (the text it was read from, if it was)."""
-    if isinstance(evidence, StoredEvidence):
-        return evidence.text
-    return json.dumps(evidence, sort_keys=True, default=str)
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRecord:
-    fingerprint: str
-    rule_id: str
-    kind: str
-    cause: str
-    subject_key: str
-    severity: int
-    evidence: Mapping[str, Any]
-    first_seen: datetime
-    #: The severity at which the first cycle's backfill digest listed it (0: it did not):
-    #: no alert of its own up to that level.
-    backfilled: int = 0
+_aware = aware  # its old name: sync/store/notifications.py and tests use it
 
 
 class StateStore:
@@ -156,6 +99,8 @@ class StateStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        #: What this process read and wrote of each project's findings, comments and labels.
+        self.ledger = Ledger()
         options: dict[str, Any] = {"future": True}
         if url.startswith("sqlite"):
             options["connect_args"] = {"check_same_thread": False}
@@ -299,17 +244,7 @@ class StateStore:
 
     def findings(self, project: str) -> dict[str, FindingRecord]:
         with self.engine.connect() as connection:
-            rows = connection.execute(select(findings).where(findings.c.project == project))
-            return {
-                row.fingerprint: FindingRecord(
-                    fingerprint=row.fingerprint, rule_id=row.rule_id, kind=row.kind,
-                    cause=row.cause, subject_key=row.subject_key, severity=row.severity,
-                    evidence=StoredEvidence(row.evidence),
-                    first_seen=_aware(row.first_seen) or datetime.now(UTC),
-                    backfilled=row.backfilled,
-                )
-                for row in rows
-            }
+            return dict(self.ledger.read(connection, project).findings)
 
     def save_findings(
         self, project: str, current: list[FindingRecord], now: datetime
@@ -319,47 +254,36 @@ class StateStore:
         Only findings that are new, changed or gone are written (a steady-state cycle
         writes none): ``last_seen`` is the last cycle that wrote the finding's row.
         """
-        fields = ("rule_id", "kind", "cause", "subject_key", "severity", "evidence", "backfilled")
         with self.transaction() as connection:
-            stored = {row[0]: row for row in connection.execute(
-                select(findings.c.fingerprint, *[findings.c[name] for name in fields],
-                       findings.c.first_seen).where(findings.c.project == project))}
+            held = self.ledger.read(connection, project)
+            stored = held.findings
+            kept: dict[str, FindingRecord] = {}
             rows = []
             for record in current:
-                values = (record.rule_id, record.kind, record.cause, record.subject_key,
-                          record.severity,
-                          evidence_json(record.evidence),
-                          record.backfilled)
                 before = stored.get(record.fingerprint)
-                if before is not None and tuple(before[1:-1]) == values:
-                    continue
-                rows.append({"project": project, "fingerprint": record.fingerprint,
-                             **dict(zip(fields, values, strict=True)),
-                             "first_seen": before[-1] if before is not None else now,
-                             "last_seen": now})
-            active = {record.fingerprint for record in current}
-            gone = [{"p": project, "f": fp} for fp in stored if fp not in active]
+                if before is not None and before.first_seen != record.first_seen:
+                    record = replace(record, first_seen=before.first_seen)
+                kept[record.fingerprint] = record
+                if before is None or changed(before, record):
+                    rows.append(_finding_row(project, record, now))
+            gone = [{"p": project, "f": fp} for fp in stored if fp not in kept]
             gone += [{"p": project, "f": row["fingerprint"]} for row in rows
                      if row["fingerprint"] in stored]
+            if not rows and not gone:
+                self.ledger.keep_findings(project, held.stamp, kept)
+                return
+            touch = self.ledger.touch(connection, project)
             if gone:
                 connection.execute(delete(findings).where(
                     findings.c.project == bindparam("p"), findings.c.fingerprint == bindparam("f")),
                     gone)
             if rows:
                 connection.execute(insert(findings), rows)
+        self.ledger.written(touch, lambda copy: setattr(copy, "findings", kept))
 
     def comments(self, project: str) -> dict[str, CommentRecord]:
         with self.engine.connect() as connection:
-            rows = connection.execute(select(comments).where(comments.c.project == project))
-            return {
-                row.marker: CommentRecord(
-                    marker=Marker.parse(row.marker), kind=row.kind, target=row.target,
-                    comment_id=row.comment_id, body_hash=row.body_hash,
-                    resolved=row.resolved_at is not None, input_hash=row.input_hash,
-                    resolved_at=_aware(row.resolved_at),
-                )
-                for row in rows
-            }
+            return dict(self.ledger.read(connection, project).comments)
 
     def record_comment(self, project: str, record: CommentRecord, *, now: datetime,
                        fence: Fence | None = None) -> None:
@@ -371,6 +295,8 @@ class StateStore:
                 "created_at": now, "resolved_at": now if record.resolved else None,
                 "input_hash": record.input_hash or None,
             })
+            touch = self.ledger.touch(connection, project)
+        self.ledger.written(touch, comment_written(record, now))
 
     def update_comment(
         self, project: str, *, marker: Marker, body_hash: str, resolved: bool, now: datetime,
@@ -384,13 +310,13 @@ class StateStore:
                 .values(body_hash=body_hash, resolved_at=now if resolved else None,
                         input_hash=input_hash or None)
             )
+            touch = self.ledger.touch(connection, project)
+        self.ledger.written(touch, comment_updated(marker, body_hash=body_hash, resolved=resolved,
+                                                   now=now, input_hash=input_hash))
 
     def labels(self, project: str) -> set[tuple[str, str]]:
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(labels.c.target, labels.c.label).where(labels.c.project == project)
-            )
-            return {(target, label) for target, label in rows}
+            return set(self.ledger.read(connection, project).labels)
 
     def record_label(self, project: str, target: str, label: str, now: datetime, *,
                      fence: Fence | None = None) -> None:
@@ -398,6 +324,8 @@ class StateStore:
             check_fence(connection, fence, leases)
             _upsert(connection, labels, {"project": project, "target": target, "label": label},
                     {"applied_at": now})
+            touch = self.ledger.touch(connection, project)
+        self.ledger.written(touch, lambda copy: copy.labels.add((target, label)))
 
     def forget_label(self, project: str, target: str, label: str, *,
                      fence: Fence | None = None) -> None:
@@ -406,6 +334,8 @@ class StateStore:
             connection.execute(delete(labels).where(
                 labels.c.project == project, labels.c.target == target, labels.c.label == label
             ))
+            touch = self.ledger.touch(connection, project)
+        self.ledger.written(touch, lambda copy: copy.labels.discard((target, label)))
 
     # -- summaries ----------------------------------------------------------------------
 
@@ -484,6 +414,14 @@ def _summary_row(row: Any) -> dict[str, Any] | None:
     data["created_at"] = _aware(data["created_at"])
     data["updated_at"] = _aware(data["updated_at"])
     return data
+
+
+def _finding_row(project: str, record: FindingRecord, now: datetime) -> dict[str, Any]:
+    return {"project": project, "fingerprint": record.fingerprint, "rule_id": record.rule_id,
+            "kind": record.kind, "cause": record.cause, "subject_key": record.subject_key,
+            "severity": record.severity, "evidence": evidence_json(record.evidence),
+            "backfilled": record.backfilled, "first_seen": record.first_seen,
+            "last_seen": now}
 
 
 def _upsert(

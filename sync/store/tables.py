@@ -137,6 +137,15 @@ notifications = Table(
     Column("payload", Text),
 )
 
+#: One row per project: ``stamp`` changes with every write to its findings, comments or
+#: labels, so a process holding them in memory (sync/store/ledger.py) can tell whether
+#: anyone wrote since; added by migration 0008.
+ledger_stamps = Table(
+    "ledger_stamps", metadata,
+    Column("project", String(100), primary_key=True),
+    Column("stamp", String(32), nullable=False),
+)
+
 
 # -- the cached snapshot, by record (migration 0007) ---------------------------------------
 

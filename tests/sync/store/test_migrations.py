@@ -23,7 +23,7 @@ from sync.store.state import StateStore, comments, cursors, metadata, runs, summ
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-HEAD = "0007"
+HEAD = "0008"
 
 
 def revision_of(url: str) -> str | None:
