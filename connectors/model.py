@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from connectors.immutable import immutable
+
 PersonKind = Literal["team", "client", "bot", "unknown"]
 IssueState = Literal["open", "closed"]
 #: Jira's status categories (``statusCategory.key``): to do, in progress, done.
@@ -54,7 +56,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Person:
     """Someone who writes in the tracker.
 
@@ -85,7 +87,7 @@ class Membership:
         return f"{self.kind} {self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Visibility:
     """Who may read a comment (see ``VisibilityKind``); ``name`` is the role or group."""
 
@@ -105,7 +107,7 @@ class Visibility:
 PUBLIC = Visibility()
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Issue:
     """An issue. ``blocked_by`` holds the keys of the issues that blocked it and were not
     done when it was read (Jira "is blocked by" links); ``open_blockers`` is the count a
@@ -141,7 +143,7 @@ class Issue:
         return any(label.casefold() in names for label in self.labels)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Milestone:
     """A GitHub milestone, a Jira sprint, fix version or epic."""
 
@@ -155,7 +157,7 @@ class Milestone:
     closed_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Comment:
     """A comment; ``marker`` and ``acked`` are only set on forewarn's own comments.
 
@@ -180,7 +182,7 @@ class Comment:
         return self.visibility.kind == "public"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Change:
     """One field change from an issue's history (GitHub events, Jira changelog).
 

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal
 
+from connectors.immutable import immutable
+
 if TYPE_CHECKING:
     from rules.calendar import BusinessCalendar
 
@@ -42,7 +44,7 @@ def make_fingerprint(rule_id: str, cause: str, subject: str, anchor: str = "") -
     return f"{rule_id}.{digest[:16]}"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Finding:
     """One problem a rule sees now.
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from connectors.immutable import immutable
 from connectors.markers import Marker
 from sync.store.tables import comments, findings, labels, ledger_stamps
 
@@ -38,7 +39,7 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@immutable(kw_only=True)
 class CommentRecord:
     """A comment forewarn wrote (or adopted), by its marker."""
 
@@ -99,7 +100,7 @@ def evidence_json(evidence: Mapping[str, Any]) -> str:
     return json.dumps(evidence, sort_keys=True, default=str)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class FindingRecord:
     fingerprint: str
     rule_id: str

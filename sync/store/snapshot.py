@@ -179,11 +179,24 @@ def _visibility(text: str | None) -> Visibility:
 
 
 class _Pool(dict[str, str]):
-    """One string object per distinct value: a million comments name 100,000 issues."""
+    """One string object per distinct value: a million comments name 100,000 issues; one
+    tuple per distinct list of names (issues share labels, milestones and assignees)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lists: dict[str, tuple[str, ...]] = {}
 
     def __missing__(self, key: str) -> str:
         self[key] = key
         return key
+
+    def names(self, text: str | None) -> tuple[str, ...]:
+        if not text:
+            return ()
+        found = self._lists.get(text)
+        if found is None:
+            found = self._lists[text] = tuple(self[name] for name in _names_from(text))
+        return found
 
 
 def _issue(row: Sequence[Any], pool: _Pool) -> Issue:
@@ -196,9 +209,9 @@ def _issue(row: Sequence[Any], pool: _Pool) -> Issue:
         pool[key], title, url, state, instant(created), pool[author],
         None if closed is None else instant(closed),
         None if updated is None else instant(updated),
-        _names_from(assignees), _names_from(labels), _names_from(milestones),
+        pool.names(assignees), pool.names(labels), pool.names(milestones),
         None if due is None else date.fromisoformat(due), estimate, priority,
-        _names_from(blocked_by), open_blockers, bool(flagged), category,
+        pool.names(blocked_by), open_blockers, bool(flagged), category,
     )
 
 
