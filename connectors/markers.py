@@ -115,6 +115,12 @@ class Marker:
         return body if tag in body else f"{body.rstrip()}\n{tag}"
 
 
+def is_subject(text: str) -> bool:
+    """Whether a marker can be about ``text``: a check without building the marker, for
+    code that needs one only for some of the subjects it sees."""
+    return _SUBJECT_RE.match(text) is not None
+
+
 def find_marker(body: str) -> str | None:
     """The marker of a body as the key records keep (``str(Marker)``), or None."""
     marker = Marker.find(body)

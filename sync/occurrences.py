@@ -67,9 +67,13 @@ class Occurrences:
 
     def __init__(self, records: Iterable[CommentRecord], shown: Mapping[str, Comment]) -> None:
         self._records: dict[Key, dict[int, CommentRecord]] = defaultdict(dict)
+        #: The fingerprints with any comment, recorded or shown: for every other one
+        #: ``latest`` is None at every level, which most findings need to know alone.
+        self.subjects: set[str] = set()
         for record in records:
             if record.kind == "alert":
                 self._records[_key(record.marker)][record.marker.occurrence] = record
+                self.subjects.add(record.marker.subject)
         # Keys are ``str(Marker)``: split, not parsed, as a cycle sees tens of thousands;
         # only the one a finding writes to becomes a Marker.
         self._shown: dict[Key, dict[int, tuple[str, Comment]]] = defaultdict(dict)
@@ -78,6 +82,7 @@ class Occurrences:
             level, _, occurrence = rest.partition(":")
             number = int(occurrence) if occurrence.isdigit() else 1
             self._shown[(subject, level)][number] = (text, comment)
+            self.subjects.add(subject)
 
     def latest(self, marker: Marker, target: str) -> Latest | None:
         """The newest occurrence of ``marker``'s finding and level, recorded or on ``target``."""

@@ -37,9 +37,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
-from connectors.markers import Level, Marker, is_resolved
+from connectors.markers import Level, Marker, is_resolved, is_subject
 from connectors.model import PUBLIC, Change, Comment, Issue, Snapshot, Visibility, is_draft
 from rules import registry
 from rules.base import Finding, Severity
@@ -210,9 +211,10 @@ def plan(
     undelivered: list[Finding] = []
     desired_labels: dict[tuple[str, str], str] = {}
     active = sorted((f for f in findings if f.severity > Severity.INFO),
-                    key=lambda f: f.fingerprint)
+                    key=attrgetter("fingerprint"))  # sorted already by run_cycle: one pass
+    per_finding, labels = routing.per_finding, routing.labels
     for finding in active:
-        record = _record(finding, actual, now,
+        record = _record(finding, actual.findings.get(finding.fingerprint), now,
                          backfilled=backfill and finding.fingerprint not in commented)
         records.append(record)
         target = finding.subject_key if finding.subject_kind == "issue" else status_issue
@@ -220,22 +222,22 @@ def plan(
             # A milestone alert of its own needs the status issue; a digest lists it anyway.
             # A draft item of a plan has nowhere to hold a comment or a label.
             if (finding.comment and finding.subject_kind == "milestone"
-                    and routing.per_finding and not record.backfilled):
+                    and per_finding and not record.backfilled):
                 undelivered.append(finding)
             continue
-        if routing.labels and finding.label and finding.subject_kind == "issue":
+        if labels and finding.label and finding.subject_kind == "issue":
             desired_labels[(target, finding.label)] = finding.kind
-        if routing.per_finding:
+        if per_finding:
             alerts.plan_finding(finding, target, held=record.backfilled)
-    alerts.plan_resolutions({finding.fingerprint for finding in active}, snapshot, now)
-    alerts.plan_orphans({finding.fingerprint for finding in active}, snapshot, now)
+    fingerprints = {finding.fingerprint for finding in active}
+    alerts.plan_resolutions(fingerprints, snapshot, now)
+    alerts.plan_orphans(fingerprints, snapshot, now)
     # Labels are added before comments and removed after them, so that a budget
     # cut never leaves an alert comment without its label.
-    labelling = _label_actions(desired_labels, actual, issues,
-                               _last_added_by(snapshot.changes) if me else {}, me)
-    first: list[Action] = [a for a in labelling if isinstance(a, EnsureLabel | AddLabel)]
-    last: list[Action] = [a for a in labelling if not isinstance(a, EnsureLabel | AddLabel)]
-    return Plan(actions=tuple(first + alerts.actions + last), records=tuple(records),
+    adding = _labels_to_add(desired_labels, actual, issues)
+    removing = _labels_to_remove(desired_labels, actual, issues,
+                                 _last_added_by(snapshot.changes) if me else {}, me)
+    return Plan(actions=(*adding, *alerts.actions, *removing), records=tuple(records),
                 undelivered=tuple(undelivered))
 
 
@@ -269,11 +271,17 @@ class _Alerts:
         """Its comment: new, escalated, edited or adopted. ``held`` is the severity the
         backfill digest listed it at: no comment of its own is created up to there."""
         acked = finding.acked or finding.fingerprint in self.acked
+        create = (finding.comment and not acked and finding.severity > held
+                  and (not finding.team_only or self.style.audience == "team"))
+        if not create and finding.fingerprint not in self.occurrences.subjects:
+            # Nothing to create, nothing to find (most findings of a steady state); a
+            # fingerprint no marker can carry is refused as ever.
+            if not is_subject(finding.fingerprint):
+                marker_for(finding)
+            return
         # An older-level comment being edited keeps its own marker, an occurrence its own.
         writing, record, seen = self._existing(finding, marker_for(finding), target,
                                                acked=acked)
-        create = (finding.comment and not acked and finding.severity.value > held
-                  and (not finding.team_only or self.style.audience == "team"))
         if record is None and seen is None and not create:
             return  # no comment to write or keep (label only, acknowledged, held back)
         inputs: dict[str, Any] = {
@@ -298,6 +306,8 @@ class _Alerts:
         (a de-escalation), else, once acknowledged, a lower one (an escalation that must
         not notify), else the newest occurrence reopened in place or a new occurrence
         (``sync/occurrences.py``)."""
+        if finding.fingerprint not in self.occurrences.subjects:
+            return marker, None, None  # its first comment: nothing recorded, shown or open
         latest = self.occurrences.latest(marker, target)
         if latest is not None and latest.record is not None and latest.record.gone:
             return latest.marker, latest.record, None  # deleted by someone: left alone
@@ -321,9 +331,8 @@ class _Alerts:
 
     def plan_resolutions(self, active: set[str], snapshot: Snapshot, now: datetime) -> None:
         """Every open alert whose finding is gone is edited to say so."""
-        for fingerprint, open_records in sorted(self.open.items()):
-            if fingerprint in active:
-                continue
+        for fingerprint in sorted(self.open.keys() - active):
+            open_records = self.open[fingerprint]
             known = self.actual.findings.get(fingerprint)
             for record in open_records:
                 shown = self.seen.on(record.marker, record.target)
@@ -357,17 +366,20 @@ class _Alerts:
             ]
 
 
-def _record(finding: Finding, actual: Actual, now: datetime, *,
+def _record(finding: Finding, previous: FindingRecord | None, now: datetime, *,
             backfilled: bool = False) -> FindingRecord:
-    """What the state store keeps of a finding; ``backfilled`` holds its severity when the
-    backfill digest lists it, and stays what it was on every later cycle."""
-    previous = actual.findings.get(finding.fingerprint)
-    held = previous.backfilled if previous else (int(finding.severity) if backfilled else 0)
+    """What the state store keeps of a finding (``previous``: last cycle's); ``backfilled``
+    holds its severity when the backfill digest lists it, and stays so on every later cycle."""
+    severity, evidence = int(finding.severity), finding.evidence
+    first_seen, held = ((previous.first_seen, previous.backfilled) if previous is not None
+                        else (now, severity if backfilled else 0))
     return FindingRecord(
         fingerprint=finding.fingerprint, rule_id=finding.rule_id, kind=finding.kind,
-        cause=finding.cause, subject_key=finding.subject_key, severity=int(finding.severity),
-        evidence=dict(finding.evidence), first_seen=previous.first_seen if previous else now,
-        backfilled=held,
+        cause=finding.cause, subject_key=finding.subject_key, severity=severity,
+        # A finding's evidence is a dict no one changes once the rule made it: kept, not
+        # copied (83,000 a cycle); another mapping becomes a dict, as the store expects.
+        evidence=evidence if type(evidence) is dict else dict(evidence),
+        first_seen=first_seen, backfilled=held,
     )
 
 
@@ -408,28 +420,21 @@ def _last_added_by(changes: Iterable[Change]) -> dict[tuple[str, str], str | Non
         if change.field != "label" or not change.after:
             continue
         pair = (change.issue_key, change.after.casefold())
-        if pair not in latest or change.at >= latest[pair][0]:
+        last = latest.get(pair)
+        if last is None or change.at >= last[0]:
             latest[pair] = (change.at, change.actor)
     return {pair: actor for pair, (_, actor) in latest.items()}
-
-
-def _label_actions(
-    desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Issue],
-    added_by: Mapping[tuple[str, str], str | None], me: str | None,
-) -> list[Action]:
-    """Labels to add for the findings that last, and forewarn's own to take off the others."""
-    return _labels_to_add(desired, actual, issues) + _labels_to_remove(
-        desired, actual, issues, added_by, me)
 
 
 def _labels_to_add(
     desired: Mapping[tuple[str, str], str], actual: Actual, issues: Mapping[str, Issue],
 ) -> list[Action]:
+    """Labels to add for the findings that last (``_labels_to_remove`` takes off the others)."""
     actions: list[Action] = []
     ensured: set[str] = set()
-    for (target, label), kind in sorted(desired.items()):
-        if (target, label) in actual.labels:  # recorded: a steady state asks nothing more
-            continue
+    # Recorded ones ask nothing more (a steady state: all): only the others are sorted.
+    for target, label in sorted(pair for pair in desired if pair not in actual.labels):
+        kind = desired[(target, label)]
         folded = label.casefold()
         if any(name.casefold() == folded for name in issues[target].labels):
             continue
@@ -448,10 +453,15 @@ def _labels_to_remove(
     """Ours are what the store recorded, and what the history says forewarn added last
     although the store does not know it (the record was lost)."""
     me_folded = me.casefold() if me else None
-    wanted = {(target, label.casefold()) for target, label in desired}
+    # Only labels not wanted as written are sorted, then matched case-folded by name.
+    pending = actual.labels.difference(desired).union(
+        _unrecorded(actual, issues, added_by, me).difference(desired))
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for name in {label for _, label in desired} if pending else ():
+        wanted[name.casefold()].append(name)
     actions: list[Action] = []
-    for target, label in sorted(actual.labels | _unrecorded(actual, issues, added_by, me)):
-        if (target, label.casefold()) in wanted:
+    for target, label in sorted(pending):
+        if any((target, name) in desired for name in wanted.get(label.casefold(), ())):
             continue
         issue = issues.get(target)
         on_issue = issue is not None and label.casefold() in {
@@ -472,11 +482,15 @@ def _unrecorded(
     added_by: Mapping[tuple[str, str], str | None], me: str | None,
 ) -> set[tuple[str, str]]:
     """Labels the history says forewarn added last but the state store does not know."""
-    recorded = {(target, label.casefold()) for target, label in actual.labels}
     me_folded = me.casefold() if me else None
+    recorded: set[tuple[str, str]] | None = None  # folded when forewarn added a label at all
     found: set[tuple[str, str]] = set()
     for (target, folded), actor in added_by.items():
-        if actor is None or actor.casefold() != me_folded or (target, folded) in recorded:
+        if actor is None or actor.casefold() != me_folded:
+            continue
+        if recorded is None:
+            recorded = {(key, label.casefold()) for key, label in actual.labels}
+        if (target, folded) in recorded:
             continue
         issue = issues.get(target)
         if issue is not None:

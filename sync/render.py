@@ -345,12 +345,14 @@ def alert_key(
 ) -> str:
     """A hash of everything ``alert_body`` reads: the same key means the same body,
     so reconcile need not render an alert whose inputs did not change."""
-    payload = json.dumps(
+    payload = _KEY_JSON.encode(
         [render_version(), _style_key(style), kind, cause, rule_id, subject, int(severity),
-         str(marker), list(notify), acked, evidence],
-        sort_keys=True, default=str,
-    )
+         str(marker), list(notify), acked, evidence])
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+#: ``json.dumps(..., sort_keys=True, default=str)`` without building an encoder per alert.
+_KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
 @functools.lru_cache(maxsize=64)
