@@ -109,6 +109,7 @@ class BusinessCalendar:
         self._table: _Table | None = None
         self._end_memo: tuple[datetime, tuple[_Table, int, float]] | None = None
         self._lock = threading.Lock()
+        self._day_seconds = self.day_hours * 3600
 
     def __repr__(self) -> str:
         hours = f"{self.start.isoformat('minutes')}-{self.end.isoformat('minutes')}"
@@ -234,6 +235,17 @@ class BusinessCalendar:
 
     def business_time(self, start: datetime, end: datetime) -> timedelta:
         """Business time between two instants (zero when ``end`` is not after ``start``)."""
+        return timedelta(seconds=self._business_seconds(start, end))
+
+    def working_days(self, start: datetime, end: datetime) -> float:
+        """Business time between two instants in working days of this calendar's length.
+
+        "5 working days without activity" is 45 business hours with 9-hour days:
+        holidays, weekends and nights do not count, a DST change counts as it ran.
+        """
+        return self._business_seconds(start, end) / self._day_seconds
+
+    def _business_seconds(self, start: datetime, end: datetime) -> float:
         # Rules ask "from X until now" thousands of times: remember the last end.
         memo = self._end_memo
         if memo is not None and memo[0] is end:
@@ -245,15 +257,7 @@ class BusinessCalendar:
         while high[0] is not low[0]:  # the table grew in between: look both up again
             high = self._cumulative(end)
             low = self._cumulative(start)
-        return timedelta(seconds=max(0.0, high[2] - low[2]))
-
-    def working_days(self, start: datetime, end: datetime) -> float:
-        """Business time between two instants in working days of this calendar's length.
-
-        "5 working days without activity" is 45 business hours with 9-hour days:
-        holidays, weekends and nights do not count, a DST change counts as it ran.
-        """
-        return self.business_time(start, end).total_seconds() / 3600 / self.day_hours
+        return max(0.0, high[2] - low[2])
 
     def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant when ``amount`` of business time has passed since ``start`` (UTC).
