@@ -5,7 +5,9 @@ comment: the team's last public message, the clients' public messages, the
 last activity by a person. Three passes over a million comments (100,000
 issues) were half of the rules' time; one pass here serves all three.
 
-A thread keeps, of the comments that are not forewarn's own:
+Only open issues have a thread: no rule asks what was said on a closed one, and
+their comments (four in ten here) are passed over with one look-up. A thread
+keeps, of the comments that are not forewarn's own:
 
 * ``active``: the time of the latest one by anyone but a bot, whoever could read it
   (``risk``: work that moves);
@@ -52,7 +54,7 @@ EMPTY = Thread()
 
 
 def threads(snapshot: Snapshot, ctx: RuleContext) -> Mapping[str, Thread]:
-    """Issue key -> its thread (issues without comments are absent: use ``EMPTY``)."""
+    """Open issue's key -> its thread (a closed issue has none: use ``EMPTY``)."""
     held = ctx.derived.get(_KEY)
     if held is not None and held[0] is snapshot:
         found: Mapping[str, Thread] = held[1]
@@ -66,13 +68,11 @@ def read(snapshot: Snapshot) -> dict[str, Thread]:
     """One pass over every comment, the comparisons written out in the loop: no call per
     comment."""
     kinds = {pid: person.kind for pid, person in snapshot.people.items()}
-    found: dict[str, Thread] = {}
+    found = {issue.key: Thread() for issue in snapshot.issues if issue.is_open}
     for comment in snapshot.comments:
-        if comment.is_ours:
-            continue
         thread = found.get(comment.issue_key)
-        if thread is None:
-            thread = found[comment.issue_key] = Thread()
+        if thread is None or comment.is_ours:
+            continue
         kind = kinds.get(comment.author)
         at = comment.created_at
         if kind != "bot" and (thread.active is None or at > thread.active):
