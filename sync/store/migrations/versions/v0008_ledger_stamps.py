@@ -24,9 +24,10 @@ def upgrade() -> None:
     )
     connection = op.get_bind()
     projects: set[str] = set()
-    for table in ("findings", "comments", "labels"):
+    for name in ("findings", "comments", "labels"):
+        table = sa.table(name, sa.column("project", sa.String))
         projects |= {row[0] for row in connection.execute(
-            sa.text(f"SELECT DISTINCT project FROM {table}"))}  # noqa: S608 (table names above)
+            sa.select(table.c.project).distinct())}
     if projects:
         op.bulk_insert(stamps, [{"project": project, "stamp": uuid.uuid4().hex}
                                 for project in sorted(projects)])
