@@ -203,12 +203,13 @@ class Ledger:
             held.stamp = touch.stamp
 
     def keep_findings(self, project: str, stamp: str | None,
-                      current: Mapping[str, FindingRecord]) -> None:
-        """The findings a save left in the store, when it wrote nothing (same stamp)."""
+                      current: dict[str, FindingRecord]) -> None:
+        """The findings a save left in the store, when it wrote nothing (same stamp): the
+        caller's dict, made for this, is held as it is."""
         with self._lock:
             held = self._held.get(project)
             if held is not None and held.stamp == stamp:
-                held.findings = dict(current)
+                held.findings = current
 
 
 def comment_written(record: CommentRecord, now: datetime) -> Callable[[Held], None]:

@@ -44,7 +44,6 @@ from sync.store.ledger import (
     CommentRecord,
     FindingRecord,
     Ledger,
-    StoredEvidence,
     aware,
     changed,
     comment_updated,
@@ -74,7 +73,6 @@ __all__ = [
     "Loaded",
     "StateStore",
     "StateStoreUnavailable",
-    "StoredEvidence",
     "comments",
     "cursors",
     "due_dates",
@@ -91,7 +89,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-_aware = aware  # its old name: sync/store/notifications.py and tests use it
+_aware = aware  # the name this module and sync/store/notifications.py use
 
 
 class StateStore:
