@@ -287,7 +287,8 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             per_rule[options.kind] = round(timed(
                 runs, lambda rule=rule, options=options: rule.evaluate(snapshot, context(),
                                                                        options))[0], 3)
-        per_rule["(threads)"] = round(timed(runs, lambda: threads.read(snapshot))[0], 3)
+        kinds = {pid: person.kind for pid, person in snapshot.people.items()}
+        per_rule["(threads)"] = round(timed(runs, lambda: threads.read(snapshot, kinds))[0], 3)
 
     def plan_on(snap: Snapshot, actual: Actual) -> Plan:
         return plan(findings=findings, snapshot=snap, actual=actual, style=style, now=NOW,

@@ -63,6 +63,7 @@ from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.options import Label, RuleOptions
 from rules.pauses import paused_periods
 from rules.people import mentionable, organisation_index
+from rules.reuse import kept
 from rules.threads import EMPTY, Thread, threads
 
 KIND = "follow_up"
@@ -116,6 +117,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     pauses = paused_periods(snapshot.changes, owed, paused)
     orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     names = {pid: person.name or pid for pid, person in snapshot.people.items()}
+    made = kept(ctx, options.id, (options, names))  # rules/reuse.py: a daemon's next cycle
     findings: list[Finding] = []
     for key, state in owed.items():
         assert state.client is not None
@@ -126,9 +128,11 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
                 idle -= calendar.working_days(max(start, state.at), min(end, ctx.now))
         if idle + 1e-9 < options.after:
             continue
-        findings.append(_finding(options, state, names=names, idle=idle,
-                                 pause_label=options.pause_labels[0]
-                                 if options.pause_labels else ""))
+        inputs = (state.issue, state.at, state.id, state.author, state.client,
+                  int(idle + 1e-9))
+        findings.append(made.get(key, inputs) or made.put(key, inputs, _finding(
+            options, state, names=names, idle=idle,
+            pause_label=options.pause_labels[0] if options.pause_labels else "")))
     findings.sort(key=lambda finding: finding.fingerprint)
     return findings
 

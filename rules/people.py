@@ -71,6 +71,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import translate
+from operator import attrgetter
 
 from connectors.model import Membership, Person, PersonKind, Snapshot
 
@@ -370,8 +371,11 @@ class _Decider:
 
 
 def _referenced(snapshot: Snapshot) -> set[str]:
-    ids: set[str] = {comment.author for comment in snapshot.comments}
+    ids: set[str] = set(map(_AUTHOR, snapshot.comments))  # a million: a C loop
     for issue in snapshot.issues:
         ids.add(issue.author)
         ids.update(issue.assignees)
     return ids
+
+
+_AUTHOR = attrgetter("author")

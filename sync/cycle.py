@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -92,6 +93,9 @@ class ProjectRuntime:
     #: The cached snapshot as the last cycle saved it, with its stamp: a daemon keeps it
     #: between cycles and reads the store again only when the stamp there differs.
     cache: Loaded | None = None
+    #: What the rules derived from the snapshot (``RuleContext.derived``), kept from one
+    #: cycle to the next with what it was derived from (rules/threads.py).
+    derived: dict[str, Any] = field(default_factory=dict)
     #: The lease this process holds on the project while it writes (sync/store/lease.py).
     lease: Holding | None = None
     #: How long after its start a cycle may still write (``Project.deadline``); the rest of
@@ -269,7 +273,8 @@ def _plan(runtime: ProjectRuntime, store: StateStore, report: CycleReport, snaps
     ctx = RuleContext(now=now, calendar=runtime.calendar, history=history, seed=runtime.seed,
                       status_issue=runtime.status_issue,
                       organisations=runtime.clients if isinstance(runtime.clients, Mapping)
-                      else {}, client_calendars=runtime.client_calendars)
+                      else {}, client_calendars=runtime.client_calendars,
+                      derived=runtime.derived)
     if first:  # accounts that look automated: said once, never reclassified
         tell_first_cycle(runtime, people, ctx, report)
     with frozen_for_gc(), collection_paused():

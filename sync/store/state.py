@@ -259,6 +259,9 @@ class StateStore:
             rows = []
             for record in current:
                 before = stored.get(record.fingerprint)
+                if before is record:  # reconcile kept the record: unchanged (sync/reconcile.py)
+                    kept[record.fingerprint] = record
+                    continue
                 if before is not None and before.first_seen != record.first_seen:
                     record = replace(record, first_seen=before.first_seen)
                 kept[record.fingerprint] = record
