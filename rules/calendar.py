@@ -245,6 +245,11 @@ class BusinessCalendar:
         """
         return self._business_seconds(start, end) / self._day_seconds
 
+    def after_working_days(self, start: datetime, days: float) -> datetime:
+        """When ``days`` working days of business time have passed since ``start``: the
+        instant ``working_days(start, ...)`` reaches ``days`` (UTC)."""
+        return self.add_business_time(start, timedelta(seconds=days * self._day_seconds))
+
     def _business_seconds(self, start: datetime, end: datetime) -> float:
         # Rules ask "from X until now" thousands of times: remember the last end.
         memo = self._end_memo

@@ -52,19 +52,21 @@ stop the clock; ``ack_labels`` acknowledge it. ``approved_labels`` do not apply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from pydantic import Field
 
 from connectors.model import Comment, Issue, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
+from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions
 from rules.pauses import paused_periods
 from rules.people import mentionable, organisation_index
-from rules.reuse import kept
-from rules.threads import EMPTY, Thread, threads
+from rules.threads import EMPTY, Sources, Thread, sources, threads, touched_since
 
 KIND = "follow_up"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -109,32 +111,122 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     kinds = {pid: person.kind for pid, person in snapshot.people.items()
              if person.kind in ("team", "client")}
     paused = options.folded(options.pause_labels)
-    last = _last_messages(snapshot, ctx, options, kinds=kinds, paused=paused)
+    memory = _Memory.of(snapshot, ctx, options)
+    last = memory.watch(snapshot, ctx, options, kinds=kinds, paused=paused)
     owed = {key: state for key, state in last.items()
             if state.client is not None and kinds.get(state.author) == "team"}
     if not owed:
         return []
-    pauses = paused_periods(snapshot.changes, owed, paused)
+    known, now = memory.owed, ctx.now
+    again = {key for key, state in owed.items()
+             if (held := known.get(key)) is None or not held.holds(state, now)}
+    pauses = paused_periods(compress(snapshot.changes, map(again.__contains__, map(
+        _ISSUE_OF, snapshot.changes))), again, paused) if again else {}
     orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     names = {pid: person.name or pid for pid, person in snapshot.people.items()}
-    made = kept(ctx, options.id, (options, names))  # rules/reuse.py: a daemon's next cycle
+    pause_label = options.pause_labels[0] if options.pause_labels else ""
     findings: list[Finding] = []
     for key, state in owed.items():
-        assert state.client is not None
-        calendar = ctx.calendar_of(orgs.get(state.client))
-        idle = calendar.working_days(state.at, ctx.now)
-        for start, end in pauses.get(key, ()):
-            if end > state.at and start < ctx.now:
-                idle -= calendar.working_days(max(start, state.at), min(end, ctx.now))
-        if idle + 1e-9 < options.after:
-            continue
-        inputs = (state.issue, state.at, state.id, state.author, state.client,
-                  int(idle + 1e-9))
-        findings.append(made.get(key, inputs) or made.put(key, inputs, _finding(
-            options, state, names=names, idle=idle,
-            pause_label=options.pause_labels[0] if options.pause_labels else "")))
+        held = known.get(key)
+        if key in again:
+            assert state.client is not None
+            calendar = ctx.calendar_of(orgs.get(state.client))
+            idle = calendar.working_days(state.at, now)
+            counted = idle
+            for start, end in pauses.get(key, ()):
+                if end > state.at and start < now:
+                    idle -= calendar.working_days(max(start, state.at), min(end, now))
+            days = int(idle + 1e-9)
+            if idle + 1e-9 < options.after:
+                finding = None
+            elif held is not None and held.state is state and held.days == days:
+                finding = held.finding  # the same message, as many days: as it was
+            else:
+                finding = _finding(options, state, names=names, idle=idle,
+                                   pause_label=pause_label)
+            held = _Owed(state, days, counted - idle, calendar, finding)
+        assert held is not None
+        memory.owed_now[key] = held
+        if held.finding is not None:
+            findings.append(held.finding)
     findings.sort(key=lambda finding: finding.fingerprint)
     return findings
+
+
+class _Owed:
+    """An owed update as evaluated: the message it is owed for, its whole idle days, the
+    working days its pauses held the clock, and its finding (None below ``after``).
+
+    It holds, unchanged, while the issue is untouched (the same ``_Last``) and the
+    next whole day has not come: the pauses so far stay as they are, and a pause
+    yet to come would only hold the clock longer, so that instant is never late. It
+    is worked out when a next evaluation first asks (a ``run --once`` never does)."""
+
+    __slots__ = ("calendar", "days", "finding", "paused", "state", "until")
+
+    def __init__(self, state: _Last, days: int, paused: float, calendar: BusinessCalendar,
+                 finding: Finding | None) -> None:
+        self.state, self.days, self.paused = state, days, paused
+        self.calendar, self.finding = calendar, finding
+        self.until: datetime | None = None
+
+    def holds(self, state: _Last, now: datetime) -> bool:
+        if state is not self.state:
+            return False
+        if self.until is None:
+            try:  # a second early: no rounding makes it late
+                self.until = self.calendar.after_working_days(
+                    state.at, self.days + 1 + self.paused) - timedelta(seconds=1)
+            except ValueError:  # no business time ahead at all: the days never change
+                self.until = datetime.max.replace(tzinfo=UTC)
+        return now < self.until
+
+
+class _Memory:
+    """What ``follow_up`` keeps from one evaluation to the next in the rule context: each
+    watched issue's latest message, and each owed update. A daemon's next cycle works
+    again only on the issues touched in between (rules/threads.py) and on the updates
+    whose next whole day has come; anything else it reads (options, people, calendars)
+    changed: everything again."""
+
+    __slots__ = ("before", "guard", "last", "owed", "owed_now")
+
+    def __init__(self, guard: tuple[Any, ...], before: Sources | None,
+                 last: dict[str, _Last], owed: dict[str, _Owed]) -> None:
+        self.guard, self.before, self.last, self.owed = guard, before, last, owed
+        self.owed_now: dict[str, _Owed] = {}
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, ctx: RuleContext, options: Options) -> _Memory:
+        name = f"{KIND}:{options.id}"
+        guard = (options, snapshot.people, ctx.calendar, ctx.client_calendars,
+                 ctx.organisations)
+        held: _Memory | None = ctx.derived.get(name)
+        if held is None or held.guard != guard:
+            held = None
+        fresh = (cls(guard, held.before, held.last, held.owed_now) if held is not None
+                 else cls(guard, None, {}, {}))
+        ctx.derived[name] = fresh
+        return fresh
+
+    def watch(self, snapshot: Snapshot, ctx: RuleContext, options: Options, *,
+              kinds: Mapping[str, str], paused: frozenset[str]) -> dict[str, _Last]:
+        """Per watched issue, its latest message: those of the issues touched since the
+        last evaluation read again, the others as they were."""
+        touched = touched_since(snapshot, ctx, self.before)
+        self.before = sources(snapshot)
+        if touched is None:
+            self.last = _last_messages(snapshot, ctx, options, kinds=kinds, paused=paused)
+        elif touched:
+            last = {key: state for key, state in self.last.items() if key not in touched}
+            last.update(_last_messages(snapshot, ctx, options, kinds=kinds, paused=paused,
+                                       only=touched))
+            self.last = last
+        return self.last
+
+
+_ISSUE_OF = attrgetter("issue_key")
+_KEY = attrgetter("key")
 
 
 class _Last:
@@ -168,14 +260,17 @@ class _Last:
 
 def _last_messages(
     snapshot: Snapshot, ctx: RuleContext, options: Options, *, kinds: Mapping[str, str],
-    paused: frozenset[str],
+    paused: frozenset[str], only: frozenset[str] | None = None,
 ) -> dict[str, _Last]:
-    """Per watched issue, its latest message, from the issue's public comments by the team
-    or a client (rules/threads.py: restricted comments never reached the client)."""
+    """Per watched issue (of ``only``, if given), its latest message, from the issue's
+    public comments by the team or a client (rules/threads.py: restricted comments never
+    reached the client)."""
     scoped = bool(options.only_labels or options.exempt_labels)
     conversations = threads(snapshot, ctx)
     found: dict[str, _Last] = {}
-    for issue in snapshot.issues:
+    issues: Iterable[Issue] = snapshot.issues if only is None else compress(
+        snapshot.issues, map(only.__contains__, map(_KEY, snapshot.issues)))
+    for issue in issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue
         if issue.labels and issue.has_label(paused):

@@ -22,40 +22,39 @@ too, because the inputs decide, not the order of evaluations.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
-from rules.base import Finding, RuleContext
+from rules.base import RuleContext
+
+T = TypeVar("T")
 
 
-class Kept:
-    """One rule's findings of the last evaluation by subject, and those of this one."""
+class Kept(Generic[T]):
+    """One rule's results of the last evaluation by subject, and those of this one."""
 
     __slots__ = ("guard", "last", "made")
 
-    def __init__(self, guard: Any, last: dict[Hashable, tuple[tuple[Any, ...], Finding]]) -> None:
+    def __init__(self, guard: Any, last: dict[Hashable, tuple[tuple[Any, ...], T]]) -> None:
         self.guard = guard
         self.last = last
-        self.made: dict[Hashable, tuple[tuple[Any, ...], Finding]] = {}
+        self.made: dict[Hashable, tuple[tuple[Any, ...], T]] = {}
 
-    def get(self, subject: Hashable, inputs: tuple[Any, ...]) -> Finding | None:
-        """Last evaluation's finding of ``subject`` if it was made from equal ``inputs``."""
+    def result(self, subject: Hashable, inputs: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """Last evaluation's result for ``subject`` if it was made from equal ``inputs``,
+        else ``make()``; either is kept for the next evaluation."""
         held = self.last.get(subject)
-        if held is None or held[0] != inputs:
-            return None
-        self.made[subject] = held
-        return held[1]
-
-    def put(self, subject: Hashable, inputs: tuple[Any, ...], finding: Finding) -> Finding:
-        self.made[subject] = (inputs, finding)
-        return finding
+        value = held[1] if held is not None and held[0] == inputs else make()
+        self.made[subject] = (inputs, value)
+        return value
 
 
-def kept(ctx: RuleContext, rule_id: str, guard: Any) -> Kept:
-    """This evaluation's ``Kept`` for ``rule_id``; what the last one made, if its guard
-    is equal. The caller ``put``s (or ``get``s) every finding it returns."""
-    name = f"kept:{rule_id}"
-    held: Kept | None = ctx.derived.get(name)
+def kept(ctx: RuleContext, name: str, guard: Any) -> Kept[Any]:
+    """This evaluation's ``Kept`` under ``name`` (a rule id, or a rule id and what it
+    keeps); what the last one made, if its guard is equal. Every result the caller
+    uses goes through ``result``: what it does not ask for is forgotten."""
+    key = f"kept:{name}"
+    held: Kept[Any] | None = ctx.derived.get(key)
     last = held.made if held is not None and held.guard == guard else {}
-    ctx.derived[name] = fresh = Kept(guard, last)
+    ctx.derived[key] = fresh = Kept[Any](guard, last)
     return fresh

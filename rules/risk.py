@@ -79,7 +79,7 @@ from connectors.model import Issue, Milestone, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.calendar import BusinessCalendar
 from rules.options import Label, LabelList, RuleOptions
-from rules.reuse import kept
+from rules.reuse import Kept, kept
 from rules.threads import threads
 
 KIND = "risk"
@@ -285,7 +285,7 @@ class _Judge:
         self.progress = options.folded(options.in_progress_labels)
         self.priorities = options.folded(options.priority_labels)
         #: Last evaluation's findings, reused where made from equal inputs (rules/reuse.py).
-        self.kept = kept(ctx, options.id, options)
+        self.kept: Kept[Finding] = kept(ctx, options.id, options)
 
     @classmethod
     def of(cls, snapshot: Snapshot, ctx: RuleContext, options: Options,
@@ -316,8 +316,7 @@ class _Judge:
 
     def _finding(self, issue: Issue, milestone: Milestone, cause: str,
                  evidence: dict[str, Any]) -> Finding:
-        subject, inputs = (issue.key, milestone.key, cause), (issue, evidence)
-        return self.kept.get(subject, inputs) or self.kept.put(subject, inputs, (
+        return self.kept.result((issue.key, milestone.key, cause), (issue, evidence), lambda: (
             self.options.finding(issue, cause, severity=Severity.WARNING, anchor=milestone.key,
                                  evidence=evidence, comment=False)))
 

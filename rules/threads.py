@@ -38,10 +38,10 @@ from itertools import compress, count
 from operator import attrgetter, is_not
 from typing import NamedTuple, TypeVar
 
-from connectors.model import Comment, Issue, PersonKind, Snapshot
+from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
 from rules.base import RuleContext
 
-R = TypeVar("R", Issue, Comment)
+R = TypeVar("R", Issue, Comment, Change)
 
 _KEY = "threads"
 
@@ -64,18 +64,57 @@ EMPTY = Thread()
 
 def threads(snapshot: Snapshot, ctx: RuleContext) -> Mapping[str, Thread]:
     """Open issue's key -> its thread (a closed issue has none: use ``EMPTY``)."""
+    return _held(snapshot, ctx).found
+
+
+#: What a snapshot is made of, compared by identity: its issues, comments and changes.
+Sources = tuple[tuple[Issue, ...], tuple[Comment, ...], tuple[Change, ...]]
+
+
+def sources(snapshot: Snapshot) -> Sources:
+    return (snapshot.issues, snapshot.comments, snapshot.changes)
+
+
+def touched_since(snapshot: Snapshot, ctx: RuleContext,
+                  since: Sources | None) -> frozenset[str] | None:
+    """The keys of the issues whose record, comments or changes differ between the snapshot
+    ``since`` was taken of and this one, as far as this context saw (the last two
+    snapshots it read threads of); None when it cannot say: everything may differ.
+
+    A rule keeping what it found per issue (rules/follow_up.py) works again only on
+    these. Who is team or client is not part of it: a rule guards that itself."""
+    held = _held(snapshot, ctx)
+    if since is None:
+        return None
+    if _same(since, held.sources):
+        return frozenset()
+    if held.before is not None and _same(since, held.before):
+        return held.touched
+    return None
+
+
+def _same(one: Sources, other: Sources) -> bool:
+    return one[0] is other[0] and one[1] is other[1] and one[2] is other[2]
+
+
+def _held(snapshot: Snapshot, ctx: RuleContext) -> _Held:
     kinds = {pid: person.kind for pid, person in snapshot.people.items()}
     held: _Held | None = ctx.derived.get(_KEY)
+    now = sources(snapshot)
     if held is not None and held.kinds == kinds:
-        if held.issues is snapshot.issues and held.comments is snapshot.comments:
-            return held.found
-        found = _updated(held, snapshot, kinds)
+        if _same(held.sources, now):
+            return held
+        touched = frozenset(_touched(held.issues, snapshot.issues, _ISSUE_KEY)
+                            | _touched(held.comments, snapshot.comments, _ISSUE_OF)
+                            | _touched(held.changes, snapshot.changes, _ISSUE_OF))
+        found = (_updated(held, snapshot, kinds, touched)
+                 if len(touched) <= _MOST * max(len(snapshot.issues), 1)
+                 else read(snapshot, kinds))
+        fresh = _Held(now, kinds, found, held.sources, touched)
     else:
-        found = None
-    if found is None:
-        found = read(snapshot, kinds)
-    ctx.derived[_KEY] = _Held(snapshot.issues, snapshot.comments, kinds, found)
-    return found
+        fresh = _Held(now, kinds, read(snapshot, kinds), None, None)
+    ctx.derived[_KEY] = fresh
+    return fresh
 
 
 def read(snapshot: Snapshot, kinds: Mapping[str, PersonKind]) -> dict[str, Thread]:
@@ -109,32 +148,41 @@ def _fill(found: Mapping[str, Thread], comments: Iterable[Comment],
 
 
 class _Held(NamedTuple):
-    """The threads as read, and what they were read from (the very tuples)."""
+    """The threads as read, what they were read from (the very tuples), and the sources
+    read before them with the issues touched in between (None: not known)."""
 
-    issues: tuple[Issue, ...]
-    comments: tuple[Comment, ...]
+    sources: Sources
     kinds: dict[str, PersonKind]
     found: dict[str, Thread]
+    before: Sources | None
+    touched: frozenset[str] | None
+
+    @property
+    def issues(self) -> tuple[Issue, ...]:
+        return self.sources[0]
+
+    @property
+    def comments(self) -> tuple[Comment, ...]:
+        return self.sources[1]
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return self.sources[2]
 
 
 #: Past this share of issues touched since the last read, reading everything is cheaper.
 _MOST = 0.1
 
 
-def _updated(held: _Held, snapshot: Snapshot,
-             kinds: Mapping[str, PersonKind]) -> dict[str, Thread] | None:
-    """The held threads with those of the issues touched since read again, or None when
-    reading everything is the shorter way.
+def _updated(held: _Held, snapshot: Snapshot, kinds: Mapping[str, PersonKind],
+             touched: frozenset[str]) -> dict[str, Thread]:
+    """The held threads with those of the ``touched`` issues read again.
 
     An issue's thread depends on the issue (is it open) and its comments only. The
     cache keeps a record's place when it is replaced and adds new ones at the end
     (sync/cache.py), so comparing the tuples place by place, by identity, finds
-    what changed; any other difference (a record gone, all of them new) marks both
-    records' issues, or so many that everything is read."""
-    touched = _touched(held.issues, snapshot.issues, _ISSUE_KEY)
-    touched |= _touched(held.comments, snapshot.comments, _ISSUE_OF)
-    if len(touched) > _MOST * max(len(snapshot.issues), 1):
-        return None
+    what changed (``_touched``); any other difference (a record gone, all of them
+    new) marks both records' issues, or so many that everything is read."""
     found = {key: thread for key, thread in held.found.items() if key not in touched}
     for issue in snapshot.issues:
         if issue.key in touched and issue.is_open:

@@ -11,7 +11,7 @@ writes changed, never the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 from datetime import datetime
 from itertools import compress, count
@@ -42,6 +42,7 @@ def merge(base: Snapshot | None, delta: Snapshot) -> Snapshot:
 
 _issue_key = attrgetter("key")
 _comment_id = attrgetter("id")
+_CHANGE_OF = attrgetter("issue_key")
 
 
 def replaced(base: tuple[R, ...], news: Iterable[R], *, key: Callable[[R], str]) -> tuple[R, ...]:
@@ -64,7 +65,7 @@ def _added(base: tuple[Change, ...], news: tuple[Change, ...]) -> tuple[Change, 
     if not news:
         return base
     keys = {change.issue_key for change in news}
-    known = {change for change in base if change.issue_key in keys}
+    known = set(compress(base, map(keys.__contains__, map(_CHANGE_OF, base))))  # a C loop
     fresh = [change for change in dict.fromkeys(news) if change not in known]
     return (*base, *fresh) if fresh else base
 
@@ -96,9 +97,12 @@ def to_write(
 
 def with_writes(
     snapshot: Snapshot, *, added: Iterable[tuple[str, str]], removed: Iterable[tuple[str, str]],
-    comments: Iterable[Comment], now: datetime,
+    comments: Iterable[Comment], now: datetime, posted: Collection[str] = frozenset(),
 ) -> Snapshot:
-    """Apply forewarn's own writes to the cache so the next plan starts from the truth."""
+    """Apply forewarn's own writes to the cache so the next plan starts from the truth.
+
+    ``posted``: the ids of ``comments`` that are new on the tracker (not edits), added at
+    the end without looking for them among a million cached ones."""
     add: dict[str, list[str]] = {}
     drop: dict[str, set[str]] = {}
     for target, label in added:
@@ -107,16 +111,21 @@ def with_writes(
         drop.setdefault(target, set()).add(label.casefold())
     issues = snapshot.issues
     if add or drop:
-        issues = tuple(_labelled(issue, add, drop, now) for issue in snapshot.issues)
-    return replace(snapshot, issues=issues,
-                   comments=replaced(snapshot.comments, comments, key=_comment_id))
+        named = add.keys() | drop.keys()
+        issues = replaced(issues, [  # only the issues written to are made again
+            _labelled(issue, add, drop, now)
+            for issue in compress(issues, map(named.__contains__, map(_issue_key, issues)))
+        ], key=_issue_key)
+    written = list(comments)
+    kept = replaced(snapshot.comments, [c for c in written if c.id not in posted],
+                    key=_comment_id)
+    new = [c for c in written if c.id in posted]
+    return replace(snapshot, issues=issues, comments=(*kept, *new) if new else kept)
 
 
 def _labelled(
     issue: Issue, add: dict[str, list[str]], drop: dict[str, set[str]], now: datetime
 ) -> Issue:
-    if issue.key not in add and issue.key not in drop:
-        return issue
     names = [n for n in issue.labels if n.casefold() not in drop.get(issue.key, set())]
     folded = {n.casefold() for n in names}
     names += [n for n in add.get(issue.key, []) if n.casefold() not in folded]

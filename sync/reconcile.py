@@ -409,6 +409,7 @@ def _comments_of(snapshot: Snapshot, keys: Iterable[str]) -> dict[str, list[Comm
 
 
 _ISSUE_OF = attrgetter("issue_key")
+_FIELD = attrgetter("field")
 
 
 def _resolved(
@@ -445,8 +446,10 @@ def _resolved(
 def _last_added_by(changes: Iterable[Change]) -> dict[tuple[str, str], str | None]:
     """(issue, label case-folded) -> who added the label last, from the tracker's history."""
     latest: dict[tuple[str, str], tuple[datetime, str | None]] = {}
-    for change in changes:
-        if change.field != "label" or not change.after:
+    changes = tuple(changes)
+    # The label changes picked in a C loop (a third of 180,000 at 100,000 issues).
+    for change in compress(changes, map("label".__eq__, map(_FIELD, changes))):
+        if not change.after:
             continue
         pair = (change.issue_key, change.after.casefold())
         last = latest.get(pair)
