@@ -66,7 +66,8 @@ from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions
 from rules.pauses import paused_periods
 from rules.people import mentionable, organisation_index
-from rules.threads import EMPTY, Sources, Thread, sources, threads, touched_since
+from rules.reuse import by_issue
+from rules.threads import EMPTY, Thread, threads
 
 KIND = "follow_up"
 #: How the tracker shows this rule's label where forewarn creates it (GitHub).
@@ -112,7 +113,8 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
              if person.kind in ("team", "client")}
     paused = options.folded(options.pause_labels)
     memory = _Memory.of(snapshot, ctx, options)
-    last = memory.watch(snapshot, ctx, options, kinds=kinds, paused=paused)
+    last = by_issue(snapshot, ctx, f"{options.id}:last", (options, kinds), lambda only: (
+        _last_messages(snapshot, ctx, options, kinds=kinds, paused=paused, only=only)))
     owed = {key: state for key, state in last.items()
             if state.client is not None and kinds.get(state.author) == "team"}
     if not owed:
@@ -144,7 +146,7 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
             else:
                 finding = _finding(options, state, names=names, idle=idle,
                                    pause_label=pause_label)
-            held = _Owed(state, days, counted - idle, calendar, finding)
+            held = _Owed(state, days, counted - idle, calendar, finding, since=now)
         assert held is not None
         memory.owed_now[key] = held
         if held.finding is not None:
@@ -162,16 +164,16 @@ class _Owed:
     yet to come would only hold the clock longer, so that instant is never late. It
     is worked out when a next evaluation first asks (a ``run --once`` never does)."""
 
-    __slots__ = ("calendar", "days", "finding", "paused", "state", "until")
+    __slots__ = ("calendar", "days", "finding", "paused", "since", "state", "until")
 
     def __init__(self, state: _Last, days: int, paused: float, calendar: BusinessCalendar,
-                 finding: Finding | None) -> None:
+                 finding: Finding | None, *, since: datetime) -> None:
         self.state, self.days, self.paused = state, days, paused
-        self.calendar, self.finding = calendar, finding
+        self.calendar, self.finding, self.since = calendar, finding, since
         self.until: datetime | None = None
 
     def holds(self, state: _Last, now: datetime) -> bool:
-        if state is not self.state:
+        if state is not self.state or now < self.since:  # a clock set back: work it out
             return False
         if self.until is None:
             try:  # a second early: no rounding makes it late
@@ -183,17 +185,14 @@ class _Owed:
 
 
 class _Memory:
-    """What ``follow_up`` keeps from one evaluation to the next in the rule context: each
-    watched issue's latest message, and each owed update. A daemon's next cycle works
-    again only on the issues touched in between (rules/threads.py) and on the updates
-    whose next whole day has come; anything else it reads (options, people, calendars)
-    changed: everything again."""
+    """What ``follow_up`` keeps of each owed update from one evaluation to the next in the
+    rule context (a daemon's cycles); dropped when anything it was made from besides
+    the issues (options, people, calendars) differs."""
 
-    __slots__ = ("before", "guard", "last", "owed", "owed_now")
+    __slots__ = ("guard", "owed", "owed_now")
 
-    def __init__(self, guard: tuple[Any, ...], before: Sources | None,
-                 last: dict[str, _Last], owed: dict[str, _Owed]) -> None:
-        self.guard, self.before, self.last, self.owed = guard, before, last, owed
+    def __init__(self, guard: tuple[Any, ...], owed: dict[str, _Owed]) -> None:
+        self.guard, self.owed = guard, owed
         self.owed_now: dict[str, _Owed] = {}
 
     @classmethod
@@ -202,27 +201,9 @@ class _Memory:
         guard = (options, snapshot.people, ctx.calendar, ctx.client_calendars,
                  ctx.organisations)
         held: _Memory | None = ctx.derived.get(name)
-        if held is None or held.guard != guard:
-            held = None
-        fresh = (cls(guard, held.before, held.last, held.owed_now) if held is not None
-                 else cls(guard, None, {}, {}))
+        fresh = cls(guard, held.owed_now if held is not None and held.guard == guard else {})
         ctx.derived[name] = fresh
         return fresh
-
-    def watch(self, snapshot: Snapshot, ctx: RuleContext, options: Options, *,
-              kinds: Mapping[str, str], paused: frozenset[str]) -> dict[str, _Last]:
-        """Per watched issue, its latest message: those of the issues touched since the
-        last evaluation read again, the others as they were."""
-        touched = touched_since(snapshot, ctx, self.before)
-        self.before = sources(snapshot)
-        if touched is None:
-            self.last = _last_messages(snapshot, ctx, options, kinds=kinds, paused=paused)
-        elif touched:
-            last = {key: state for key, state in self.last.items() if key not in touched}
-            last.update(_last_messages(snapshot, ctx, options, kinds=kinds, paused=paused,
-                                       only=touched))
-            self.last = last
-        return self.last
 
 
 _ISSUE_OF = attrgetter("issue_key")

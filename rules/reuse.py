@@ -1,31 +1,37 @@
-"""Findings kept from one evaluation to the next, for subjects whose inputs did not change.
+"""What rules keep from one evaluation to the next, so that a daemon's cycle costs what
+changed, not what exists.
 
 A daemon evaluates a 100,000-issue project every few minutes, and between two
-cycles almost nothing changes: the same issue, the same last message, the same
-number of whole working days. Building its finding again (evidence, fingerprint)
-was a third of ``follow_up``'s time (docs/benchmarks.md). A rule names, per
-subject, everything its finding is made from (``inputs``: the issue object
-itself, the times and people it found, and what the clock makes of them, whole
-idle days, never the time itself); when they equal last evaluation's, last
-evaluation's finding is the answer. The ``guard`` is what every finding of the
-rule reads besides (its options, the display names): when it differs, nothing is
-reused.
+cycles almost nothing changes: the same issues, the same last messages, the same
+number of whole working days. Two kinds of keeping, both in the rule context's
+``derived`` (a daemon's cycles share it: sync/cycle.py):
 
-Only a rule whose evidence moves in whole days uses it: one that shows business
-hours (``unanswered_feedback``) would find new inputs at almost every cycle.
+* ``by_issue``: what a rule reads per issue (its latest message, the question a
+  client waits on, its last activity), read again only for the issues touched
+  since the last evaluation (rules/threads.py compares the snapshot's tuples by
+  identity), under a ``guard`` (options, who is who) that reads everything again
+  when it differs;
+* ``kept``: findings by subject, reused when everything a finding is made from
+  (``inputs``: the issue object itself, what the rule found, and what the clock
+  makes of it, whole idle days, never the time) equals last evaluation's. Only a
+  rule whose evidence moves in whole days uses it (``risk``): one that shows
+  business hours (``unanswered_feedback``) would find new inputs at almost every
+  cycle. ``follow_up`` keeps its own, with the instant its next day comes.
 
-Kept in the rule context's ``derived`` (a daemon's cycles share it: sync/cycle.py),
-only the latest evaluation's: a subject gone since is forgotten. A caller that
-evaluates variants of one project (rules/bot_suspects.py) gets right answers
-too, because the inputs decide, not the order of evaluations.
+Only the latest evaluation's is kept: an issue gone since is forgotten. A caller
+that evaluates variants of one project (rules/bot_suspects.py) gets right answers
+too: the guards and inputs decide, not the order of evaluations. A ``run --once``
+evaluates once and keeps nothing it would use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Generic, NamedTuple, TypeVar
 
+from connectors.model import Snapshot
 from rules.base import RuleContext
+from rules.threads import Sources, sources, touched_since
 
 T = TypeVar("T")
 
@@ -58,3 +64,34 @@ def kept(ctx: RuleContext, name: str, guard: Any) -> Kept[Any]:
     last = held.made if held is not None and held.guard == guard else {}
     ctx.derived[key] = fresh = Kept[Any](guard, last)
     return fresh
+
+
+V = TypeVar("V")
+
+
+class _ByIssue(NamedTuple):
+    guard: Any
+    sources: Sources
+    found: dict[str, Any]
+
+
+def by_issue(snapshot: Snapshot, ctx: RuleContext, name: str, guard: Any,
+             read: Callable[[frozenset[str] | None], Mapping[str, V]]) -> Mapping[str, V]:
+    """What a rule reads per issue (``read(only)``: of the issues in ``only``, or of all),
+    kept from one evaluation to the next: a daemon's next cycle reads again only the
+    issues touched in between (rules/threads.py), the others are as they were. The
+    ``guard`` is everything else the reading depends on (options, who is who): when it
+    differs, everything is read again. Never change a dict this returns."""
+    held: _ByIssue | None = ctx.derived.get(f"by_issue:{name}")
+    since = held.sources if held is not None and held.guard == guard else None
+    touched = touched_since(snapshot, ctx, since)
+    found: dict[str, V]
+    if touched is None or held is None:
+        found = dict(read(None))
+    elif not touched:
+        found = held.found
+    else:
+        found = {key: value for key, value in held.found.items() if key not in touched}
+        found.update(read(touched))
+    ctx.derived[f"by_issue:{name}"] = _ByIssue(guard, sources(snapshot), found)
+    return found

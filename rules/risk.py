@@ -68,18 +68,20 @@ acknowledged with its checkbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
+from operator import attrgetter
 from typing import Any
 
 from pydantic import Field
 
-from connectors.model import Issue, Milestone, Snapshot
+from connectors.model import Change, Issue, Milestone, Snapshot
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.calendar import BusinessCalendar
 from rules.options import Label, LabelList, RuleOptions
-from rules.reuse import Kept, kept
+from rules.reuse import Kept, by_issue, kept
 from rules.threads import threads
 
 KIND = "risk"
@@ -272,7 +274,7 @@ class _Judge:
     """Decides, issue by issue, what holds it up; built once per evaluation."""
 
     def __init__(self, *, ctx: RuleContext, options: Options, open_now: Mapping[str, bool],
-                 activity: Mapping[str, datetime], joins: Mapping[tuple[str, str], datetime],
+                 activity: Mapping[str, datetime], joins: Mapping[str, Mapping[str, datetime]],
                  names: Mapping[str, str]) -> None:
         self.ctx = ctx
         self.calendar: BusinessCalendar = ctx.calendar
@@ -290,13 +292,18 @@ class _Judge:
     @classmethod
     def of(cls, snapshot: Snapshot, ctx: RuleContext, options: Options,
            members: list[Issue]) -> _Judge:
-        keys = {issue.key for issue in members}
+        keys = frozenset(issue.key for issue in members)
         people = {pid: person.kind for pid, person in snapshot.people.items()}
+        # Per member issue, kept from one evaluation to the next (rules/reuse.py): a
+        # daemon's next cycle reads again only the issues touched in between.
+        guard = (keys, people)
         return cls(
             ctx=ctx, options=options,
             open_now={issue.key: issue.is_open for issue in snapshot.issues},
-            activity=_last_activity(snapshot, ctx, keys, people),
-            joins=_joins(snapshot, keys),
+            activity=by_issue(snapshot, ctx, f"{options.id}:activity", guard, lambda only: (
+                _last_activity(snapshot, ctx, keys if only is None else keys & only, people))),
+            joins=by_issue(snapshot, ctx, f"{options.id}:joins", guard, lambda only: (
+                _joins(snapshot, keys if only is None else keys & only))),
             names={pid: person.name or pid for pid, person in snapshot.people.items()},
         )
 
@@ -352,7 +359,7 @@ class _Judge:
             return None
         priority = next((name for name in (*issue.labels, issue.priority or "")
                          if name and name.casefold() in self.priorities), None)
-        since = self.joins.get((issue.key, milestone.key), issue.created_at)
+        since = self.joins.get(issue.key, {}).get(milestone.key, issue.created_at)
         idle = self.calendar.working_days(since, self.ctx.now)
         if priority is None and idle < self.options.unowned_after:
             return None
@@ -360,10 +367,10 @@ class _Judge:
                 "since": since, "idle_days": int(idle + 1e-9)}
 
 
-def _last_activity(snapshot: Snapshot, ctx: RuleContext, keys: set[str],
+def _last_activity(snapshot: Snapshot, ctx: RuleContext, keys: frozenset[str],
                    kinds: Mapping[str, str]) -> dict[str, datetime]:
-    """Per issue, the latest comment (rules/threads.py) or history change by a person (not a
-    bot, not us); the pass over the changes is written out without a call per record."""
+    """Per issue of ``keys``, the latest comment (rules/threads.py) or history change by a
+    person (not a bot, not us); the changes of those issues picked in a C loop."""
     bots = {pid for pid, kind in kinds.items() if kind == "bot"}
     conversations = threads(snapshot, ctx)
     latest: dict[str, datetime] = {}
@@ -371,9 +378,9 @@ def _last_activity(snapshot: Snapshot, ctx: RuleContext, keys: set[str],
         thread = conversations.get(key)
         if thread is not None and thread.active is not None:
             latest[key] = thread.active
-    for change in snapshot.changes:
+    for change in _changes_of(snapshot, keys):
         key = change.issue_key
-        if key not in keys or (change.actor is not None and change.actor in bots):
+        if change.actor is not None and change.actor in bots:
             continue
         at, prior = change.at, latest.get(key)
         if prior is None or at > prior:
@@ -381,14 +388,21 @@ def _last_activity(snapshot: Snapshot, ctx: RuleContext, keys: set[str],
     return latest
 
 
-def _joins(snapshot: Snapshot, keys: Iterable[str]) -> dict[tuple[str, str], datetime]:
-    """The latest move of each issue into each milestone, from the history."""
-    wanted = set(keys)
-    joins: dict[tuple[str, str], datetime] = {}
-    for change in snapshot.changes:
-        if change.field != "milestone" or not change.after or change.issue_key not in wanted:
+def _joins(snapshot: Snapshot, keys: frozenset[str]) -> dict[str, dict[str, datetime]]:
+    """Per issue of ``keys``, the latest move into each milestone, from the history."""
+    joins: dict[str, dict[str, datetime]] = {}
+    for change in _changes_of(snapshot, keys):
+        if change.field != "milestone" or not change.after:
             continue
-        pair = (change.issue_key, change.after)
-        if pair not in joins or change.at > joins[pair]:
-            joins[pair] = change.at
+        moves = joins.setdefault(change.issue_key, {})
+        if change.after not in moves or change.at > moves[change.after]:
+            moves[change.after] = change.at
     return joins
+
+
+def _changes_of(snapshot: Snapshot, keys: frozenset[str]) -> Iterator[Change]:
+    """The changes of the issues of ``keys``, in order, picked in a C loop."""
+    return compress(snapshot.changes, map(keys.__contains__, map(_ISSUE_OF, snapshot.changes)))
+
+
+_ISSUE_OF = attrgetter("issue_key")

@@ -57,6 +57,13 @@ class Thread:
         self.client: Comment | None = None
         self.clients: list[Comment] = []
 
+    def copy(self) -> Thread:
+        """A thread of its own to add comments to (the held one is shared)."""
+        other = Thread()
+        other.active, other.team, other.client = self.active, self.team, self.client
+        other.clients = list(self.clients)
+        return other
+
 
 #: The thread of an issue nobody commented on.
 EMPTY = Thread()
@@ -107,9 +114,9 @@ def _held(snapshot: Snapshot, ctx: RuleContext) -> _Held:
         touched = frozenset(_touched(held.issues, snapshot.issues, _ISSUE_KEY)
                             | _touched(held.comments, snapshot.comments, _ISSUE_OF)
                             | _touched(held.changes, snapshot.changes, _ISSUE_OF))
-        found = (_updated(held, snapshot, kinds, touched)
-                 if len(touched) <= _MOST * max(len(snapshot.issues), 1)
-                 else read(snapshot, kinds))
+        found = _updated(held, snapshot, kinds)
+        if found is None:
+            found = read(snapshot, kinds)
         fresh = _Held(now, kinds, found, held.sources, touched)
     else:
         fresh = _Held(now, kinds, read(snapshot, kinds), None, None)
@@ -174,24 +181,60 @@ class _Held(NamedTuple):
 _MOST = 0.1
 
 
-def _updated(held: _Held, snapshot: Snapshot, kinds: Mapping[str, PersonKind],
-             touched: frozenset[str]) -> dict[str, Thread]:
-    """The held threads with those of the ``touched`` issues read again.
+def _updated(held: _Held, snapshot: Snapshot, kinds: Mapping[str, PersonKind]) -> (
+        dict[str, Thread] | None):
+    """The held threads brought up to this snapshot, or None when reading everything is
+    the shorter way.
 
-    An issue's thread depends on the issue (is it open) and its comments only. The
+    An issue's thread depends on whether it is open and on its comments only. The
     cache keeps a record's place when it is replaced and adds new ones at the end
-    (sync/cache.py), so comparing the tuples place by place, by identity, finds
-    what changed (``_touched``); any other difference (a record gone, all of them
-    new) marks both records' issues, or so many that everything is read."""
-    found = {key: thread for key, thread in held.found.items() if key not in touched}
-    for issue in snapshot.issues:
-        if issue.key in touched and issue.is_open:
-            found[issue.key] = Thread()
-    ours = {key: found[key] for key in touched if key in found}
-    if ours:
-        _fill(ours, compress(snapshot.comments, map(ours.__contains__,
-                                                    map(_ISSUE_OF, snapshot.comments))), kinds)
+    (sync/cache.py), so comparing the tuples place by place, by identity, finds what
+    changed. Comments added at the end are folded into a copy of their issue's
+    thread, as a whole read would have met them last; an issue whose comments were
+    replaced or removed, or that opened, closed or is new, has its thread read again
+    (or dropped), from one pass over the comments."""
+    again = _again(held, snapshot)
+    if len(again) > _MOST * max(len(snapshot.issues), 1):
+        return None
+    found = {key: thread for key, thread in held.found.items() if key not in again}
+    comments = snapshot.comments
+    if again:
+        for issue in compress(snapshot.issues, map(again.__contains__,
+                                                   map(_ISSUE_KEY, snapshot.issues))):
+            if issue.is_open:
+                found[issue.key] = Thread()
+        ours = {key: found[key] for key in again if key in found}
+        _fill(ours, compress(comments, map(ours.__contains__, map(_ISSUE_OF, comments))),
+              kinds)
+    added = comments[len(held.comments):]
+    copies: dict[str, Thread] = {}
+    for comment in added:
+        key = comment.issue_key
+        if key not in again and key not in copies and (kept := found.get(key)) is not None:
+            copies[key] = found[key] = kept.copy()
+    if copies:
+        _fill(copies, added, kinds)
     return found
+
+
+def _again(held: _Held, snapshot: Snapshot) -> set[str]:
+    """The issues whose thread must be read again (see ``_updated``)."""
+    again: set[str] = set()
+    before, after = held.issues, snapshot.issues
+    for index in compress(count(), map(is_not, before, after)):
+        old, new = before[index], after[index]
+        if old.key != new.key:
+            again.update((old.key, new.key))
+        elif new.is_open != old.is_open:  # opened (read it) or closed (drop it)
+            again.add(new.key)
+    shorter = min(len(before), len(after))
+    again.update(map(_ISSUE_KEY, before[shorter:]))
+    again.update(map(_ISSUE_KEY, after[shorter:]))
+    was, now = held.comments, snapshot.comments
+    for index in compress(count(), map(is_not, was, now)):
+        again.update((was[index].issue_key, now[index].issue_key))
+    again.update(map(_ISSUE_OF, was[len(now):]))
+    return again
 
 
 _ISSUE_KEY = attrgetter("key")

@@ -83,6 +83,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import compress
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -95,6 +97,7 @@ from rules.pauses import intervals as paused_intervals
 from rules.pauses import pause_changes
 from rules.people import mentionable, organisation_index
 from rules.reminders import ReplyPoints
+from rules.reuse import by_issue
 from rules.threads import EMPTY, threads
 
 KIND = "unanswered_feedback"
@@ -238,10 +241,13 @@ def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Wait
     team = _people_of_kind(snapshot, "team")
     clients = _people_of_kind(snapshot, "client")
     paused = options.folded(options.pause_labels)
-    anchors = _anchors(snapshot, ctx, options, team=team, clients=clients, paused=paused)
+    anchors = by_issue(snapshot, ctx, f"{options.id}:anchors", (options, team, clients),
+                       lambda only: _anchors(snapshot, ctx, options, team=team,
+                                             clients=clients, paused=paused, only=only))
     if not anchors:
         return []
-    pauses = pause_changes(snapshot.changes, anchors, paused)
+    pauses = pause_changes(compress(snapshot.changes, map(  # the waiting issues', in C
+        anchors.__contains__, map(_ISSUE_OF, snapshot.changes))), anchors, paused)
     names = _Names(snapshot)
     orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     waits: list[Waiting] = []
@@ -271,15 +277,18 @@ def _people_of_kind(snapshot: Snapshot, kind: PersonKind) -> frozenset[str]:
 
 def _anchors(
     snapshot: Snapshot, ctx: RuleContext, options: Options, *, team: frozenset[str],
-    clients: frozenset[str], paused: frozenset[str],
+    clients: frozenset[str], paused: frozenset[str], only: frozenset[str] | None = None,
 ) -> dict[str, tuple[Issue, datetime, str, str]]:
-    """Per open, in-scope issue without a pause label whose client waits: (issue, asked at,
-    anchor id, author) of the message that started the wait. Public comments only
-    (rules/threads.py): a restricted one was never seen by the client."""
+    """Per open, in-scope issue (of ``only``, if given) without a pause label whose client
+    waits: (issue, asked at, anchor id, author) of the message that started the wait.
+    Public comments only (rules/threads.py): a restricted one was never seen by the
+    client."""
     scoped = bool(options.only_labels or options.exempt_labels)
     conversations = threads(snapshot, ctx)
     anchors: dict[str, tuple[Issue, datetime, str, str]] = {}
-    for issue in snapshot.issues:
+    issues: Iterable[Issue] = snapshot.issues if only is None else compress(
+        snapshot.issues, map(only.__contains__, map(_KEY, snapshot.issues)))
+    for issue in issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue
         if issue.labels and issue.has_label(paused):
@@ -414,3 +423,6 @@ class _Names(dict[str, str]):
         name = self[person_id] = person.name or person.id
         return name
 
+
+_KEY = attrgetter("key")
+_ISSUE_OF = attrgetter("issue_key")

@@ -11,7 +11,7 @@ writes changed, never the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from itertools import compress, count
@@ -97,12 +97,9 @@ def to_write(
 
 def with_writes(
     snapshot: Snapshot, *, added: Iterable[tuple[str, str]], removed: Iterable[tuple[str, str]],
-    comments: Iterable[Comment], now: datetime, posted: Collection[str] = frozenset(),
+    comments: Iterable[Comment], now: datetime,
 ) -> Snapshot:
-    """Apply forewarn's own writes to the cache so the next plan starts from the truth.
-
-    ``posted``: the ids of ``comments`` that are new on the tracker (not edits), added at
-    the end without looking for them among a million cached ones."""
+    """Apply forewarn's own writes to the cache so the next plan starts from the truth."""
     add: dict[str, list[str]] = {}
     drop: dict[str, set[str]] = {}
     for target, label in added:
@@ -116,11 +113,8 @@ def with_writes(
             _labelled(issue, add, drop, now)
             for issue in compress(issues, map(named.__contains__, map(_issue_key, issues)))
         ], key=_issue_key)
-    written = list(comments)
-    kept = replaced(snapshot.comments, [c for c in written if c.id not in posted],
-                    key=_comment_id)
-    new = [c for c in written if c.id in posted]
-    return replace(snapshot, issues=issues, comments=(*kept, *new) if new else kept)
+    return replace(snapshot, issues=issues,
+                   comments=replaced(snapshot.comments, comments, key=_comment_id))
 
 
 def _labelled(

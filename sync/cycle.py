@@ -331,7 +331,7 @@ def _record(runtime: ProjectRuntime, store: StateStore, report: CycleReport, act
                            {m.key: m.due_on for m in snapshot.milestones}, now)
     cached_after = replace(
         with_writes(snapshot, added=outcome.added_labels, removed=outcome.removed_labels,
-                    comments=outcome.comments, now=now, posted=outcome.posted),
+                    comments=outcome.comments, now=now),
         people=dict(snapshot.people))
     write = to_write(previous=cached, delta=fetched.snapshot, after=cached_after,
                      replace_all=fetched.complete,

@@ -70,8 +70,6 @@ class Outcome:
     added_labels: list[tuple[str, str]] = field(default_factory=list)
     removed_labels: list[tuple[str, str]] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
-    #: The ids of ``comments`` the tracker gave to comments this cycle posted (not edits).
-    posted: set[str] = field(default_factory=set)
     #: (channel, result) of each notification action (sync/notify/send.py).
     notifications: list[tuple[str, str]] = field(default_factory=list)
 
@@ -232,8 +230,6 @@ class Publisher:
                                       resolved=resolved, now=now,
                                       input_hash=action.input_hash or None, fence=self._fence)
         else:
-            if not isinstance(action, AdoptComment):
-                outcome.posted.add(comment_id)
             self.store.record_comment(self.project, CommentRecord(
                 marker=action.marker, kind=action.kind, target=action.target,
                 comment_id=comment_id, body_hash=digest, resolved=resolved,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.model import Snapshot
-from rules import follow_up, risk
+from rules import follow_up, risk, unanswered_feedback
 from rules.base import Finding, RuleContext
+from sync.cache import merge
 from tests.rules.conftest import Factory
 
 mk = Factory()
@@ -96,3 +97,51 @@ def test_a_new_working_day_or_a_renamed_person_makes_new_evidence() -> None:
                                                            (snap, mk.at(4, 11))])
     assert [f.evidence["idle_days"] for f in stalled_first if f.cause == "stalled"] == [3, 3]
     assert [f.evidence["idle_days"] for f in stalled_next if f.cause == "stalled"] == [4, 4]
+
+
+def test_a_daemons_cycles_find_what_a_fresh_evaluation_finds_as_the_project_moves() -> None:
+    # Each cycle merges a delta into the cached tuples as sync/cache.py does, and the
+    # clock moves; the rules keep what they read per issue (rules/reuse.py, follow_up's
+    # owed updates) and work again only on what was touched or whose day came. Every
+    # cycle must find exactly what a fresh evaluation finds.
+    feedback = unanswered_feedback.Options(id="feedback", kind="unanswered_feedback",
+                                           sla="8h")
+    rules: dict[str, Evaluate] = {
+        **RULES, "unanswered_feedback": lambda snap, ctx: (
+            unanswered_feedback.evaluate(snap, ctx, feedback))}
+    people = {**PEOPLE, **mk.people(ann="client")}
+    issues = [mk.issue(n, author="carol" if n % 3 else "ann", created_at=mk.at(0, 9),
+                       milestones=[1 + n % 2], assignees=["tom"] if n % 4 else [],
+                       labels=("doing",) if n % 2 else ()) for n in range(1, 25)]
+    comments = [mk.comment(f"c{n}", n, "tom" if n % 5 else "carol", mk.at(0, 10))
+                for n in range(1, 25)]
+    snap = mk.snapshot(issues=issues, comments=comments, people=people,
+                       milestones=[mk.milestone(1, due_on=mk.at(60).date()),
+                                   mk.milestone(2, due_on=mk.at(60).date())],
+                       changes=[mk.join(n, 1 + n % 2, mk.at(0, 9)) for n in range(1, 25)])
+    deltas = [
+        mk.snapshot(),  # nothing changed
+        mk.snapshot(comments=[mk.comment("n1", 3, "carol", mk.at(3, 12)),
+                              mk.comment("n2", 4, "tom", mk.at(3, 12))]),
+        mk.snapshot(changes=[mk.label(6, mk.at(3, 13), added="waiting-on-client")],
+                    issues=[dataclasses.replace(issues[5], labels=("waiting-on-client",))]),
+        mk.snapshot(changes=[mk.label(6, mk.at(4, 10), removed="waiting-on-client"),
+                             mk.join(8, 2, mk.at(4, 10), before=1)],
+                    issues=[dataclasses.replace(issues[5], labels=()),
+                            dataclasses.replace(issues[7], milestone_keys=(
+                                mk.milestone_key(2),))]),
+        mk.snapshot(issues=[dataclasses.replace(issues[9], state="closed")]),
+        mk.snapshot(),
+    ]
+    derived: dict[str, Any] = {}
+    now = mk.at(3, 11)
+    for step, delta in enumerate(deltas):
+        snap = merge(snap, dataclasses.replace(delta, people=people))
+        # The same hour, later that day, the next day: then the next step's time, earlier
+        # than that (a clock set back must not keep a day that has not come).
+        for hours in (0, 4, 30):
+            at = now + timedelta(hours=hours + 24 * step)
+            shared = dataclasses.replace(mk.ctx(at), derived=derived)
+            for name, evaluate in rules.items():
+                assert list(evaluate(snap, shared)) == list(evaluate(snap, mk.ctx(at))), (
+                    name, step, hours)
