@@ -53,9 +53,12 @@ def replaced(base: tuple[R, ...], news: Iterable[R], *, key: Callable[[R], str])
     if not by_key:
         return base
     kept: list[R] = list(base)
+    found: set[str] = set()
     for index in list(compress(count(), map(by_key.__contains__, map(key, base)))):
-        kept[index] = by_key.pop(key(kept[index]))
-    kept.extend(by_key.values())
+        name = key(kept[index])
+        kept[index] = by_key[name]  # every place the key holds (a listing may repeat one)
+        found.add(name)
+    kept.extend(record for name, record in by_key.items() if name not in found)
     return tuple(kept)
 
 

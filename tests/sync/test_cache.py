@@ -171,3 +171,14 @@ def test_nothing_fetched_and_nothing_written_writes_nothing() -> None:
     assert after.issues is BASE.issues and after.comments is BASE.comments
     write = to_write(previous=BASE, delta=delta, after=after, replace_all=False)
     assert write.rows == 0 and write.milestones is None
+
+
+def test_an_issue_listed_twice_is_replaced_in_both_places_not_a_crash() -> None:
+    # A paginated listing can return an issue twice; forewarn's label on it must not fail
+    # the cycle.
+    twice = snapshot(T0, issues=(issue(1, "One"), issue(1, "One")))
+    written = with_writes(twice, added=[("p#1", "scope-creep")], removed=[], comments=[],
+                          now=LATER)
+    assert [i.labels for i in written.issues] == [("scope-creep",), ("scope-creep",)]
+    merged = merge(twice, snapshot(LATER, issues=(issue(1, "One again"),)))
+    assert [i.title for i in merged.issues] == ["One again", "One again"]
