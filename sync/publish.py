@@ -116,7 +116,13 @@ class Publisher:
         planned = len(plan.writes)
         if self.progress is not None and planned:
             self.progress(0, planned)
+        # State only, and about labels no other action of the plan touches: forgotten
+        # together at the end, one transaction.
+        forgets: list[ForgetLabel] = []
         for action in plan.actions:
+            if isinstance(action, ForgetLabel) and not outcome.stopped:
+                forgets.append(action)
+                continue
             if isinstance(action, (*SENDS, EnrolChannel)):
                 # Not held up by the tracker's budget or quota, only by a stop request.
                 self._notify(action, outcome)
@@ -132,7 +138,24 @@ class Publisher:
                 outcome.done.append(action)
                 if self.progress is not None and isinstance(action, WRITES):
                     self.progress(len(outcome.writes), planned)
+        self._forget(forgets, outcome)
         return outcome
+
+    def _forget(self, forgets: list[ForgetLabel], outcome: Outcome) -> None:
+        """Labels no longer forewarn's (a person took them over, or they are gone), forgotten
+        together; emptied."""
+        if not forgets:
+            return
+        try:
+            self.store.forget_labels(self.project, [(a.target, a.label) for a in forgets],
+                                     fence=self._fence)
+        except LeaseLost as error:
+            outcome.stopped, outcome.lease_lost = str(error), True
+            outcome.deferred.extend(forgets)
+            log.warning("%s: stopped writing: %s", self.project, error)
+        else:
+            outcome.done.extend(forgets)
+        forgets.clear()
 
     def _attempt(self, action: Action, outcome: Outcome) -> bool:
         """Carry out one action; False when it was not done (each way it can fail is put
@@ -203,9 +226,6 @@ class Publisher:
             self.store.forget_label(self.project, action.target, action.label,
                                     fence=self._fence)
             outcome.removed_labels.append((action.target, action.label))
-        elif isinstance(action, ForgetLabel):
-            self.store.forget_label(self.project, action.target, action.label,
-                                    fence=self._fence)
         elif isinstance(action, RecordSummary):
             self._record_summary(action.summary, now)
 

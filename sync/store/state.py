@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
@@ -330,13 +330,19 @@ class StateStore:
 
     def forget_label(self, project: str, target: str, label: str, *,
                      fence: Fence | None = None) -> None:
+        self.forget_labels(project, [(target, label)], fence=fence)
+
+    def forget_labels(self, project: str, pairs: Sequence[tuple[str, str]], *,
+                      fence: Fence | None = None) -> None:
+        """(target, label) pairs no longer forewarn's, in one transaction: forgetting asks
+        nothing of the tracker, so a cycle's forgets are one write to the store."""
         with self.transaction() as connection:
             check_fence(connection, fence, leases)
             connection.execute(delete(labels).where(
-                labels.c.project == project, labels.c.target == target, labels.c.label == label
-            ))
+                labels.c.project == project, labels.c.target == bindparam("t"),
+                labels.c.label == bindparam("l")), [{"t": t, "l": label} for t, label in pairs])
             touch = self.ledger.touch(connection, project)
-        self.ledger.written(touch, lambda copy: copy.labels.discard((target, label)))
+        self.ledger.written(touch, lambda copy: copy.labels.difference_update(pairs))
 
     # -- summaries ----------------------------------------------------------------------
 
