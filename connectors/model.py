@@ -7,10 +7,12 @@ comparing them as instants is off by a day across time zones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Literal
+from itertools import compress
+from operator import attrgetter
+from typing import Literal, TypeVar
 
 from connectors.immutable import immutable
 
@@ -216,3 +218,16 @@ class Snapshot:
 
     def person(self, person_id: str) -> Person:
         return self.people.get(person_id) or Person(id=person_id, name=person_id)
+
+
+R = TypeVar("R")
+
+#: An issue's key; a comment's or a change's issue.
+ISSUE_KEY = attrgetter("key")
+ISSUE_OF = attrgetter("issue_key")
+
+
+def picked(records: Sequence[R], keys: Container[str], key: Callable[[R], str]) -> Iterator[R]:
+    """The records whose ``key`` is among ``keys``, in order: picked in C loops, no Python
+    call per record (a million comments in a few hundredths of a second)."""
+    return compress(records, map(keys.__contains__, map(key, records)))

@@ -54,13 +54,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from itertools import compress
-from operator import attrgetter
 from typing import Any
 
 from pydantic import Field
 
-from connectors.model import Comment, Issue, Snapshot
+from connectors.model import ISSUE_KEY, ISSUE_OF, Comment, Issue, Snapshot, picked
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions
@@ -122,8 +120,8 @@ def evaluate(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Fin
     known, now = memory.owed, ctx.now
     again = {key for key, state in owed.items()
              if (held := known.get(key)) is None or not held.holds(state, now)}
-    pauses = paused_periods(compress(snapshot.changes, map(again.__contains__, map(
-        _ISSUE_OF, snapshot.changes))), again, paused) if again else {}
+    pauses = paused_periods(picked(snapshot.changes, again, ISSUE_OF), again,
+                            paused) if again else {}
     orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     names = {pid: person.name or pid for pid, person in snapshot.people.items()}
     pause_label = options.pause_labels[0] if options.pause_labels else ""
@@ -206,10 +204,6 @@ class _Memory:
         return fresh
 
 
-_ISSUE_OF = attrgetter("issue_key")
-_KEY = attrgetter("key")
-
-
 class _Last:
     """The latest message of an issue (team or client) and its latest client; the issue
     itself is the first message when a team member or a client opened it."""
@@ -249,8 +243,8 @@ def _last_messages(
     scoped = bool(options.only_labels or options.exempt_labels)
     conversations = threads(snapshot, ctx)
     found: dict[str, _Last] = {}
-    issues: Iterable[Issue] = snapshot.issues if only is None else compress(
-        snapshot.issues, map(only.__contains__, map(_KEY, snapshot.issues)))
+    issues: Iterable[Issue] = (snapshot.issues if only is None
+                               else picked(snapshot.issues, only, ISSUE_KEY))
     for issue in issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue

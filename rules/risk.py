@@ -68,16 +68,14 @@ acknowledged with its checkbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress
-from operator import attrgetter
 from typing import Any
 
 from pydantic import Field
 
-from connectors.model import Change, Issue, Milestone, Snapshot
+from connectors.model import ISSUE_OF, Issue, Milestone, Snapshot, picked
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind
 from rules.calendar import BusinessCalendar
 from rules.options import Label, LabelList, RuleOptions
@@ -378,7 +376,7 @@ def _last_activity(snapshot: Snapshot, ctx: RuleContext, keys: frozenset[str],
         thread = conversations.get(key)
         if thread is not None and thread.active is not None:
             latest[key] = thread.active
-    for change in _changes_of(snapshot, keys):
+    for change in picked(snapshot.changes, keys, ISSUE_OF):
         key = change.issue_key
         if change.actor is not None and change.actor in bots:
             continue
@@ -391,7 +389,7 @@ def _last_activity(snapshot: Snapshot, ctx: RuleContext, keys: frozenset[str],
 def _joins(snapshot: Snapshot, keys: frozenset[str]) -> dict[str, dict[str, datetime]]:
     """Per issue of ``keys``, the latest move into each milestone, from the history."""
     joins: dict[str, dict[str, datetime]] = {}
-    for change in _changes_of(snapshot, keys):
+    for change in picked(snapshot.changes, keys, ISSUE_OF):
         if change.field != "milestone" or not change.after:
             continue
         moves = joins.setdefault(change.issue_key, {})
@@ -399,10 +397,3 @@ def _joins(snapshot: Snapshot, keys: frozenset[str]) -> dict[str, dict[str, date
             moves[change.after] = change.at
     return joins
 
-
-def _changes_of(snapshot: Snapshot, keys: frozenset[str]) -> Iterator[Change]:
-    """The changes of the issues of ``keys``, in order, picked in a C loop."""
-    return compress(snapshot.changes, map(keys.__contains__, map(_ISSUE_OF, snapshot.changes)))
-
-
-_ISSUE_OF = attrgetter("issue_key")

@@ -35,10 +35,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from itertools import compress, count
-from operator import attrgetter, is_not
+from operator import is_not
 from typing import NamedTuple, TypeVar
 
-from connectors.model import Change, Comment, Issue, PersonKind, Snapshot
+from connectors.model import (
+    ISSUE_KEY,
+    ISSUE_OF,
+    Change,
+    Comment,
+    Issue,
+    PersonKind,
+    Snapshot,
+    picked,
+)
 from rules.base import RuleContext
 
 R = TypeVar("R", Issue, Comment, Change)
@@ -111,10 +120,14 @@ def _held(snapshot: Snapshot, ctx: RuleContext) -> _Held:
     if held is not None and held.kinds == kinds:
         if _same(held.sources, now):
             return held
-        touched = frozenset(_touched(held.issues, snapshot.issues, _ISSUE_KEY)
-                            | _touched(held.comments, snapshot.comments, _ISSUE_OF)
-                            | _touched(held.changes, snapshot.changes, _ISSUE_OF))
-        found = _updated(held, snapshot, kinds)
+        issues_at = _differing(held.issues, snapshot.issues)
+        comments_at = _differing(held.comments, snapshot.comments)
+        touched = frozenset(
+            _keys_at(held.issues, snapshot.issues, issues_at, ISSUE_KEY)
+            | _keys_at(held.comments, snapshot.comments, comments_at, ISSUE_OF)
+            | _keys_at(held.changes, snapshot.changes,
+                       _differing(held.changes, snapshot.changes), ISSUE_OF))
+        found = _updated(held, snapshot, kinds, _again(held, snapshot, issues_at, comments_at))
         if found is None:
             found = read(snapshot, kinds)
         fresh = _Held(now, kinds, found, held.sources, touched)
@@ -181,8 +194,8 @@ class _Held(NamedTuple):
 _MOST = 0.1
 
 
-def _updated(held: _Held, snapshot: Snapshot, kinds: Mapping[str, PersonKind]) -> (
-        dict[str, Thread] | None):
+def _updated(held: _Held, snapshot: Snapshot, kinds: Mapping[str, PersonKind],
+             again: set[str]) -> dict[str, Thread] | None:
     """The held threads brought up to this snapshot, or None when reading everything is
     the shorter way.
 
@@ -192,20 +205,17 @@ def _updated(held: _Held, snapshot: Snapshot, kinds: Mapping[str, PersonKind]) -
     changed. Comments added at the end are folded into a copy of their issue's
     thread, as a whole read would have met them last; an issue whose comments were
     replaced or removed, or that opened, closed or is new, has its thread read again
-    (or dropped), from one pass over the comments."""
-    again = _again(held, snapshot)
+    (or dropped), from one pass over the comments (``again``: see ``_again``)."""
     if len(again) > _MOST * max(len(snapshot.issues), 1):
         return None
     found = {key: thread for key, thread in held.found.items() if key not in again}
     comments = snapshot.comments
     if again:
-        for issue in compress(snapshot.issues, map(again.__contains__,
-                                                   map(_ISSUE_KEY, snapshot.issues))):
+        for issue in picked(snapshot.issues, again, ISSUE_KEY):
             if issue.is_open:
                 found[issue.key] = Thread()
         ours = {key: found[key] for key in again if key in found}
-        _fill(ours, compress(comments, map(ours.__contains__, map(_ISSUE_OF, comments))),
-              kinds)
+        _fill(ours, picked(comments, ours, ISSUE_OF), kinds)
     added = comments[len(held.comments):]
     copies: dict[str, Thread] = {}
     for comment in added:
@@ -217,36 +227,40 @@ def _updated(held: _Held, snapshot: Snapshot, kinds: Mapping[str, PersonKind]) -
     return found
 
 
-def _again(held: _Held, snapshot: Snapshot) -> set[str]:
-    """The issues whose thread must be read again (see ``_updated``)."""
+def _again(held: _Held, snapshot: Snapshot, issues_at: list[int],
+           comments_at: list[int]) -> set[str]:
+    """The issues whose thread must be read again (see ``_updated``), from the places
+    where the issues and the comments differ."""
     again: set[str] = set()
     before, after = held.issues, snapshot.issues
-    for index in compress(count(), map(is_not, before, after)):
+    for index in issues_at:
         old, new = before[index], after[index]
         if old.key != new.key:
             again.update((old.key, new.key))
         elif new.is_open != old.is_open:  # opened (read it) or closed (drop it)
             again.add(new.key)
     shorter = min(len(before), len(after))
-    again.update(map(_ISSUE_KEY, before[shorter:]))
-    again.update(map(_ISSUE_KEY, after[shorter:]))
+    again.update(map(ISSUE_KEY, before[shorter:]))
+    again.update(map(ISSUE_KEY, after[shorter:]))
     was, now = held.comments, snapshot.comments
-    for index in compress(count(), map(is_not, was, now)):
+    for index in comments_at:
         again.update((was[index].issue_key, now[index].issue_key))
-    again.update(map(_ISSUE_OF, was[len(now):]))
+    again.update(map(ISSUE_OF, was[len(now):]))
     return again
 
 
-_ISSUE_KEY = attrgetter("key")
-_ISSUE_OF = attrgetter("issue_key")
+def _differing(before: tuple[R, ...], after: tuple[R, ...]) -> list[int]:
+    """Where two tuples hold different records, place by place, as far as both go (a C
+    loop of identity checks: a million comments in a few hundredths of a second)."""
+    return list(compress(count(), map(is_not, before, after)))
 
 
-def _touched(before: tuple[R, ...], after: tuple[R, ...], key: Callable[[R], str]) -> set[str]:
-    """The keys of the records that differ, place by place, between two tuples (C loops:
-    a million comments in a few hundredths of a second)."""
-    changed = list(compress(count(), map(is_not, before, after)))
-    touched = {key(before[i]) for i in changed} | {key(after[i]) for i in changed}
+def _keys_at(before: tuple[R, ...], after: tuple[R, ...], places: list[int],
+             key: Callable[[R], str]) -> set[str]:
+    """The keys of both tuples' records at ``places``, and of those one holds past the
+    other's end."""
+    keys = {key(before[i]) for i in places} | {key(after[i]) for i in places}
     shorter = min(len(before), len(after))
-    touched.update(map(key, before[shorter:]))
-    touched.update(map(key, after[shorter:]))
-    return touched
+    keys.update(map(key, before[shorter:]))
+    keys.update(map(key, after[shorter:]))
+    return keys

@@ -83,13 +83,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import compress
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connectors.model import Comment, Issue, PersonKind, Snapshot
+from connectors.model import ISSUE_KEY, ISSUE_OF, Comment, Issue, PersonKind, Snapshot, picked
 from rules.base import Finding, Messages, RuleContext, Severity, SubjectKind, make_fingerprint
 from rules.calendar import BusinessCalendar
 from rules.options import Label, RuleOptions, SlaTable, sla_field
@@ -246,8 +244,7 @@ def waiting(snapshot: Snapshot, ctx: RuleContext, options: Options) -> list[Wait
                                              clients=clients, paused=paused, only=only))
     if not anchors:
         return []
-    pauses = pause_changes(compress(snapshot.changes, map(  # the waiting issues', in C
-        anchors.__contains__, map(_ISSUE_OF, snapshot.changes))), anchors, paused)
+    pauses = pause_changes(picked(snapshot.changes, anchors, ISSUE_OF), anchors, paused)
     names = _Names(snapshot)
     orgs = organisation_index(snapshot.people, ctx.organisations) if ctx.organisations else {}
     waits: list[Waiting] = []
@@ -286,8 +283,8 @@ def _anchors(
     scoped = bool(options.only_labels or options.exempt_labels)
     conversations = threads(snapshot, ctx)
     anchors: dict[str, tuple[Issue, datetime, str, str]] = {}
-    issues: Iterable[Issue] = snapshot.issues if only is None else compress(
-        snapshot.issues, map(only.__contains__, map(_KEY, snapshot.issues)))
+    issues: Iterable[Issue] = (snapshot.issues if only is None
+                               else picked(snapshot.issues, only, ISSUE_KEY))
     for issue in issues:
         if not issue.is_open or (scoped and not options.in_scope(issue)):
             continue
@@ -423,6 +420,3 @@ class _Names(dict[str, str]):
         name = self[person_id] = person.name or person.id
         return name
 
-
-_KEY = attrgetter("key")
-_ISSUE_OF = attrgetter("issue_key")

@@ -18,7 +18,7 @@ from itertools import compress, count
 from operator import attrgetter
 from typing import TypeVar
 
-from connectors.model import Change, Comment, Issue, Snapshot
+from connectors.model import ISSUE_KEY, ISSUE_OF, Change, Comment, Issue, Snapshot, picked
 from sync.store.snapshot import CacheWrite, people_changed
 
 R = TypeVar("R", Issue, Comment)
@@ -32,7 +32,7 @@ def merge(base: Snapshot | None, delta: Snapshot) -> Snapshot:
     return Snapshot(
         project=delta.project or base.project,
         fetched_at=delta.fetched_at,
-        issues=replaced(base.issues, delta.issues, key=_issue_key),
+        issues=replaced(base.issues, delta.issues, key=ISSUE_KEY),
         milestones=delta.milestones or base.milestones,
         comments=replaced(base.comments, delta.comments, key=_comment_id),
         changes=_added(base.changes, delta.changes),
@@ -40,9 +40,7 @@ def merge(base: Snapshot | None, delta: Snapshot) -> Snapshot:
     )
 
 
-_issue_key = attrgetter("key")
 _comment_id = attrgetter("id")
-_CHANGE_OF = attrgetter("issue_key")
 
 
 def replaced(base: tuple[R, ...], news: Iterable[R], *, key: Callable[[R], str]) -> tuple[R, ...]:
@@ -68,7 +66,7 @@ def _added(base: tuple[Change, ...], news: tuple[Change, ...]) -> tuple[Change, 
     if not news:
         return base
     keys = {change.issue_key for change in news}
-    known = set(compress(base, map(keys.__contains__, map(_CHANGE_OF, base))))  # a C loop
+    known = set(picked(base, keys, ISSUE_OF))
     fresh = [change for change in dict.fromkeys(news) if change not in known]
     return (*base, *fresh) if fresh else base
 
@@ -114,8 +112,8 @@ def with_writes(
         named = add.keys() | drop.keys()
         issues = replaced(issues, [  # only the issues written to are made again
             _labelled(issue, add, drop, now)
-            for issue in compress(issues, map(named.__contains__, map(_issue_key, issues)))
-        ], key=_issue_key)
+            for issue in picked(issues, named, ISSUE_KEY)
+        ], key=ISSUE_KEY)
     return replace(snapshot, issues=issues,
                    comments=replaced(snapshot.comments, comments, key=_comment_id))
 

@@ -16,7 +16,7 @@ past its lease, whose project another took over meanwhile, writes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 
@@ -150,12 +150,17 @@ class Publisher:
             self.store.forget_labels(self.project, [(a.target, a.label) for a in forgets],
                                      fence=self._fence)
         except LeaseLost as error:
-            outcome.stopped, outcome.lease_lost = str(error), True
-            outcome.deferred.extend(forgets)
-            log.warning("%s: stopped writing: %s", self.project, error)
+            self._lease_lost(error, forgets, outcome)
         else:
             outcome.done.extend(forgets)
         forgets.clear()
+
+    def _lease_lost(self, error: LeaseLost, actions: Sequence[Action],
+                    outcome: Outcome) -> None:
+        """Another process took the project over: no more writes, these wait."""
+        outcome.stopped, outcome.lease_lost = str(error), True
+        outcome.deferred.extend(actions)
+        log.warning("%s: stopped writing: %s", self.project, error)
 
     def _attempt(self, action: Action, outcome: Outcome) -> bool:
         """Carry out one action; False when it was not done (each way it can fail is put
@@ -165,9 +170,7 @@ class Publisher:
         except LeaseLost as error:
             # The write (if any) was made but not recorded: whoever holds the project
             # now finds it by its marker.
-            outcome.stopped, outcome.lease_lost = str(error), True
-            outcome.deferred.append(action)
-            log.warning("%s: stopped writing: %s", self.project, error)
+            self._lease_lost(error, [action], outcome)
         except CommentGone as error:
             if isinstance(action, EditComment):  # only an edit meets a deleted comment
                 self._gone(action, error)

@@ -37,12 +37,21 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress
 from operator import attrgetter
 from typing import Any
 
 from connectors.markers import Level, Marker, is_resolved, is_subject
-from connectors.model import PUBLIC, Change, Comment, Issue, Snapshot, Visibility, is_draft
+from connectors.model import (
+    ISSUE_OF,
+    PUBLIC,
+    Change,
+    Comment,
+    Issue,
+    Snapshot,
+    Visibility,
+    is_draft,
+    picked,
+)
 from rules import registry
 from rules.base import Finding, Severity
 from sync.actions import (
@@ -402,13 +411,11 @@ def _comments_of(snapshot: Snapshot, keys: Iterable[str]) -> dict[str, list[Comm
     million at 100,000 issues), not one per issue."""
     found: dict[str, list[Comment]] = {key: [] for key in keys}
     if found:
-        for comment in compress(snapshot.comments, map(found.__contains__,
-                                                       map(_ISSUE_OF, snapshot.comments))):
+        for comment in picked(snapshot.comments, found, ISSUE_OF):
             found[comment.issue_key].append(comment)
     return found
 
 
-_ISSUE_OF = attrgetter("issue_key")
 _FIELD = attrgetter("field")
 
 
@@ -424,8 +431,7 @@ def _resolved(
     if known and known.kind == "unanswered_feedback":
         asked = evidence.get("asked_at")
         replies = sorted(
-            (c for c in comments
-             if c.issue_key == known.subject_key and not c.is_ours and c.is_public
+            (c for c in comments if not c.is_ours and c.is_public
              and snapshot.person(c.author).kind == "team"
              and (not isinstance(asked, datetime) or c.created_at > asked)),
             key=lambda c: c.created_at,
@@ -443,12 +449,11 @@ def _resolved(
     )
 
 
-def _last_added_by(changes: Iterable[Change]) -> dict[tuple[str, str], str | None]:
+def _last_added_by(changes: Sequence[Change]) -> dict[tuple[str, str], str | None]:
     """(issue, label case-folded) -> who added the label last, from the tracker's history."""
     latest: dict[tuple[str, str], tuple[datetime, str | None]] = {}
-    changes = tuple(changes)
-    # The label changes picked in a C loop (a third of 180,000 at 100,000 issues).
-    for change in compress(changes, map("label".__eq__, map(_FIELD, changes))):
+    # The label changes picked in C loops (a third of 180,000 at 100,000 issues).
+    for change in picked(changes, {"label"}, _FIELD):
         if not change.after:
             continue
         pair = (change.issue_key, change.after.casefold())
